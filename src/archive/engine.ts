@@ -1,0 +1,158 @@
+/**
+ * Which engine wrote the archive, and the container facts derived from the right fields for it.
+ * Detection follows checkpointctl: spec.dump's `io.container.manager` is `libpod` (Podman) or
+ * `cri-o`; otherwise the archive is containerd's (io.kubernetes.cri.* annotations).
+ */
+import type { CheckpointArchive } from './archive.js';
+import {
+  configDumpSchema,
+  containerdStatusSchema,
+  networkStatusSchema,
+  readJsonMember,
+  readOptionalJson,
+  specDumpSchema,
+  type ConfigDump,
+  type SpecDump,
+} from './metadata.js';
+
+export type Engine = 'cri-o' | 'containerd' | 'podman';
+
+export interface CheckpointInfo {
+  engine: Engine;
+  /** Kubernetes container name (Podman: the container name). */
+  container: string;
+  pod?: string;
+  namespace?: string;
+  podUid?: string;
+  containerId?: string;
+  /** The image the container ran, by name. */
+  image?: string;
+  /** The image ID in the node's storage (64 hex), which restore resolves locally. */
+  imageId?: string;
+  runtime?: string;
+  hostname?: string;
+  ip?: string;
+  createdAt?: string;
+  checkpointedAt?: string;
+  /** True when the checkpointed container was itself restored from a checkpoint. */
+  restored?: boolean;
+}
+
+/** Names of the container log member, per engine (containerd's name is unverified upstream). */
+export const LOG_MEMBERS: Record<Engine, string> = {
+  'cri-o': 'io.kubernetes.cri-o.LogPath',
+  podman: 'ctr.log',
+  containerd: 'container.log',
+};
+
+export interface ArchiveMetadata {
+  info: CheckpointInfo;
+  spec: SpecDump;
+  config?: ConfigDump;
+}
+
+export function detectEngine(spec: SpecDump): Engine {
+  const manager = spec.annotations?.['io.container.manager'];
+  if (manager === 'libpod') return 'podman';
+  if (manager === 'cri-o') return 'cri-o';
+  return 'containerd';
+}
+
+function parseJsonAnnotation(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Go writes the zero time for "never"; that is not a time worth showing. */
+function realTime(value: string | undefined): string | undefined {
+  return value && !value.startsWith('0001-01-01') ? value : undefined;
+}
+
+function clean(info: CheckpointInfo): CheckpointInfo {
+  return Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) as unknown as CheckpointInfo;
+}
+
+/** Reads spec.dump (required) and config.dump, and derives the container facts for the detected engine. */
+export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveMetadata> {
+  archive.require('spec.dump', 'every container checkpoint holds spec.dump; this archive is incomplete or not a checkpoint');
+  const spec = await readJsonMember(archive, 'spec.dump', specDumpSchema);
+  const config = await readOptionalJson(archive, 'config.dump', configDumpSchema);
+  const engine = detectEngine(spec);
+  const a = spec.annotations ?? {};
+  const checkpointMember = archive.member('stats-dump') ?? archive.member('checkpoint/inventory.img');
+
+  const common = {
+    engine,
+    containerId: nonEmpty(config?.id),
+    runtime: nonEmpty(config?.runtime),
+    hostname: nonEmpty(spec.hostname),
+    restored: config?.restored,
+  };
+
+  if (engine === 'podman') {
+    const network = await readOptionalJson(archive, 'network.status', networkStatusSchema);
+    const firstSubnet = Object.values(network ?? {})
+      .flatMap((n) => Object.values(n.interfaces ?? {}))
+      .flatMap((i) => i.subnets ?? [])[0];
+    return {
+      spec,
+      config,
+      info: clean({
+        ...common,
+        container: config?.name ?? spec.hostname ?? 'unknown',
+        image: nonEmpty(config?.rootfsImageName) ?? nonEmpty(config?.RawImageName),
+        imageId: nonEmpty(config?.rootfsImageID),
+        ip: firstSubnet?.ipnet.split('/')[0],
+        createdAt: realTime(config?.createdTime),
+        // Podman's config.dump has no checkpoint time; the archive members carry it.
+        checkpointedAt: realTime(config?.checkpointedTime) ?? checkpointMember?.mtime.toISOString(),
+      }),
+    };
+  }
+
+  if (engine === 'cri-o') {
+    const metadata = parseJsonAnnotation(a['io.kubernetes.cri-o.Metadata']) as { name?: string } | undefined;
+    return {
+      spec,
+      config,
+      info: clean({
+        ...common,
+        container: metadata?.name ?? a['io.kubernetes.container.name'] ?? config?.name ?? 'unknown',
+        pod: a['io.kubernetes.pod.name'],
+        namespace: a['io.kubernetes.pod.namespace'],
+        podUid: a['io.kubernetes.pod.uid'],
+        containerId: nonEmpty(config?.id) ?? a['io.kubernetes.cri-o.ContainerID'],
+        image: nonEmpty(config?.rootfsImageName) ?? a['io.kubernetes.cri-o.ImageName'] ?? nonEmpty(config?.rootfsImage),
+        imageId: nonEmpty(config?.rootfsImageRef) ?? a['io.kubernetes.cri-o.ImageRef'],
+        ip: a['io.kubernetes.cri-o.IP.0'],
+        createdAt: realTime(a['io.kubernetes.cri-o.Created']) ?? realTime(config?.createdTime),
+        checkpointedAt: realTime(config?.checkpointedTime) ?? checkpointMember?.mtime.toISOString(),
+      }),
+    };
+  }
+
+  const status = await readOptionalJson(archive, 'status', containerdStatusSchema);
+  return {
+    spec,
+    config,
+    info: clean({
+      ...common,
+      container: a['io.kubernetes.cri.container-name'] ?? a['io.kubernetes.container.name'] ?? config?.name ?? 'unknown',
+      pod: a['io.kubernetes.cri.sandbox-name'] ?? a['io.kubernetes.pod.name'],
+      namespace: a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'],
+      podUid: a['io.kubernetes.cri.sandbox-uid'] ?? a['io.kubernetes.pod.uid'],
+      image: a['io.kubernetes.cri.image-name'] ?? nonEmpty(config?.rootfsImageName) ?? nonEmpty(config?.rootfsImage),
+      imageId: nonEmpty(config?.rootfsImageRef),
+      createdAt: realTime(config?.createdTime) ?? realTime(status?.CreatedAt),
+      checkpointedAt: realTime(config?.checkpointedTime) ?? checkpointMember?.mtime.toISOString(),
+    }),
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * One pass over a tar file's headers: name → data offset, size, mode. Member data is never
+ * read here; callers read it later by offset. Handles ustar, PAX (`x`, `g`) and GNU long names (`L`, `K`).
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { KcrError } from '../errors.js';
+
+export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+
+export interface TarMember {
+  /** Normalised name: no leading `./`, no trailing `/` for directories. */
+  name: string;
+  type: MemberType;
+  /** Offset of the member's data from the start of the tar. */
+  offset: number;
+  size: number;
+  mode: number;
+  mtime: Date;
+  linkname?: string;
+}
+
+const BLOCK = 512;
+
+function notTar(path: string, detail: string): KcrError {
+  return new KcrError('invalid-input', `${path}: not a tar archive (${detail})`, {
+    hint: 'kcr reads checkpoint archives: an uncompressed, gzip or zstd tar written by kubelet, CRI-O, containerd or Podman',
+  });
+}
+
+function truncated(path: string, detail: string): KcrError {
+  return new KcrError('invalid-input', `${path}: truncated tar: ${detail}`, {
+    hint: 'the archive was cut short, likely by an interrupted copy; copy it again from the node',
+  });
+}
+
+function cString(buf: Buffer, start: number, length: number): string {
+  const end = buf.indexOf(0, start);
+  return buf.toString('utf8', start, end === -1 || end > start + length ? start + length : end);
+}
+
+/** Octal numeric field, or GNU base-256 when the high bit of the first byte is set (sizes ≥ 8 GiB). */
+function numeric(buf: Buffer, start: number, length: number): number {
+  const first = buf[start]!;
+  if (first & 0x80) {
+    let value = first & 0x7f;
+    for (let i = 1; i < length; i++) value = value * 256 + buf[start + i]!;
+    return value;
+  }
+  const text = cString(buf, start, length).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) return NaN;
+  return parseInt(text, 8);
+}
+
+function checksumOk(header: Buffer): boolean {
+  const stored = numeric(header, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : header[i]!;
+    unsigned += byte;
+    signed += byte > 127 ? byte - 256 : byte;
+  }
+  // Some old writers summed signed chars; accept either, as GNU tar does.
+  return stored === unsigned || stored === signed;
+}
+
+function isZeroBlock(header: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (header[i] !== 0) return false;
+  return true;
+}
+
+/** PAX records are `"<len> <key>=<value>\n"`, with len counting the whole record. */
+function parsePax(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let pos = 0;
+  while (pos < data.length) {
+    const space = data.indexOf(0x20, pos);
+    if (space === -1) break;
+    const len = parseInt(data.toString('ascii', pos, space), 10);
+    if (!Number.isFinite(len) || len <= 0 || pos + len > data.length) break;
+    const record = data.toString('utf8', space + 1, pos + len - 1);
+    const eq = record.indexOf('=');
+    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
+    pos += len;
+  }
+  return out;
+}
+
+export function normaliseName(raw: string): string {
+  let name = raw;
+  while (name.startsWith('./')) name = name.slice(2);
+  if (name.endsWith('/')) name = name.slice(0, -1);
+  return name;
+}
+
+/** True when a member name could land outside the directory it is extracted into. */
+export function escapesRoot(name: string): boolean {
+  if (name.startsWith('/')) return true;
+  return name.split('/').includes('..');
+}
+
+function memberType(flag: string): MemberType {
+  switch (flag) {
+    case '0':
+    case '\0':
+    case '7': // contiguous file, read as a regular file
+      return 'file';
+    case '5':
+      return 'dir';
+    case '2':
+      return 'symlink';
+    case '1':
+      return 'hardlink';
+    default:
+      return 'other';
+  }
+}
+
+async function readExactly(fh: FileHandle, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/**
+ * Indexes the tar behind `fh` (of `fileSize` bytes). `path` names the file in errors.
+ * Members with names that escape the archive root are refused: runtimes never write them.
+ */
+export async function indexTar(fh: FileHandle, fileSize: number, path: string): Promise<TarMember[]> {
+  const members: TarMember[] = [];
+  let pos = 0;
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let pax = new Map<string, string>();
+  let globalPax = new Map<string, string>();
+
+  while (pos < fileSize) {
+    const header = await readExactly(fh, BLOCK, pos);
+    if (header.length < BLOCK) {
+      throw truncated(path, `a ${header.length}-byte fragment of a header at offset ${pos}`);
+    }
+    if (isZeroBlock(header)) break; // end-of-archive marker
+    if (!checksumOk(header)) {
+      if (pos === 0) throw notTar(path, 'the first block is not a tar header');
+      throw truncated(path, `corrupt header at offset ${pos} (checksum mismatch)`);
+    }
+    const flag = String.fromCharCode(header[156]!);
+    let size = numeric(header, 124, 12);
+    if (!Number.isFinite(size)) throw notTar(path, `invalid size field at offset ${pos}`);
+    const dataOffset = pos + BLOCK;
+    const paxSize = pax.get('size') ?? globalPax.get('size');
+    if (paxSize !== undefined && flag !== 'x' && flag !== 'g') size = Number(paxSize);
+    const next = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
+    if (dataOffset + size > fileSize) {
+      const rawName = cString(header, 0, 100);
+      throw truncated(
+        path,
+        `member ${longName ?? rawName} needs ${size} bytes at offset ${dataOffset}, but the file ends at ${fileSize}`,
+      );
+    }
+
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      const data = await readExactly(fh, size, dataOffset);
+      if (flag === 'x') pax = parsePax(data);
+      else if (flag === 'g') globalPax = new Map([...globalPax, ...parsePax(data)]);
+      else if (flag === 'L') longName = cString(data, 0, data.length);
+      else longLink = cString(data, 0, data.length);
+      pos = next;
+      continue;
+    }
+
+    const magic = header.toString('ascii', 257, 263);
+    const prefix = magic === 'ustar\0' ? cString(header, 345, 155) : '';
+    const headerName = prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100);
+    const rawName = pax.get('path') ?? longName ?? headerName;
+    const name = normaliseName(rawName);
+    if (escapesRoot(name)) {
+      throw new KcrError('invalid-input', `${path}: member "${rawName}" points outside the archive`, {
+        hint: 'container runtimes never write such names; this archive is not a checkpoint, or it was tampered with',
+      });
+    }
+    const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
+    const mtimeSeconds = Number(pax.get('mtime') ?? numeric(header, 136, 12));
+    const member: TarMember = {
+      name,
+      type: memberType(flag),
+      offset: dataOffset,
+      size,
+      mode: numeric(header, 100, 8) & 0o7777,
+      mtime: new Date(mtimeSeconds * 1000),
+    };
+    if (linkname) member.linkname = linkname;
+    if (name !== '') members.push(member);
+
+    longName = undefined;
+    longLink = undefined;
+    pax = new Map();
+    pos = next;
+  }
+  if (members.length === 0 && pos === 0) throw notTar(path, 'the file is empty');
+  return members;
+}

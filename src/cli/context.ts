@@ -1,0 +1,31 @@
+/**
+ * What a command needs from the outside world, passed in rather than taken from globals,
+ * so that tests run commands in-process and capture their output.
+ */
+export interface OutputStream {
+  write(chunk: string | Uint8Array): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface CliContext {
+  io: CliIo;
+  /** Set by a command that wants a non-zero exit without an error (e.g. `kcr secrets` found some: 3). */
+  exitCode: number;
+  debug: boolean;
+  quiet: boolean;
+  /** Aborted on Ctrl-C; long operations pass it down so they can clean up. */
+  signal: AbortSignal;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
