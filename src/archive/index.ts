@@ -1,0 +1,5 @@
+export * from './archive.js';
+export * from './tar-index.js';
+export * from './decompress.js';
+export * from './metadata.js';
+export * from './engine.js';

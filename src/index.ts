@@ -1,0 +1,4 @@
+/** kcr's library API. The CLI and the server are thin users of it. */
+export * from './errors.js';
+export * from './archive/index.js';
+export * as criu from './criu/index.js';
