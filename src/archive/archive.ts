@@ -151,6 +151,36 @@ export class CheckpointArchive {
     return buf;
   }
 
+  /**
+   * Reads up to `length` bytes at `offset` within the member into `target` at `targetOffset`;
+   * returns the bytes read (short only at the member's end). The memory search reuses its buffers
+   * through this instead of allocating one per chunk.
+   */
+  async readInto(
+    name: string,
+    offset: number,
+    target: Buffer,
+    targetOffset: number,
+    length: number,
+  ): Promise<number> {
+    const member = this.require(name);
+    const len = Math.max(0, Math.min(length, member.size - offset, target.length - targetOffset));
+    if (len === 0) return 0;
+    const fh = await this.backend.handle(member);
+    const { base } = this.backend.locate(member);
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await fh.read(target, targetOffset + done, len - done, base + offset + done);
+      if (bytesRead === 0) {
+        throw new KcrError('invalid-input', `${this.path}: ${name} is truncated at byte ${offset + done}`, {
+          hint: 'the archive was cut short; copy it again',
+        });
+      }
+      done += bytesRead;
+    }
+    return done;
+  }
+
   /** Streams the member's data (or `[start, end)` of it) straight from the file. */
   stream(name: string, start = 0, end?: number, highWaterMark = 1 << 20): Readable {
     const member = this.require(name);

@@ -34,7 +34,8 @@ export class ProcessMemory {
     readonly pid: number,
     pagemap: Pagemap,
     readonly pageSize: number,
-    private readonly pages: ByteSource | undefined,
+    /** The pages member; the memory search streams it whole instead of reading by address. */
+    readonly pages: ByteSource | undefined,
   ) {
     this.runs = pagemap.runs;
     const needed = pagemap.presentPages * pageSize;

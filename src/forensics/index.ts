@@ -14,3 +14,4 @@ export * from './secret-names.js';
 export * from './list.js';
 export * from './image-file.js';
 export * from './rootfs-extract.js';
+export * from './memory/index.js';

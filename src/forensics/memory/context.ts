@@ -1,0 +1,91 @@
+/**
+ * What every memory view starts from: the decoded images, each process's memory reader and
+ * mappings, and the shared-memory objects (pagemap-shmem-<id>.img), loaded once.
+ */
+import { entriesAs } from '../../criu/image.js';
+import { ProcessMemory } from '../../criu/memory.js';
+import { pagemapEntry, pagemapHead } from '../../criu/messages/mm.js';
+import { buildPagemap, derivePageSize, withPageSize } from '../../criu/pagemap.js';
+import type { Checkpoint } from '../checkpoint.js';
+import { loadDumpImages, type DumpImages, type TaskImages } from '../images.js';
+import { checkPid } from '../inspect.js';
+import { processMappings, type MemoryMapping } from './mappings.js';
+
+export interface ProcessMemoryView {
+  pid: number;
+  comm: string;
+  task: TaskImages;
+  /** Undefined for tasks without a pagemap (zombies, dead tasks). */
+  memory: ProcessMemory | undefined;
+  mappings: MemoryMapping[];
+}
+
+export interface MemoryContext {
+  images: DumpImages;
+  /** Sorted by PID. */
+  processes: ProcessMemoryView[];
+  /** Shared memory objects by shmid; their "addresses" are offsets in the object. */
+  shmem: Map<number, ProcessMemory>;
+}
+
+const SHMEM_PAGEMAP = /^pagemap-shmem-(\d+)\.img$/;
+
+async function loadShmem(cp: Checkpoint, file: string, shmid: number): Promise<ProcessMemory | undefined> {
+  const image = await cp.image(file);
+  if (!image) return undefined;
+  const member = cp.imageMember(file);
+  const [first, ...rest] = image.entries;
+  const head = first ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0] : undefined;
+  const pagemap = buildPagemap(head, entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member), member);
+  const pagesMember = cp.imageMember(`pages-${pagemap.pagesId}.img`);
+  const pages = cp.archive.has(pagesMember) ? cp.archive.randomAccess(pagesMember) : undefined;
+  const pageSize = derivePageSize(pages?.size ?? 0, pagemap.presentPages);
+  // The reader's "pid" is the negated shmid: it belongs to no process of its own.
+  return new ProcessMemory(-shmid, withPageSize(pagemap, pageSize), pageSize, pages);
+}
+
+async function loadAllShmem(cp: Checkpoint): Promise<Map<number, ProcessMemory>> {
+  const out = new Map<number, ProcessMemory>();
+  for (const file of cp.imageFiles()) {
+    const match = SHMEM_PAGEMAP.exec(file);
+    if (!match) continue;
+    const shmid = Number(match[1]);
+    const memory = await loadShmem(cp, file, shmid);
+    if (memory) out.set(shmid, memory);
+  }
+  return out;
+}
+
+/**
+ * Loads the memory views; with `pid`, only that process (an unknown PID is the standard error).
+ * A truncated pages member fails here, naming the member (ProcessMemory checks its size).
+ */
+export async function loadMemoryContext(
+  cp: Checkpoint,
+  options: { pid?: number; images?: DumpImages } = {},
+): Promise<MemoryContext> {
+  const images = options.images ?? (await loadDumpImages(cp));
+  checkPid(images, options.pid, cp.path);
+  const shmem = await loadAllShmem(cp);
+  const tasks = images.tasks
+    .filter((t) => options.pid === undefined || t.pid === options.pid)
+    .sort((a, b) => a.pid - b.pid);
+  const processes: ProcessMemoryView[] = [];
+  for (const task of tasks) {
+    const memory = await cp.memory(task.pid);
+    processes.push({
+      pid: task.pid,
+      comm: task.core?.tc?.comm ?? '',
+      task,
+      memory,
+      mappings: processMappings(images, task, memory, (id) => shmem.get(id)),
+    });
+  }
+  return { images, processes, shmem };
+}
+
+export function processView(context: MemoryContext, pid: number): ProcessMemoryView {
+  const view = context.processes.find((p) => p.pid === pid);
+  if (!view) throw new Error(`pid ${pid} not loaded`);
+  return view;
+}

@@ -1,0 +1,183 @@
+/**
+ * Byte matchers for the memory scan. A matcher looks at one window of bytes at a time; the scan
+ * (scan.ts) hands it windows that overlap by `overlap` bytes, so a match that crosses a chunk
+ * boundary is seen whole in the next window.
+ *
+ * Literals: memchr (Buffer#indexOf of one byte, SIMD in V8/libc) on the needle's rarest byte,
+ * then a compare. That beats Buffer#indexOf(needle) by 3-5x on memory images, which are full of
+ * zeros and of the needle's common letters.
+ *
+ * Regexes run on a latin1 view (one char per byte), so `\x00`-`\xff` match raw bytes. A regex
+ * match is reported only when it starts at least `maxLength` bytes before the window end (or the
+ * window ends where the memory run ends); later starts are deferred to the next window, which
+ * begins `maxLength` bytes earlier. Matches longer than `maxLength` can therefore be cut short at
+ * chunk boundaries: that is the documented bound (default 4 KiB, one page).
+ */
+
+export interface Matcher {
+  /** Bytes the scan must carry from one window into the next for this matcher. */
+  readonly overlap: number;
+  /**
+   * Reports matches in `window` that start at or after `from`, in order and non-overlapping.
+   * `final`: the window ends where the contiguous memory ends, nothing follows.
+   * `emit(start, end)` returns false to stop the scan; then scan returns false too.
+   */
+  scan(window: Buffer, from: number, final: boolean, emit: (start: number, end: number) => boolean): boolean;
+}
+
+/** Frequency of each byte value in a sample: the rarest needle byte makes the best memchr anchor. */
+function byteHistogram(sample: Buffer): Uint32Array {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < sample.length; i++) counts[sample[i]!]!++;
+  return counts;
+}
+
+const SAMPLE_BYTES = 256 * 1024;
+
+export class LiteralMatcher implements Matcher {
+  readonly overlap: number;
+  /** Index in the needle of the byte memchr looks for; chosen from the first window's bytes. */
+  private anchor = -1;
+  /** A second rare byte, checked in JS before the native compare (most candidates fail there). */
+  private check = 0;
+
+  constructor(readonly needle: Buffer) {
+    if (needle.length === 0) throw new Error('empty needle');
+    this.overlap = needle.length - 1;
+  }
+
+  private chooseAnchors(window: Buffer): void {
+    const counts = byteHistogram(window.subarray(0, SAMPLE_BYTES));
+    const rank = (i: number) => counts[this.needle[i]!]!;
+    let best = 0;
+    for (let i = 1; i < this.needle.length; i++) if (rank(i) < rank(best)) best = i;
+    let second = best === 0 ? this.needle.length - 1 : 0;
+    for (let i = 0; i < this.needle.length; i++) if (i !== best && rank(i) < rank(second)) second = i;
+    this.anchor = best;
+    this.check = second;
+  }
+
+  /** First match starting in [from, window.length), or -1. */
+  find(window: Buffer, from: number): number {
+    if (this.anchor < 0) this.chooseAnchors(window);
+    const needle = this.needle;
+    const len = needle.length;
+    const k = this.anchor;
+    const byte = needle[k]!;
+    const c = this.check;
+    const checkByte = needle[c]!;
+    const last = window.length - len;
+    let p = window.indexOf(byte, from + k);
+    while (p !== -1) {
+      const start = p - k;
+      if (start > last) return -1;
+      if (window[start + c] === checkByte && window.compare(needle, 0, len, start, start + len) === 0) return start;
+      p = window.indexOf(byte, p + 1);
+    }
+    return -1;
+  }
+
+  scan(window: Buffer, from: number, _final: boolean, emit: (start: number, end: number) => boolean): boolean {
+    const len = this.needle.length;
+    for (let start = this.find(window, from); start !== -1; start = this.find(window, start + len)) {
+      if (!emit(start, start + len)) return false;
+    }
+    return true;
+  }
+}
+
+export const DEFAULT_MAX_MATCH = 4096;
+
+export class RegexMatcher implements Matcher {
+  readonly overlap: number;
+  private readonly global: RegExp;
+  private readonly sticky: RegExp;
+  private readonly prefix: LiteralMatcher | undefined;
+
+  constructor(
+    regex: RegExp,
+    readonly maxLength = DEFAULT_MAX_MATCH,
+  ) {
+    const flags = regex.flags.replace(/[gy]/g, '');
+    this.global = new RegExp(regex.source, flags + 'g');
+    this.sticky = new RegExp(regex.source, flags + 'y');
+    this.overlap = maxLength;
+    const prefix = flags.includes('i') ? '' : literalPrefix(regex.source);
+    // Every match starts with the prefix: find candidates with memchr, run the regex only there.
+    this.prefix = prefix.length >= 2 ? new LiteralMatcher(Buffer.from(prefix, 'latin1')) : undefined;
+  }
+
+  scan(window: Buffer, from: number, final: boolean, emit: (start: number, end: number) => boolean): boolean {
+    const limit = final ? window.length : window.length - this.maxLength;
+    if (this.prefix) return this.scanCandidates(window, from, limit, emit);
+    if (from >= limit) return true;
+    const text = window.toString('latin1', from, window.length);
+    const re = this.global;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const start = from + m.index;
+      if (start >= limit) break;
+      if (m[0].length === 0) {
+        re.lastIndex++; // an empty match is no hit; step past it
+        continue;
+      }
+      if (!emit(start, start + m[0].length)) return false;
+    }
+    return true;
+  }
+
+  private scanCandidates(
+    window: Buffer,
+    from: number,
+    limit: number,
+    emit: (start: number, end: number) => boolean,
+  ): boolean {
+    const prefix = this.prefix!;
+    let at = from;
+    for (let start = prefix.find(window, at); start !== -1 && start < limit; start = prefix.find(window, at)) {
+      const text = window.toString('latin1', start, Math.min(window.length, start + this.maxLength));
+      this.sticky.lastIndex = 0;
+      const m = this.sticky.exec(text);
+      if (m && m[0].length > 0) {
+        if (!emit(start, start + m[0].length)) return false;
+        at = start + m[0].length;
+      } else {
+        at = start + 1;
+      }
+    }
+    return true;
+  }
+}
+
+const QUANTIFIER = /[*+?{]/;
+const SPECIAL = /[\\^$.|?*+()[\]{}]/;
+
+/**
+ * The literal text every match of `source` starts with ('' if none is certain): the leading
+ * plain characters, minus the last one when a quantifier follows it, and nothing at all when
+ * the pattern has a top-level alternation (`abc|x`).
+ */
+export function literalPrefix(source: string): string {
+  if (hasTopLevelAlternation(source)) return '';
+  let i = 0;
+  while (i < source.length && !SPECIAL.test(source[i]!)) i++;
+  let prefix = source.slice(0, i);
+  if (i < source.length && QUANTIFIER.test(source[i]!)) prefix = prefix.slice(0, -1);
+  // Only one-byte characters: the regex runs on latin1 text.
+  return /^[\x00-\xff]*$/.test(prefix) ? prefix : '';
+}
+
+function hasTopLevelAlternation(source: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
+}

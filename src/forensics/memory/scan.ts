@@ -1,0 +1,164 @@
+/**
+ * Streams one archive member (a pages-N.img, or rootfs-diff.tar) by offset in large chunks and
+ * runs matchers over its segments. A segment is a byte range of the member that is contiguous
+ * in the thing it stands for (memory runs adjacent in the address space, or one file of a tar):
+ * matches may cross chunk boundaries and run boundaries inside a segment, never two segments.
+ *
+ * Two buffers alternate: while the matchers scan one, the next chunk is read into the other
+ * (fs reads run on libuv's pool), so disk and CPU overlap and memory stays at two buffers.
+ * The tail of a segment that goes on into the next chunk is copied in front of it (`overlap`).
+ */
+import { KcrError } from '../../errors.js';
+import type { Matcher } from './matchers.js';
+
+export interface Segment {
+  /** Byte range in the member, [start, end). */
+  start: number;
+  end: number;
+}
+
+/** Positional reads into a caller's buffer (CheckpointArchive#readInto bound to one member). */
+export interface ScanSource {
+  readonly name: string;
+  readInto(offset: number, target: Buffer, targetOffset: number, length: number): Promise<number>;
+}
+
+export interface RawMatch {
+  /** Index of the matcher in the list given to the scan. */
+  matcher: number;
+  /** Offsets in the member. */
+  start: number;
+  end: number;
+  /** The matched bytes, a view valid only during the callback: copy to keep. */
+  bytes: Buffer;
+}
+
+export interface ScanOptions {
+  /** Bytes per read; 8 MiB keeps a pages member at disk speed with a small, flat footprint. */
+  chunkSize?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CHUNK = 8 * 1024 * 1024;
+/** Gaps up to this size between segments are read through rather than skipped with a new read. */
+const READ_THROUGH = 256 * 1024;
+
+interface Read {
+  pos: number;
+  len: number;
+}
+
+/** The reads that cover every segment: chunkSize pieces over runs of nearby segments. */
+export function readPlan(segments: readonly Segment[], chunkSize: number): Read[] {
+  const plan: Read[] = [];
+  let i = 0;
+  while (i < segments.length) {
+    const start = segments[i]!.start;
+    let end = segments[i]!.end;
+    while (i + 1 < segments.length && segments[i + 1]!.start - end <= READ_THROUGH) end = segments[++i]!.end;
+    i++;
+    for (let pos = start; pos < end; pos += chunkSize) plan.push({ pos, len: Math.min(chunkSize, end - pos) });
+  }
+  return plan;
+}
+
+class ScanState {
+  /** Per matcher: the member offset where its next match may start (matches do not overlap). */
+  readonly next: number[];
+  stopped = false;
+
+  constructor(
+    readonly matchers: readonly Matcher[],
+    readonly onMatch: (match: RawMatch) => boolean,
+  ) {
+    this.next = matchers.map(() => 0);
+  }
+
+  /** Runs every matcher over `view`, which holds member bytes from `viewStart`. */
+  scanWindow(view: Buffer, viewStart: number, final: boolean): void {
+    for (let m = 0; m < this.matchers.length && !this.stopped; m++) {
+      const from = Math.max(0, this.next[m]! - viewStart);
+      const goOn = this.matchers[m]!.scan(view, from, final, (start, end) => {
+        this.next[m] = viewStart + end;
+        const keep = this.onMatch({
+          matcher: m,
+          start: viewStart + start,
+          end: viewStart + end,
+          bytes: view.subarray(start, end),
+        });
+        return keep;
+      });
+      if (!goOn) this.stopped = true;
+    }
+  }
+}
+
+/**
+ * Scans `segments` (sorted, disjoint) of `source`. Returns false when `onMatch` stopped it early.
+ */
+export async function scanSegments(
+  source: ScanSource,
+  segments: readonly Segment[],
+  matchers: readonly Matcher[],
+  onMatch: (match: RawMatch) => boolean,
+  options: ScanOptions = {},
+): Promise<boolean> {
+  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
+  const overlap = Math.max(0, ...matchers.map((m) => m.overlap));
+  const plan = readPlan(segments, chunk);
+  if (plan.length === 0 || matchers.length === 0) return true;
+  const buffers = [Buffer.allocUnsafe(overlap + chunk), Buffer.allocUnsafe(overlap + chunk)];
+  const state = new ScanState(matchers, onMatch);
+  const readAt = (i: number) => source.readInto(plan[i]!.pos, buffers[i & 1]!, overlap, plan[i]!.len);
+  let pending: Promise<number> | undefined = readAt(0);
+  let carry = 0;
+  let seg = 0;
+  try {
+    for (let i = 0; i < plan.length; i++) {
+      const { pos, len } = plan[i]!;
+      const got = await pending!;
+      if (got < len) throw truncated(source, pos + got);
+      pending = i + 1 < plan.length ? readAt(i + 1) : undefined;
+      if (options.signal?.aborted) throw new KcrError('cancelled', `${source.name}: search cancelled`);
+      const buf = buffers[i & 1]!;
+      const base = pos - overlap; // member offset of buf[0]
+      while (seg < segments.length && segments[seg]!.end <= pos) seg++;
+      for (let s = seg; s < segments.length && segments[s]!.start < pos + len; s++) {
+        const { start, end } = segments[s]!;
+        const from = Math.max(start, pos - carry);
+        const to = Math.min(end, pos + len);
+        if (to <= from) continue;
+        state.scanWindow(buf.subarray(from - base, to - base), from, to === end);
+        if (state.stopped) return false;
+      }
+      carry = carryInto(plan[i + 1], pos + len, segments, seg, overlap);
+      if (carry > 0) buf.copy(buffers[(i + 1) & 1]!, overlap - carry, overlap + len - carry, overlap + len);
+    }
+    return true;
+  } finally {
+    // Never leave a read running into a buffer that is about to be dropped.
+    if (pending) await pending.catch(() => 0);
+  }
+}
+
+/** Bytes of the segment running across `boundary` to carry into the next read (if it starts there). */
+function carryInto(
+  next: Read | undefined,
+  boundary: number,
+  segments: readonly Segment[],
+  from: number,
+  overlap: number,
+): number {
+  if (!next || next.pos !== boundary) return 0;
+  for (let s = from; s < segments.length && segments[s]!.start < boundary; s++) {
+    const { start, end } = segments[s]!;
+    if (end > boundary) return Math.min(overlap, boundary - start);
+  }
+  return 0;
+}
+
+function truncated(source: ScanSource, at: number): KcrError {
+  return new KcrError('invalid-input', `${source.name}: truncated at byte ${at}`, {
+    hint: 'the archive was cut short or damaged; copy it again',
+  });
+}
