@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
+import { registerMem } from './mem.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
 import { registerShow } from './show.js';
 
@@ -12,5 +13,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerInspect(program, ctx);
   registerList(program, ctx);
   registerRootfsExtract(program, ctx);
+  registerMem(program, ctx);
   registerCriuDecode(program, ctx);
 }

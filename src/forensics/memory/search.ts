@@ -41,6 +41,14 @@ export interface MemorySearchOptions extends ScanOptions {
   context?: number;
   /** Stop after this many hits; 0 or undefined for all. */
   max?: number;
+  /** Only count hits per process (`grep -c`): nothing is kept per hit, so any number is fine. */
+  countOnly?: boolean;
+}
+
+export interface HitCount {
+  pid: number;
+  comm: string;
+  hits: number;
 }
 
 export interface MemorySearchResult {
@@ -49,6 +57,8 @@ export interface MemorySearchResult {
   limited: boolean;
   /** Bytes of dumped memory scanned. */
   scannedBytes: number;
+  /** Hits per process with at least one, by PID. */
+  counts: HitCount[];
 }
 
 /** One pages member and whose memory it is. */
@@ -146,6 +156,8 @@ export async function searchMemory(
   const max = options.max && options.max > 0 ? options.max : Infinity;
   const hits: MemoryHit[] = [];
   const pendingContext: Array<{ hit: MemoryHit; reader: ProcessMemory; at: bigint }> = [];
+  const counts = new Map<number, HitCount>();
+  let total = 0;
   let scannedBytes = 0;
   let limited = false;
   for (const t of targets(context, options.pid)) {
@@ -159,10 +171,15 @@ export async function searchMemory(
       const at = readerAddress(t, raw.start);
       for (const where of locate(t, at)) {
         if (options.pid !== undefined && where.view.pid !== options.pid) continue;
-        if (hits.length >= max) {
+        if (total >= max) {
           limited = true;
           return false;
         }
+        total++;
+        const count = counts.get(where.view.pid) ?? { pid: where.view.pid, comm: where.view.comm, hits: 0 };
+        count.hits++;
+        counts.set(where.view.pid, count);
+        if (options.countOnly) continue;
         const hit: MemoryHit = {
           pid: where.view.pid,
           comm: where.view.comm,
@@ -186,5 +203,5 @@ export async function searchMemory(
   }
   for (const { hit, reader, at } of pendingContext) await withContext(hit, reader, at, options.context ?? 0);
   hits.sort((a, b) => a.pid - b.pid || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-  return { hits, limited, scannedBytes };
+  return { hits, limited, scannedBytes, counts: [...counts.values()].sort((a, b) => a.pid - b.pid) };
 }

@@ -1,0 +1,112 @@
+/**
+ * `kcr mem dump ARCHIVE --pid N [--address A [--length L]] [-o FILE|DIR] [--hex]`: the memory of
+ * a process, one file per mapping plus a `maps` index, or one range as raw bytes or a hexdump.
+ */
+import type { Command } from 'commander';
+import type { Checkpoint } from '../../forensics/checkpoint.js';
+import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { loadMemoryContext, processView, type MemoryContext, type ProcessMemoryView } from '../../forensics/memory/context.js';
+import { dumpProcess, writeRange } from '../../forensics/memory/dump.js';
+import { readRange, resolveRange, type AddressRange } from '../../forensics/memory/ranges.js';
+import { KcrError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import { formatBytes } from '../../util/units.js';
+import { ARCHIVE_ARG, address, byteSize } from '../address-options.js';
+import type { CliContext } from '../context.js';
+import { positiveInt } from '../options.js';
+import { HexDumper, hexdump } from '../output/hexdump.js';
+
+interface DumpFlags {
+  pid: number;
+  address?: bigint;
+  length?: number;
+  output?: string;
+  hex?: boolean;
+}
+
+/** Hexdumps are read in pieces this big, so a large mapping never sits in memory whole. */
+const HEX_PIECE = 1024 * 1024;
+
+async function hexOfMappings(context: MemoryContext, view: ProcessMemoryView, write: (t: string) => void) {
+  for (const m of view.mappings) {
+    if (m.dumpedPages === 0) continue;
+    write(
+      `# ${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.offset.toString(16).padStart(8, '0')} ${m.name || '(anonymous)'}  ${m.dumpedPages}/${m.totalPages} pages dumped\n`,
+    );
+    const dumper = new HexDumper(write);
+    for (let at = m.start; at < m.end; at += BigInt(HEX_PIECE)) {
+      const length = Number(m.end - at < BigInt(HEX_PIECE) ? m.end - at : BigInt(HEX_PIECE));
+      const { data, missing } = await readRange(context, view, { address: at, length });
+      dumper.push(data, at, missing);
+    }
+    dumper.end();
+  }
+}
+
+function note(ctx: CliContext, text: string) {
+  if (!ctx.quiet) ctx.io.stderr.write(text + '\n');
+}
+
+async function dumpRange(ctx: CliContext, context: MemoryContext, view: ProcessMemoryView, range: AddressRange, f: DumpFlags) {
+  const wantHex = f.hex || (!f.output && ctx.io.stdout.isTTY);
+  if (!wantHex && f.output) {
+    const written = await writeRange(context, view, range, f.output, ctx.signal);
+    const absent = written.missing.reduce((n, m) => n + m.length, 0);
+    note(
+      ctx,
+      `wrote ${formatBytes(written.length)} of pid ${view.pid} at 0x${range.address.toString(16)} to ${f.output}` +
+        (absent ? ` (${formatBytes(absent)} not in the dump, written as zeros)` : ''),
+    );
+    return;
+  }
+  const { data, missing } = await readRange(context, view, range);
+  if (!wantHex) {
+    ctx.io.stdout.write(data);
+    if (missing.length) note(ctx, `note: ${missing.reduce((n, m) => n + m.length, 0)} bytes were not in the dump (read as zeros)`);
+    return;
+  }
+  const text = hexdump(data, range.address, missing);
+  if (f.output) await writeFileAtomic(f.output, text, { mode: 0o600, signal: ctx.signal });
+  else ctx.io.stdout.write(text);
+}
+
+async function dumpAll(ctx: CliContext, cp: Checkpoint, context: MemoryContext, view: ProcessMemoryView, f: DumpFlags) {
+  if (f.hex) {
+    let text = '';
+    const sink = f.output ? (t: string) => void (text += t) : (t: string) => void ctx.io.stdout.write(t);
+    await hexOfMappings(context, view, sink);
+    if (f.output) await writeFileAtomic(f.output, text, { mode: 0o600, signal: ctx.signal });
+    return;
+  }
+  if (!f.output) {
+    throw new KcrError('usage', 'dumping a whole process needs -o DIR (one file per mapping)', {
+      hint: 'give -o DIR, or --hex for a hexdump, or --address/--length for one range',
+    });
+  }
+  const dump = await dumpProcess(context, view, f.output, cp.path, ctx.signal);
+  const files = dump.mappings.filter((m) => m.file).length;
+  note(ctx, `wrote ${files} mapping files (${formatBytes(dump.bytesWritten)} dumped) and ${dump.mapsFile} for pid ${view.pid} to ${dump.dir}`);
+}
+
+export function registerMemDump(mem: Command, ctx: CliContext): void {
+  mem
+    .command('dump')
+    .description('write the dumped memory of a process (one file per mapping + a maps index) or of one range; absent pages read as zeros')
+    .argument('<archive>', ARCHIVE_ARG)
+    .requiredOption('--pid <pid>', 'the process (PID in the container)', positiveInt('--pid'))
+    .option('--address <addr>', 'start of a range (0x7ffe2a8ecfc2; hex as maps prints it)', address('--address'))
+    .option('--length <bytes>', 'length of the range (4096, 0x1000, 4k); default: to the end of the mapping', byteSize('--length'))
+    .option('-o, --output <path>', 'file for a range, directory for a whole process (files are mode 0600)')
+    .option('--hex', 'hexdump (16 bytes a row, repeated rows as *) instead of raw bytes')
+    .action(async (path: string, f: DumpFlags) => {
+      if (f.length !== undefined && f.address === undefined) {
+        throw new KcrError('usage', '--length needs --address', { hint: 'give the start of the range with --address' });
+      }
+      await withCheckpoint(path, async (cp) => {
+        const context = await loadMemoryContext(cp, { pid: f.pid });
+        const view = processView(context, f.pid);
+        if (f.address === undefined) return dumpAll(ctx, cp, context, view, f);
+        return dumpRange(ctx, context, view, resolveRange(path, view, f.address, f.length), f);
+      });
+    });
+}

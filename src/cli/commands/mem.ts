@@ -1,0 +1,42 @@
+/**
+ * `kcr mem ARCHIVE`: per-process memory sizes. `mem` is a group whose default subcommand is
+ * `summary`, so the group itself has no options to steal `-o` from `mem maps|dump|search`.
+ */
+import type { Command } from 'commander';
+import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { loadMemoryContext } from '../../forensics/memory/context.js';
+import { memorySummary } from '../../forensics/memory/summary.js';
+import { ARCHIVE_ARG } from '../address-options.js';
+import type { CliContext } from '../context.js';
+import { choice } from '../options.js';
+import { toJson, toYaml } from '../output/format.js';
+import { summaryTable } from '../output/memory-printer.js';
+import { registerMemDump } from './mem-dump.js';
+import { registerMemMaps } from './mem-maps.js';
+import { registerMemSearch } from './mem-search.js';
+
+const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+
+export function registerMem(program: Command, ctx: CliContext): void {
+  const mem = program
+    .command('mem')
+    .description('process memory in a checkpoint: sizes, mappings, dumps, and search (read in place, never extracted)');
+  mem
+    .command('summary', { isDefault: true })
+    .description('one row per process: PID, command, resident (dumped) and shared memory, VMA count (the default)')
+    .argument('<archive>', ARCHIVE_ARG)
+    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
+    .action(async (path: string, opts: { output: (typeof FORMATS)[number] }) => {
+      const rows = await withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp)));
+      const out =
+        opts.output === 'json'
+          ? toJson(rows)
+          : opts.output === 'yaml'
+            ? toYaml(rows)
+            : summaryTable(rows, opts.output === 'wide');
+      ctx.io.stdout.write(out);
+    });
+  registerMemMaps(mem, ctx);
+  registerMemDump(mem, ctx);
+  registerMemSearch(mem, ctx);
+}

@@ -1,0 +1,120 @@
+/**
+ * Renderings of the memory views. In JSON, addresses are `0x…` strings: they exceed 2^53 and
+ * analysts compare them with /proc/PID/maps, which prints hex (docs/memory-forensics.md).
+ */
+import type { HitCount, MemoryHit, MemorySearchResult } from '../../forensics/memory/search.js';
+import type { MemoryMapping } from '../../forensics/memory/mappings.js';
+import type { ProcessMemorySummary } from '../../forensics/memory/summary.js';
+import { formatBytes } from '../../util/units.js';
+import { printable } from './hexdump.js';
+import { renderTable } from './table.js';
+
+const hex = (v: bigint) => '0x' + v.toString(16);
+const bare = (v: bigint) => v.toString(16);
+
+export function summaryTable(rows: ProcessMemorySummary[], wide: boolean): string {
+  return renderTable(
+    rows,
+    [
+      { header: 'PID', value: (r) => r.pid, align: 'right' },
+      { header: 'COMMAND', value: (r) => r.comm },
+      { header: 'RESIDENT', value: (r) => formatBytes(r.dumpedBytes), align: 'right' },
+      { header: 'SHARED', value: (r) => formatBytes(r.sharedBytes), align: 'right' },
+      { header: 'SHARED DUMPED', value: (r) => formatBytes(r.sharedDumpedBytes), align: 'right', wide: true },
+      { header: 'VMAS', value: (r) => r.vmaCount, align: 'right' },
+      { header: 'PAGES MEMBER', value: (r) => r.pagesMember, wide: true },
+    ],
+    wide,
+  );
+}
+
+export function mappingJson(m: MemoryMapping) {
+  return {
+    start: hex(m.start),
+    end: hex(m.end),
+    perms: m.perms,
+    offset: hex(m.offset),
+    name: m.name,
+    kind: m.kind,
+    dumpedPages: m.dumpedPages,
+    totalPages: m.totalPages,
+    ...(m.shmid !== undefined ? { shmid: m.shmid } : {}),
+  };
+}
+
+/** Like /proc/PID/maps, with the dumped/total pages instead of device and inode. */
+export function mapsText(mappings: MemoryMapping[]): string {
+  return renderTable(mappings, [
+    { header: 'ADDRESS', value: (m) => `${bare(m.start)}-${bare(m.end)}` },
+    { header: 'PERMS', value: (m) => m.perms },
+    { header: 'OFFSET', value: (m) => m.offset.toString(16).padStart(8, '0') },
+    { header: 'DUMPED', value: (m) => `${m.dumpedPages}/${m.totalPages}`, align: 'right' },
+    { header: 'NAME', value: (m) => m.name || ' ' },
+  ]);
+}
+
+function mappingLabel(h: MemoryHit): string {
+  const m = h.mapping;
+  if (!m) return '(no mapping)';
+  return `${bare(m.start)}-${bare(m.end)} ${m.perms} ${m.name || '(anonymous)'}`;
+}
+
+export function hitJson(h: MemoryHit) {
+  return {
+    pid: h.pid,
+    command: h.comm,
+    address: hex(h.address),
+    length: h.length,
+    mapping: h.mapping
+      ? {
+          start: hex(h.mapping.start),
+          end: hex(h.mapping.end),
+          perms: h.mapping.perms,
+          offset: hex(h.mapping.offset),
+          name: h.mapping.name,
+          kind: h.mapping.kind,
+        }
+      : null,
+    offsetInMapping: h.mapping ? hex(h.address - h.mapping.start) : null,
+    match: printable(h.match),
+    matchHex: h.match.toString('hex'),
+    before: printable(h.before),
+    after: printable(h.after),
+    member: h.member,
+    memberOffset: h.memberOffset,
+  };
+}
+
+export function searchJson(result: MemorySearchResult, pattern: string) {
+  return {
+    pattern,
+    scannedBytes: result.scannedBytes,
+    limited: result.limited,
+    counts: result.counts,
+    hits: result.hits.map(hitJson),
+  };
+}
+
+export function hitsTable(hits: MemoryHit[], withContext: boolean): string {
+  return renderTable(hits, [
+    { header: 'PID', value: (h) => h.pid, align: 'right' },
+    { header: 'COMMAND', value: (h) => h.comm },
+    { header: 'ADDRESS', value: (h) => hex(h.address) },
+    { header: 'MAPPING', value: mappingLabel },
+    {
+      header: withContext ? 'MATCH (WITH CONTEXT)' : 'MATCH',
+      value: (h) =>
+        withContext
+          ? `${printable(h.before)}[${printable(h.match)}]${printable(h.after)}`
+          : printable(h.match),
+    },
+  ]);
+}
+
+export function countTable(counts: HitCount[]): string {
+  return renderTable(counts, [
+    { header: 'PID', value: (r) => r.pid, align: 'right' },
+    { header: 'COMMAND', value: (r) => r.comm },
+    { header: 'HITS', value: (r) => r.hits, align: 'right' },
+  ]);
+}
