@@ -5,7 +5,13 @@
 import { decodeEntries, decodeImage, entriesAs } from '../criu/image.js';
 import { IMG_COMMON, MAGICS } from '../criu/magic.js';
 import { mmEntry, pagemapEntry, pagemapHead } from '../criu/messages/mm.js';
-import { encodeMessage, type Decoded, type DecodedOf, type FieldMap, type MessageSpec } from '../criu/schema.js';
+import {
+  encodeMessage,
+  type Decoded,
+  type DecodedOf,
+  type FieldMap,
+  type MessageSpec,
+} from '../criu/schema.js';
 
 export type MmEntry = DecodedOf<typeof mmEntry>;
 export type VmaEntry = NonNullable<MmEntry['vmas']>[number];
@@ -23,7 +29,11 @@ function frame(payloads: Uint8Array[], magic: number): Buffer {
   return Buffer.concat(parts);
 }
 
-export function encodeEntries<F extends FieldMap>(spec: MessageSpec<F>, magic: number, values: Decoded<F>[]): Buffer {
+export function encodeEntries<F extends FieldMap>(
+  spec: MessageSpec<F>,
+  magic: number,
+  values: Decoded<F>[],
+): Buffer {
   return frame(
     values.map((v) => encodeMessage(spec, v)),
     magic,
@@ -31,15 +41,26 @@ export function encodeEntries<F extends FieldMap>(spec: MessageSpec<F>, magic: n
 }
 
 /** A pagemap image as CRIU 4.2 writes it: count in field 5, field 2 left at 0. */
-export function encodePagemap(pagesId: number, runs: Array<{ vaddr: bigint; pages: number; flags?: number }>): Buffer {
+export function encodePagemap(
+  pagesId: number,
+  runs: Array<{ vaddr: bigint; pages: number; flags?: number }>,
+): Buffer {
   const head = encodeMessage(pagemapHead, { pages_id: pagesId });
   const entries = runs.map((r) =>
-    encodeMessage(pagemapEntry, { vaddr: r.vaddr, compat_nr_pages: 0, flags: r.flags ?? 4, nr_pages: BigInt(r.pages) }),
+    encodeMessage(pagemapEntry, {
+      vaddr: r.vaddr,
+      compat_nr_pages: 0,
+      flags: r.flags ?? 4,
+      nr_pages: BigInt(r.pages),
+    }),
   );
   return frame([head, ...entries], MAGICS.PAGEMAP);
 }
 
-export function decodePagemap(buf: Buffer, name = 'pagemap.img'): { pagesId: number; entries: PagemapEntry[] } {
+export function decodePagemap(
+  buf: Buffer,
+  name = 'pagemap.img',
+): { pagesId: number; entries: PagemapEntry[] } {
   const image = decodeImage(buf, name);
   const [first, ...rest] = image.entries;
   const [head] = entriesAs({ magic: image.magic, entries: first ? [first] : [] }, pagemapHead, name);

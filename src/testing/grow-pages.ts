@@ -134,7 +134,15 @@ export async function growPages(options: GrowOptions): Promise<GrownArchive> {
         chunks: grownPages(own, split, totalPages, pageSize, spots),
       },
     });
-    return { path: options.target, pid: options.pid, member, pagesBytes, region: { start: base, end }, planted, runs: runs.length };
+    return {
+      path: options.target,
+      pid: options.pid,
+      member,
+      pagesBytes,
+      region: { start: base, end },
+      planted,
+      runs: runs.length,
+    };
   } finally {
     await archive.close();
   }
@@ -201,7 +209,9 @@ async function writeArchive(archive: CheckpointArchive, target: string, edits: R
     if (m.type !== 'file') continue;
     if (m.name === edits.grow.name) {
       let done!: (err?: Error | null) => void;
-      const written = new Promise<void>((resolve, reject) => (done = (err) => (err ? reject(err) : resolve())));
+      const written = new Promise<void>(
+        (resolve, reject) => (done = (err) => (err ? reject(err) : resolve())),
+      );
       const entry = pack.entry({ name: m.name, size: edits.grow.size, mode: m.mode, mtime: m.mtime }, (err) =>
         done(err),
       );

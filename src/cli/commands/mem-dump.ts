@@ -5,7 +5,12 @@
 import type { Command } from 'commander';
 import type { Checkpoint } from '../../forensics/checkpoint.js';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
-import { loadMemoryContext, processView, type MemoryContext, type ProcessMemoryView } from '../../forensics/memory/context.js';
+import {
+  loadMemoryContext,
+  processView,
+  type MemoryContext,
+  type ProcessMemoryView,
+} from '../../forensics/memory/context.js';
 import { dumpProcess, writeRange } from '../../forensics/memory/dump.js';
 import { readRange, resolveRange, type AddressRange } from '../../forensics/memory/ranges.js';
 import { KcrError } from '../../errors.js';
@@ -47,7 +52,13 @@ function note(ctx: CliContext, text: string) {
   if (!ctx.quiet) ctx.io.stderr.write(text + '\n');
 }
 
-async function dumpRange(ctx: CliContext, context: MemoryContext, view: ProcessMemoryView, range: AddressRange, f: DumpFlags) {
+async function dumpRange(
+  ctx: CliContext,
+  context: MemoryContext,
+  view: ProcessMemoryView,
+  range: AddressRange,
+  f: DumpFlags,
+) {
   const wantHex = f.hex || (!f.output && ctx.io.stdout.isTTY);
   if (!wantHex && f.output) {
     const written = await writeRange(context, view, range, f.output, ctx.signal);
@@ -62,7 +73,11 @@ async function dumpRange(ctx: CliContext, context: MemoryContext, view: ProcessM
   const { data, missing } = await readRange(context, view, range);
   if (!wantHex) {
     ctx.io.stdout.write(data);
-    if (missing.length) note(ctx, `note: ${missing.reduce((n, m) => n + m.length, 0)} bytes were not in the dump (read as zeros)`);
+    if (missing.length)
+      note(
+        ctx,
+        `note: ${missing.reduce((n, m) => n + m.length, 0)} bytes were not in the dump (read as zeros)`,
+      );
     return;
   }
   const text = hexdump(data, range.address, missing);
@@ -70,7 +85,13 @@ async function dumpRange(ctx: CliContext, context: MemoryContext, view: ProcessM
   else ctx.io.stdout.write(text);
 }
 
-async function dumpAll(ctx: CliContext, cp: Checkpoint, context: MemoryContext, view: ProcessMemoryView, f: DumpFlags) {
+async function dumpAll(
+  ctx: CliContext,
+  cp: Checkpoint,
+  context: MemoryContext,
+  view: ProcessMemoryView,
+  f: DumpFlags,
+) {
   if (f.hex) {
     let text = '';
     const sink = f.output ? (t: string) => void (text += t) : (t: string) => void ctx.io.stdout.write(t);
@@ -85,22 +106,37 @@ async function dumpAll(ctx: CliContext, cp: Checkpoint, context: MemoryContext, 
   }
   const dump = await dumpProcess(context, view, f.output, cp.path, ctx.signal);
   const files = dump.mappings.filter((m) => m.file).length;
-  note(ctx, `wrote ${files} mapping files (${formatBytes(dump.bytesWritten)} dumped) and ${dump.mapsFile} for pid ${view.pid} to ${dump.dir}`);
+  note(
+    ctx,
+    `wrote ${files} mapping files (${formatBytes(dump.bytesWritten)} dumped) and ${dump.mapsFile} for pid ${view.pid} to ${dump.dir}`,
+  );
 }
 
 export function registerMemDump(mem: Command, ctx: CliContext): void {
   mem
     .command('dump')
-    .description('write the dumped memory of a process (one file per mapping + a maps index) or of one range; absent pages read as zeros')
+    .description(
+      'write the dumped memory of a process (one file per mapping + a maps index) or of one range; absent pages read as zeros',
+    )
     .argument('<archive>', ARCHIVE_ARG)
     .requiredOption('--pid <pid>', 'the process (PID in the container)', positiveInt('--pid'))
-    .option('--address <addr>', 'start of a range (0x7ffe2a8ecfc2; hex as maps prints it)', address('--address'))
-    .option('--length <bytes>', 'length of the range (4096, 0x1000, 4k); default: to the end of the mapping', byteSize('--length'))
+    .option(
+      '--address <addr>',
+      'start of a range (0x7ffe2a8ecfc2; hex as maps prints it)',
+      address('--address'),
+    )
+    .option(
+      '--length <bytes>',
+      'length of the range (4096, 0x1000, 4k); default: to the end of the mapping',
+      byteSize('--length'),
+    )
     .option('-o, --output <path>', 'file for a range, directory for a whole process (files are mode 0600)')
     .option('--hex', 'hexdump (16 bytes a row, repeated rows as *) instead of raw bytes')
     .action(async (path: string, f: DumpFlags) => {
       if (f.length !== undefined && f.address === undefined) {
-        throw new KcrError('usage', '--length needs --address', { hint: 'give the start of the range with --address' });
+        throw new KcrError('usage', '--length needs --address', {
+          hint: 'give the start of the range with --address',
+        });
       }
       await withCheckpoint(path, async (cp) => {
         const context = await loadMemoryContext(cp, { pid: f.pid });

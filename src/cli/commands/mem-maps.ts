@@ -13,7 +13,9 @@ const FORMATS = ['table', 'json', 'yaml'] as const;
 export function registerMemMaps(mem: Command, ctx: CliContext): void {
   mem
     .command('maps')
-    .description('list the memory mappings of a process: range, permissions, offset, dumped pages, file or [heap]/[stack]/…')
+    .description(
+      'list the memory mappings of a process: range, permissions, offset, dumped pages, file or [heap]/[stack]/…',
+    )
     .argument('<archive>', ARCHIVE_ARG)
     .requiredOption('--pid <pid>', 'the process (PID in the container)', positiveInt('--pid'))
     .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')

@@ -56,7 +56,10 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
     .description('search the dumped memory of every process (or one) for a string, regex or bytes')
     .argument('<archive>', ARCHIVE_ARG)
     .option('-s, --string <text>', 'a string (its UTF-8 bytes)')
-    .option('-r, --regex <regex>', 'a JavaScript regex over the bytes (latin1: one char per byte, \\x00-\\xff)')
+    .option(
+      '-r, --regex <regex>',
+      'a JavaScript regex over the bytes (latin1: one char per byte, \\x00-\\xff)',
+    )
     .option('-x, --hex <bytes>', 'bytes in hex, e.g. "4b 43 52 2d" or 4b43522d')
     .option('--pid <pid>', 'only this process (PID in the container)', positiveInt('--pid'))
     .option('-C, --context <bytes>', 'bytes of context to show on each side', byteSize('--context'), 0)
@@ -64,7 +67,12 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
     .option('--wide', 'search the string as UTF-16LE (Java, .NET, Windows strings)')
     .option('--max <n>', 'stop after N hits (0: no limit)', positiveInt('--max'), 1000)
     .option('-c, --count', 'only count hits per process, like grep -c')
-    .option('--max-match <bytes>', 'longest regex match reported whole across chunk boundaries', byteSize('--max-match'), DEFAULT_MAX_MATCH)
+    .option(
+      '--max-match <bytes>',
+      'longest regex match reported whole across chunk boundaries',
+      byteSize('--max-match'),
+      DEFAULT_MAX_MATCH,
+    )
     .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);

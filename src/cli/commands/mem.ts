@@ -20,10 +20,14 @@ const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 export function registerMem(program: Command, ctx: CliContext): void {
   const mem = program
     .command('mem')
-    .description('process memory in a checkpoint: sizes, mappings, dumps, and search (read in place, never extracted)');
+    .description(
+      'process memory in a checkpoint: sizes, mappings, dumps, and search (read in place, never extracted)',
+    );
   mem
     .command('summary', { isDefault: true })
-    .description('one row per process: PID, command, resident (dumped) and shared memory, VMA count (the default)')
+    .description(
+      'one row per process: PID, command, resident (dumped) and shared memory, VMA count (the default)',
+    )
     .argument('<archive>', ARCHIVE_ARG)
     .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
     .action(async (path: string, opts: { output: (typeof FORMATS)[number] }) => {

@@ -35,8 +35,14 @@ async function loadShmem(cp: Checkpoint, file: string, shmid: number): Promise<P
   if (!image) return undefined;
   const member = cp.imageMember(file);
   const [first, ...rest] = image.entries;
-  const head = first ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0] : undefined;
-  const pagemap = buildPagemap(head, entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member), member);
+  const head = first
+    ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0]
+    : undefined;
+  const pagemap = buildPagemap(
+    head,
+    entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member),
+    member,
+  );
   const pagesMember = cp.imageMember(`pages-${pagemap.pagesId}.img`);
   const pages = cp.archive.has(pagesMember) ? cp.archive.randomAccess(pagesMember) : undefined;
   const pageSize = derivePageSize(pages?.size ?? 0, pagemap.presentPages);

@@ -100,7 +100,10 @@ export interface ProcessDump {
 
 const h = (v: bigint) => v.toString(16);
 
-export function mapsIndexText(dump: Omit<ProcessDump, 'mapsFile' | 'mapsJson' | 'dir'>, archive: string): string {
+export function mapsIndexText(
+  dump: Omit<ProcessDump, 'mapsFile' | 'mapsJson' | 'dir'>,
+  archive: string,
+): string {
   const lines = [
     `# kcr mem dump of pid ${dump.pid} (${dump.comm}) from ${archive}`,
     '# start-end perms offset dumped/total-pages file name',

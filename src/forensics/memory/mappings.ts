@@ -92,11 +92,7 @@ function memfdName(images: DumpImages, vma: VmaEntry): { name: string; kind: Map
   return { name: `/memfd:${name} (deleted)`, kind: 'memfd' };
 }
 
-function nameOf(
-  images: DumpImages,
-  mm: MmEntry,
-  vma: VmaEntry,
-): { name: string; kind: MappingKind } {
+function nameOf(images: DumpImages, mm: MmEntry, vma: VmaEntry): { name: string; kind: MappingKind } {
   const status = vma.status ?? 0;
   const start = vma.start ?? 0n;
   const end = vma.end ?? 0n;

@@ -71,13 +71,19 @@ export class LiteralMatcher implements Matcher {
     while (p !== -1) {
       const start = p - k;
       if (start > last) return -1;
-      if (window[start + c] === checkByte && window.compare(needle, 0, len, start, start + len) === 0) return start;
+      if (window[start + c] === checkByte && window.compare(needle, 0, len, start, start + len) === 0)
+        return start;
       p = window.indexOf(byte, p + 1);
     }
     return -1;
   }
 
-  scan(window: Buffer, from: number, _final: boolean, emit: (start: number, end: number) => boolean): boolean {
+  scan(
+    window: Buffer,
+    from: number,
+    _final: boolean,
+    emit: (start: number, end: number) => boolean,
+  ): boolean {
     const len = this.needle.length;
     for (let start = this.find(window, from); start !== -1; start = this.find(window, start + len)) {
       if (!emit(start, start + len)) return false;
@@ -134,7 +140,11 @@ export class RegexMatcher implements Matcher {
   ): boolean {
     const prefix = this.prefix!;
     let at = from;
-    for (let start = prefix.find(window, at); start !== -1 && start < limit; start = prefix.find(window, at)) {
+    for (
+      let start = prefix.find(window, at);
+      start !== -1 && start < limit;
+      start = prefix.find(window, at)
+    ) {
       const text = window.toString('latin1', start, Math.min(window.length, start + this.maxLength));
       this.sticky.lastIndex = 0;
       const m = this.sticky.exec(text);
@@ -164,7 +174,8 @@ export function literalPrefix(source: string): string {
   let prefix = source.slice(0, i);
   if (i < source.length && QUANTIFIER.test(source[i]!)) prefix = prefix.slice(0, -1);
   // Only one-byte characters: the regex runs on latin1 text.
-  return /^[\x00-\xff]*$/.test(prefix) ? prefix : '';
+  for (let j = 0; j < prefix.length; j++) if (prefix.charCodeAt(j) > 0xff) return '';
+  return prefix;
 }
 
 function hasTopLevelAlternation(source: string): boolean {

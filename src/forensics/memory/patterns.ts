@@ -28,7 +28,8 @@ export function compileRegex(source: string, ignoreCase = false): RegExp {
   try {
     return new RegExp(source, ignoreCase ? 'i' : '');
   } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
+    const reason =
+      err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
     throw new KcrError('invalid-input', `invalid regex "${source}": ${reason}`, {
       hint: 'regexes use JavaScript syntax and match bytes (latin1); use -s for a plain string',
     });
@@ -53,7 +54,10 @@ export function compilePattern(pattern: SearchPattern, maxMatch = DEFAULT_MAX_MA
       const bytes = stringBytes(pattern.value, pattern.wide);
       if (!pattern.ignoreCase) return new LiteralMatcher(bytes);
       // Case folding needs the regex engine; the literal's bytes, escaped, as latin1 text.
-      return new RegexMatcher(new RegExp(escapeRegex(bytes.toString('latin1')), 'i'), Math.max(bytes.length, 1));
+      return new RegexMatcher(
+        new RegExp(escapeRegex(bytes.toString('latin1')), 'i'),
+        Math.max(bytes.length, 1),
+      );
     }
     case 'regex':
       return new RegexMatcher(compileRegex(pattern.value, pattern.ignoreCase), maxMatch);

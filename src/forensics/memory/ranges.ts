@@ -35,9 +35,13 @@ export function resolveRange(
   const first = mappingAt(view.mappings, address);
   const hint = `run \`kcr mem maps ${path} --pid ${view.pid}\` to list its mappings`;
   if (!first) {
-    throw new KcrError('not-found', `${path}: address ${hex(address)} is outside every mapping of pid ${view.pid}`, {
-      hint,
-    });
+    throw new KcrError(
+      'not-found',
+      `${path}: address ${hex(address)} is outside every mapping of pid ${view.pid}`,
+      {
+        hint,
+      },
+    );
   }
   const len = length ?? Number(first.end - address);
   if (len <= 0) throw new KcrError('usage', `--length must be at least 1, got ${len}`);
@@ -62,7 +66,11 @@ function readerFor(
 }
 
 /** Splits [address, address + length) at mapping boundaries. */
-export function rangePieces(context: MemoryContext, view: ProcessMemoryView, range: AddressRange): RangePiece[] {
+export function rangePieces(
+  context: MemoryContext,
+  view: ProcessMemoryView,
+  range: AddressRange,
+): RangePiece[] {
   const end = range.address + BigInt(range.length);
   const pieces: RangePiece[] = [];
   let cursor = range.address;
@@ -75,7 +83,12 @@ export function rangePieces(context: MemoryContext, view: ProcessMemoryView, ran
     }
     const to = m.end < end ? m.end : end;
     const { reader, base } = readerFor(context, view, m);
-    const piece: RangePiece = { address: cursor, length: Number(to - cursor), mapping: m, readerAddress: base + (cursor - m.start) };
+    const piece: RangePiece = {
+      address: cursor,
+      length: Number(to - cursor),
+      mapping: m,
+      readerAddress: base + (cursor - m.start),
+    };
     if (reader) piece.reader = reader;
     pieces.push(piece);
     cursor = to;
@@ -119,7 +132,11 @@ export interface PresentExtent {
   readerAddress: bigint;
 }
 
-export function presentExtents(context: MemoryContext, view: ProcessMemoryView, range: AddressRange): PresentExtent[] {
+export function presentExtents(
+  context: MemoryContext,
+  view: ProcessMemoryView,
+  range: AddressRange,
+): PresentExtent[] {
   const out: PresentExtent[] = [];
   for (const piece of rangePieces(context, view, range)) {
     const reader = piece.reader;

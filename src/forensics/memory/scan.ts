@@ -57,7 +57,8 @@ export function readPlan(segments: readonly Segment[], chunkSize: number): Read[
     let end = segments[i]!.end;
     while (i + 1 < segments.length && segments[i + 1]!.start - end <= READ_THROUGH) end = segments[++i]!.end;
     i++;
-    for (let pos = start; pos < end; pos += chunkSize) plan.push({ pos, len: Math.min(chunkSize, end - pos) });
+    for (let pos = start; pos < end; pos += chunkSize)
+      plan.push({ pos, len: Math.min(chunkSize, end - pos) });
   }
   return plan;
 }

@@ -88,7 +88,13 @@ function segmentsOf(reader: ProcessMemory, runs: PageRun[]): Segment[] {
 
 function target(reader: ProcessMemory, owners: ProcessMemoryView[], shmid?: number): Target {
   const runs = reader.runs.filter((r) => r.fileOffset !== null && r.pages > 0);
-  return { reader, runs, segments: segmentsOf(reader, runs), owners, ...(shmid !== undefined ? { shmid } : {}) };
+  return {
+    reader,
+    runs,
+    segments: segmentsOf(reader, runs),
+    owners,
+    ...(shmid !== undefined ? { shmid } : {}),
+  };
 }
 
 function targets(context: MemoryContext, pid: number | undefined): Target[] {
@@ -122,7 +128,10 @@ const ref = (m: MemoryMapping | undefined): MappingRef | undefined =>
   m && { start: m.start, end: m.end, perms: m.perms, offset: m.offset, name: m.name, kind: m.kind };
 
 /** Each (process, address) where a match lies: one for process memory, one per mapping for shmem. */
-function locate(t: Target, at: bigint): Array<{ view: ProcessMemoryView; address: bigint; mapping?: MemoryMapping }> {
+function locate(
+  t: Target,
+  at: bigint,
+): Array<{ view: ProcessMemoryView; address: bigint; mapping?: MemoryMapping }> {
   if (t.shmid === undefined) {
     const view = t.owners[0]!;
     return [{ view, address: at, mapping: mappingAt(view.mappings, at) }];
@@ -139,7 +148,12 @@ function locate(t: Target, at: bigint): Array<{ view: ProcessMemoryView; address
   return out;
 }
 
-async function withContext(hit: MemoryHit, reader: ProcessMemory, at: bigint, context: number): Promise<void> {
+async function withContext(
+  hit: MemoryHit,
+  reader: ProcessMemory,
+  at: bigint,
+  context: number,
+): Promise<void> {
   if (context <= 0) return;
   const before = at < BigInt(context) ? Number(at) : context;
   hit.before = (await reader.read(at - BigInt(before), before)).data;
@@ -164,7 +178,8 @@ export async function searchMemory(
     const member = t.reader.pages!.name;
     const source = {
       name: member,
-      readInto: (offset: number, buf: Buffer, at: number, len: number) => cp.archive.readInto(member, offset, buf, at, len),
+      readInto: (offset: number, buf: Buffer, at: number, len: number) =>
+        cp.archive.readInto(member, offset, buf, at, len),
     };
     for (const s of t.segments) scannedBytes += s.end - s.start;
     const onMatch = (raw: RawMatch): boolean => {
