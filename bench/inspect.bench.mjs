@@ -24,15 +24,27 @@ export default async function inspectBench() {
       .join('; ');
   execFileSync('tar', ['--force-local', '-xf', big, '-C', out]);
   const decodeAll = images();
-  const peer = measure(`rm -rf ${out}/* && tar --force-local -xf '${big}' -C ${out} && ${decodeAll}`, { repeat: 2 });
+  const peer = measure(`rm -rf ${out}/* && tar --force-local -xf '${big}' -C ${out} && ${decodeAll}`, {
+    repeat: 2,
+  });
   rmSync(out, { recursive: true, force: true });
 
   printTable([
-    { tool: 'kcr inspect --all -o json (1 GiB)', seconds: kcrBig.seconds, 'peak RSS MiB': kcrBig.rssMiB.toFixed(0) },
-    { tool: 'kcr inspect --all -o json (256 MiB)', seconds: kcrSmall.seconds, 'peak RSS MiB': kcrSmall.rssMiB.toFixed(0) },
+    {
+      tool: 'kcr inspect --all -o json (1 GiB)',
+      seconds: kcrBig.seconds,
+      'peak RSS MiB': kcrBig.rssMiB.toFixed(0),
+    },
+    {
+      tool: 'kcr inspect --all -o json (256 MiB)',
+      seconds: kcrSmall.seconds,
+      'peak RSS MiB': kcrSmall.rssMiB.toFixed(0),
+    },
     { tool: 'tar -xf + crit decode (1 GiB)', seconds: peer.seconds, 'peak RSS MiB': peer.rssMiB.toFixed(0) },
   ]);
   console.log(`ratio tar+crit / kcr: ${(peer.seconds / kcrBig.seconds).toFixed(1)}x faster`);
   console.log(`RSS growth 256 MiB -> 1 GiB: ${(kcrBig.rssMiB - kcrSmall.rssMiB).toFixed(1)} MiB`);
-  console.log(`targets: inspect < 2 s (${kcrBig.seconds < 2 ? 'met' : 'MISSED'}), RSS < 200 MiB (${kcrBig.rssMiB < 200 ? 'met' : 'MISSED'})`);
+  console.log(
+    `targets: inspect < 2 s (${kcrBig.seconds < 2 ? 'met' : 'MISSED'}), RSS < 200 MiB (${kcrBig.rssMiB < 200 ? 'met' : 'MISSED'})`,
+  );
 }

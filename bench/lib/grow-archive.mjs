@@ -11,7 +11,15 @@ import { CheckpointArchive, criu } from '../../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORK = join(here, '..', '.work');
-export const SOURCE = join(here, '..', '..', 'test', 'fixtures', 'crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
+export const SOURCE = join(
+  here,
+  '..',
+  '..',
+  'test',
+  'fixtures',
+  'crio',
+  'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar',
+);
 export const MARKER = 'KCR-BENCH-NEEDLE-0123456789';
 export const GROWN_PID = 1;
 export const GROWN_VADDR = 0x7ffe00000000n;
@@ -40,7 +48,10 @@ async function grownImages(archive, extraPages) {
   entries.push({ vaddr: GROWN_VADDR, compat_nr_pages: 0, flags: 4, nr_pages: BigInt(extraPages) });
   const newPagemap = frame(
     [IMG_COMMON, MAGICS.PAGEMAP],
-    [encodeMessage(messages.pagemapHead, head), ...entries.map((e) => encodeMessage(messages.pagemapEntry, e))],
+    [
+      encodeMessage(messages.pagemapHead, head),
+      ...entries.map((e) => encodeMessage(messages.pagemapEntry, e)),
+    ],
   );
   const mmName = `checkpoint/mm-${GROWN_PID}.img`;
   const [mm] = decodeImage(await archive.read(mmName), mmName).entries.map((e) => e.value);
@@ -103,12 +114,20 @@ export async function growArchive(sizeMiB, { source = SOURCE } = {}) {
       }
       if (m.type !== 'file') continue;
       if (m.name === g.pagemapName || m.name === g.mmName) {
-        pack.entry({ name: m.name, mode: m.mode, mtime: m.mtime }, m.name === g.mmName ? g.newMm : g.newPagemap);
+        pack.entry(
+          { name: m.name, mode: m.mode, mtime: m.mtime },
+          m.name === g.mmName ? g.newMm : g.newPagemap,
+        );
         continue;
       }
       if (m.name === g.pagesName) {
         const original = await archive.read(m.name);
-        const entry = pack.entry({ name: m.name, size: original.length + extraPages * PAGE, mode: m.mode, mtime: m.mtime });
+        const entry = pack.entry({
+          name: m.name,
+          size: original.length + extraPages * PAGE,
+          mode: m.mode,
+          mtime: m.mtime,
+        });
         entry.write(original);
         for await (const chunk of fillStream(extraPages * PAGE)()) {
           if (!entry.write(chunk)) await new Promise((r) => entry.once('drain', r));
@@ -133,7 +152,10 @@ export function sha256File(path) {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     import('node:fs').then(({ createReadStream }) =>
-      createReadStream(path).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject),
+      createReadStream(path)
+        .on('data', (d) => h.update(d))
+        .on('end', () => resolve(h.digest('hex')))
+        .on('error', reject),
     );
   });
 }

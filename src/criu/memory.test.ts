@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProcessMemory, type ByteSource } from './memory.js';
+import type { pagemapEntry } from './messages/mm.js';
 import { buildPagemap, derivePageSize, PE_LAZY, PE_PARENT, PE_PRESENT, withPageSize } from './pagemap.js';
+import type { DecodedOf } from './schema.js';
 
 const PAGE = 4096;
 
@@ -13,7 +15,7 @@ function pagesFile(pages: number): ByteSource {
 
 // 0x400000: 2 present pages; 0x402000: 1 page in the parent dump; 0x403000: 3 lazy+present pages;
 // 0x500000: 1 present page, after a hole. Written the CRIU 4.2 way (field 5, field 2 zero).
-const ENTRIES = [
+const ENTRIES: DecodedOf<typeof pagemapEntry>[] = [
   { vaddr: 0x400000n, nr_pages: 2n, compat_nr_pages: 0, flags: PE_PRESENT },
   { vaddr: 0x402000n, nr_pages: 1n, compat_nr_pages: 0, flags: PE_PARENT },
   { vaddr: 0x403000n, nr_pages: 3n, compat_nr_pages: 0, flags: PE_LAZY | PE_PRESENT },
