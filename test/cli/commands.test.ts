@@ -103,6 +103,19 @@ describe('kcr inspect', () => {
     expect(doc.files.map((p: { pid: number }) => p.pid)).toEqual([6]);
   });
 
+  it('keeps working when the archive holds CRIU images and members it does not know', async () => {
+    const path = await rewriteArchive(CRIO.cthreads, tmp.path('future.tar'), {
+      add: [
+        { name: 'checkpoint/quantum-state-1.img', data: Buffer.from('19435654efbeadde0400000008011002', 'hex') },
+        { name: 'checkpoint/apparmor.img', data: Buffer.from('1943565447304259', 'hex') },
+        { name: 'pod.options', data: Buffer.from('{}') },
+      ],
+    });
+    const r = await runCliCaptured(['inspect', path, '--all', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).processes[0].comm).toBe('cthreads');
+  });
+
   it('renders every view as YAML with --all -o yaml', async () => {
     const doc = parseYaml((await runCliCaptured(['inspect', CRIO.web2, '--all', '-o', 'yaml'])).stdout);
     expect(doc.rootfs.deleted).toEqual(['/usr/share/nginx/html/index.html.bak']);
