@@ -2,6 +2,7 @@
  * `kcr inspect`: the selected views of one checkpoint in one object, the documented
  * `-o json` schema (docs/inspect-json.md). Views are computed from one snapshot of the images.
  */
+import { bindMountsSchema, readOptionalJson } from '../archive/metadata.js';
 import { KcrError } from '../errors.js';
 import { ociArchitecture } from '../criu/arch.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -124,7 +125,10 @@ export async function inspect(cp: Checkpoint, options: InspectOptions): Promise<
     result.processes = await inspectProcesses(cp, images, options);
   if (v.has('files')) result.files = openFiles(images, options.pid);
   if (v.has('sockets')) result.sockets = sockets(images, options.pid);
-  if (v.has('mounts')) result.mounts = mounts(images, cp.metadata.spec);
+  if (v.has('mounts')) {
+    const binds = (await readOptionalJson(cp.archive, 'bind.mounts', bindMountsSchema)) ?? [];
+    result.mounts = mounts(images, cp.metadata.spec, binds);
+  }
   if (v.has('rootfs')) result.rootfs = await rootfsChanges(cp);
   if (v.has('stats')) {
     const stats = dumpStats(images);

@@ -2,7 +2,7 @@
  * Mounts, two views: the runtime's (spec.dump, host sources) and CRIU's
  * (mountpoints-<mnt_ns_id>.img, the mount tree inside the container).
  */
-import type { SpecDump } from '../archive/metadata.js';
+import type { BindMount, SpecDump } from '../archive/metadata.js';
 import type { DumpImages } from './images.js';
 
 const FS_TYPES: Record<number, string> = {
@@ -52,6 +52,8 @@ export interface RuntimeMount {
 export interface Mounts {
   runtime: RuntimeMount[];
   criu: CriuMount[];
+  /** CRI-O's bind.mounts: bind sources a restore recreates when they are missing on the node. */
+  bindMounts: BindMount[];
 }
 
 export function fsTypeName(fstype: number | undefined, fsname: string | undefined): string {
@@ -60,7 +62,7 @@ export function fsTypeName(fstype: number | undefined, fsname: string | undefine
   return fstype === undefined ? 'unknown' : (FS_TYPES[fstype] ?? `type${fstype}`);
 }
 
-export function mounts(images: DumpImages, spec: SpecDump): Mounts {
+export function mounts(images: DumpImages, spec: SpecDump, bindMounts: BindMount[] = []): Mounts {
   const root = images.tasks.find((t) => t.ppid === 0) ?? images.tasks[0];
   const nsId = root?.ids?.mnt_ns_id ?? images.inventory?.root_ids?.mnt_ns_id;
   const entries = nsId === undefined ? [] : (images.mountpoints.get(nsId) ?? []);
@@ -86,5 +88,5 @@ export function mounts(images: DumpImages, spec: SpecDump): Mounts {
     source: m.source ?? '',
     options: m.options ?? [],
   }));
-  return { runtime, criu };
+  return { runtime, criu, bindMounts };
 }

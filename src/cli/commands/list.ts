@@ -17,7 +17,12 @@ export function registerList(program: Command, ctx: CliContext): void {
     .argument('[dir...]', 'directories to look in')
     .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
     .action(async (dirs: string[], opts: { output: (typeof FORMATS)[number] }) => {
-      const rows = await listArchives(dirs.length ? dirs : [KUBELET_CHECKPOINT_DIR]);
+      const searched = dirs.length ? dirs : [KUBELET_CHECKPOINT_DIR];
+      const rows = await listArchives(searched);
+      if (rows.length === 0 && (opts.output === 'table' || opts.output === 'wide')) {
+        ctx.io.stderr.write(`No checkpoint archives found in ${searched.join(', ')}.\n`);
+        return;
+      }
       if (opts.output === 'json') return void ctx.io.stdout.write(toJson(rows));
       if (opts.output === 'yaml') return void ctx.io.stdout.write(toYaml(rows));
       ctx.io.stdout.write(
