@@ -13,6 +13,11 @@ export async function main(argv: readonly string[]): Promise<never> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `kcr mem dump --hex … | head`: a reader that went away is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const code = await runCli(argv, processIo(), controller.signal);
   // Let stdout drain before exiting so piped output is not cut short.
   await new Promise<void>((resolve) =>

@@ -106,7 +106,10 @@ describe('kcr inspect', () => {
   it('keeps working when the archive holds CRIU images and members it does not know', async () => {
     const path = await rewriteArchive(CRIO.cthreads, tmp.path('future.tar'), {
       add: [
-        { name: 'checkpoint/quantum-state-1.img', data: Buffer.from('19435654efbeadde0400000008011002', 'hex') },
+        {
+          name: 'checkpoint/quantum-state-1.img',
+          data: Buffer.from('19435654efbeadde0400000008011002', 'hex'),
+        },
         { name: 'checkpoint/apparmor.img', data: Buffer.from('1943565447304259', 'hex') },
         { name: 'pod.options', data: Buffer.from('{}') },
       ],

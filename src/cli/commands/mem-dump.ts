@@ -32,19 +32,35 @@ interface DumpFlags {
 /** Hexdumps are read in pieces this big, so a large mapping never sits in memory whole. */
 const HEX_PIECE = 1024 * 1024;
 
-async function hexOfMappings(context: MemoryContext, view: ProcessMemoryView, write: (t: string) => void) {
+/** Writes to stdout, waiting for it to drain when it is a stream that asks to (a slow pipe). */
+async function writeOut(ctx: CliContext, text: string): Promise<void> {
+  const out = ctx.io.stdout;
+  if (out.write(text) === false && 'once' in out && typeof out.once === 'function') {
+    await new Promise<void>((resolve) => (out as NodeJS.WritableStream).once('drain', resolve));
+  }
+}
+
+async function hexOfMappings(
+  context: MemoryContext,
+  view: ProcessMemoryView,
+  write: (t: string) => void | Promise<void>,
+) {
   for (const m of view.mappings) {
     if (m.dumpedPages === 0) continue;
-    write(
+    await write(
       `# ${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.offset.toString(16).padStart(8, '0')} ${m.name || '(anonymous)'}  ${m.dumpedPages}/${m.totalPages} pages dumped\n`,
     );
-    const dumper = new HexDumper(write);
+    let text = '';
+    const dumper = new HexDumper((t) => (text += t));
     for (let at = m.start; at < m.end; at += BigInt(HEX_PIECE)) {
       const length = Number(m.end - at < BigInt(HEX_PIECE) ? m.end - at : BigInt(HEX_PIECE));
       const { data, missing } = await readRange(context, view, { address: at, length });
       dumper.push(data, at, missing);
+      await write(text);
+      text = '';
     }
     dumper.end();
+    await write(text);
   }
 }
 
@@ -94,7 +110,7 @@ async function dumpAll(
 ) {
   if (f.hex) {
     let text = '';
-    const sink = f.output ? (t: string) => void (text += t) : (t: string) => void ctx.io.stdout.write(t);
+    const sink = f.output ? (t: string) => void (text += t) : (t: string) => writeOut(ctx, t);
     await hexOfMappings(context, view, sink);
     if (f.output) await writeFileAtomic(f.output, text, { mode: 0o600, signal: ctx.signal });
     return;
