@@ -18,6 +18,11 @@ export interface Matcher {
   /** Bytes the scan must carry from one window into the next for this matcher. */
   readonly overlap: number;
   /**
+   * The matcher turns whole windows into strings (a regex without a literal prefix): the scan
+   * then reads smaller chunks, so that garbage strings do not pile up faster than GC frees them.
+   */
+  readonly textWindows: boolean;
+  /**
    * Reports matches in `window` that start at or after `from`, in order and non-overlapping.
    * `final`: the window ends where the contiguous memory ends, nothing follows.
    * `emit(start, end)` returns false to stop the scan; then scan returns false too.
@@ -36,6 +41,7 @@ const SAMPLE_BYTES = 256 * 1024;
 
 export class LiteralMatcher implements Matcher {
   readonly overlap: number;
+  readonly textWindows = false;
   /** Index in the needle of the byte memchr looks for; chosen from the first window's bytes. */
   private anchor = -1;
   /** A second rare byte, checked in JS before the native compare (most candidates fail there). */
@@ -96,6 +102,7 @@ export const DEFAULT_MAX_MATCH = 4096;
 
 export class RegexMatcher implements Matcher {
   readonly overlap: number;
+  readonly textWindows: boolean;
   private readonly global: RegExp;
   private readonly sticky: RegExp;
   private readonly prefix: LiteralMatcher | undefined;
@@ -111,6 +118,7 @@ export class RegexMatcher implements Matcher {
     const prefix = flags.includes('i') ? '' : literalPrefix(regex.source);
     // Every match starts with the prefix: find candidates with memchr, run the regex only there.
     this.prefix = prefix.length >= 2 ? new LiteralMatcher(Buffer.from(prefix, 'latin1')) : undefined;
+    this.textWindows = this.prefix === undefined;
   }
 
   scan(window: Buffer, from: number, final: boolean, emit: (start: number, end: number) => boolean): boolean {

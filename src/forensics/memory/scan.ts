@@ -40,6 +40,8 @@ export interface ScanOptions {
 }
 
 export const DEFAULT_CHUNK = 8 * 1024 * 1024;
+/** Chunk size when a matcher makes strings of whole windows (see Matcher.textWindows). */
+export const TEXT_CHUNK = 1024 * 1024;
 /** Gaps up to this size between segments are read through rather than skipped with a new read. */
 const READ_THROUGH = 256 * 1024;
 
@@ -104,7 +106,7 @@ export async function scanSegments(
   onMatch: (match: RawMatch) => boolean,
   options: ScanOptions = {},
 ): Promise<boolean> {
-  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
+  const chunk = options.chunkSize ?? (matchers.some((m) => m.textWindows) ? TEXT_CHUNK : DEFAULT_CHUNK);
   const overlap = Math.max(0, ...matchers.map((m) => m.overlap));
   const plan = readPlan(segments, chunk);
   if (plan.length === 0 || matchers.length === 0) return true;
