@@ -15,3 +15,4 @@ export * from './list.js';
 export * from './image-file.js';
 export * from './rootfs-extract.js';
 export * from './memory/index.js';
+export * from './diff/index.js';

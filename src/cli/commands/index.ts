@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCriuDecode } from './criu-decode.js';
+import { registerDiff } from './diff.js';
 import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
@@ -14,5 +15,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerList(program, ctx);
   registerRootfsExtract(program, ctx);
   registerMem(program, ctx);
+  registerDiff(program, ctx);
   registerCriuDecode(program, ctx);
 }

@@ -1,0 +1,3 @@
+export * from './diff.js';
+export * from './process-diff.js';
+export * from './rootfs-diff.js';
