@@ -16,3 +16,5 @@ export * from './image-file.js';
 export * from './rootfs-extract.js';
 export * from './memory/index.js';
 export * from './diff/index.js';
+export * from './secrets/index.js';
+export * from './secret-patterns.js';

@@ -2,6 +2,8 @@
  * What counts as a secret-looking environment variable. Values are masked in every view unless
  * the caller asks to see them: archives leak as easily as any other file.
  */
+import { SECRET_RULES } from './secret-patterns.js';
+
 const SECRET_NAME =
   /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|(^|_)KEY($|_)|AUTH|SESSION|COOKIE|CERT|SIGNATURE|DSN|CONN(ECTION)?_?STR)/i;
 /** Names that match the pattern above but are not secrets. */
@@ -16,6 +18,9 @@ export function isSecretName(name: string): boolean {
 /** URLs with inline credentials (`scheme://user:password@host`) are secrets whatever their name. */
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]+@/i;
 
+/** Values that are secrets whatever their name: URLs with passwords and well-known token formats. */
 export function looksLikeSecretValue(value: string): boolean {
-  return URL_WITH_PASSWORD.test(value);
+  return (
+    URL_WITH_PASSWORD.test(value) || SECRET_RULES.some((rule) => !rule.generic && rule.regex.test(value))
+  );
 }

@@ -7,6 +7,7 @@ import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
+import { registerSecrets } from './secrets.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -16,5 +17,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerRootfsExtract(program, ctx);
   registerMem(program, ctx);
   registerDiff(program, ctx);
+  registerSecrets(program, ctx);
   registerCriuDecode(program, ctx);
 }

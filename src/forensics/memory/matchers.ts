@@ -167,6 +167,66 @@ export class RegexMatcher implements Matcher {
   }
 }
 
+/**
+ * A regex whose matches all contain one of a few literals (anchors) but need not start with one
+ * (`API_TOKEN=…`, `postgres://u:p@h`): memchr finds the anchors, the regex runs only from
+ * `maxBack` bytes before each. A match is taken if it starts at or before its anchor.
+ */
+export class AnchoredRegexMatcher implements Matcher {
+  readonly overlap: number;
+  readonly textWindows = false;
+  private readonly global: RegExp;
+  private readonly anchors: LiteralMatcher[];
+
+  constructor(
+    regex: RegExp,
+    anchors: readonly string[],
+    private readonly maxBack: number,
+    private readonly maxLength = DEFAULT_MAX_MATCH,
+  ) {
+    this.global = new RegExp(regex.source, regex.flags.replace(/[gy]/g, '') + 'g');
+    this.anchors = anchors.map((a) => new LiteralMatcher(Buffer.from(a, 'latin1')));
+    this.overlap = maxLength + maxBack;
+  }
+
+  /** Per anchor, its next occurrence in the current window (Infinity: no more): each is searched once. */
+  private readonly cached: number[] = [];
+
+  /** The earliest anchor occurrence at or after `from`, or -1. */
+  private nextAnchor(window: Buffer, from: number): number {
+    let best = Infinity;
+    this.anchors.forEach((anchor, i) => {
+      if (this.cached[i]! < from) {
+        const at = anchor.find(window, from);
+        this.cached[i] = at === -1 ? Infinity : at;
+      }
+      best = Math.min(best, this.cached[i]!);
+    });
+    return best === Infinity ? -1 : best;
+  }
+
+  scan(window: Buffer, from: number, final: boolean, emit: (start: number, end: number) => boolean): boolean {
+    const limit = final ? window.length : window.length - this.overlap;
+    this.cached.length = 0;
+    this.anchors.forEach(() => this.cached.push(-1));
+    let at = from;
+    for (let p = this.nextAnchor(window, at); p !== -1; p = this.nextAnchor(window, p + 1)) {
+      const textStart = Math.max(at, p - this.maxBack);
+      if (textStart >= limit) return true;
+      const text = window.toString('latin1', textStart, Math.min(window.length, p + this.maxLength));
+      this.global.lastIndex = 0;
+      const m = this.global.exec(text);
+      if (!m || m[0].length === 0 || textStart + m.index > p) continue;
+      const start = textStart + m.index;
+      if (start >= limit) return true;
+      if (!emit(start, start + m[0].length)) return false;
+      at = start + m[0].length;
+      if (p < at - 1) p = at - 1;
+    }
+    return true;
+  }
+}
+
 const QUANTIFIER = /[*+?{]/;
 const SPECIAL = /[\\^$.|?*+()[\]{}]/;
 
