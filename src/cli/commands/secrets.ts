@@ -29,7 +29,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   program
     .command('secrets')
     .description(
-      'find secrets in a checkpoint: secret-looking environment variables and well-known token formats (cloud keys, bearer tokens, JWTs, private keys, passwords in URLs) in the environment, in rootfs-diff.tar files and, with --memory, in all dumped memory; exit code 3 when found',
+      'find secrets an attacker holding the archive would find (environment, rootfs files, and memory with --memory); exit code 3 when found',
     )
     .argument('<archive>', ARCHIVE_ARG)
     .option('--memory', 'also scan all dumped memory')
