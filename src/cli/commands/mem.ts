@@ -21,7 +21,7 @@ export function registerMem(program: Command, ctx: CliContext): void {
   const mem = program
     .command('mem')
     .description(
-      'process memory in a checkpoint: sizes, mappings, dumps, and search (read in place, never extracted)',
+      'process memory in a checkpoint, read in place: `kcr mem ARCHIVE` for sizes per process, then maps, dump, search',
     );
   mem
     .command('summary', { isDefault: true })
