@@ -4,6 +4,7 @@
  * hex strings, and a pages member cut short.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointArchive } from '../../src/archive/archive.js';
 import { rewriteArchive, tempDir } from '../../src/testing/archive-builder.js';
 import { fixture } from '../../src/testing/fixtures.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
@@ -13,7 +14,6 @@ const CTHREADS = fixture('crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:
 let truncated = '';
 
 beforeAll(async () => {
-  const { CheckpointArchive } = await import('../../src/archive/archive.js');
   const archive = await CheckpointArchive.open(CTHREADS);
   const pages = await archive.read('checkpoint/pages-1.img');
   await archive.close();

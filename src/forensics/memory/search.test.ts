@@ -4,6 +4,7 @@
  * changes what is found.
  */
 import { describe, expect, it } from 'vitest';
+import { CheckpointArchive } from '../../archive/archive.js';
 import { allFixtures, fixture, loadFacts, type FactsMemoryHit } from '../../testing/fixtures.js';
 import { runCliCaptured } from '../../testing/run-cli.js';
 import { withCheckpoint } from '../checkpoint.js';
@@ -118,5 +119,41 @@ describe('chunk boundaries', () => {
     });
     expect(hits).toHaveLength(1);
     expect(hits[0]!.mapping?.name).toBe('[stack]');
+  });
+});
+
+describe('shared memory', () => {
+  it('is searched once in its own pages member and reported in every process that maps it', async () => {
+    // nginx's shared /dev/zero page (a memfd to CRIU) lives in pagemap-shmem-1147.img + pages-1.img.
+    const archive = fixture('podman/nginx-webserver-1.tar');
+    const a = await CheckpointArchive.open(archive);
+    const shared = await a.read('checkpoint/pages-1.img');
+    await a.close();
+    const at = shared.findIndex((b) => b !== 0);
+    const needle = shared.subarray(at, at + 32).toString('hex');
+    const r = await runCliCaptured(['mem', 'search', archive, '-x', needle, '--max', '0', '-o', 'json']);
+    const hits = (JSON.parse(r.stdout) as { hits: HitJson[] }).hits.filter(
+      (h) => h.member === 'checkpoint/pages-1.img',
+    );
+    expect(hits.map((h) => [h.pid, h.mapping?.name, h.memberOffset])).toEqual([
+      [1, '/dev/zero (deleted)', at],
+      [6, '/dev/zero (deleted)', at],
+      [7, '/dev/zero (deleted)', at],
+    ]);
+    expect(new Set(hits.map((h) => BigInt(h.address) - BigInt(h.mapping!.start)))).toEqual(
+      new Set([BigInt(at)]),
+    );
+    const dump = await runCliCaptured([
+      'mem',
+      'dump',
+      archive,
+      '--pid',
+      '7',
+      '--address',
+      hits[2]!.address,
+      '--length',
+      '32',
+    ]);
+    expect(dump.stdoutBytes.toString('hex')).toBe(needle);
   });
 });
