@@ -34,12 +34,12 @@ export interface RawMatch {
 }
 
 export interface ScanOptions {
-  /** Bytes per read; 8 MiB keeps a pages member at disk speed with a small, flat footprint. */
+  /** Bytes per read (default 2 MiB: two buffers stay in cache while one is scanned and one is read). */
   chunkSize?: number;
   signal?: AbortSignal;
 }
 
-export const DEFAULT_CHUNK = 8 * 1024 * 1024;
+export const DEFAULT_CHUNK = 2 * 1024 * 1024;
 /** Chunk size when a matcher makes strings of whole windows (see Matcher.textWindows). */
 export const TEXT_CHUNK = 1024 * 1024;
 /** Gaps up to this size between segments are read through rather than skipped with a new read. */
