@@ -20,6 +20,8 @@ export interface Segment {
 /** Positional reads into a caller's buffer (CheckpointArchive#readInto bound to one member). */
 export interface ScanSource {
   readonly name: string;
+  /** Where the member's byte 0 lies in the file on disk (its tar data offset), for alignment. */
+  readonly filePosition?: number;
   readInto(offset: number, target: Buffer, targetOffset: number, length: number): Promise<number>;
 }
 
@@ -44,6 +46,24 @@ export const DEFAULT_CHUNK = 2 * 1024 * 1024;
 export const TEXT_CHUNK = 1024 * 1024;
 /** Gaps up to this size between segments are read through rather than skipped with a new read. */
 const READ_THROUGH = 256 * 1024;
+
+const PAGE = 4096;
+const mod = (a: number, n: number) => ((a % n) + n) % n;
+
+/**
+ * A buffer whose first byte is page aligned. The kernel copies page-cache data with `rep movsb`,
+ * which on some CPUs (seen on AMD EPYC) runs 4-6x slower when the destination sits a few bytes
+ * past the source modulo 4096; malloc'd buffers start 16 bytes into a page, so reads from
+ * page-aligned file offsets hit exactly that. WebAssembly memory is page aligned; reads are then
+ * placed at the same offset within a page as in the file.
+ */
+function pageAligned(size: number): Buffer {
+  const wasm = (globalThis as { WebAssembly?: { Memory: WasmMemory } }).WebAssembly;
+  if (!wasm) return Buffer.allocUnsafe(size); // node --jitless has no WebAssembly
+  return Buffer.from(new wasm.Memory({ initial: Math.ceil(size / 65536) }).buffer, 0, size);
+}
+
+type WasmMemory = new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
 
 interface Read {
   pos: number;
@@ -110,9 +130,11 @@ export async function scanSegments(
   const overlap = Math.max(0, ...matchers.map((m) => m.overlap));
   const plan = readPlan(segments, chunk);
   if (plan.length === 0 || matchers.length === 0) return true;
-  const buffers = [Buffer.allocUnsafe(overlap + chunk), Buffer.allocUnsafe(overlap + chunk)];
+  const buffers = [pageAligned(overlap + PAGE + chunk), pageAligned(overlap + PAGE + chunk)];
   const state = new ScanState(matchers, onMatch);
-  const readAt = (i: number) => source.readInto(plan[i]!.pos, buffers[i & 1]!, overlap, plan[i]!.len);
+  // Each read lands at the same offset within a page as its bytes have in the file (see pageAligned).
+  const head = (i: number) => overlap + mod(plan[i]!.pos + (source.filePosition ?? 0) - overlap, PAGE);
+  const readAt = (i: number) => source.readInto(plan[i]!.pos, buffers[i & 1]!, head(i), plan[i]!.len);
   let pending: Promise<number> | undefined = readAt(0);
   let carry = 0;
   let seg = 0;
@@ -124,7 +146,8 @@ export async function scanSegments(
       pending = i + 1 < plan.length ? readAt(i + 1) : undefined;
       if (options.signal?.aborted) throw new KcrError('cancelled', `${source.name}: search cancelled`);
       const buf = buffers[i & 1]!;
-      const base = pos - overlap; // member offset of buf[0]
+      const at = head(i);
+      const base = pos - at; // member offset of buf[0]
       while (seg < segments.length && segments[seg]!.end <= pos) seg++;
       for (let s = seg; s < segments.length && segments[s]!.start < pos + len; s++) {
         const { start, end } = segments[s]!;
@@ -135,7 +158,7 @@ export async function scanSegments(
         if (state.stopped) return false;
       }
       carry = carryInto(plan[i + 1], pos + len, segments, seg, overlap);
-      if (carry > 0) buf.copy(buffers[(i + 1) & 1]!, overlap - carry, overlap + len - carry, overlap + len);
+      if (carry > 0) buf.copy(buffers[(i + 1) & 1]!, head(i + 1) - carry, at + len - carry, at + len);
     }
     return true;
   } finally {

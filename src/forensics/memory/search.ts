@@ -178,6 +178,7 @@ export async function searchMemory(
     const member = t.reader.pages!.name;
     const source = {
       name: member,
+      filePosition: cp.archive.member(member)?.offset ?? 0,
       readInto: (offset: number, buf: Buffer, at: number, len: number) =>
         cp.archive.readInto(member, offset, buf, at, len),
     };

@@ -170,6 +170,7 @@ async function scanRootfs(cp: Checkpoint, options: SecretScanOptions) {
   const hits: Array<{ rule: SecretRule; group: string; start: number; end: number; text: string }> = [];
   const source = {
     name: `${cp.path}:${ROOTFS_DIFF}`,
+    filePosition: cp.archive.member(ROOTFS_DIFF)?.offset ?? 0,
     readInto: (offset: number, buf: Buffer, at: number, len: number) =>
       cp.archive.readInto(ROOTFS_DIFF, offset, buf, at, len),
   };
