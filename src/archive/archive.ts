@@ -121,7 +121,10 @@ export class CheckpointArchive {
   async read(name: string): Promise<Buffer> {
     const member = this.require(name);
     if (member.size > MAX_WHOLE_READ) {
-      throw new KcrError('invalid-input', `${this.path}: ${name} is ${member.size} bytes, too large to read whole`);
+      throw new KcrError(
+        'invalid-input',
+        `${this.path}: ${name} is ${member.size} bytes, too large to read whole`,
+      );
     }
     return this.readRange(name, 0, member.size);
   }
@@ -178,6 +181,17 @@ export class CheckpointArchive {
   }
 }
 
+async function readFully(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
 async function openTar(
   path: string,
   tarPath: string,
@@ -193,7 +207,7 @@ async function openTar(
   }
   try {
     const { size } = await fh.stat();
-    const members = await indexTar(fh, size, path);
+    const members = await indexTar((position, length) => readFully(fh, position, length), size, path);
     return CheckpointArchive.create(path, 'tar', compression, byteSize, members, {
       locate: (m) => ({ file: tarPath, base: m.offset }),
       handle: async () => fh,
@@ -214,8 +228,21 @@ async function walk(root: string, dir: string, out: ArchiveMember[]): Promise<vo
     const full = join(dir, entry.name);
     const name = relative(root, full).split(sep).join('/');
     const st = await stat(full);
-    const type: MemberType = entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : entry.isSymbolicLink() ? 'symlink' : 'other';
-    out.push({ name, type, offset: 0, size: type === 'file' ? st.size : 0, mode: st.mode & 0o7777, mtime: st.mtime });
+    const type: MemberType = entry.isDirectory()
+      ? 'dir'
+      : entry.isFile()
+        ? 'file'
+        : entry.isSymbolicLink()
+          ? 'symlink'
+          : 'other';
+    out.push({
+      name,
+      type,
+      offset: 0,
+      size: type === 'file' ? st.size : 0,
+      mode: st.mode & 0o7777,
+      mtime: st.mtime,
+    });
     if (entry.isDirectory()) await walk(root, full, out);
   }
 }
