@@ -2,6 +2,7 @@
  * `kcr checkpoint`: resolve pods and containers, ask each node's kubelet to checkpoint them (at
  * most `parallel` at once), and optionally copy each archive here with the Pod object beside it.
  */
+import { setMaxListeners } from 'node:events';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -268,9 +269,23 @@ async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
   }
 }
 
+/**
+ * Every request in flight listens on the caller's signal; with --parallel above a few that passes
+ * Node's default of 10 listeners, so the tasks share one linked signal with a matching limit.
+ */
+function fanOutSignal(signal: AbortSignal | undefined, parallel: number): AbortSignal | undefined {
+  if (!signal) return undefined;
+  const linked = new AbortController();
+  setMaxListeners(parallel * 4 + 10, linked.signal);
+  if (signal.aborted) linked.abort(signal.reason);
+  else signal.addEventListener('abort', () => linked.abort(signal.reason), { once: true });
+  return linked.signal;
+}
+
 /** Checkpoints the selected containers; one failed target does not stop the others. */
-export async function checkpoint(options: CheckpointOptions): Promise<CheckpointOutcome[]> {
-  validate(options);
+export async function checkpoint(input: CheckpointOptions): Promise<CheckpointOutcome[]> {
+  validate(input);
+  const options = { ...input, signal: fanOutSignal(input.signal, input.parallel ?? 4) };
   const s = openSession(options);
   const namespace = options.namespace ?? s.client?.defaultNamespace ?? 'default';
   const planned = plan(await findPods(s, namespace), options);

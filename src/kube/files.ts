@@ -1,30 +1,18 @@
 /**
  * Local files kcr writes from a cluster (archives, saved Pod objects). They hold process memory
  * and secrets, so they are 0600 from the first byte, and they appear under their final name
- * only when complete (temp name in the same directory, then rename).
+ * only when complete (util/atomic-file: temp name in the same directory, then rename).
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, rename, stat } from 'node:fs/promises';
 import { fileError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
-export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.kcr-${randomBytes(4).toString('hex')}.tmp`);
-}
+export { tempNameFor } from '../util/atomic-file.js';
 
-export async function writePrivateFile(path: string, content: string | Uint8Array): Promise<void> {
-  const temp = tempNameFor(path);
+export async function writePrivateFile(path: string, content: string): Promise<void> {
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await commitPrivateFile(temp, path);
+    await writeFileAtomic(path, content, { mode: 0o600 });
   } catch (err) {
-    await rm(temp, { force: true });
     throw fileError(path, err, 'cannot write');
   }
 }

@@ -1,10 +1,16 @@
 /** Every command, registered in the order `kcr --help` lists them. One file per command. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCheckpoint } from './checkpoint.js';
 import { registerCriuDecode } from './criu-decode.js';
+import { registerDoctor } from './doctor.js';
 import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
+import { registerMigrate } from './migrate.js';
+import { registerRestore } from './restore.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
+import { registerSetupCrio } from './setup-crio.js';
+import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -13,4 +19,11 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerList(program, ctx);
   registerRootfsExtract(program, ctx);
   registerCriuDecode(program, ctx);
+  registerCheckpoint(program, ctx);
+  registerRestore(program, ctx);
+  registerMigrate(program, ctx);
+  registerDoctor(program, ctx);
+  const setup = program.command('setup').description('print node and cluster configuration for checkpoint/restore');
+  registerSetupKubeadm(setup, ctx);
+  registerSetupCrio(setup, ctx);
 }

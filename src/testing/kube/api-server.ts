@@ -19,7 +19,7 @@ export interface ApiServerOptions {
   state: ClusterState;
   serving: Pem;
   ca: string;
-  /** The identity the API server presents to kubelets (kubeadm: apiserver-kubelet-client). */
+  /** The identity the API server presents to kubelets (kubeadm: apiserver-kubelet-client); tests may swap it. */
   kubeletClient: Pem;
 }
 
@@ -40,6 +40,11 @@ export class FakeApiServer {
   url = '';
 
   constructor(private readonly o: ApiServerOptions) {}
+
+  /** Present another client certificate to kubelets (e.g. one without nodes/checkpoint rights). */
+  useKubeletIdentity(pem: Pem): void {
+    this.o.kubeletClient = pem;
+  }
 
   get state(): ClusterState {
     return this.o.state;

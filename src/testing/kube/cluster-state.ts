@@ -39,8 +39,10 @@ export interface FakeNode {
   featureGates: Record<string, boolean>;
   /** False makes the kubelet behave as without the checkpoint route (404 page not found). */
   checkpointRoute: boolean;
-  /** Local directory that stands for the node's `/`. */
+  /** Local directory that stands for the node's `/` (`/` itself for a node that is this machine). */
   root: string;
+  /** The kubelet's --root-dir; archives go to `<it>/checkpoints`. */
+  kubeletRootDir: string;
   kubeletPort: number;
   /** The next checkpoint calls fail this way (one entry per call; `always` keeps failing). */
   failures: KubeletFailure[];
@@ -95,7 +97,7 @@ export class ClusterState {
     );
   }
 
-  addNode(name: string, options: Partial<Omit<FakeNode, 'name' | 'root'>> = {}): FakeNode {
+  addNode(name: string, options: Partial<Omit<FakeNode, 'name'>> = {}): FakeNode {
     const node: FakeNode = {
       name,
       runtime: 'cri-o://1.31.2',
@@ -105,8 +107,9 @@ export class ClusterState {
       kubeletPort: 0,
       failures: [],
       checkpointUsers: new Set(),
-      ...options,
+      kubeletRootDir: '/var/lib/kubelet',
       root: join(this.rootDir, 'nodes', name),
+      ...options,
     };
     this.nodes.set(name, node);
     return node;

@@ -9,15 +9,12 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fixture } from '../fixtures.js';
 import type { ClusterState, FakeNode, KubeletFailure } from './cluster-state.js';
 import type { Pem } from './pki.js';
 
-export const FIXTURE_ARCHIVE = fileURLToPath(
-  new URL('../../../test/fixtures/crio/checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar', import.meta.url),
-);
-export const CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
+export const FIXTURE_ARCHIVE = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
 
 export interface Caller {
   user: string;
@@ -139,8 +136,9 @@ export class FakeKubelet {
         return text(res, f.status, f.body);
       }
       const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const nodePath = `${CHECKPOINT_DIR}/checkpoint-${podName}_${ns}-${container}-${stamp}.tar`;
-      await mkdir(join(this.node.root, CHECKPOINT_DIR), { recursive: true, mode: 0o700 });
+      const dir = `${this.node.kubeletRootDir}/checkpoints`;
+      const nodePath = `${dir}/checkpoint-${podName}_${ns}-${container}-${stamp}.tar`;
+      await mkdir(join(this.node.root, dir), { recursive: true, mode: 0o700 });
       await copyFile(this.archiveFor(ns, podName, container), join(this.node.root, nodePath));
       // The kubelet writes the path into the JSON without escaping; kcr must parse it as JSON all the same.
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{"items":["${nodePath}"]}`);

@@ -31,7 +31,7 @@ export interface TestCluster {
   kubeconfig: string;
   /** The kubeadm-style apiserver-kubelet-client certificate, for direct kubelet calls. */
   kubeletClient: Pem;
-  addNode(name: string, options?: Partial<Omit<FakeNode, 'name' | 'root'>>): Promise<FakeKubelet>;
+  addNode(name: string, options?: Partial<Omit<FakeNode, 'name'>>): Promise<FakeKubelet>;
   kubeconfigFor(user: KubeconfigUser): Promise<string>;
   close(): Promise<void>;
 }
