@@ -212,9 +212,11 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       throw new KcrError('usage', `which node should restore ${o.source}? it does not say where it ran`, { hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)' });
     }
     if (client) await checkNode(client, node);
-    const image = await checkpointImage(o, src, node);
     const namespace = o.namespace ?? src.savedPod?.metadata?.namespace ?? src.info.namespace ?? client?.defaultNamespace;
-    const { pod, service, warnings } = restoreManifests({ info: src.info, spec: src.spec, savedPod: src.savedPod, image, node, name: o.name, namespace, expose: o.expose });
+    const build = (image: string) => restoreManifests({ info: src.info, spec: src.spec, savedPod: src.savedPod, image, node, name: o.name, namespace, expose: o.expose });
+    build('validate'); // a saved Pod that does not fit the archive fails here, before anything is pushed
+    const image = await checkpointImage(o, src, node);
+    const { pod, service, warnings } = build(image);
     const result: RestoreResult = { image, node, pod, ...(service ? { service } : {}), warnings, dryRun: Boolean(o.dryRun), running: false };
     if (!client) return result;
     await create(client, pod, service, o);

@@ -82,7 +82,7 @@ describe('restore from an archive', () => {
     expect(pod.spec.nodeName).toBe('node-2');
     expect(pod.metadata.labels).toEqual({ app: 'shop', 'kcr.dev/restored-from': 'shop', 'kcr.dev/restore': 'shop-restored' });
     expect(pod.spec.containers[0]!.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }]);
-    const svc = c.state.services.get('default/shop-restored') as { spec: { selector: object; ports: { port: number }[] } };
+    const svc = c.state.services.get('default/shop-restored') as unknown as { spec: { selector: object; ports: { port: number }[] } };
     expect(svc.spec.selector).toEqual({ 'kcr.dev/restore': 'shop-restored' });
     expect(svc.spec.ports.map((p) => p.port)).toEqual([8080]);
 

@@ -178,6 +178,8 @@ export class ClusterState {
 
   /** Called for pods created through the API: the scheduler and kubelet, compressed into one step. */
   admitPod(pod: PodJson): void {
+    // The scheduler's part: a pod without nodeName goes to the first node.
+    pod.spec.nodeName ??= [...this.nodes.keys()][0];
     const fate = this.podFate(pod);
     if (fate.kind === 'running') {
       pod.status = runningStatus(pod, '127.0.0.1');
