@@ -9,7 +9,7 @@ export interface KubeFlags {
   namespace?: string;
 }
 
-export function addKubeFlags(cmd: Command, namespaceHelp = 'namespace (default: the context\'s)'): Command {
+export function addKubeFlags(cmd: Command, namespaceHelp = "namespace (default: the context's)"): Command {
   return cmd
     .option('-n, --namespace <namespace>', namespaceHelp)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')

@@ -38,7 +38,7 @@ export function addRegistryFlags(cmd: Command): Command {
     .option('--registry-username <user>', 'registry user (default: from the auth file or credential helper)')
     .option('--registry-password <password>', 'registry password or token (default: $KCR_REGISTRY_PASSWORD)')
     .option('--authfile <file>', 'docker/podman auth file (default: the usual locations)')
-    .option('--registry-ca-file <file>', 'PEM CA that signed the registry\'s certificate')
+    .option('--registry-ca-file <file>', "PEM CA that signed the registry's certificate")
     .option('--registry-insecure', 'allow plain HTTP or unverified TLS for this registry');
 }
 
@@ -56,12 +56,18 @@ export function registryOptions(f: RegistryFlags, ctx: CliContext): RegistryOpti
 
 export function publisher(options: RegistryOptions, onProgress?: ProgressCallback): PublishFn {
   return (archivePath, reference, o) =>
-    publishCheckpointImage(archivePath, reference, { ...options, ...(onProgress ? { onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.sourceNode ? { sourceNode: o.sourceNode } : {}) });
+    publishCheckpointImage(archivePath, reference, {
+      ...options,
+      ...(onProgress ? { onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.sourceNode ? { sourceNode: o.sourceNode } : {}),
+    });
 }
 
 function singleManifest(bytes: Buffer, mediaType: string): OciManifest | OciIndex {
   const parsed = JSON.parse(bytes.toString('utf8')) as OciManifest | OciIndex;
-  if (!('layers' in parsed) && !('manifests' in parsed)) throw new KcrError('invalid-input', `unexpected manifest (${mediaType})`);
+  if (!('layers' in parsed) && !('manifests' in parsed))
+    throw new KcrError('invalid-input', `unexpected manifest (${mediaType})`);
   return parsed;
 }
 
@@ -72,27 +78,42 @@ export function imageFetcher(options: RegistryOptions): FetchImageFn {
     const dir = await mkdtemp(join(tmpdir(), 'kcr-image-'));
     const dispose = () => rm(dir, { recursive: true, force: true });
     try {
-      return await withRegistry(ref.registry, ref.repository, 'pull', { ...options, ...(signal ? { signal } : {}) }, async (client) => {
-        let got = await client.getManifest(manifestReference(ref), signal);
-        let manifest = singleManifest(got.bytes, got.mediaType);
-        if ('manifests' in manifest) {
-          const first = manifest.manifests[0];
-          if (!first) throw new KcrError('invalid-input', `${input}: empty image index`);
-          got = await client.getManifest(first.digest, signal);
-          manifest = singleManifest(got.bytes, got.mediaType);
-        }
-        const layer = 'layers' in manifest && manifest.layers.length === 1 ? manifest.layers[0]! : undefined;
-        if (!layer) throw new KcrError('invalid-input', `${input}: not a checkpoint image (it should have exactly one layer)`);
-        const archivePath = join(dir, 'checkpoint.tar');
-        const hash = createHash('sha256');
-        const tee = new Transform({ transform: (chunk: Buffer, _e, done) => (hash.update(chunk), done(null, chunk)) });
-        const res = await client.getBlob(layer.digest, signal);
-        await pipeline(res.body, tee, createWriteStream(archivePath, { mode: 0o600 }), { signal });
-        if (`sha256:${hash.digest('hex')}` !== layer.digest) {
-          throw new KcrError('integrity', `${input}: layer ${layer.digest} does not match its digest`, { hint: 'the registry returned different bytes; do not trust this image' });
-        }
-        return { archivePath, image: `${ref.registry}/${ref.repository}@${got.digest}`, dispose };
-      });
+      return await withRegistry(
+        ref.registry,
+        ref.repository,
+        'pull',
+        { ...options, ...(signal ? { signal } : {}) },
+        async (client) => {
+          let got = await client.getManifest(manifestReference(ref), signal);
+          let manifest = singleManifest(got.bytes, got.mediaType);
+          if ('manifests' in manifest) {
+            const first = manifest.manifests[0];
+            if (!first) throw new KcrError('invalid-input', `${input}: empty image index`);
+            got = await client.getManifest(first.digest, signal);
+            manifest = singleManifest(got.bytes, got.mediaType);
+          }
+          const layer =
+            'layers' in manifest && manifest.layers.length === 1 ? manifest.layers[0]! : undefined;
+          if (!layer)
+            throw new KcrError(
+              'invalid-input',
+              `${input}: not a checkpoint image (it should have exactly one layer)`,
+            );
+          const archivePath = join(dir, 'checkpoint.tar');
+          const hash = createHash('sha256');
+          const tee = new Transform({
+            transform: (chunk: Buffer, _e, done) => (hash.update(chunk), done(null, chunk)),
+          });
+          const res = await client.getBlob(layer.digest, signal);
+          await pipeline(res.body, tee, createWriteStream(archivePath, { mode: 0o600 }), { signal });
+          if (`sha256:${hash.digest('hex')}` !== layer.digest) {
+            throw new KcrError('integrity', `${input}: layer ${layer.digest} does not match its digest`, {
+              hint: 'the registry returned different bytes; do not trust this image',
+            });
+          }
+          return { archivePath, image: `${ref.registry}/${ref.repository}@${got.digest}`, dispose };
+        },
+      );
     } catch (err) {
       await dispose();
       throw err;

@@ -58,7 +58,9 @@ export function networkError(err: unknown, server: string, tlsHint?: string): Kc
   if (code === undefined) return undefined;
   if (TLS_CODES.has(code)) {
     return new KcrError('network', `${server}: TLS certificate not trusted (${code.toLowerCase()})`, {
-      hint: tlsHint ?? 'the kubeconfig\'s certificate-authority does not match the server; check the cluster entry',
+      hint:
+        tlsHint ??
+        "the kubeconfig's certificate-authority does not match the server; check the cluster entry",
       cause: err,
     });
   }
@@ -87,10 +89,12 @@ function codeFor(status: number): KcrErrorCode {
 
 /** A hint for the common API server answers; callers add better ones where they know more. */
 function hintFor(status: number, st: KubeStatus | undefined, what: string): string | undefined {
-  if (status === 401) return 'the API server rejected your credentials: refresh the token or certificate in the kubeconfig';
+  if (status === 401)
+    return 'the API server rejected your credentials: refresh the token or certificate in the kubeconfig';
   if (status === 403) {
     const rule = /cannot (\w+) resource "([^"]+)"/.exec(st?.message ?? '');
-    if (rule) return `ask for RBAC that allows verb "${rule[1]}" on "${rule[2]}" (check with \`kubectl auth can-i ${rule[1]} ${rule[2]}\`)`;
+    if (rule)
+      return `ask for RBAC that allows verb "${rule[1]}" on "${rule[2]}" (check with \`kubectl auth can-i ${rule[1]} ${rule[2]}\`)`;
     return 'your user lacks the RBAC permission for this; check with `kubectl auth can-i`';
   }
   if (status === 404) return `check the name and namespace of ${what} (-n NAMESPACE)`;
@@ -104,7 +108,8 @@ export function apiError(err: unknown, what: string, server = 'the API server'):
   if (err instanceof ApiException) {
     const status = err.code;
     const st = parseStatus(err.body);
-    const message = st?.message ?? (typeof err.body === 'string' && err.body.trim() ? err.body.trim() : httpText(status));
+    const message =
+      st?.message ?? (typeof err.body === 'string' && err.body.trim() ? err.body.trim() : httpText(status));
     return new KcrError(codeFor(status), `${what}: ${message.split('\n')[0]}`, {
       hint: hintFor(status, st, what),
       cause: err,

@@ -53,21 +53,31 @@ export async function requestCheckpoint(kubelet: KubeletEndpoint, call: Checkpoi
     if (err instanceof KcrError) throw err;
     const what = `checkpoint ${call.namespace}/${call.pod}/${call.container}`;
     if (isLocalTimeout(err)) {
-      throw new KcrError('timeout', `${what}: no answer from ${kubelet.server} within ${effective + LOCAL_GRACE_SECONDS}s`, {
-        hint: timeoutHint(ctx),
-        cause: err,
-      });
+      throw new KcrError(
+        'timeout',
+        `${what}: no answer from ${kubelet.server} within ${effective + LOCAL_GRACE_SECONDS}s`,
+        {
+          hint: timeoutHint(ctx),
+          cause: err,
+        },
+      );
     }
     const net = networkError(err, kubelet.server, kubelet.via === 'kubelet' ? TLS_HINT_DIRECT : undefined);
     if (net) throw new KcrError(net.code, `${what}: ${net.message}`, { hint: net.hint, cause: err });
-    throw new KcrError('network', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new KcrError('network', `${what}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   if (res.status < 200 || res.status >= 300) throw checkpointError(res.status, res.body, ctx);
   const archive = parseItems(res.body);
   if (!archive) {
-    throw new KcrError('remote', `checkpoint ${call.namespace}/${call.pod}/${call.container}: unexpected answer from the kubelet: ${res.body.slice(0, 200)}`, {
-      hint: 'the kubelet should answer {"items":["<path>"]}; is --kubelet-url a kubelet?',
-    });
+    throw new KcrError(
+      'remote',
+      `checkpoint ${call.namespace}/${call.pod}/${call.container}: unexpected answer from the kubelet: ${res.body.slice(0, 200)}`,
+      {
+        hint: 'the kubelet should answer {"items":["<path>"]}; is --kubelet-url a kubelet?',
+      },
+    );
   }
   return archive;
 }

@@ -35,16 +35,25 @@ const GATE_HINT =
   'and keep enableDebuggingHandlers: true; `kcr doctor` checks both';
 
 /** Runtime and CRIU causes inside `checkpointing of ns/pod/ctr failed (<cause>)`. */
-function runtimeFailure(cause: string, ctx: CheckpointErrorContext): { code: KcrError['code']; hint: string } {
-  if (/only supported in the CRI v1 runtime API|unknown method CheckpointContainer|CheckpointContainer.*not implemented|code = Unimplemented/i.test(cause)) {
+function runtimeFailure(
+  cause: string,
+  ctx: CheckpointErrorContext,
+): { code: KcrError['code']; hint: string } {
+  if (
+    /only supported in the CRI v1 runtime API|unknown method CheckpointContainer|CheckpointContainer.*not implemented|code = Unimplemented/i.test(
+      cause,
+    )
+  ) {
     return {
       code: 'remote',
       hint:
         `the container runtime on ${ctx.node} cannot checkpoint through the CRI: use CRI-O >= 1.25 or containerd >= 2.0 ` +
-        '(containerd 1.x and dockershim have no CheckpointContainer); `kcr doctor` shows each node\'s runtime',
+        "(containerd 1.x and dockershim have no CheckpointContainer); `kcr doctor` shows each node's runtime",
     };
   }
-  if (/checkpoint\/restore support not available|configured runtime does not support checkpoint/i.test(cause)) {
+  if (
+    /checkpoint\/restore support not available|configured runtime does not support checkpoint/i.test(cause)
+  ) {
     return {
       code: 'remote',
       hint:
@@ -94,11 +103,24 @@ export function checkpointError(status: number, body: string, ctx: CheckpointErr
     new KcrError(code, `${what}: ${message}`, { hint });
 
   if (status === 401) {
-    if (fromApiServer) return fail('auth', 'the API server rejected your credentials: refresh the token or certificate in the kubeconfig', 'unauthorized by the API server');
+    if (fromApiServer)
+      return fail(
+        'auth',
+        'the API server rejected your credentials: refresh the token or certificate in the kubeconfig',
+        'unauthorized by the API server',
+      );
     if (ctx.via === 'apiserver') {
-      return fail('auth', `the kubelet on ${ctx.node} does not accept the API server's client certificate (--kubelet-client-certificate); check its clientCAFile`, 'unauthorized by the kubelet');
+      return fail(
+        'auth',
+        `the kubelet on ${ctx.node} does not accept the API server's client certificate (--kubelet-client-certificate); check its clientCAFile`,
+        'unauthorized by the kubelet',
+      );
     }
-    return fail('auth', 'the kubelet rejected the client certificate: pass one signed by its client CA with --client-cert/--client-key (kubeadm: /etc/kubernetes/pki/apiserver-kubelet-client.crt)', 'unauthorized by the kubelet');
+    return fail(
+      'auth',
+      'the kubelet rejected the client certificate: pass one signed by its client CA with --client-cert/--client-key (kubeadm: /etc/kubernetes/pki/apiserver-kubelet-client.crt)',
+      'unauthorized by the kubelet',
+    );
   }
   if (status === 403) {
     if (fromApiServer) return fail('auth', `your user ${RBAC_PROXY}`);
@@ -107,22 +129,39 @@ export function checkpointError(status: number, body: string, ctx: CheckpointErr
   }
   if (status === 404) {
     if (fromApiServer) return fail('not-found', `check the node name; \`kubectl get node ${ctx.node}\``);
-    if (/^pod does not exist/i.test(line)) return fail('not-found', `the kubelet on ${ctx.node} does not run ${ctx.namespace}/${ctx.pod}; it may have been rescheduled`);
-    if (/container .* does not exist/i.test(line)) return fail('not-found', `list the pod's containers with \`kubectl get pod ${ctx.pod} -n ${ctx.namespace} -o jsonpath='{.spec.containers[*].name}'\``);
+    if (/^pod does not exist/i.test(line))
+      return fail(
+        'not-found',
+        `the kubelet on ${ctx.node} does not run ${ctx.namespace}/${ctx.pod}; it may have been rescheduled`,
+      );
+    if (/container .* does not exist/i.test(line))
+      return fail(
+        'not-found',
+        `list the pod's containers with \`kubectl get pod ${ctx.pod} -n ${ctx.namespace} -o jsonpath='{.spec.containers[*].name}'\``,
+      );
     if (/timeout/i.test(line)) return fail('usage', '--timeout takes a whole number of seconds');
     return fail('not-found', GATE_HINT, 'the kubelet has no checkpoint endpoint (404 page not found)');
   }
   if (status === 500 && /^Authorization error/i.test(line)) {
-    return fail('auth', `the kubelet on ${ctx.node} could not ask the API server whether the caller may checkpoint (webhook authorization); check the kubelet log`);
+    return fail(
+      'auth',
+      `the kubelet on ${ctx.node} could not ask the API server whether the caller may checkpoint (webhook authorization); check the kubelet log`,
+    );
   }
   if (status === 504 || status === 408) return fail('timeout', timeoutHint(ctx));
   if ((status === 502 || status === 503) && fromApiServer) {
-    return fail('network', `the API server cannot reach the kubelet on ${ctx.node}; check the node is Ready, or try --via kubelet`);
+    return fail(
+      'network',
+      `the API server cannot reach the kubelet on ${ctx.node}; check the node is Ready, or try --via kubelet`,
+    );
   }
   if (status >= 500) {
     const cause = /failed \((.*)\)\s*$/s.exec(text)?.[1] ?? text;
     const { code, hint } = runtimeFailure(cause, ctx);
     return fail(code, hint, text.replace(/\s+/g, ' '));
   }
-  return fail('remote', `unexpected answer ${status} from ${ctx.via === 'apiserver' ? 'the API server' : 'the kubelet'}`);
+  return fail(
+    'remote',
+    `unexpected answer ${status} from ${ctx.via === 'apiserver' ? 'the API server' : 'the kubelet'}`,
+  );
 }

@@ -15,7 +15,14 @@ import { copyFromNode, copyLocalFile, type CopyProgress, type CopyResult } from 
 import { isDirectory, writePrivateFile } from './files.js';
 import { DEFAULT_HELPER_IMAGE, type HelperPod } from './helper-pod.js';
 import { hasKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
-import { DirectKubelet, kubeletUrlForNode, ProxiedKubelet, type KubeletEndpoint, type KubeletTlsOptions, type KubeletVia } from './kubelet.js';
+import {
+  DirectKubelet,
+  kubeletUrlForNode,
+  ProxiedKubelet,
+  type KubeletEndpoint,
+  type KubeletTlsOptions,
+  type KubeletVia,
+} from './kubelet.js';
 import { ApiServerPods, assertRunning, chooseContainers, KubeletPods, type PodSource } from './resolve.js';
 
 export interface CheckpointOptions extends KubeconfigOptions {
@@ -86,11 +93,16 @@ interface Session {
 
 function validate(o: CheckpointOptions): void {
   if (Boolean(o.pod) === Boolean(o.selector)) {
-    throw new KcrError('usage', o.pod ? 'give a pod name or -l SELECTOR, not both' : 'which pod? give a pod name or -l SELECTOR', {
-      hint: 'kcr checkpoint POD [-c CONTAINER] or kcr checkpoint -l app=web',
-    });
+    throw new KcrError(
+      'usage',
+      o.pod ? 'give a pod name or -l SELECTOR, not both' : 'which pod? give a pod name or -l SELECTOR',
+      {
+        hint: 'kcr checkpoint POD [-c CONTAINER] or kcr checkpoint -l app=web',
+      },
+    );
   }
-  if (o.container && o.allContainers) throw new KcrError('usage', '-c and --all-containers exclude each other');
+  if (o.container && o.allContainers)
+    throw new KcrError('usage', '-c and --all-containers exclude each other');
   if (o.timeoutSeconds !== undefined && (!Number.isInteger(o.timeoutSeconds) || o.timeoutSeconds <= 0)) {
     throw new KcrError('usage', `--timeout ${o.timeoutSeconds}: must be a whole number of seconds above 0`);
   }
@@ -102,7 +114,9 @@ function validate(o: CheckpointOptions): void {
 function openSession(o: CheckpointOptions): Session {
   const via: KubeletVia = o.via ?? (o.kubeletUrl ? 'kubelet' : 'apiserver');
   if (via === 'apiserver' && o.kubeletUrl) {
-    throw new KcrError('usage', '--kubelet-url needs --via kubelet', { hint: 'drop --via apiserver, or drop --kubelet-url' });
+    throw new KcrError('usage', '--kubelet-url needs --via kubelet', {
+      hint: 'drop --via apiserver, or drop --kubelet-url',
+    });
   }
   // Direct kubelet access works on a node without a kubeconfig; the API server path always needs one.
   const needClient = via === 'apiserver' || hasKubeconfig(o) || !o.kubeletUrl;
@@ -123,7 +137,10 @@ async function directKubeletFor(s: Session, node: string): Promise<KubeletEndpoi
       throw apiError(err, `node ${node}`, client.server);
     });
     url = kubeletUrlForNode(nodeObject);
-    if (!url) throw new KcrError('not-found', `node ${node} reports no address for its kubelet`, { hint: 'pass --kubelet-url https://ADDRESS:10250' });
+    if (!url)
+      throw new KcrError('not-found', `node ${node} reports no address for its kubelet`, {
+        hint: 'pass --kubelet-url https://ADDRESS:10250',
+      });
   }
   return DirectKubelet.create(node, url, s.options.kubeletTls ?? {});
 }
@@ -144,7 +161,10 @@ function directKubelet(s: Session, node: string): KubeletEndpoint {
 function kubeletFor(s: Session, node: string): Promise<KubeletEndpoint> {
   let endpoint = s.kubelets.get(node);
   if (!endpoint) {
-    endpoint = s.via === 'apiserver' ? Promise.resolve(new ProxiedKubelet(s.client!, node)) : directKubeletFor(s, node);
+    endpoint =
+      s.via === 'apiserver'
+        ? Promise.resolve(new ProxiedKubelet(s.client!, node))
+        : directKubeletFor(s, node);
     s.kubelets.set(node, endpoint);
   }
   return endpoint;
@@ -156,7 +176,9 @@ async function findPods(s: Session, namespace: string): Promise<V1Pod[]> {
   if (o.pod) return [await source.getPod(namespace, o.pod)];
   const pods = await source.listPods(namespace, o.selector!);
   if (pods.length === 0) {
-    throw new KcrError('not-found', `no pods in namespace ${namespace} match -l ${o.selector}`, { hint: 'check the labels with `kubectl get pods --show-labels`' });
+    throw new KcrError('not-found', `no pods in namespace ${namespace} match -l ${o.selector}`, {
+      hint: 'check the labels with `kubectl get pods --show-labels`',
+    });
   }
   return pods;
 }
@@ -174,12 +196,22 @@ function plan(pods: V1Pod[], o: CheckpointOptions): Planned[] {
           return { pod, target: { namespace, pod: name, container, node: assertRunning(pod, container) } };
         } catch (err) {
           if (single || !isKcrError(err)) throw err;
-          return { pod, target: { namespace, pod: name, container, node: pod.spec?.nodeName ?? '' }, error: err };
+          return {
+            pod,
+            target: { namespace, pod: name, container, node: pod.spec?.nodeName ?? '' },
+            error: err,
+          };
         }
       });
     } catch (err) {
       if (single || !isKcrError(err)) throw err;
-      return [{ pod, target: { namespace, pod: name, container: o.container ?? '', node: pod.spec?.nodeName ?? '' }, error: err }];
+      return [
+        {
+          pod,
+          target: { namespace, pod: name, container: o.container ?? '', node: pod.spec?.nodeName ?? '' },
+          error: err,
+        },
+      ];
     }
   });
 }
@@ -188,7 +220,9 @@ async function resolveOutputDir(o: CheckpointOptions, count: number): Promise<st
   if (!o.output) return undefined;
   const wantsDir = o.output.endsWith('/') || (await isDirectory(o.output));
   if (!wantsDir && count > 1) {
-    throw new KcrError('usage', `-o ${o.output}: ${count} archives need a directory`, { hint: 'pass an existing directory, or end the path with /' });
+    throw new KcrError('usage', `-o ${o.output}: ${count} archives need a directory`, {
+      hint: 'pass an existing directory, or end the path with /',
+    });
   }
   if (wantsDir) {
     await mkdir(o.output, { recursive: true });
@@ -215,7 +249,12 @@ function podJson(pod: V1Pod): string {
   return JSON.stringify({ ...pod, apiVersion: 'v1', kind: 'Pod' }, null, 2) + '\n';
 }
 
-async function copyArchive(s: Session, p: Planned, nodePath: string, destination: string): Promise<LocalCopy> {
+async function copyArchive(
+  s: Session,
+  p: Planned,
+  nodePath: string,
+  destination: string,
+): Promise<LocalCopy> {
   const o = s.options;
   const emit = o.onEvent ?? (() => undefined);
   const onProgress = (progress: CopyProgress) => emit({ type: 'copy-progress', target: p.target, progress });
@@ -224,7 +263,11 @@ async function copyArchive(s: Session, p: Planned, nodePath: string, destination
     copy = await copyLocalFile(nodePath, destination, onProgress, o.signal);
   } else {
     if (!s.client) {
-      throw new KcrError('usage', `${nodePath} is on node ${p.target.node}, and copying it needs a kubeconfig`, { hint: 'pass --kubeconfig, or run kcr on that node' });
+      throw new KcrError(
+        'usage',
+        `${nodePath} is on node ${p.target.node}, and copying it needs a kubeconfig`,
+        { hint: 'pass --kubeconfig, or run kcr on that node' },
+      );
     }
     copy = await copyFromNode(s.client, {
       namespace: o.helperNamespace ?? p.target.namespace,
@@ -252,7 +295,11 @@ async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
   try {
     emit({ type: 'checkpointing', target: p.target });
     const kubelet = await kubeletFor(s, p.target.node);
-    outcome.archive = await requestCheckpoint(kubelet, { ...p.target, timeoutSeconds: o.timeoutSeconds, signal: o.signal });
+    outcome.archive = await requestCheckpoint(kubelet, {
+      ...p.target,
+      timeoutSeconds: o.timeoutSeconds,
+      signal: o.signal,
+    });
     emit({ type: 'checkpointed', target: p.target, archive: outcome.archive });
     const destination = destinationFor(s, outcome.archive);
     if (destination) {
@@ -292,9 +339,13 @@ export async function checkpoint(input: CheckpointOptions): Promise<CheckpointOu
   if (s.via === 'kubelet' && options.kubeletUrl) {
     const nodes = new Set(planned.filter((p) => !p.error).map((p) => p.target.node));
     if (nodes.size > 1) {
-      throw new KcrError('usage', `--kubelet-url names one kubelet, but the pods run on ${nodes.size} nodes (${[...nodes].join(', ')})`, {
-        hint: "omit --kubelet-url to use each node's own kubelet address, or narrow the selector",
-      });
+      throw new KcrError(
+        'usage',
+        `--kubelet-url names one kubelet, but the pods run on ${nodes.size} nodes (${[...nodes].join(', ')})`,
+        {
+          hint: "omit --kubelet-url to use each node's own kubelet address, or narrow the selector",
+        },
+      );
     }
   }
   s.outputDir = await resolveOutputDir(options, planned.length);
@@ -302,4 +353,3 @@ export async function checkpoint(input: CheckpointOptions): Promise<CheckpointOu
   if (options.signal?.aborted) throw new KcrError('cancelled', 'checkpoint cancelled');
   return outcomes;
 }
-

@@ -13,7 +13,13 @@ import { KcrError, fileError } from '../errors.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
 import { commitPrivateFile, tempNameFor } from './files.js';
-import { deleteHelperPod, HELPER_CONTAINER, HELPER_MOUNT, startHelperPod, type HelperPod } from './helper-pod.js';
+import {
+  deleteHelperPod,
+  HELPER_CONTAINER,
+  HELPER_MOUNT,
+  startHelperPod,
+  type HelperPod,
+} from './helper-pod.js';
 
 export interface CopyProgress {
   bytes: number;
@@ -60,26 +66,58 @@ class Meter extends Transform {
   }
 }
 
-async function remoteText(client: KubeClient, pod: HelperPod, command: string[], signal?: AbortSignal): Promise<string> {
-  const result = await execInPod(client, { namespace: pod.namespace, pod: pod.name, container: HELPER_CONTAINER, command, signal });
+async function remoteText(
+  client: KubeClient,
+  pod: HelperPod,
+  command: string[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const result = await execInPod(client, {
+    namespace: pod.namespace,
+    pod: pod.name,
+    container: HELPER_CONTAINER,
+    command,
+    signal,
+  });
   if (result.exitCode !== 0) {
-    throw new KcrError('remote', `${command.join(' ')} on the node failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`, {
-      hint: 'the archive may have been removed from the node; list the checkpoint directory there',
-    });
+    throw new KcrError(
+      'remote',
+      `${command.join(' ')} on the node failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+      {
+        hint: 'the archive may have been removed from the node; list the checkpoint directory there',
+      },
+    );
   }
   return result.stdout.trim();
 }
 
 /** Streams `cat` into the local temp file and returns its digest and size. */
-async function streamToFile(client: KubeClient, pod: HelperPod, path: string, temp: string, total: number, o: CopyFromNodeOptions) {
+async function streamToFile(
+  client: KubeClient,
+  pod: HelperPod,
+  path: string,
+  temp: string,
+  total: number,
+  o: CopyFromNodeOptions,
+) {
   const meter = new Meter((bytes) => o.onProgress?.({ bytes, total }));
   const file = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
   const written = finished(file);
   meter.pipe(file);
   try {
-    const result = await execInPod(client, { namespace: pod.namespace, pod: pod.name, container: HELPER_CONTAINER, command: ['cat', path], stdout: meter, signal: o.signal });
+    const result = await execInPod(client, {
+      namespace: pod.namespace,
+      pod: pod.name,
+      container: HELPER_CONTAINER,
+      command: ['cat', path],
+      stdout: meter,
+      signal: o.signal,
+    });
     if (result.exitCode !== 0) {
-      throw new KcrError('remote', `cat ${path} on ${o.node} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
+      throw new KcrError(
+        'remote',
+        `cat ${path} on ${o.node} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+      );
     }
   } finally {
     meter.end();
@@ -114,9 +152,13 @@ export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): 
     ]);
     const remote = remoteSum.split(/\s+/)[0] ?? '';
     if (remote !== local.sha256 || local.size !== total) {
-      throw new KcrError('integrity', `${o.destination}: copy does not match the archive on ${o.node} (sha256 ${local.sha256} != ${remote}, ${local.size} of ${total} bytes)`, {
-        hint: 'the archive may have changed during the copy, or the connection corrupted it; retry',
-      });
+      throw new KcrError(
+        'integrity',
+        `${o.destination}: copy does not match the archive on ${o.node} (sha256 ${local.sha256} != ${remote}, ${local.size} of ${total} bytes)`,
+        {
+          hint: 'the archive may have changed during the copy, or the connection corrupted it; retry',
+        },
+      );
     }
     try {
       await commitPrivateFile(temp, o.destination);
@@ -132,14 +174,21 @@ export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): 
     if (helper) {
       const pod = helper;
       await deleteHelperPod(client, pod).catch((err: unknown) =>
-        o.onWarning?.(`helper pod ${pod.namespace}/${pod.name} was not deleted (${err instanceof Error ? err.message : String(err)}); delete it with kubectl`),
+        o.onWarning?.(
+          `helper pod ${pod.namespace}/${pod.name} was not deleted (${err instanceof Error ? err.message : String(err)}); delete it with kubectl`,
+        ),
       );
     }
   }
 }
 
 /** On the node itself (direct kubelet access as root) the archive is a local file: copy and hash it. */
-export async function copyLocalFile(source: string, destination: string, onProgress?: (p: CopyProgress) => void, signal?: AbortSignal): Promise<CopyResult> {
+export async function copyLocalFile(
+  source: string,
+  destination: string,
+  onProgress?: (p: CopyProgress) => void,
+  signal?: AbortSignal,
+): Promise<CopyResult> {
   const temp = tempNameFor(destination);
   let total = 0;
   try {
@@ -149,7 +198,9 @@ export async function copyLocalFile(source: string, destination: string, onProgr
   }
   const meter = new Meter((bytes) => onProgress?.({ bytes, total }));
   try {
-    await pipeline(createReadStream(source), meter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), { signal });
+    await pipeline(createReadStream(source), meter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), {
+      signal,
+    });
     await commitPrivateFile(temp, destination);
     return { path: destination, size: meter.bytes, sha256: meter.hash.digest('hex') };
   } catch (err) {

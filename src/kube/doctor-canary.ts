@@ -25,7 +25,11 @@ function canaryPod(o: CanaryOptions): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { generateName: 'kcr-canary-', namespace: o.namespace, labels: { 'app.kubernetes.io/name': 'kcr', 'app.kubernetes.io/component': 'canary' } },
+    metadata: {
+      generateName: 'kcr-canary-',
+      namespace: o.namespace,
+      labels: { 'app.kubernetes.io/name': 'kcr', 'app.kubernetes.io/component': 'canary' },
+    },
     spec: {
       ...(o.node ? { nodeName: o.node } : {}),
       restartPolicy: 'Never',
@@ -46,15 +50,34 @@ export async function runCanary(client: KubeClient, o: CanaryOptions): Promise<F
   }
   const name = created.metadata?.name ?? '';
   try {
-    const outcome = await waitForRunning(client, o.namespace, name, { timeoutMs: 120_000, intervalMs: o.pollIntervalMs, signal: o.signal });
+    const outcome = await waitForRunning(client, o.namespace, name, {
+      timeoutMs: 120_000,
+      intervalMs: o.pollIntervalMs,
+      signal: o.signal,
+    });
     if (outcome.kind !== 'running') {
-      const why = outcome.kind === 'failed' ? `${outcome.failure.reason}: ${outcome.failure.message}` : 'timed out';
-      throw new KcrError('remote', `canary pod ${o.namespace}/${name} did not start (${why})`, { hint: 'pass --canary-image with an image the node can pull that has `sleep` (busybox works)' });
+      const why =
+        outcome.kind === 'failed' ? `${outcome.failure.reason}: ${outcome.failure.message}` : 'timed out';
+      throw new KcrError('remote', `canary pod ${o.namespace}/${name} did not start (${why})`, {
+        hint: 'pass --canary-image with an image the node can pull that has `sleep` (busybox works)',
+      });
     }
     const node = outcome.pod.spec?.nodeName ?? o.node ?? '';
-    const archive = await requestCheckpoint(new ProxiedKubelet(client, node), { namespace: o.namespace, pod: name, container: 'canary', signal: o.signal });
-    return { check: 'canary', subject: node, status: 'ok', message: `checkpointed ${o.namespace}/${name}; the archive is ${archive} on ${node} (delete it there)` };
+    const archive = await requestCheckpoint(new ProxiedKubelet(client, node), {
+      namespace: o.namespace,
+      pod: name,
+      container: 'canary',
+      signal: o.signal,
+    });
+    return {
+      check: 'canary',
+      subject: node,
+      status: 'ok',
+      message: `checkpointed ${o.namespace}/${name}; the archive is ${archive} on ${node} (delete it there)`,
+    };
   } finally {
-    await client.core.deleteNamespacedPod({ name, namespace: o.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    await client.core
+      .deleteNamespacedPod({ name, namespace: o.namespace, gracePeriodSeconds: 0 })
+      .catch(() => undefined);
   }
 }

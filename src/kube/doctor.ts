@@ -48,13 +48,30 @@ async function serverVersion(client: KubeClient, findings: Finding[]): Promise<S
     gitVersion = (await client.version.getCode()).gitVersion;
   } catch (err) {
     const e = apiError(err, 'server version', client.server);
-    findings.push({ check: 'server-version', subject: 'cluster', status: 'fail', message: e.message, fix: e.hint });
+    findings.push({
+      check: 'server-version',
+      subject: 'cluster',
+      status: 'fail',
+      message: e.message,
+      fix: e.hint,
+    });
     return undefined;
   }
   const v = parseVersion(gitVersion);
-  const push = (status: FindingStatus, message: string, fix?: string) => findings.push({ check: 'server-version', subject: 'cluster', status, message, ...(fix ? { fix } : {}) });
-  if (!v || !atLeast(v, 1, 25)) push('fail', `Kubernetes ${gitVersion} has no checkpoint API (it arrived in 1.25)`, 'upgrade the cluster to 1.30 or later');
-  else if (!atLeast(v, 1, 30)) push('warn', `Kubernetes ${gitVersion}: checkpointing is alpha, off unless the ContainerCheckpoint gate is on`, 'enable the gate on every kubelet, or upgrade to 1.30+ where it is beta and on');
+  const push = (status: FindingStatus, message: string, fix?: string) =>
+    findings.push({ check: 'server-version', subject: 'cluster', status, message, ...(fix ? { fix } : {}) });
+  if (!v || !atLeast(v, 1, 25))
+    push(
+      'fail',
+      `Kubernetes ${gitVersion} has no checkpoint API (it arrived in 1.25)`,
+      'upgrade the cluster to 1.30 or later',
+    );
+  else if (!atLeast(v, 1, 30))
+    push(
+      'warn',
+      `Kubernetes ${gitVersion}: checkpointing is alpha, off unless the ContainerCheckpoint gate is on`,
+      'enable the gate on every kubelet, or upgrade to 1.30+ where it is beta and on',
+    );
   else push('ok', `Kubernetes ${gitVersion}: checkpointing is beta and on by default`);
   return v;
 }
@@ -63,35 +80,81 @@ function runtimeFinding(node: V1Node): Finding {
   const name = node.metadata?.name ?? '?';
   const rt = runtimeInfo(node.status?.nodeInfo?.containerRuntimeVersion);
   if (rt.supported) {
-    return { check: 'runtime', subject: name, status: 'ok', message: `${rt.raw} can checkpoint and restore (restore from images needs ${rt.name === 'cri-o' ? 'criu support enabled' : 'criu installed'})` };
+    return {
+      check: 'runtime',
+      subject: name,
+      status: 'ok',
+      message: `${rt.raw} can checkpoint and restore (restore from images needs ${rt.name === 'cri-o' ? 'criu support enabled' : 'criu installed'})`,
+    };
   }
-  return { check: 'runtime', subject: name, status: 'fail', message: rt.reason ?? rt.raw, fix: 'run CRI-O >= 1.25 (with `kcr setup crio`) or containerd >= 2.0 on this node' };
+  return {
+    check: 'runtime',
+    subject: name,
+    status: 'fail',
+    message: rt.reason ?? rt.raw,
+    fix: 'run CRI-O >= 1.25 (with `kcr setup crio`) or containerd >= 2.0 on this node',
+  };
 }
 
 async function gateFinding(client: KubeClient, node: V1Node, signal?: AbortSignal): Promise<Finding> {
   const name = node.metadata?.name ?? '?';
   const kubelet = parseVersion(node.status?.nodeInfo?.kubeletVersion ?? '');
   const byDefault = kubelet !== undefined && atLeast(kubelet, 1, 30);
-  const finding = (status: FindingStatus, message: string, fix?: string): Finding => ({ check: 'feature-gate', subject: name, status, message, ...(fix ? { fix } : {}) });
-  if (kubelet && !atLeast(kubelet, 1, 25)) return finding('fail', `kubelet ${formatVersion(kubelet)} has no checkpoint endpoint`, 'upgrade the node to Kubernetes 1.30+');
+  const finding = (status: FindingStatus, message: string, fix?: string): Finding => ({
+    check: 'feature-gate',
+    subject: name,
+    status,
+    message,
+    ...(fix ? { fix } : {}),
+  });
+  if (kubelet && !atLeast(kubelet, 1, 25))
+    return finding(
+      'fail',
+      `kubelet ${formatVersion(kubelet)} has no checkpoint endpoint`,
+      'upgrade the node to Kubernetes 1.30+',
+    );
   let res;
   try {
-    res = await new ProxiedKubelet(client, name).request({ method: 'GET', path: '/configz', timeoutMs: 15_000, signal });
+    res = await new ProxiedKubelet(client, name).request({
+      method: 'GET',
+      path: '/configz',
+      timeoutMs: 15_000,
+      signal,
+    });
   } catch (err) {
-    return finding('warn', `cannot read the kubelet's /configz: ${err instanceof Error ? err.message : String(err)}`);
+    return finding(
+      'warn',
+      `cannot read the kubelet's /configz: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (res.status !== 200) {
     const why = res.status === 403 ? 'forbidden (needs get on nodes/proxy)' : `answered ${res.status}`;
-    return finding('warn', `cannot read the kubelet's /configz: ${why}; the gate is ${byDefault ? 'on by default' : 'off by default'} for kubelet ${node.status?.nodeInfo?.kubeletVersion ?? '?'}`, byDefault ? undefined : GATE_FIX);
+    return finding(
+      'warn',
+      `cannot read the kubelet's /configz: ${why}; the gate is ${byDefault ? 'on by default' : 'off by default'} for kubelet ${node.status?.nodeInfo?.kubeletVersion ?? '?'}`,
+      byDefault ? undefined : GATE_FIX,
+    );
   }
-  const config = (JSON.parse(res.body) as { kubeletconfig?: { featureGates?: Record<string, boolean>; enableDebuggingHandlers?: boolean } }).kubeletconfig ?? {};
+  const config =
+    (
+      JSON.parse(res.body) as {
+        kubeletconfig?: { featureGates?: Record<string, boolean>; enableDebuggingHandlers?: boolean };
+      }
+    ).kubeletconfig ?? {};
   if (config.enableDebuggingHandlers === false) {
-    return finding('fail', 'enableDebuggingHandlers is false, which removes the checkpoint endpoint', 'set enableDebuggingHandlers: true in the KubeletConfiguration and restart the kubelet');
+    return finding(
+      'fail',
+      'enableDebuggingHandlers is false, which removes the checkpoint endpoint',
+      'set enableDebuggingHandlers: true in the KubeletConfiguration and restart the kubelet',
+    );
   }
   const gate = config.featureGates?.ContainerCheckpoint;
   if (gate === true) return finding('ok', 'ContainerCheckpoint is enabled');
-  if (gate === false) return finding('fail', 'ContainerCheckpoint is disabled in the kubelet configuration', GATE_FIX);
-  return byDefault ? finding('ok', 'ContainerCheckpoint is on by default (kubelet 1.30+)') : finding('fail', 'ContainerCheckpoint is off (alpha, not enabled)', GATE_FIX);
+  if (gate === false)
+    return finding('fail', 'ContainerCheckpoint is disabled in the kubelet configuration', GATE_FIX);
+  return byDefault
+    ? finding('ok', 'ContainerCheckpoint is on by default (kubelet 1.30+)')
+    : finding('fail', 'ContainerCheckpoint is off (alpha, not enabled)', GATE_FIX);
 }
 
 interface Permission {
@@ -105,10 +168,30 @@ interface Permission {
 }
 
 const PERMISSIONS: Permission[] = [
-  { verb: 'create', resource: 'nodes', subresource: 'proxy', namespaced: false, purpose: 'checkpoint through the API server', required: true },
+  {
+    verb: 'create',
+    resource: 'nodes',
+    subresource: 'proxy',
+    namespaced: false,
+    purpose: 'checkpoint through the API server',
+    required: true,
+  },
   { verb: 'get', resource: 'pods', namespaced: true, purpose: 'find the pod and its node', required: true },
-  { verb: 'create', resource: 'pods', namespaced: true, purpose: 'restore, and the helper pod of checkpoint -o', required: false },
-  { verb: 'create', resource: 'pods', subresource: 'exec', namespaced: true, purpose: 'copy archives with checkpoint -o', required: false },
+  {
+    verb: 'create',
+    resource: 'pods',
+    namespaced: true,
+    purpose: 'restore, and the helper pod of checkpoint -o',
+    required: false,
+  },
+  {
+    verb: 'create',
+    resource: 'pods',
+    subresource: 'exec',
+    namespaced: true,
+    purpose: 'copy archives with checkpoint -o',
+    required: false,
+  },
 ];
 
 async function rbacFinding(client: KubeClient, p: Permission, namespace: string): Promise<Finding> {
@@ -116,15 +199,36 @@ async function rbacFinding(client: KubeClient, p: Permission, namespace: string)
   const subject = `${p.verb} ${resource}${p.namespaced ? ` in ${namespace}` : ''}`;
   try {
     const review = await client.authz.createSelfSubjectAccessReview({
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: p.verb, resource: p.resource, ...(p.subresource ? { subresource: p.subresource } : {}), ...(p.namespaced ? { namespace } : {}), group: '' } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            verb: p.verb,
+            resource: p.resource,
+            ...(p.subresource ? { subresource: p.subresource } : {}),
+            ...(p.namespaced ? { namespace } : {}),
+            group: '',
+          },
+        },
+      },
     });
-    if (review.status?.allowed) return { check: 'rbac', subject, status: 'ok', message: `allowed (${p.purpose})` };
+    if (review.status?.allowed)
+      return { check: 'rbac', subject, status: 'ok', message: `allowed (${p.purpose})` };
   } catch (err) {
     const e = apiError(err, 'access review', client.server);
     return { check: 'rbac', subject, status: 'warn', message: e.message, ...(e.hint ? { fix: e.hint } : {}) };
   }
-  const scope = p.namespaced ? `kubectl create role kcr --verb=${p.verb} --resource=${resource} -n ${namespace}` : `kubectl create clusterrole kcr --verb=${p.verb} --resource=${resource}`;
-  return { check: 'rbac', subject, status: p.required ? 'fail' : 'warn', message: `not allowed; kcr needs it to ${p.purpose}`, fix: `${scope}, then bind it to your user` };
+  const scope = p.namespaced
+    ? `kubectl create role kcr --verb=${p.verb} --resource=${resource} -n ${namespace}`
+    : `kubectl create clusterrole kcr --verb=${p.verb} --resource=${resource}`;
+  return {
+    check: 'rbac',
+    subject,
+    status: p.required ? 'fail' : 'warn',
+    message: `not allowed; kcr needs it to ${p.purpose}`,
+    fix: `${scope}, then bind it to your user`,
+  };
 }
 
 async function nodesToCheck(client: KubeClient, only: string | undefined): Promise<V1Node[]> {
@@ -147,12 +251,28 @@ export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   }
   for (const p of PERMISSIONS) findings.push(await rbacFinding(client, p, namespace));
   if (o.canary) {
-    const usable = nodes.filter((n) => findings.every((f) => f.subject !== n.metadata?.name || f.status !== 'fail'));
+    const usable = nodes.filter((n) =>
+      findings.every((f) => f.subject !== n.metadata?.name || f.status !== 'fail'),
+    );
     try {
-      findings.push(await runCanary(client, { namespace, node: usable[0]?.metadata?.name, image: o.canaryImage, signal: o.signal, pollIntervalMs: o.pollIntervalMs }));
+      findings.push(
+        await runCanary(client, {
+          namespace,
+          node: usable[0]?.metadata?.name,
+          image: o.canaryImage,
+          signal: o.signal,
+          pollIntervalMs: o.pollIntervalMs,
+        }),
+      );
     } catch (err) {
       if (!isKcrError(err)) throw err;
-      findings.push({ check: 'canary', subject: namespace, status: 'fail', message: err.message, ...(err.hint ? { fix: err.hint } : {}) });
+      findings.push({
+        check: 'canary',
+        subject: namespace,
+        status: 'fail',
+        message: err.message,
+        ...(err.hint ? { fix: err.hint } : {}),
+      });
     }
   }
   return {

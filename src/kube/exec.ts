@@ -5,6 +5,7 @@
  * `ws` rather than client-node's Exec because copying GiB archives needs backpressure (pause the
  * socket while the file catches up) and a clean abort; the credentials are still the kubeconfig's.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { KcrError } from '../errors.js';
@@ -64,6 +65,72 @@ function describeCommand(opts: ExecOptions): string {
   return `exec in ${opts.namespace}/${opts.pod} (${opts.command.join(' ')})`;
 }
 
+/** The API server refused the upgrade (403 RBAC, 404 pod, 400 container not running): say why. */
+function refusal(res: IncomingMessage, what: string): Promise<KcrError> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const code = res.statusCode ?? 0;
+      const message = parseStatus(body)?.message ?? (body.trim() || httpText(code));
+      const kind = code === 401 || code === 403 ? 'auth' : code === 404 ? 'not-found' : 'remote';
+      const hint = code === 403 ? 'needs RBAC `create` on `pods/exec` in that namespace' : undefined;
+      resolve(new KcrError(kind, `${what}: ${message}`, { hint }));
+    });
+  });
+}
+
+/** Demultiplexes the channels of one exec stream. */
+class ExecStream {
+  private readonly stdoutChunks: Buffer[] = [];
+  stderr = '';
+  status: KubeStatus | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly stdout: Writable | undefined,
+  ) {}
+
+  onFrame(data: Buffer): void {
+    if (data.length === 0) return;
+    const payload = data.subarray(1);
+    switch (data[0]) {
+      case STDOUT:
+        if (!this.stdout) this.stdoutChunks.push(Buffer.from(payload));
+        else if (!this.stdout.write(payload)) {
+          // Stop reading the socket until the file catches up: TCP then slows the sender down.
+          this.ws.pause();
+          this.stdout.once('drain', () => this.ws.resume());
+        }
+        break;
+      case STDERR:
+        if (this.stderr.length < MAX_STDERR) this.stderr += payload.toString('utf8');
+        break;
+      case ERROR:
+        this.status = parseExecStatus(payload.toString('utf8'));
+        break;
+      case CLOSE:
+        // v5 announces the end of one stream; the socket close that follows ends the command.
+        break;
+    }
+  }
+
+  result(what: string): ExecResult {
+    if (!this.status) {
+      throw new KcrError('remote', `${what}: the connection closed before the command finished`, {
+        hint: 'the helper pod may have been deleted or the API server restarted; retry',
+      });
+    }
+    return {
+      exitCode: exitCodeOf(this.status, what),
+      stdout: Buffer.concat(this.stdoutChunks).toString('utf8'),
+      stderr: this.stderr,
+      protocol: this.ws.protocol,
+    };
+  }
+}
+
 /** Runs one command in a container and resolves when the server closes the stream. */
 export async function execInPod(client: KubeClient, opts: ExecOptions): Promise<ExecResult> {
   const what = describeCommand(opts);
@@ -76,12 +143,13 @@ export async function execInPod(client: KubeClient, opts: ExecOptions): Promise<
   if (opts.signal?.aborted) throw new KcrError('cancelled', `${what}: cancelled`);
 
   return new Promise<ExecResult>((resolve, reject) => {
-    const ws = new WebSocket(url, [...EXEC_PROTOCOLS], { ...options, headers: options.headers as Record<string, string> });
-    const stdoutChunks: Buffer[] = [];
-    let stderr = '';
-    let status: KubeStatus | undefined;
+    const ws = new WebSocket(url, [...EXEC_PROTOCOLS], {
+      ...options,
+      headers: options.headers as Record<string, string>,
+    });
+    const stream = new ExecStream(ws, opts.stdout);
     let settled = false;
-    const finish = (err?: unknown, result?: ExecResult) => {
+    const finish = (err: unknown, result?: ExecResult) => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
@@ -93,52 +161,12 @@ export async function execInPod(client: KubeClient, opts: ExecOptions): Promise<
       finish(new KcrError('cancelled', `${what}: cancelled`));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    ws.on('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const st = parseStatus(body);
-        const code = res.statusCode ?? 0;
-        const message = st?.message ?? (body.trim() || httpText(code));
-        finish(
-          new KcrError(code === 401 || code === 403 ? 'auth' : code === 404 ? 'not-found' : 'remote', `${what}: ${message}`, {
-            hint: code === 403 ? 'needs RBAC `create` on `pods/exec` in that namespace' : undefined,
-          }),
-        );
-      });
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary || data.length === 0) return;
-      const channel = data[0];
-      const payload = data.subarray(1);
-      if (channel === STDOUT) {
-        if (!opts.stdout) stdoutChunks.push(Buffer.from(payload));
-        else if (!opts.stdout.write(payload)) {
-          // Stop reading the socket until the file catches up: TCP then slows the sender down.
-          ws.pause();
-          opts.stdout.once('drain', () => ws.resume());
-        }
-      } else if (channel === STDERR) {
-        if (stderr.length < MAX_STDERR) stderr += payload.toString('utf8');
-      } else if (channel === ERROR) {
-        status = parseExecStatus(payload.toString('utf8'));
-      } else if (channel === CLOSE) {
-        // v5 announces the end of one stream; the socket close that follows ends the command.
-      }
-    });
+    ws.on('unexpected-response', (_req, res) => void refusal(res, what).then(finish));
+    ws.on('message', (data: Buffer, isBinary: boolean) => isBinary && stream.onFrame(data));
     ws.on('error', (err) => finish(networkError(err, client.server) ?? err));
     ws.on('close', () => {
-      if (!status) {
-        finish(new KcrError('remote', `${what}: the connection closed before the command finished`, {
-          hint: 'the helper pod may have been deleted or the API server restarted; retry',
-        }));
-        return;
-      }
       try {
-        const exitCode = exitCodeOf(status, what);
-        finish(undefined, { exitCode, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr, protocol: ws.protocol });
+        finish(undefined, stream.result(what));
       } catch (err) {
         finish(err);
       }

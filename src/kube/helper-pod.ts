@@ -15,7 +15,10 @@ export const KCR_VERSION = '0.1.0';
 export const DEFAULT_HELPER_IMAGE = `ghcr.io/kcr-project/kcr:${KCR_VERSION}`;
 export const HELPER_MOUNT = '/checkpoints';
 export const HELPER_CONTAINER = 'copy';
-export const HELPER_LABELS = { 'app.kubernetes.io/name': 'kcr', 'app.kubernetes.io/component': 'copy-helper' };
+export const HELPER_LABELS = {
+  'app.kubernetes.io/name': 'kcr',
+  'app.kubernetes.io/component': 'copy-helper',
+};
 
 export interface HelperPodSpec {
   namespace: string;
@@ -83,10 +86,17 @@ function createHint(message: string, namespace: string): string {
   return `needs RBAC \`create\` on \`pods\` in ${namespace}; or pass --helper-namespace`;
 }
 
-export async function startHelperPod(client: KubeClient, spec: HelperPodSpec, options: StartOptions = {}): Promise<HelperPod> {
+export async function startHelperPod(
+  client: KubeClient,
+  spec: HelperPodSpec,
+  options: StartOptions = {},
+): Promise<HelperPod> {
   let created: V1Pod;
   try {
-    created = await client.core.createNamespacedPod({ namespace: spec.namespace, body: helperPodManifest(spec) });
+    created = await client.core.createNamespacedPod({
+      namespace: spec.namespace,
+      body: helperPodManifest(spec),
+    });
   } catch (err) {
     const e = apiError(err, `helper pod in ${spec.namespace}`, client.server);
     throw new KcrError(e.code, e.message, { hint: createHint(e.message, spec.namespace), cause: err });
@@ -100,11 +110,15 @@ export async function startHelperPod(client: KubeClient, spec: HelperPodSpec, op
   });
   if (outcome.kind === 'failed') {
     const { reason, message } = outcome.failure;
-    throw new KcrError('remote', `helper pod ${pod.namespace}/${pod.name} on ${spec.node}: ${reason}${message ? `: ${message}` : ''}`, {
-      hint: /Image|Pull/i.test(reason)
-        ? `the node cannot pull ${spec.image}; pass --helper-image with an image it can pull (busybox works)`
-        : 'check the node with `kubectl describe node`',
-    });
+    throw new KcrError(
+      'remote',
+      `helper pod ${pod.namespace}/${pod.name} on ${spec.node}: ${reason}${message ? `: ${message}` : ''}`,
+      {
+        hint: /Image|Pull/i.test(reason)
+          ? `the node cannot pull ${spec.image}; pass --helper-image with an image it can pull (busybox works)`
+          : 'check the node with `kubectl describe node`',
+      },
+    );
   }
   if (outcome.kind === 'timeout') {
     throw new KcrError('timeout', `helper pod ${pod.namespace}/${pod.name} did not start on ${spec.node}`, {
@@ -117,8 +131,13 @@ export async function startHelperPod(client: KubeClient, spec: HelperPodSpec, op
 /** Deletes the helper pod now (grace 0). A pod that is already gone is fine. */
 export async function deleteHelperPod(client: KubeClient, pod: HelperPod): Promise<void> {
   try {
-    await client.core.deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 });
+    await client.core.deleteNamespacedPod({
+      name: pod.name,
+      namespace: pod.namespace,
+      gracePeriodSeconds: 0,
+    });
   } catch (err) {
-    if (!isNotFound(err)) throw apiError(err, `deleting helper pod ${pod.namespace}/${pod.name}`, client.server);
+    if (!isNotFound(err))
+      throw apiError(err, `deleting helper pod ${pod.namespace}/${pod.name}`, client.server);
   }
 }

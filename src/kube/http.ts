@@ -57,7 +57,8 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       request.destroy(Object.assign(new Error('request timed out'), { code: 'KCR_TIMEOUT' }));
     });
     request.on('error', (err) => {
-      if (req.signal?.aborted) reject(new KcrError('cancelled', `${req.method} ${req.url.pathname}: cancelled`));
+      if (req.signal?.aborted)
+        reject(new KcrError('cancelled', `${req.method} ${req.url.pathname}: cancelled`));
       else reject(err);
     });
     request.end();

@@ -69,7 +69,9 @@ export function kubeconfigFiles(options: KubeconfigOptions): string[] {
 
 /** True when a kubeconfig (or in-cluster credentials) is available, without loading it. */
 export function hasKubeconfig(options: KubeconfigOptions): boolean {
-  return kubeconfigFiles(options).length > 0 || (options.env === undefined && existsSync(SERVICE_ACCOUNT_TOKEN));
+  return (
+    kubeconfigFiles(options).length > 0 || (options.env === undefined && existsSync(SERVICE_ACCOUNT_TOKEN))
+  );
 }
 
 export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfig {

@@ -80,7 +80,9 @@ export class DirectKubelet implements KubeletEndpoint {
     try {
       base = new URL(url);
     } catch {
-      throw new KcrError('usage', `--kubelet-url ${url}: not a URL`, { hint: 'for example https://10.0.0.5:10250' });
+      throw new KcrError('usage', `--kubelet-url ${url}: not a URL`, {
+        hint: 'for example https://10.0.0.5:10250',
+      });
     }
     if (base.protocol !== 'https:') {
       throw new KcrError('usage', `--kubelet-url ${url}: the kubelet's checkpoint endpoint is HTTPS only`, {
@@ -108,7 +110,13 @@ export class DirectKubelet implements KubeletEndpoint {
   request(req: KubeletRequest): Promise<HttpResponse> {
     const url = new URL(this.base.origin + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    return httpRequest({ method: req.method, url, options: this.tls, timeoutMs: req.timeoutMs, signal: req.signal });
+    return httpRequest({
+      method: req.method,
+      url,
+      options: this.tls,
+      timeoutMs: req.timeoutMs,
+      signal: req.signal,
+    });
   }
 }
 

@@ -30,7 +30,9 @@ export interface MigrateOptions extends KubeconfigOptions {
   helperNamespace?: string;
   publish: PublishFn;
   signal?: AbortSignal;
-  onEvent?: (event: CheckpointEvent | RestoreEvent | { type: 'deleted'; namespace: string; name: string }) => void;
+  onEvent?: (
+    event: CheckpointEvent | RestoreEvent | { type: 'deleted'; namespace: string; name: string },
+  ) => void;
   pollIntervalMs?: number;
 }
 
@@ -45,8 +47,12 @@ async function checkTarget(client: KubeClient, node: string, from: string | unde
     throw apiError(err, `node ${node}`, client.server);
   });
   const runtime = runtimeInfo(object.status?.nodeInfo?.containerRuntimeVersion);
-  if (!runtime.supported) throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, { hint: 'pick another --to node; `kcr doctor` lists them' });
-  if (from === node) throw new KcrError('usage', `the pod already runs on ${node}`, { hint: 'pass another node with --to' });
+  if (!runtime.supported)
+    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, {
+      hint: 'pick another --to node; `kcr doctor` lists them',
+    });
+  if (from === node)
+    throw new KcrError('usage', `the pod already runs on ${node}`, { hint: 'pass another node with --to' });
 }
 
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {

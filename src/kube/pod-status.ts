@@ -37,7 +37,11 @@ export function podFailure(pod: V1Pod): PodFailure | undefined {
     }
     const terminated = s.state?.terminated;
     if (terminated && terminated.exitCode !== 0 && pod.spec?.restartPolicy === 'Never') {
-      return { container: s.name, reason: terminated.reason ?? 'Error', message: terminated.message ?? `exit code ${terminated.exitCode}` };
+      return {
+        container: s.name,
+        reason: terminated.reason ?? 'Error',
+        message: terminated.message ?? `exit code ${terminated.exitCode}`,
+      };
     }
   }
   if (pod.status?.phase === 'Failed') {
@@ -58,10 +62,18 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-export type WaitOutcome = { kind: 'running'; pod: V1Pod } | { kind: 'failed'; pod: V1Pod; failure: PodFailure } | { kind: 'timeout'; pod?: V1Pod };
+export type WaitOutcome =
+  | { kind: 'running'; pod: V1Pod }
+  | { kind: 'failed'; pod: V1Pod; failure: PodFailure }
+  | { kind: 'timeout'; pod?: V1Pod };
 
 /** Polls until the pod runs, fails for good, or the time is up. */
-export async function waitForRunning(client: KubeClient, namespace: string, name: string, options: WaitOptions): Promise<WaitOutcome> {
+export async function waitForRunning(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  options: WaitOptions,
+): Promise<WaitOutcome> {
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 500;
   let pod: V1Pod | undefined;
@@ -76,7 +88,9 @@ export async function waitForRunning(client: KubeClient, namespace: string, name
     if (failure) return { kind: 'failed', pod, failure };
     if (Date.now() >= deadline) return { kind: 'timeout', pod };
     try {
-      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal });
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, {
+        signal: options.signal,
+      });
     } catch {
       throw new KcrError('cancelled', `waiting for pod ${namespace}/${name}: cancelled`);
     }
@@ -90,7 +104,8 @@ export async function podEvents(client: KubeClient, namespace: string, name: str
       namespace,
       fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}`,
     });
-    const time = (e: CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? 0).getTime();
+    const time = (e: CoreV1Event) =>
+      new Date(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? 0).getTime();
     return [...list.items].sort((a, b) => time(a) - time(b));
   } catch {
     // Events only explain; failing to read them must not hide the real error.

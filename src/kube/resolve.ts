@@ -46,9 +46,13 @@ export class KubeletPods implements PodSource {
     if (this.cache) return this.cache;
     const res = await this.kubelet.request({ method: 'GET', path: '/pods', timeoutMs: 30_000 });
     if (res.status !== 200) {
-      throw new KcrError(res.status === 401 || res.status === 403 ? 'auth' : 'remote', `kubelet ${this.kubelet.server}/pods: ${res.body.trim() || res.status}`, {
-        hint: 'pass -c CONTAINER and the pod\'s namespace, or a kubeconfig, so kcr need not list the kubelet\'s pods',
-      });
+      throw new KcrError(
+        res.status === 401 || res.status === 403 ? 'auth' : 'remote',
+        `kubelet ${this.kubelet.server}/pods: ${res.body.trim() || res.status}`,
+        {
+          hint: "pass -c CONTAINER and the pod's namespace, or a kubeconfig, so kcr need not list the kubelet's pods",
+        },
+      );
     }
     const parsed = JSON.parse(res.body) as { items?: V1Pod[] };
     this.cache = parsed.items ?? [];
@@ -56,11 +60,17 @@ export class KubeletPods implements PodSource {
   }
 
   async getPod(namespace: string, name: string): Promise<V1Pod> {
-    const pod = (await this.all()).find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+    const pod = (await this.all()).find(
+      (p) => p.metadata?.namespace === namespace && p.metadata?.name === name,
+    );
     if (!pod) {
-      throw new KcrError('not-found', `pod ${namespace}/${name}: not running on the kubelet at ${this.kubelet.server}`, {
-        hint: 'check the name and -n NAMESPACE, or point --kubelet-url at the node that runs it',
-      });
+      throw new KcrError(
+        'not-found',
+        `pod ${namespace}/${name}: not running on the kubelet at ${this.kubelet.server}`,
+        {
+          hint: 'check the name and -n NAMESPACE, or point --kubelet-url at the node that runs it',
+        },
+      );
     }
     return pod;
   }
@@ -113,9 +123,13 @@ export function chooseContainers(pod: V1Pod, choice: ContainerChoice): string[] 
   if (names.regular.length === 1) return names.regular;
   const annotated = pod.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
   if (annotated && all.includes(annotated)) return [annotated];
-  throw new KcrError('usage', `pod ${podRef(pod)} has ${names.regular.length} containers (${names.regular.join(', ')})`, {
-    hint: 'choose one with -c CONTAINER, or use --all-containers',
-  });
+  throw new KcrError(
+    'usage',
+    `pod ${podRef(pod)} has ${names.regular.length} containers (${names.regular.join(', ')})`,
+    {
+      hint: 'choose one with -c CONTAINER, or use --all-containers',
+    },
+  );
 }
 
 /** A checkpoint needs the container running on a node; say which of those is missing. */
@@ -133,7 +147,8 @@ export function assertRunning(pod: V1Pod, container: string): string {
   ];
   const status = statuses.find((s) => s.name === container);
   if (pod.status?.phase !== 'Running' || (status && !status.state?.running)) {
-    const why = status?.state?.waiting?.reason ?? status?.state?.terminated?.reason ?? pod.status?.phase ?? 'unknown';
+    const why =
+      status?.state?.waiting?.reason ?? status?.state?.terminated?.reason ?? pod.status?.phase ?? 'unknown';
     throw new KcrError('conflict', `container ${podRef(pod)}/${container} is not running (${why})`, {
       hint: 'only a running container can be checkpointed',
     });

@@ -10,20 +10,40 @@ const spec: SpecDump = {
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/etc/hosts', type: 'bind', source: `${POD}/etc-hosts` },
     { destination: '/dev/termination-log', type: 'bind', source: `${POD}/containers/app/4c1e` },
-    { destination: '/var/run/secrets/kubernetes.io/serviceaccount', type: 'bind', source: `${POD}/volumes/kubernetes.io~projected/kube-api-access-x7k2p`, options: ['ro'] },
+    {
+      destination: '/var/run/secrets/kubernetes.io/serviceaccount',
+      type: 'bind',
+      source: `${POD}/volumes/kubernetes.io~projected/kube-api-access-x7k2p`,
+      options: ['ro'],
+    },
     { destination: '/cache', type: 'bind', source: `${POD}/volumes/kubernetes.io~empty-dir/cache` },
-    { destination: '/etc/app', type: 'bind', source: `${POD}/volumes/kubernetes.io~configmap/settings`, options: ['ro'] },
+    {
+      destination: '/etc/app',
+      type: 'bind',
+      source: `${POD}/volumes/kubernetes.io~configmap/settings`,
+      options: ['ro'],
+    },
     { destination: '/host/logs', type: 'bind', source: '/var/log/app' },
   ],
   annotations: {
     'io.kubernetes.cri-o.Labels': JSON.stringify({ 'io.kubernetes.pod.name': 'shop', team: 'payments' }),
-    'io.kubernetes.cri-o.Annotations': JSON.stringify({ 'io.kubernetes.container.ports': '[{"containerPort":8443,"protocol":"TCP","name":"https"}]' }),
-    'io.kubernetes.cri-o.Volumes': JSON.stringify([{ container_path: '/host/logs', host_path: '/var/log/app', readonly: true }]),
+    'io.kubernetes.cri-o.Annotations': JSON.stringify({
+      'io.kubernetes.container.ports': '[{"containerPort":8443,"protocol":"TCP","name":"https"}]',
+    }),
+    'io.kubernetes.cri-o.Volumes': JSON.stringify([
+      { container_path: '/host/logs', host_path: '/var/log/app', readonly: true },
+    ]),
   },
 };
 
 describe('restoreManifests from spec.dump', () => {
-  const { pod, warnings } = restoreManifests({ info, spec, image: 'reg/ckpt@sha256:ab', node: 'n2', expose: [8443] });
+  const { pod, warnings } = restoreManifests({
+    info,
+    spec,
+    image: 'reg/ckpt@sha256:ab',
+    node: 'n2',
+    expose: [8443],
+  });
 
   it('mounts every volume again, by the kind of volume its host path shows', () => {
     expect(pod.spec?.volumes).toEqual([
@@ -49,7 +69,11 @@ describe('restoreManifests from spec.dump', () => {
 
   it('keeps ports, user labels, and pins the pod to the node', () => {
     expect(pod.spec?.containers[0]?.ports).toEqual([{ containerPort: 8443, protocol: 'TCP', name: 'https' }]);
-    expect(pod.metadata?.labels).toEqual({ team: 'payments', 'kcr.dev/restored-from': 'shop', 'kcr.dev/restore': 'shop' });
+    expect(pod.metadata?.labels).toEqual({
+      team: 'payments',
+      'kcr.dev/restored-from': 'shop',
+      'kcr.dev/restore': 'shop',
+    });
     expect(pod.metadata?.namespace).toBe('store');
     expect(pod.spec?.nodeName).toBe('n2');
   });
@@ -65,19 +89,30 @@ describe('restoreManifests from a saved Pod', () => {
       uid: 'old-uid',
       resourceVersion: '42',
       labels: { app: 'shop', 'pod-template-hash': '7d4f9' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d4f9', uid: 'rs', controller: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d4f9', uid: 'rs', controller: true },
+      ],
     },
     spec: {
       nodeName: 'n1',
-      containers: [{ name: 'app', image: 'shop:1' }, { name: 'proxy', image: 'envoy:1' }],
+      containers: [
+        { name: 'app', image: 'shop:1' },
+        { name: 'proxy', image: 'envoy:1' },
+      ],
       ephemeralContainers: [{ name: 'debug', image: 'busybox' }],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'shop-data' } }],
     },
     status: { phase: 'Running' },
   };
-  const { pod, warnings } = restoreManifests({ info, spec, savedPod: saved, image: 'reg/ckpt@sha256:ab', node: 'n2' });
+  const { pod, warnings } = restoreManifests({
+    info,
+    spec,
+    savedPod: saved,
+    image: 'reg/ckpt@sha256:ab',
+    node: 'n2',
+  });
 
-  it('replaces only the checkpointed container\'s image', () => {
+  it("replaces only the checkpointed container's image", () => {
     expect(pod.spec?.containers.map((c) => c.image)).toEqual(['reg/ckpt@sha256:ab', 'envoy:1']);
   });
 
@@ -85,7 +120,11 @@ describe('restoreManifests from a saved Pod', () => {
     expect(pod.metadata).toEqual({
       name: 'shop-7d4f9-x2x9q',
       namespace: 'store',
-      labels: { app: 'shop', 'kcr.dev/restored-from': 'shop-7d4f9-x2x9q', 'kcr.dev/restore': 'shop-7d4f9-x2x9q' },
+      labels: {
+        app: 'shop',
+        'kcr.dev/restored-from': 'shop-7d4f9-x2x9q',
+        'kcr.dev/restore': 'shop-7d4f9-x2x9q',
+      },
       annotations: { 'kcr.dev/checkpoint-image': 'reg/ckpt@sha256:ab' },
     });
     expect(pod.spec?.ephemeralContainers).toBeUndefined();
@@ -98,6 +137,14 @@ describe('restoreManifests from a saved Pod', () => {
   });
 
   it('refuses a saved Pod without the checkpointed container', () => {
-    expect(() => restoreManifests({ info: { ...info, container: 'other' }, spec, savedPod: saved, image: 'i', node: 'n2' })).toThrow('has no container "other"');
+    expect(() =>
+      restoreManifests({
+        info: { ...info, container: 'other' },
+        spec,
+        savedPod: saved,
+        image: 'i',
+        node: 'n2',
+      }),
+    ).toThrow('has no container "other"');
   });
 });

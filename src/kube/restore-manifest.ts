@@ -4,7 +4,14 @@
  * §E.4): every bind mount the checkpointed container had must be mounted again at the same path,
  * or the restore fails with `restoring "<image>" expects following bind mounts defined (...)`.
  */
-import type { V1Container, V1ContainerPort, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1ContainerPort,
+  V1Pod,
+  V1Service,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import type { CheckpointInfo, SpecDump } from '../archive/index.js';
 import { KcrError } from '../errors.js';
 
@@ -14,13 +21,31 @@ export const CHECKPOINT_IMAGE_ANNOTATION = 'kcr.dev/checkpoint-image';
 
 /** Mounts CRI-O does not require on restore: the runtime and kubelet provide them anew. */
 export const CRIO_IGNORED_MOUNTS = new Set([
-  '/proc', '/dev', '/dev/pts', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/dev/shm', '/etc/resolv.conf',
-  '/etc/hostname', '/etc/passwd', '/etc/group', '/run/secrets', '/run/.containerenv',
+  '/proc',
+  '/dev',
+  '/dev/pts',
+  '/dev/mqueue',
+  '/sys',
+  '/sys/fs/cgroup',
+  '/dev/shm',
+  '/etc/resolv.conf',
+  '/etc/hostname',
+  '/etc/passwd',
+  '/etc/group',
+  '/run/secrets',
+  '/run/.containerenv',
 ]);
 const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** Labels a controller uses to adopt pods: kept, the restored pod could be adopted and deleted. */
-const CONTROLLER_LABELS = ['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'pod-index', 'batch.kubernetes.io/controller-uid', 'controller-uid'];
+const CONTROLLER_LABELS = [
+  'pod-template-hash',
+  'controller-revision-hash',
+  'statefulset.kubernetes.io/pod-name',
+  'pod-index',
+  'batch.kubernetes.io/controller-uid',
+  'controller-uid',
+];
 
 export interface ManifestInput {
   info: CheckpointInfo;
@@ -61,14 +86,20 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
   const containers = saved.spec?.containers ?? [];
   const initContainers = saved.spec?.initContainers ?? [];
   if (![...containers, ...initContainers].some((c) => c.name === container)) {
-    throw new KcrError('conflict', `the saved pod ${saved.metadata?.name ?? ''} has no container "${container}" (the checkpointed one)`, {
-      hint: 'the .pod.json beside the archive belongs to another checkpoint; move it away to restore from spec.dump',
-    });
+    throw new KcrError(
+      'conflict',
+      `the saved pod ${saved.metadata?.name ?? ''} has no container "${container}" (the checkpointed one)`,
+      {
+        hint: 'the .pod.json beside the archive belongs to another checkpoint; move it away to restore from spec.dump',
+      },
+    );
   }
   const swap = (c: V1Container): V1Container => (c.name === container ? { ...c, image: input.image } : c);
   for (const v of saved.spec?.volumes ?? []) {
     if (v.persistentVolumeClaim && saved.spec?.nodeName !== input.node) {
-      warnings.push(`volume ${v.name} is the claim ${v.persistentVolumeClaim.claimName}; a ReadWriteOnce claim cannot attach to ${input.node} while the original pod uses it`);
+      warnings.push(
+        `volume ${v.name} is the claim ${v.persistentVolumeClaim.claimName}; a ReadWriteOnce claim cannot attach to ${input.node} while the original pod uses it`,
+      );
     }
   }
   const { ephemeralContainers: _dropped, nodeName: _node, ...spec } = saved.spec ?? { containers: [] };
@@ -78,10 +109,19 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
     metadata: {
       name,
       namespace: input.namespace ?? saved.metadata?.namespace ?? 'default',
-      labels: { ...withoutControllerLabels(saved.metadata?.labels), [RESTORED_FROM_LABEL]: saved.metadata?.name ?? container, [RESTORE_LABEL]: name },
+      labels: {
+        ...withoutControllerLabels(saved.metadata?.labels),
+        [RESTORED_FROM_LABEL]: saved.metadata?.name ?? container,
+        [RESTORE_LABEL]: name,
+      },
       annotations: { ...(saved.metadata?.annotations ?? {}), [CHECKPOINT_IMAGE_ANNOTATION]: input.image },
     },
-    spec: { ...spec, nodeName: input.node, containers: containers.map(swap), ...(initContainers.length ? { initContainers: initContainers.map(swap) } : {}) },
+    spec: {
+      ...spec,
+      nodeName: input.node,
+      containers: containers.map(swap),
+      ...(initContainers.length ? { initContainers: initContainers.map(swap) } : {}),
+    },
   };
 }
 
@@ -92,7 +132,12 @@ interface CrioVolume {
 }
 
 /** What a bind mount's host path says about the volume it came from. */
-function volumeFor(source: string, destination: string, index: number, warnings: string[]): V1Volume | undefined {
+function volumeFor(
+  source: string,
+  destination: string,
+  index: number,
+  warnings: string[],
+): V1Volume | undefined {
   const kubelet = /\/pods\/[^/]+\/volumes\/kubernetes\.io~([^/]+)\/([^/]+)$/.exec(source);
   const name = kubelet?.[2] ?? `host-${index}`;
   if (!kubelet) {
@@ -106,7 +151,9 @@ function volumeFor(source: string, destination: string, index: number, warnings:
   const kind = kubelet[1];
   if (kind === 'empty-dir') return { name, emptyDir: {} };
   if (kind === 'projected' && name.startsWith('kube-api-access-')) return undefined; // the service account token
-  warnings.push(`${destination} was a ${kind} volume (${name}); its content is not in the checkpoint, so it is restored as an empty directory: edit the Pod to mount the original source`);
+  warnings.push(
+    `${destination} was a ${kind} volume (${name}); its content is not in the checkpoint, so it is restored as an empty directory: edit the Pod to mount the original source`,
+  );
   return { name, emptyDir: {} };
 }
 
@@ -115,7 +162,8 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
   const kubeletAnnotations = parseJson<Record<string, string>>(a['io.kubernetes.cri-o.Annotations']) ?? {};
   const annotation = (key: string) => kubeletAnnotations[key] ?? a[key];
   const crioVolumes = parseJson<CrioVolume[]>(a['io.kubernetes.cri-o.Volumes']) ?? [];
-  const terminationPath = annotation('io.kubernetes.container.terminationMessagePath') ?? '/dev/termination-log';
+  const terminationPath =
+    annotation('io.kubernetes.container.terminationMessagePath') ?? '/dev/termination-log';
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   let serviceAccount = false;
@@ -126,16 +174,21 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
     const volume = volumeFor(m.source ?? '', dest, i, warnings);
     if (!volume) return;
     if (!volumes.some((v) => v.name === volume.name)) volumes.push(volume);
-    const readOnly = crioVolumes.find((v) => v.container_path === dest)?.readonly ?? (m.options ?? []).includes('ro');
+    const readOnly =
+      crioVolumes.find((v) => v.container_path === dest)?.readonly ?? (m.options ?? []).includes('ro');
     mounts.push({ name: volume.name, mountPath: dest, ...(readOnly ? { readOnly: true } : {}) });
   });
-  const ports = (parseJson<V1ContainerPort[]>(annotation('io.kubernetes.container.ports')) ?? []).map((p) => ({
-    containerPort: p.containerPort,
-    protocol: p.protocol ?? 'TCP',
-    ...(p.name ? { name: p.name } : {}),
-  }));
+  const ports = (parseJson<V1ContainerPort[]>(annotation('io.kubernetes.container.ports')) ?? []).map(
+    (p) => ({
+      containerPort: p.containerPort,
+      protocol: p.protocol ?? 'TCP',
+      ...(p.name ? { name: p.name } : {}),
+    }),
+  );
   const crioLabels = parseJson<Record<string, string>>(a['io.kubernetes.cri-o.Labels']) ?? {};
-  const userLabels = Object.fromEntries(Object.entries(crioLabels).filter(([k]) => !k.startsWith('io.kubernetes.')));
+  const userLabels = Object.fromEntries(
+    Object.entries(crioLabels).filter(([k]) => !k.startsWith('io.kubernetes.')),
+  );
   const container: V1Container = {
     name: input.info.container,
     image: input.image,
@@ -151,7 +204,11 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
     metadata: {
       name,
       namespace: input.namespace ?? input.info.namespace ?? 'default',
-      labels: { ...userLabels, [RESTORED_FROM_LABEL]: input.info.pod ?? input.info.container, [RESTORE_LABEL]: name },
+      labels: {
+        ...userLabels,
+        [RESTORED_FROM_LABEL]: input.info.pod ?? input.info.container,
+        [RESTORE_LABEL]: name,
+      },
       annotations: { [CHECKPOINT_IMAGE_ANNOTATION]: input.image },
     },
     spec: {
@@ -170,7 +227,11 @@ function serviceFor(pod: V1Pod, ports: number[]): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: pod.metadata!.namespace, labels: { [RESTORED_FROM_LABEL]: pod.metadata!.labels![RESTORED_FROM_LABEL]! } },
+    metadata: {
+      name,
+      namespace: pod.metadata!.namespace,
+      labels: { [RESTORED_FROM_LABEL]: pod.metadata!.labels![RESTORED_FROM_LABEL]! },
+    },
     spec: {
       selector: { [RESTORE_LABEL]: name },
       ports: ports.map((port) => ({ name: `tcp-${port}`, port, targetPort: port, protocol: 'TCP' })),
@@ -181,6 +242,8 @@ function serviceFor(pod: V1Pod, ports: number[]): V1Service {
 export function restoreManifests(input: ManifestInput): RestoreManifests {
   const warnings: string[] = [];
   const name = input.name ?? input.savedPod?.metadata?.name ?? input.info.pod ?? input.info.container;
-  const pod = input.savedPod ? fromSavedPod(input, input.savedPod, name, warnings) : fromSpecDump(input, name, warnings);
+  const pod = input.savedPod
+    ? fromSavedPod(input, input.savedPod, name, warnings)
+    : fromSpecDump(input, name, warnings);
   return { pod, ...(input.expose?.length ? { service: serviceFor(pod, input.expose) } : {}), warnings };
 }

@@ -16,7 +16,11 @@ import { restoreHint } from './restore-hints.js';
 import { restoreManifests } from './restore-manifest.js';
 import { runtimeInfo } from './versions.js';
 
-export type PublishFn = (archivePath: string, reference: string, options: { signal?: AbortSignal; sourceNode?: string }) => Promise<{ reference: string; digest: string }>;
+export type PublishFn = (
+  archivePath: string,
+  reference: string,
+  options: { signal?: AbortSignal; sourceNode?: string },
+) => Promise<{ reference: string; digest: string }>;
 
 export interface FetchedImage {
   /** A local copy of the image's layer, which is the checkpoint archive. */
@@ -85,14 +89,19 @@ async function readSavedPod(path: string): Promise<V1Pod | undefined> {
   try {
     pod = JSON.parse(text) as V1Pod;
   } catch (err) {
-    throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, { hint: 'move the damaged file away to restore from spec.dump' });
+    throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, {
+      hint: 'move the damaged file away to restore from spec.dump',
+    });
   }
   if (pod.kind !== 'Pod' || !pod.spec) throw new KcrError('invalid-input', `${path}: not a Pod object`);
   return pod;
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile() || s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isFile() || s.isDirectory(),
+    () => false,
+  );
 }
 
 async function loadSource(o: RestoreOptions): Promise<Source> {
@@ -100,7 +109,9 @@ async function loadSource(o: RestoreOptions): Promise<Source> {
   let archivePath = o.source;
   if (!(await isFile(o.source))) {
     if (!o.fetchImage || /^[./~]/.test(o.source) || o.source.endsWith('.tar')) {
-      throw new KcrError('not-found', `${o.source}: no such archive`, { hint: 'give a checkpoint archive path or a checkpoint image reference (REGISTRY/REPO:TAG)' });
+      throw new KcrError('not-found', `${o.source}: no such archive`, {
+        hint: 'give a checkpoint archive path or a checkpoint image reference (REGISTRY/REPO:TAG)',
+      });
     }
     fetched = await o.fetchImage(o.source, o.signal);
     archivePath = fetched.archivePath;
@@ -110,7 +121,14 @@ async function loadSource(o: RestoreOptions): Promise<Source> {
     try {
       const { info, spec } = await readMetadata(archive);
       const savedPod = fetched ? undefined : await readSavedPod(`${o.source}.pod.json`);
-      return { info, spec, savedPod, archivePath, image: fetched?.image, dispose: async () => fetched?.dispose() };
+      return {
+        info,
+        spec,
+        savedPod,
+        archivePath,
+        image: fetched?.image,
+        dispose: async () => fetched?.dispose(),
+      };
     } finally {
       await archive.close();
     }
@@ -122,14 +140,24 @@ async function loadSource(o: RestoreOptions): Promise<Source> {
 
 /** A tag that says what and when: `webserver-20261128-160140`. */
 export function checkpointTag(info: CheckpointInfo): string {
-  const stamp = (info.checkpointedAt ?? '').replace(/\.\d+/, '').replace(/[-:]/g, '').replace('T', '-').replace(/Z|[+-]\d{4}$/, '');
-  const name = info.container.toLowerCase().replace(/[^a-z0-9_.-]/g, '-').slice(0, 80);
+  const stamp = (info.checkpointedAt ?? '')
+    .replace(/\.\d+/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+    .replace(/Z|[+-]\d{4}$/, '');
+  const name = info.container
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, '-')
+    .slice(0, 80);
   return /^\d{8}-\d{6}$/.test(stamp) ? `${name}-${stamp}` : `${name}-checkpoint`;
 }
 
 function repositoryOf(reference: string): string {
   const slash = reference.lastIndexOf('/');
-  const last = reference.slice(slash + 1).split('@')[0]!.split(':')[0]!;
+  const last = reference
+    .slice(slash + 1)
+    .split('@')[0]!
+    .split(':')[0]!;
   return reference.slice(0, slash + 1) + last;
 }
 
@@ -140,13 +168,20 @@ async function checkpointImage(o: RestoreOptions, src: Source, node: string | un
       hint: 'the node pulls the checkpoint as an image: kcr pushes it there first',
     });
   }
-  if (!o.registry.includes('/')) throw new KcrError('usage', `--registry ${o.registry}: give REGISTRY/REPOSITORY, e.g. registry.example.com/checkpoints`);
+  if (!o.registry.includes('/'))
+    throw new KcrError(
+      'usage',
+      `--registry ${o.registry}: give REGISTRY/REPOSITORY, e.g. registry.example.com/checkpoints`,
+    );
   const lastSegment = o.registry.slice(o.registry.lastIndexOf('/') + 1);
   const reference = lastSegment.includes(':') ? o.registry : `${o.registry}:${checkpointTag(src.info)}`;
   if (o.dryRun) return reference;
   if (!o.publish) throw new KcrError('usage', 'publishing checkpoint images is not available here');
   o.onEvent?.({ type: 'publishing', reference });
-  const pushed = await o.publish(src.archivePath, reference, { signal: o.signal, ...(node ? { sourceNode: node } : {}) });
+  const pushed = await o.publish(src.archivePath, reference, {
+    signal: o.signal,
+    ...(node ? { sourceNode: node } : {}),
+  });
   // By digest, so the node runs exactly what was pushed (a tag and a digest together confuse containers/image).
   const image = `${repositoryOf(pushed.reference)}@${pushed.digest}`;
   o.onEvent?.({ type: 'published', image });
@@ -159,17 +194,29 @@ async function checkNode(client: KubeClient, node: string): Promise<void> {
   });
   const runtime = runtimeInfo(object.status?.nodeInfo?.containerRuntimeVersion);
   if (!runtime.supported) {
-    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, { hint: 'pick a node with CRI-O >= 1.25 or containerd >= 2.0 with --node; `kcr doctor` lists them' });
+    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, {
+      hint: 'pick a node with CRI-O >= 1.25 or containerd >= 2.0 with --node; `kcr doctor` lists them',
+    });
   }
 }
 
-async function create(client: KubeClient, pod: V1Pod, service: V1Service | undefined, o: RestoreOptions): Promise<void> {
+async function create(
+  client: KubeClient,
+  pod: V1Pod,
+  service: V1Service | undefined,
+  o: RestoreOptions,
+): Promise<void> {
   const ns = pod.metadata!.namespace!;
   try {
     await client.core.createNamespacedPod({ namespace: ns, body: pod });
   } catch (err) {
     const e = apiError(err, `pod ${ns}/${pod.metadata!.name}`, client.server);
-    throw e.code === 'conflict' ? new KcrError('conflict', e.message, { hint: 'pick another name with --name, or delete the existing pod', cause: err }) : e;
+    throw e.code === 'conflict'
+      ? new KcrError('conflict', e.message, {
+          hint: 'pick another name with --name, or delete the existing pod',
+          cause: err,
+        })
+      : e;
   }
   o.onEvent?.({ type: 'created', kind: 'Pod', namespace: ns, name: pod.metadata!.name! });
   if (!service) return;
@@ -182,42 +229,84 @@ async function create(client: KubeClient, pod: V1Pod, service: V1Service | undef
 }
 
 /** Waits for Running; a failure comes back with the pod's events and what they mean. */
-async function waitRestored(client: KubeClient, pod: V1Pod, image: string, baseImage: string | undefined, o: RestoreOptions): Promise<void> {
+async function waitRestored(
+  client: KubeClient,
+  pod: V1Pod,
+  image: string,
+  baseImage: string | undefined,
+  o: RestoreOptions,
+): Promise<void> {
   const ns = pod.metadata!.namespace!;
   const name = pod.metadata!.name!;
   const node = pod.spec!.nodeName!;
   o.onEvent?.({ type: 'waiting', namespace: ns, name });
-  const outcome = await waitForRunning(client, ns, name, { timeoutMs: (o.timeoutSeconds ?? 300) * 1000, intervalMs: o.pollIntervalMs, signal: o.signal });
+  const outcome = await waitForRunning(client, ns, name, {
+    timeoutMs: (o.timeoutSeconds ?? 300) * 1000,
+    intervalMs: o.pollIntervalMs,
+    signal: o.signal,
+  });
   if (outcome.kind === 'running') return;
-  const events = (await podEvents(client, ns, name)).filter((e) => e.type === 'Warning').map((e) => `${e.reason}: ${e.message ?? ''}`);
+  const events = (await podEvents(client, ns, name))
+    .filter((e) => e.type === 'Warning')
+    .map((e) => `${e.reason}: ${e.message ?? ''}`);
   const detail = events.length ? ` (events: ${events.slice(-3).join('; ')})` : '';
   if (outcome.kind === 'timeout') {
-    throw new KcrError('timeout', `pod ${ns}/${name} is not running after ${o.timeoutSeconds ?? 300}s${detail}`, {
-      hint: restoreHint('', events.join(' '), { node, image, baseImage }),
-    });
+    throw new KcrError(
+      'timeout',
+      `pod ${ns}/${name} is not running after ${o.timeoutSeconds ?? 300}s${detail}`,
+      {
+        hint: restoreHint('', events.join(' '), { node, image, baseImage }),
+      },
+    );
   }
   const { reason, message } = outcome.failure;
-  throw new KcrError('remote', `pod ${ns}/${name} did not restore: ${reason}${message ? `: ${message}` : ''}${detail}`, {
-    hint: restoreHint(reason, `${message} ${events.join(' ')}`, { node, image, baseImage }),
-  });
+  throw new KcrError(
+    'remote',
+    `pod ${ns}/${name} did not restore: ${reason}${message ? `: ${message}` : ''}${detail}`,
+    {
+      hint: restoreHint(reason, `${message} ${events.join(' ')}`, { node, image, baseImage }),
+    },
+  );
 }
 
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0)) throw new KcrError('usage', `--timeout ${o.timeoutSeconds}: must be above 0`);
+  if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0))
+    throw new KcrError('usage', `--timeout ${o.timeoutSeconds}: must be above 0`);
   const src = await loadSource(o);
   try {
     const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
     const node = o.node ?? src.savedPod?.spec?.nodeName;
     if (!node) {
-      throw new KcrError('usage', `which node should restore ${o.source}? it does not say where it ran`, { hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)' });
+      throw new KcrError('usage', `which node should restore ${o.source}? it does not say where it ran`, {
+        hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)',
+      });
     }
     if (client) await checkNode(client, node);
-    const namespace = o.namespace ?? src.savedPod?.metadata?.namespace ?? src.info.namespace ?? client?.defaultNamespace;
-    const build = (image: string) => restoreManifests({ info: src.info, spec: src.spec, savedPod: src.savedPod, image, node, name: o.name, namespace, expose: o.expose });
+    const namespace =
+      o.namespace ?? src.savedPod?.metadata?.namespace ?? src.info.namespace ?? client?.defaultNamespace;
+    const build = (image: string) =>
+      restoreManifests({
+        info: src.info,
+        spec: src.spec,
+        savedPod: src.savedPod,
+        image,
+        node,
+        name: o.name,
+        namespace,
+        expose: o.expose,
+      });
     build('validate'); // a saved Pod that does not fit the archive fails here, before anything is pushed
     const image = await checkpointImage(o, src, node);
     const { pod, service, warnings } = build(image);
-    const result: RestoreResult = { image, node, pod, ...(service ? { service } : {}), warnings, dryRun: Boolean(o.dryRun), running: false };
+    const result: RestoreResult = {
+      image,
+      node,
+      pod,
+      ...(service ? { service } : {}),
+      warnings,
+      dryRun: Boolean(o.dryRun),
+      running: false,
+    };
     if (!client) return result;
     await create(client, pod, service, o);
     if (o.wait) {

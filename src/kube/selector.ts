@@ -5,8 +5,7 @@
 import { KcrError } from '../errors.js';
 
 export type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!exists' };
+  { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | '!exists' };
 
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
@@ -32,7 +31,10 @@ export function parseSelector(selector: string): Requirement[] {
   return splitTopLevel(selector).map((part): Requirement => {
     const set = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);
     if (set) {
-      const values = set[3]!.split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const values = set[3]!
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       return { key: set[1]!, op: set[2] as 'in' | 'notin', values };
     }
     const eq = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(part);
@@ -43,7 +45,10 @@ export function parseSelector(selector: string): Requirement[] {
   });
 }
 
-export function matchesSelector(labels: Record<string, string> | undefined, requirements: Requirement[]): boolean {
+export function matchesSelector(
+  labels: Record<string, string> | undefined,
+  requirements: Requirement[],
+): boolean {
   const l = labels ?? {};
   return requirements.every((r) => {
     const has = Object.prototype.hasOwnProperty.call(l, r.key);

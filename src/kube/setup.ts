@@ -10,7 +10,10 @@ import { KcrError, fileError } from '../errors.js';
 import { atLeast, parseVersion } from './versions.js';
 
 export const DEFAULT_KUBERNETES_VERSION = 'v1.31.4';
-export const CRI_SOCKETS = { 'cri-o': 'unix:///var/run/crio/crio.sock', containerd: 'unix:///run/containerd/containerd.sock' } as const;
+export const CRI_SOCKETS = {
+  'cri-o': 'unix:///var/run/crio/crio.sock',
+  containerd: 'unix:///run/containerd/containerd.sock',
+} as const;
 
 export interface KubeadmOptions {
   kubernetesVersion?: string;
@@ -28,13 +31,21 @@ export function kubeadmConfig(o: KubeadmOptions = {}): string {
   const version = o.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
   const v = parseVersion(version);
   if (!v || !atLeast(v, 1, 25)) {
-    throw new KcrError('usage', `--kubernetes-version ${version}: checkpointing needs Kubernetes 1.25 or later`, { hint: 'for example --kubernetes-version v1.31.4' });
+    throw new KcrError(
+      'usage',
+      `--kubernetes-version ${version}: checkpointing needs Kubernetes 1.25 or later`,
+      { hint: 'for example --kubernetes-version v1.31.4' },
+    );
   }
   const v1beta4 = atLeast(v, 1, 31);
   const apiVersion = `kubeadm.k8s.io/${v1beta4 ? 'v1beta4' : 'v1beta3'}`;
   const gates = { 'feature-gates': 'ContainerCheckpoint=true' };
   const docs = [
-    { apiVersion, kind: 'InitConfiguration', nodeRegistration: { criSocket: o.criSocket ?? CRI_SOCKETS['cri-o'] } },
+    {
+      apiVersion,
+      kind: 'InitConfiguration',
+      nodeRegistration: { criSocket: o.criSocket ?? CRI_SOCKETS['cri-o'] },
+    },
     {
       apiVersion,
       kind: 'ClusterConfiguration',
@@ -106,14 +117,20 @@ export interface InstalledFile {
 export async function installCrioConfig(root = '/'): Promise<InstalledFile[]> {
   const dropIn = join(root, CRIO_DROP_IN_PATH);
   const runc = join(root, RUNC_CONF_PATH);
-  const read = (p: string) => readFile(p, 'utf8').catch((err: unknown) => ((err as { code?: unknown }).code === 'ENOENT' ? undefined : Promise.reject(fileError(p, err))));
+  const read = (p: string) =>
+    readFile(p, 'utf8').catch((err: unknown) =>
+      (err as { code?: unknown }).code === 'ENOENT' ? undefined : Promise.reject(fileError(p, err)),
+    );
   const results: InstalledFile[] = [];
   for (const [path, next] of [
     [dropIn, async () => crioDropIn()],
-    [runc, async () => {
-      const current = await read(runc);
-      return current === undefined ? runcConf() : mergeRuncConf(current);
-    }],
+    [
+      runc,
+      async () => {
+        const current = await read(runc);
+        return current === undefined ? runcConf() : mergeRuncConf(current);
+      },
+    ],
   ] as const) {
     const before = await read(path);
     const content = await next();

@@ -39,13 +39,25 @@ export function runtimeInfo(containerRuntimeVersion: string | undefined): Runtim
   const base = { name, raw, ...(version ? { version } : {}) };
   if (name === 'cri-o') {
     if (version && atLeast(version, 1, 25)) return { ...base, supported: true };
-    return { ...base, supported: false, reason: `CRI-O ${rest || '?'} is older than 1.25, which added container checkpointing` };
+    return {
+      ...base,
+      supported: false,
+      reason: `CRI-O ${rest || '?'} is older than 1.25, which added container checkpointing`,
+    };
   }
   if (name === 'containerd') {
     if (version && atLeast(version, 2, 0)) return { ...base, supported: true };
-    return { ...base, supported: false, reason: `containerd ${rest || '?'} has no CRI checkpoint support; it arrived in containerd 2.0` };
+    return {
+      ...base,
+      supported: false,
+      reason: `containerd ${rest || '?'} has no CRI checkpoint support; it arrived in containerd 2.0`,
+    };
   }
-  return { ...base, supported: false, reason: `${name} does not implement CRI container checkpointing; use CRI-O >= 1.25 or containerd >= 2.0` };
+  return {
+    ...base,
+    supported: false,
+    reason: `${name} does not implement CRI container checkpointing; use CRI-O >= 1.25 or containerd >= 2.0`,
+  };
 }
 
 export function formatVersion(v: Semver): string {

@@ -30,7 +30,8 @@ const podName = `kcr-e2e-${suffix}`;
 describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () => {
   const tmp = tempDir('kcr-e2e-');
   let client: KubeClient;
-  const kcr = (argv: string[]) => runCliCaptured([...argv, '-n', namespace], { env: { KUBECONFIG: kubeconfig } });
+  const kcr = (argv: string[]) =>
+    runCliCaptured([...argv, '-n', namespace], { env: { KUBECONFIG: kubeconfig } });
 
   beforeAll(async () => {
     client = KubeClient.fromKubeconfig({ kubeconfig });
@@ -38,7 +39,15 @@ describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () =
       namespace,
       body: {
         metadata: { name: podName, labels: { app: 'kcr-e2e' } },
-        spec: { containers: [{ name: 'counter', image, command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i; sleep 1; done'] }] },
+        spec: {
+          containers: [
+            {
+              name: 'counter',
+              image,
+              command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i; sleep 1; done'],
+            },
+          ],
+        },
       },
     });
     const outcome = await waitForRunning(client, namespace, podName, { timeoutMs: 180_000 });
@@ -47,7 +56,9 @@ describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () =
 
   afterAll(async () => {
     for (const name of [podName, `${podName}-restored`, `${podName}-${env.KCR_E2E_TO_NODE ?? ''}`]) {
-      await client?.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await client?.core
+        .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 })
+        .catch(() => undefined);
     }
     tmp.cleanup();
   });
@@ -67,20 +78,57 @@ describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () =
     const [out] = JSON.parse(r.stdout) as { local: { path: string; sha256: string; podJson: string } }[];
     archive = out!.local.path;
     expect(createHash('sha256').update(readFileSync(archive)).digest('hex')).toBe(out!.local.sha256);
-    expect(JSON.parse(readFileSync(out!.local.podJson, 'utf8'))).toMatchObject({ kind: 'Pod', metadata: { name: podName } });
-    const helpers = await client.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/component=copy-helper' });
+    expect(JSON.parse(readFileSync(out!.local.podJson, 'utf8'))).toMatchObject({
+      kind: 'Pod',
+      metadata: { name: podName },
+    });
+    const helpers = await client.core.listNamespacedPod({
+      namespace,
+      labelSelector: 'app.kubernetes.io/component=copy-helper',
+    });
     expect(helpers.items.filter((p) => !p.metadata?.deletionTimestamp)).toEqual([]);
   }, 300_000);
 
-  it.runIf(registry)('kcr restore runs the checkpoint as a new pod (KCR_E2E_REGISTRY)', async () => {
-    const r = await kcr(['restore', archive, '--registry', registry!, ...registryFlags, '--name', `${podName}-restored`, '--wait', '--timeout', '300']);
-    expect(r.stderr).not.toMatch(/^error:/m);
-    expect(r.code).toBe(0);
-  }, 400_000);
+  it.runIf(registry)(
+    'kcr restore runs the checkpoint as a new pod (KCR_E2E_REGISTRY)',
+    async () => {
+      const r = await kcr([
+        'restore',
+        archive,
+        '--registry',
+        registry!,
+        ...registryFlags,
+        '--name',
+        `${podName}-restored`,
+        '--wait',
+        '--timeout',
+        '300',
+      ]);
+      expect(r.stderr).not.toMatch(/^error:/m);
+      expect(r.code).toBe(0);
+    },
+    400_000,
+  );
 
-  it.runIf(registry && env.KCR_E2E_TO_NODE)('kcr migrate moves the pod (KCR_E2E_TO_NODE)', async () => {
-    const r = await kcr(['migrate', podName, '--to', env.KCR_E2E_TO_NODE!, '--registry', registry!, ...registryFlags, '--helper-image', image, '--timeout', '300']);
-    expect(r.stderr).not.toMatch(/^error:/m);
-    expect(r.code).toBe(0);
-  }, 600_000);
+  it.runIf(registry && env.KCR_E2E_TO_NODE)(
+    'kcr migrate moves the pod (KCR_E2E_TO_NODE)',
+    async () => {
+      const r = await kcr([
+        'migrate',
+        podName,
+        '--to',
+        env.KCR_E2E_TO_NODE!,
+        '--registry',
+        registry!,
+        ...registryFlags,
+        '--helper-image',
+        image,
+        '--timeout',
+        '300',
+      ]);
+      expect(r.stderr).not.toMatch(/^error:/m);
+      expect(r.code).toBe(0);
+    },
+    600_000,
+  );
 });

@@ -23,7 +23,10 @@ afterAll(async () => {
   home.cleanup();
 });
 
-function kcr(argv: string[], options: { kubeconfig?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}) {
+function kcr(
+  argv: string[],
+  options: { kubeconfig?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+) {
   return runCliCaptured(argv, {
     env: { KUBECONFIG: options.kubeconfig ?? c.kubeconfig, HOME: home.dir, ...options.env },
     ...(options.signal ? { signal: options.signal } : {}),
@@ -31,7 +34,9 @@ function kcr(argv: string[], options: { kubeconfig?: string; signal?: AbortSigna
 }
 
 let podCounter = 0;
-function newPod(options: Parameters<TestCluster['state']['addPod']>[0] extends infer O ? Partial<O> : never = {}) {
+function newPod(
+  options: Parameters<TestCluster['state']['addPod']>[0] extends infer O ? Partial<O> : never = {},
+) {
   const name = options.name ?? `web-${++podCounter}`;
   return c.state.addPod({ containers: [{ name: 'web', ports: [8080] }], node: 'node-1', ...options, name });
 }
@@ -44,10 +49,23 @@ describe('checkpoint through the API server', () => {
     expect(r.code).toBe(0);
     const [header, row] = r.stdout.trim().split('\n');
     expect(header).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+NODE\s+ARCHIVE$/);
-    expect(row).toMatch(new RegExp(`^default\\s+${pod.metadata.name}\\s+web\\s+node-1\\s+/var/lib/kubelet/checkpoints/checkpoint-${pod.metadata.name}_default-web-\\S+Z\\.tar$`));
+    expect(row).toMatch(
+      new RegExp(
+        `^default\\s+${pod.metadata.name}\\s+web\\s+node-1\\s+/var/lib/kubelet/checkpoints/checkpoint-${pod.metadata.name}_default-web-\\S+Z\\.tar$`,
+      ),
+    );
     // The call went through the node proxy, so the kubelet saw the API server's identity.
-    expect(c.api.requests.some((q) => q.method === 'POST' && q.path === `/api/v1/nodes/node-1/proxy/checkpoint/default/${pod.metadata.name}/web`)).toBe(true);
-    expect(c.kubelets.get('node-1')!.calls.at(-1)).toEqual({ path: `/checkpoint/default/${pod.metadata.name}/web`, user: 'kube-apiserver-kubelet-client' });
+    expect(
+      c.api.requests.some(
+        (q) =>
+          q.method === 'POST' &&
+          q.path === `/api/v1/nodes/node-1/proxy/checkpoint/default/${pod.metadata.name}/web`,
+      ),
+    ).toBe(true);
+    expect(c.kubelets.get('node-1')!.calls.at(-1)).toEqual({
+      path: `/checkpoint/default/${pod.metadata.name}/web`,
+      user: 'kube-apiserver-kubelet-client',
+    });
   });
 
   it('passes --timeout to the kubelet as ?timeout=SECONDS', async () => {
@@ -64,24 +82,42 @@ describe('checkpoint through the API server', () => {
       const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir, '--format', 'json']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const [result] = JSON.parse(r.stdout) as { local: { path: string; sha256: string; size: number; podJson: string } }[];
+      const [result] = JSON.parse(r.stdout) as {
+        local: { path: string; sha256: string; size: number; podJson: string };
+      }[];
       expect(result!.local.sha256).toBe(FIXTURE_SHA);
       expect(createHash('sha256').update(readFileSync(result!.local.path)).digest('hex')).toBe(FIXTURE_SHA);
       expect(statSync(result!.local.path).mode & 0o777).toBe(0o600);
       expect(statSync(result!.local.podJson).mode & 0o777).toBe(0o600);
-      const saved = JSON.parse(readFileSync(result!.local.podJson, 'utf8')) as { kind: string; metadata: { name: string; labels: object }; spec: { nodeName: string } };
-      expect(saved).toMatchObject({ kind: 'Pod', metadata: { name: pod.metadata.name, labels: { app: 'shop' } }, spec: { nodeName: 'node-1' } });
+      const saved = JSON.parse(readFileSync(result!.local.podJson, 'utf8')) as {
+        kind: string;
+        metadata: { name: string; labels: object };
+        spec: { nodeName: string };
+      };
+      expect(saved).toMatchObject({
+        kind: 'Pod',
+        metadata: { name: pod.metadata.name, labels: { app: 'shop' } },
+        spec: { nodeName: 'node-1' },
+      });
       // Only the archive and its Pod: no temp files left behind.
-      expect(readdirSync(out.dir).sort()).toEqual([`${result!.local.path.split('/').at(-1)}`, `${result!.local.podJson.split('/').at(-1)}`].sort());
+      expect(readdirSync(out.dir).sort()).toEqual(
+        [`${result!.local.path.split('/').at(-1)}`, `${result!.local.podJson.split('/').at(-1)}`].sort(),
+      );
 
       const helper = c.state.createdPods.at(-1)!;
       expect(helper.metadata.name).toMatch(/^kcr-copy-/);
       expect(helper.spec.nodeName).toBe('node-1');
-      expect(helper.spec.volumes).toEqual([{ name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints', type: 'Directory' } }]);
-      expect(helper.spec.containers[0]!.volumeMounts).toEqual([{ name: 'checkpoints', mountPath: '/checkpoints', readOnly: true }]);
+      expect(helper.spec.volumes).toEqual([
+        { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints', type: 'Directory' } },
+      ]);
+      expect(helper.spec.containers[0]!.volumeMounts).toEqual([
+        { name: 'checkpoints', mountPath: '/checkpoints', readOnly: true },
+      ]);
       expect(c.state.deletedPods).toContain(`default/${helper.metadata.name}`);
       expect(c.state.pods.has(`default/${helper.metadata.name}`)).toBe(false);
-      const commands = c.api.execs.filter((e) => e.pod === `default/${helper.metadata.name}`).map((e) => e.command[0]);
+      const commands = c.api.execs
+        .filter((e) => e.pod === `default/${helper.metadata.name}`)
+        .map((e) => e.command[0]);
       expect(commands.sort()).toEqual(['cat', 'sha256sum', 'stat']);
     } finally {
       out.cleanup();
@@ -153,7 +189,10 @@ describe('choosing containers', () => {
   });
 
   it('follows the kubectl.kubernetes.io/default-container annotation', async () => {
-    const pod = newPod({ containers: twoContainers, annotations: { 'kubectl.kubernetes.io/default-container': 'sidecar' } });
+    const pod = newPod({
+      containers: twoContainers,
+      annotations: { 'kubectl.kubernetes.io/default-container': 'sidecar' },
+    });
     const r = await kcr(['checkpoint', pod.metadata.name]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\ssidecar\s/);
@@ -171,14 +210,19 @@ describe('choosing containers', () => {
     const pod = newPod({ containers: twoContainers });
     const r = await kcr(['checkpoint', pod.metadata.name, '--all-containers', '--format', 'json']);
     expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as { container: string }[]).map((o) => o.container)).toEqual(['app', 'sidecar']);
+    expect((JSON.parse(r.stdout) as { container: string }[]).map((o) => o.container)).toEqual([
+      'app',
+      'sidecar',
+    ]);
   });
 
   it('refuses a pod that is not running', async () => {
     const pod = newPod({ phase: 'Pending' });
     const r = await kcr(['checkpoint', pod.metadata.name]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`error: container default/${pod.metadata.name}/web is not running (ContainerCreating)`);
+    expect(r.stderr).toContain(
+      `error: container default/${pod.metadata.name}/web is not running (ContainerCreating)`,
+    );
   });
 
   it('says which pod is missing', async () => {
@@ -190,7 +234,8 @@ describe('choosing containers', () => {
 
 describe('a selector', () => {
   it('checkpoints 50 pods with at most --parallel 8 in flight', async () => {
-    for (let i = 0; i < 50; i++) newPod({ name: `batch-${i}`, labels: { app: 'batch' }, containers: [{ name: 'worker' }] });
+    for (let i = 0; i < 50; i++)
+      newPod({ name: `batch-${i}`, labels: { app: 'batch' }, containers: [{ name: 'worker' }] });
     const kubelet = c.kubelets.get('node-1')!;
     kubelet.maxInFlight = 0;
     // Hold each call until 8 are waiting (or all that remain), so the bound is reached and visible.
@@ -280,22 +325,60 @@ describe('direct kubelet access', () => {
 
   it('checkpoints with a client certificate and a verified kubelet certificate', async () => {
     const pod = newPod();
-    const r = await kcr(['checkpoint', pod.metadata.name, '--kubelet-url', kubeletUrl(), '--client-cert', cert.certFile, '--client-key', cert.keyFile, '--ca-cert', c.pki.ca.certFile]);
+    const r = await kcr([
+      'checkpoint',
+      pod.metadata.name,
+      '--kubelet-url',
+      kubeletUrl(),
+      '--client-cert',
+      cert.certFile,
+      '--client-key',
+      cert.keyFile,
+      '--ca-cert',
+      c.pki.ca.certFile,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(c.kubelets.get('node-1')!.calls.at(-1)?.user).toBe('node-admin');
   });
 
-  it('finds the kubelet from the node\'s address with --via kubelet', async () => {
+  it("finds the kubelet from the node's address with --via kubelet", async () => {
     const pod = newPod();
-    const r = await kcr(['checkpoint', pod.metadata.name, '--via', 'kubelet', '--client-cert', cert.certFile, '--client-key', cert.keyFile, '--ca-cert', c.pki.ca.certFile]);
+    const r = await kcr([
+      'checkpoint',
+      pod.metadata.name,
+      '--via',
+      'kubelet',
+      '--client-cert',
+      cert.certFile,
+      '--client-key',
+      cert.keyFile,
+      '--ca-cert',
+      c.pki.ca.certFile,
+    ]);
     expect(r.code).toBe(0);
     expect(c.kubelets.get('node-1')!.calls.at(-1)?.user).toBe('node-admin');
   });
 
-  it('works on a node without a kubeconfig, finding the pod in the kubelet\'s /pods', async () => {
+  it("works on a node without a kubeconfig, finding the pod in the kubelet's /pods", async () => {
     const pod = newPod({ namespace: 'edge' });
-    const r = await kcr(['checkpoint', pod.metadata.name, '-n', 'edge', '--kubelet-url', kubeletUrl(), '--client-cert', cert.certFile, '--client-key', cert.keyFile, '--ca-cert', c.pki.ca.certFile], { env: { KUBECONFIG: '' } });
+    const r = await kcr(
+      [
+        'checkpoint',
+        pod.metadata.name,
+        '-n',
+        'edge',
+        '--kubelet-url',
+        kubeletUrl(),
+        '--client-cert',
+        cert.certFile,
+        '--client-key',
+        cert.keyFile,
+        '--ca-cert',
+        c.pki.ca.certFile,
+      ],
+      { env: { KUBECONFIG: '' } },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`checkpoint-${pod.metadata.name}_edge-web-`);
@@ -309,7 +392,25 @@ describe('direct kubelet access', () => {
       kubelet.node.checkpointUsers.add('node-admin');
       const pod = newPod({ node: 'this-node' });
       const url = `https://127.0.0.1:${kubelet.node.kubeletPort}`;
-      const r = await kcr(['checkpoint', pod.metadata.name, '--kubelet-url', url, '--client-cert', cert.certFile, '--client-key', cert.keyFile, '--ca-cert', c.pki.ca.certFile, '-o', out.dir, '--format', 'json'], { env: { KUBECONFIG: '' } });
+      const r = await kcr(
+        [
+          'checkpoint',
+          pod.metadata.name,
+          '--kubelet-url',
+          url,
+          '--client-cert',
+          cert.certFile,
+          '--client-key',
+          cert.keyFile,
+          '--ca-cert',
+          c.pki.ca.certFile,
+          '-o',
+          out.dir,
+          '--format',
+          'json',
+        ],
+        { env: { KUBECONFIG: '' } },
+      );
       expect(r.stderr).toBe('');
       const [result] = JSON.parse(r.stdout) as { archive: string; local: { sha256: string } }[];
       expect(result!.local.sha256).toBe(FIXTURE_SHA);
@@ -322,18 +423,38 @@ describe('direct kubelet access', () => {
 
   it('says the kubelet certificate is not trusted without --ca-cert, and --insecure skips the check', async () => {
     const pod = newPod();
-    const base = ['checkpoint', pod.metadata.name, '--kubelet-url', kubeletUrl(), '--client-cert', cert.certFile, '--client-key', cert.keyFile];
+    const base = [
+      'checkpoint',
+      pod.metadata.name,
+      '--kubelet-url',
+      kubeletUrl(),
+      '--client-cert',
+      cert.certFile,
+      '--client-key',
+      cert.keyFile,
+    ];
     const r = await kcr(base);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: checkpoint default\/web-\d+\/web: https:\/\/127\.0\.0\.1:\d+: TLS certificate not trusted/);
-    expect(r.stderr).toContain('hint: the kubelet\'s serving certificate is not trusted: pass its CA with --ca-cert');
+    expect(r.stderr).toMatch(
+      /error: checkpoint default\/web-\d+\/web: https:\/\/127\.0\.0\.1:\d+: TLS certificate not trusted/,
+    );
+    expect(r.stderr).toContain(
+      "hint: the kubelet's serving certificate is not trusted: pass its CA with --ca-cert",
+    );
     const insecure = await kcr([...base, '--insecure']);
     expect(insecure.code).toBe(0);
   });
 
   it('explains 401 without a client certificate', async () => {
     const pod = newPod();
-    const r = await kcr(['checkpoint', pod.metadata.name, '--kubelet-url', kubeletUrl(), '--ca-cert', c.pki.ca.certFile]);
+    const r = await kcr([
+      'checkpoint',
+      pod.metadata.name,
+      '--kubelet-url',
+      kubeletUrl(),
+      '--ca-cert',
+      c.pki.ca.certFile,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unauthorized by the kubelet');
     expect(r.stderr).toContain('--client-cert/--client-key');
@@ -342,16 +463,41 @@ describe('direct kubelet access', () => {
   it('names the missing nodes/checkpoint rule on 403', async () => {
     const intruder = await c.pki.client('intruder');
     const pod = newPod();
-    const r = await kcr(['checkpoint', pod.metadata.name, '--kubelet-url', kubeletUrl(), '--client-cert', intruder.certFile, '--client-key', intruder.keyFile, '--ca-cert', c.pki.ca.certFile]);
+    const r = await kcr([
+      'checkpoint',
+      pod.metadata.name,
+      '--kubelet-url',
+      kubeletUrl(),
+      '--client-cert',
+      intruder.certFile,
+      '--client-key',
+      intruder.keyFile,
+      '--ca-cert',
+      c.pki.ca.certFile,
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Forbidden (user=intruder, verb=create, resource=nodes, subresource(s)=[checkpoint])');
-    expect(r.stderr).toContain('hint: the kubelet needs RBAC `create` on `nodes/checkpoint` for user "intruder"');
+    expect(r.stderr).toContain(
+      'Forbidden (user=intruder, verb=create, resource=nodes, subresource(s)=[checkpoint])',
+    );
+    expect(r.stderr).toContain(
+      'hint: the kubelet needs RBAC `create` on `nodes/checkpoint` for user "intruder"',
+    );
   });
 
   it('refuses one --kubelet-url for pods on several nodes', async () => {
     newPod({ name: 'spread-1', labels: { app: 'spread' }, node: 'node-1' });
     newPod({ name: 'spread-2', labels: { app: 'spread' }, node: 'node-2' });
-    const r = await kcr(['checkpoint', '-l', 'app=spread', '--kubelet-url', kubeletUrl(), '--client-cert', cert.certFile, '--client-key', cert.keyFile]);
+    const r = await kcr([
+      'checkpoint',
+      '-l',
+      'app=spread',
+      '--kubelet-url',
+      kubeletUrl(),
+      '--client-cert',
+      cert.certFile,
+      '--client-key',
+      cert.keyFile,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--kubelet-url names one kubelet, but the pods run on 2 nodes');
   });
@@ -365,9 +511,17 @@ describe('errors become hints', () => {
   });
 
   it.each([
-    ['cri-v1-only', 'CheckpointContainer is only supported in the CRI v1 runtime API', 'use CRI-O >= 1.25 or containerd >= 2.0'],
+    [
+      'cri-v1-only',
+      'CheckpointContainer is only supported in the CRI v1 runtime API',
+      'use CRI-O >= 1.25 or containerd >= 2.0',
+    ],
     ['no-criu', 'checkpoint/restore support not available', 'enable_criu_support = true'],
-    ['tcp-established', 'Connected TCP socket, consider using --tcp-established option', '`tcp-established` to /etc/criu/runc.conf'],
+    [
+      'tcp-established',
+      'Connected TCP socket, consider using --tcp-established option',
+      '`tcp-established` to /etc/criu/runc.conf',
+    ],
     ['deadline', 'DeadlineExceeded', 'retry with --timeout 300'],
     ['runtime-not-found', 'could not find container', 'the container is not running'],
   ] as const)('kubelet 500 %s', async (failure, message, hint) => {
@@ -375,7 +529,11 @@ describe('errors become hints', () => {
     node().failures.push(failure);
     const r = await kcr(['checkpoint', pod.metadata.name]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^error: checkpoint default/${pod.metadata.name}/web: checkpointing of default/${pod.metadata.name}/web failed \\(`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: checkpoint default/${pod.metadata.name}/web: checkpointing of default/${pod.metadata.name}/web failed \\(`,
+      ),
+    );
     expect(r.stderr).toContain(message);
     expect(r.stderr).toContain(hint);
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
@@ -404,10 +562,15 @@ describe('errors become hints', () => {
 
   it('names the nodes/proxy rule when the API server forbids the proxy', async () => {
     const pod = newPod();
-    const kubeconfig = await c.kubeconfigFor({ user: 'viewer', rules: [{ verbs: ['get'], resources: ['pods'] }] });
+    const kubeconfig = await c.kubeconfigFor({
+      user: 'viewer',
+      rules: [{ verbs: ['get'], resources: ['pods'] }],
+    });
     const r = await kcr(['checkpoint', pod.metadata.name], { kubeconfig });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('nodes "node-1" is forbidden: User "viewer" cannot create resource "nodes/proxy" in API group "" at the cluster scope');
+    expect(r.stderr).toContain(
+      'nodes "node-1" is forbidden: User "viewer" cannot create resource "nodes/proxy" in API group "" at the cluster scope',
+    );
     expect(r.stderr).toContain('needs RBAC `create` on `nodes/proxy`');
   });
 
@@ -417,10 +580,35 @@ describe('errors become hints', () => {
     try {
       const r = await kcr(['checkpoint', pod.metadata.name]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('Forbidden (user=apiserver-weak, verb=create, resource=nodes, subresource(s)=[checkpoint])');
+      expect(r.stderr).toContain(
+        'Forbidden (user=apiserver-weak, verb=create, resource=nodes, subresource(s)=[checkpoint])',
+      );
       expect(r.stderr).toContain('for user "apiserver-weak"');
     } finally {
       c.api.useKubeletIdentity(c.kubeletClient);
+    }
+  });
+
+  it('names pods/exec when the copy may not exec, and still removes the helper pod', async () => {
+    const pod = newPod();
+    const kubeconfig = await c.kubeconfigFor({
+      user: 'no-exec',
+      rules: [
+        { verbs: ['create'], resources: ['nodes/proxy'] },
+        { verbs: ['get', 'create', 'delete'], resources: ['pods'] },
+      ],
+    });
+    const out = tempDir('kcr-out-');
+    try {
+      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir], { kubeconfig });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
+      expect(r.stderr).toContain('hint: needs RBAC `create` on `pods/exec`');
+      const helper = c.state.createdPods.at(-1)!.metadata.name;
+      expect(c.state.deletedPods).toContain(`default/${helper}`);
+      expect(readdirSync(out.dir)).toEqual([]);
+    } finally {
+      out.cleanup();
     }
   });
 

@@ -33,9 +33,13 @@ describe('a ready cluster', () => {
     const r = await kcr(c, ['doctor']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^CHECK\s+SUBJECT\s+STATUS\s+FINDING$/m);
-    expect(r.stdout).toMatch(/^server-version\s+cluster\s+ok\s+Kubernetes v1\.31\.4: checkpointing is beta and on by default$/m);
+    expect(r.stdout).toMatch(
+      /^server-version\s+cluster\s+ok\s+Kubernetes v1\.31\.4: checkpointing is beta and on by default$/m,
+    );
     expect(r.stdout).toMatch(/^runtime\s+node-1\s+ok\s+cri-o:\/\/1\.31\.2 can checkpoint and restore/m);
-    expect(r.stdout).toMatch(/^feature-gate\s+node-1\s+ok\s+ContainerCheckpoint is on by default \(kubelet 1\.30\+\)$/m);
+    expect(r.stdout).toMatch(
+      /^feature-gate\s+node-1\s+ok\s+ContainerCheckpoint is on by default \(kubelet 1\.30\+\)$/m,
+    );
     expect(r.stdout).toMatch(/^rbac\s+create nodes\/proxy\s+ok/m);
     expect(r.stdout).toMatch(/^rbac\s+create pods\/exec in default\s+ok/m);
     expect(r.stdout).toContain('ready: this cluster can checkpoint and restore');
@@ -49,16 +53,20 @@ describe('a ready cluster', () => {
     const report = JSON.parse(r.stdout) as { ready: boolean; findings: Finding[] };
     const canary = report.findings.find((f) => f.check === 'canary')!;
     expect(canary).toMatchObject({ status: 'ok', subject: 'node-1' });
-    expect(canary.message).toMatch(/^checkpointed default\/kcr-canary-\w+; the archive is \/var\/lib\/kubelet\/checkpoints\/checkpoint-kcr-canary-\w+_default-canary-\S+\.tar on node-1/);
+    expect(canary.message).toMatch(
+      /^checkpointed default\/kcr-canary-\w+; the archive is \/var\/lib\/kubelet\/checkpoints\/checkpoint-kcr-canary-\w+_default-canary-\S+\.tar on node-1/,
+    );
     const name = /default\/(kcr-canary-\w+)/.exec(canary.message)![1];
     expect(c.state.deletedPods).toContain(`default/${name}`);
   });
 
-  it('fails the canary with the kubelet\'s error and its fix', async () => {
+  it("fails the canary with the kubelet's error and its fix", async () => {
     c.state.nodes.get('node-1')!.failures.push('no-criu');
     const r = await kcr(c, ['doctor', '--canary', '-o', 'json']);
     expect(r.code).toBe(3);
-    const canary = (JSON.parse(r.stdout) as { findings: Finding[] }).findings.find((f) => f.check === 'canary')!;
+    const canary = (JSON.parse(r.stdout) as { findings: Finding[] }).findings.find(
+      (f) => f.check === 'canary',
+    )!;
     expect(canary.status).toBe('fail');
     expect(canary.message).toContain('checkpoint/restore support not available');
     expect(canary.fix).toContain('enable_criu_support = true');
@@ -66,7 +74,11 @@ describe('a ready cluster', () => {
   });
 
   it('flags missing RBAC with the role to create', async () => {
-    const kubeconfig = await c.kubeconfigFor({ user: 'dev', namespace: 'dev', rules: [{ verbs: ['get', 'list'], resources: ['pods', 'nodes'] }] });
+    const kubeconfig = await c.kubeconfigFor({
+      user: 'dev',
+      namespace: 'dev',
+      rules: [{ verbs: ['get', 'list'], resources: ['pods', 'nodes'] }],
+    });
     const r = await kcr(c, ['doctor', '-o', 'json'], kubeconfig);
     expect(r.code).toBe(3);
     const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
@@ -77,7 +89,9 @@ describe('a ready cluster', () => {
     expect(findings.find((f) => f.subject === 'create pods/exec in dev')).toMatchObject({ status: 'warn' });
     // Without nodes/proxy the kubelet's configuration is out of reach; the doctor says so instead of guessing.
     expect(findings.find((f) => f.check === 'feature-gate')).toMatchObject({ status: 'warn' });
-    expect(findings.find((f) => f.check === 'feature-gate')!.message).toContain('forbidden (needs get on nodes/proxy)');
+    expect(findings.find((f) => f.check === 'feature-gate')!.message).toContain(
+      'forbidden (needs get on nodes/proxy)',
+    );
   });
 });
 
@@ -87,8 +101,16 @@ describe('a cluster that is not ready', () => {
     c = await startTestCluster({ nodes: [] });
     c.state.version = { major: '1', minor: '29', gitVersion: 'v1.29.10' };
     await c.addNode('crio-gate-off', { runtime: 'cri-o://1.29.3', kubeletVersion: 'v1.29.10' });
-    await c.addNode('crio-gate-on', { runtime: 'cri-o://1.29.3', kubeletVersion: 'v1.29.10', featureGates: { ContainerCheckpoint: true } });
-    await c.addNode('containerd-1', { runtime: 'containerd://1.7.22', kubeletVersion: 'v1.29.10', featureGates: { ContainerCheckpoint: true } });
+    await c.addNode('crio-gate-on', {
+      runtime: 'cri-o://1.29.3',
+      kubeletVersion: 'v1.29.10',
+      featureGates: { ContainerCheckpoint: true },
+    });
+    await c.addNode('containerd-1', {
+      runtime: 'containerd://1.7.22',
+      kubeletVersion: 'v1.29.10',
+      featureGates: { ContainerCheckpoint: true },
+    });
     await c.addNode('docker', { runtime: 'docker://24.0.7', kubeletVersion: 'v1.29.10' });
   });
   afterAll(() => c?.close());
@@ -96,12 +118,22 @@ describe('a cluster that is not ready', () => {
   it('lists each problem with its fix and exits 3', async () => {
     const r = await kcr(c, ['doctor']);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/^server-version\s+cluster\s+WARN\s+Kubernetes v1\.29\.10: checkpointing is alpha/m);
-    expect(r.stdout).toMatch(/^feature-gate\s+crio-gate-off\s+FAIL\s+ContainerCheckpoint is off \(alpha, not enabled\)$/m);
+    expect(r.stdout).toMatch(
+      /^server-version\s+cluster\s+WARN\s+Kubernetes v1\.29\.10: checkpointing is alpha/m,
+    );
+    expect(r.stdout).toMatch(
+      /^feature-gate\s+crio-gate-off\s+FAIL\s+ContainerCheckpoint is off \(alpha, not enabled\)$/m,
+    );
     expect(r.stdout).toMatch(/^feature-gate\s+crio-gate-on\s+ok\s+ContainerCheckpoint is enabled$/m);
-    expect(r.stdout).toMatch(/^runtime\s+containerd-1\s+FAIL\s+containerd 1\.7\.22 has no CRI checkpoint support; it arrived in containerd 2\.0$/m);
-    expect(r.stdout).toMatch(/^runtime\s+docker\s+FAIL\s+docker does not implement CRI container checkpointing/m);
-    expect(r.stdout).toContain('fix (feature-gate crio-gate-off): set featureGates: {ContainerCheckpoint: true} in the KubeletConfiguration');
+    expect(r.stdout).toMatch(
+      /^runtime\s+containerd-1\s+FAIL\s+containerd 1\.7\.22 has no CRI checkpoint support; it arrived in containerd 2\.0$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^runtime\s+docker\s+FAIL\s+docker does not implement CRI container checkpointing/m,
+    );
+    expect(r.stdout).toContain(
+      'fix (feature-gate crio-gate-off): set featureGates: {ContainerCheckpoint: true} in the KubeletConfiguration',
+    );
     expect(r.stdout).toContain('not ready: fix the FAIL findings above');
   });
 
@@ -109,15 +141,26 @@ describe('a cluster that is not ready', () => {
     const r = await kcr(c, ['doctor', '--node', 'crio-gate-on', '-o', 'json']);
     const report = JSON.parse(r.stdout) as { ready: boolean; serverVersion: string; findings: Finding[] };
     expect(report.serverVersion).toBe('1.29.10');
-    expect(new Set(report.findings.filter((f) => f.check === 'runtime' || f.check === 'feature-gate').map((f) => f.subject))).toEqual(new Set(['crio-gate-on']));
+    expect(
+      new Set(
+        report.findings
+          .filter((f) => f.check === 'runtime' || f.check === 'feature-gate')
+          .map((f) => f.subject),
+      ),
+    ).toEqual(new Set(['crio-gate-on']));
     expect(report.ready).toBe(true);
     expect(r.code).toBe(0);
   });
 
   it('reads a gate switched off explicitly on a 1.30 kubelet', async () => {
-    await c.addNode('gate-disabled', { kubeletVersion: 'v1.31.4', featureGates: { ContainerCheckpoint: false } });
+    await c.addNode('gate-disabled', {
+      kubeletVersion: 'v1.31.4',
+      featureGates: { ContainerCheckpoint: false },
+    });
     const r = await kcr(c, ['doctor', '--node', 'gate-disabled']);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/^feature-gate\s+gate-disabled\s+FAIL\s+ContainerCheckpoint is disabled in the kubelet configuration$/m);
+    expect(r.stdout).toMatch(
+      /^feature-gate\s+gate-disabled\s+FAIL\s+ContainerCheckpoint is disabled in the kubelet configuration$/m,
+    );
   });
 });

@@ -10,7 +10,9 @@ describe('src/kube imports', () => {
   it.each(sources)('%s imports only allowed modules', (file) => {
     const text = readFileSync(dir + file, 'utf8');
     const relative = [...text.matchAll(/from '(\.[^']+)'/g)].map((m) => m[1]!);
-    const outside = relative.filter((p) => p.startsWith('../') && !/^\.\.\/(archive\/index|errors|util\/[\w-]+)\.js$/.test(p));
+    const outside = relative.filter(
+      (p) => p.startsWith('../') && !/^\.\.\/(archive\/index|errors|util\/[\w-]+)\.js$/.test(p),
+    );
     expect(outside).toEqual([]);
   });
 });

@@ -32,16 +32,32 @@ const migrateDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('kcr-
 
 describe('kcr migrate', () => {
   it('moves a pod to another node and deletes the original once the new one runs', async () => {
-    c.state.addPod({ name: 'web', node: 'node-1', labels: { app: 'web' }, containers: [{ name: 'webserver', ports: [8080] }] });
+    c.state.addPod({
+      name: 'web',
+      node: 'node-1',
+      labels: { app: 'web' },
+      containers: [{ name: 'webserver', ports: [8080] }],
+    });
     const before = migrateDirs();
-    const r = await kcr(['migrate', 'web', '--to', 'node-2', '--registry', `${registry.host}/checkpoints`, '--registry-insecure', '--delete-source']);
+    const r = await kcr([
+      'migrate',
+      'web',
+      '--to',
+      'node-2',
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--registry-insecure',
+      '--delete-source',
+    ]);
     expect(r.code).toBe(0);
     const moved = c.state.pods.get('default/web-node-2');
     expect(moved?.spec.nodeName).toBe('node-2');
     expect(moved?.status.phase).toBe('Running');
     expect(moved?.metadata.labels).toMatchObject({ app: 'web', 'kcr.dev/restored-from': 'web' });
     expect(c.state.pods.has('default/web')).toBe(false);
-    expect(r.stdout).toMatch(/^checkpointed default\/web\/webserver on node-1\npushed 127\.0\.0\.1:\d+\/checkpoints@sha256:[0-9a-f]{64}\npod\/web-node-2 running on node-2\npod\/web deleted\n$/);
+    expect(r.stdout).toMatch(
+      /^checkpointed default\/web\/webserver on node-1\npushed 127\.0\.0\.1:\d+\/checkpoints@sha256:[0-9a-f]{64}\npod\/web-node-2 running on node-2\npod\/web deleted\n$/,
+    );
     // The archive travelled through a private temp directory that is gone now.
     expect(migrateDirs()).toEqual(before);
     // Deleting came last: after the helper pod and the new pod.
@@ -50,16 +66,36 @@ describe('kcr migrate', () => {
 
   it('keeps the original without --delete-source', async () => {
     c.state.addPod({ name: 'keep', node: 'node-1', containers: [{ name: 'webserver' }] });
-    const r = await kcr(['migrate', 'keep', '--to', 'node-2', '--registry', `${registry.host}/checkpoints`, '--registry-insecure', '-o', 'json']);
+    const r = await kcr([
+      'migrate',
+      'keep',
+      '--to',
+      'node-2',
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--registry-insecure',
+      '-o',
+      'json',
+    ]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ pod: { name: 'keep-node-2', node: 'node-2' }, deletedSource: false });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      pod: { name: 'keep-node-2', node: 'node-2' },
+      deletedSource: false,
+    });
     expect(c.state.pods.has('default/keep')).toBe(true);
   });
 
   it('refuses a target node that cannot restore before checkpointing anything', async () => {
     c.state.addPod({ name: 'stay', node: 'node-1', containers: [{ name: 'webserver' }] });
     const calls = c.kubelets.get('node-1')!.calls.length;
-    const r = await kcr(['migrate', 'stay', '--to', 'old-node', '--registry', `${registry.host}/checkpoints`]);
+    const r = await kcr([
+      'migrate',
+      'stay',
+      '--to',
+      'old-node',
+      '--registry',
+      `${registry.host}/checkpoints`,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: node old-node cannot restore checkpoints');
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
@@ -75,9 +111,25 @@ describe('kcr migrate', () => {
   it('keeps the original when the new pod fails, and says why', async () => {
     c.state.addPod({ name: 'fragile', node: 'node-1', containers: [{ name: 'webserver' }] });
     const fate = c.state.podFate;
-    c.state.podFate = (pod) => (pod.metadata.name === 'fragile-node-2' ? { kind: 'waiting', reason: 'CreateContainerError', message: 'failed to restore container: criu failed: type NOTIFY errno 0' } : fate(pod));
+    c.state.podFate = (pod) =>
+      pod.metadata.name === 'fragile-node-2'
+        ? {
+            kind: 'waiting',
+            reason: 'CreateContainerError',
+            message: 'failed to restore container: criu failed: type NOTIFY errno 0',
+          }
+        : fate(pod);
     try {
-      const r = await kcr(['migrate', 'fragile', '--to', 'node-2', '--registry', `${registry.host}/checkpoints`, '--registry-insecure', '--delete-source']);
+      const r = await kcr([
+        'migrate',
+        'fragile',
+        '--to',
+        'node-2',
+        '--registry',
+        `${registry.host}/checkpoints`,
+        '--registry-insecure',
+        '--delete-source',
+      ]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('CreateContainerError: failed to restore container: criu failed');
       expect(r.stderr).toContain('hint: CRIU could not restore on node-2');

@@ -60,8 +60,16 @@ function created(name: string, namespace = 'default'): PodJson {
 }
 
 /** Checkpoints a running pod with -o, as a user would before restoring. */
-async function checkpointed(podName: string, extra: Partial<Parameters<TestCluster['state']['addPod']>[0]> = {}): Promise<string> {
-  c.state.addPod({ name: podName, node: 'node-1', containers: [{ name: 'webserver', ports: [8080] }], ...extra });
+async function checkpointed(
+  podName: string,
+  extra: Partial<Parameters<TestCluster['state']['addPod']>[0]> = {},
+): Promise<string> {
+  c.state.addPod({
+    name: podName,
+    node: 'node-1',
+    containers: [{ name: 'webserver', ports: [8080] }],
+    ...extra,
+  });
   const dir = tempDir('kcr-ckpt-');
   const r = await kcr(['checkpoint', podName, '-o', dir.dir, '--format', 'json']);
   expect(r.code).toBe(0);
@@ -72,23 +80,46 @@ describe('restore from an archive', () => {
   it('pushes the checkpoint image, reuses the saved Pod, pins it to --node, waits for Running and exposes it', async () => {
     const archive = await checkpointed('shop', { labels: { app: 'shop', 'pod-template-hash': '7d4f9' } });
     restoreAsCrio();
-    const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure', '--name', 'shop-restored', '--node', 'node-2', '--wait', '--expose', '8080']);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--registry-insecure',
+      '--name',
+      'shop-restored',
+      '--node',
+      'node-2',
+      '--wait',
+      '--expose',
+      '8080',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`pushing the checkpoint image to ${repo()}:webserver-20261128-160140`);
     const pod = created('shop-restored');
     const image = pod.spec.containers[0]!.image;
     expect(image).toMatch(new RegExp(`^${registry.host}/checkpoints@sha256:[0-9a-f]{64}$`));
-    expect(r.stdout).toBe(`pod/shop-restored created on node-2 from ${image}\nservice/shop-restored created\npod/shop-restored running\n`);
+    expect(r.stdout).toBe(
+      `pod/shop-restored created on node-2 from ${image}\nservice/shop-restored created\npod/shop-restored running\n`,
+    );
     expect(pod.spec.nodeName).toBe('node-2');
-    expect(pod.metadata.labels).toEqual({ app: 'shop', 'kcr.dev/restored-from': 'shop', 'kcr.dev/restore': 'shop-restored' });
+    expect(pod.metadata.labels).toEqual({
+      app: 'shop',
+      'kcr.dev/restored-from': 'shop',
+      'kcr.dev/restore': 'shop-restored',
+    });
     expect(pod.spec.containers[0]!.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }]);
-    const svc = c.state.services.get('default/shop-restored') as unknown as { spec: { selector: object; ports: { port: number }[] } };
+    const svc = c.state.services.get('default/shop-restored') as unknown as {
+      spec: { selector: object; ports: { port: number }[] };
+    };
     expect(svc.spec.selector).toEqual({ 'kcr.dev/restore': 'shop-restored' });
     expect(svc.spec.ports.map((p) => p.port)).toEqual([8080]);
 
     // The registry holds what the Pod names, with the annotation CRI-O looks for.
     const digest = image.split('@')[1]!;
-    const res = await fetch(`http://${registry.host}/v2/checkpoints/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${registry.host}/v2/checkpoints/manifests/${digest}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     expect(res.status).toBe(200);
     const manifest = (await res.json()) as { annotations: Record<string, string>; layers: unknown[] };
     expect(manifest.annotations['io.kubernetes.cri-o.annotations.checkpoint.name']).toBe('webserver');
@@ -99,7 +130,19 @@ describe('restore from an archive', () => {
     const archive = tmp.path('bare.tar');
     copyFileSync(FIXTURE_ARCHIVE, archive);
     const before = c.state.createdPods.length;
-    const r = await kcr(['restore', archive, '--registry', repo(), '--node', 'node-1', '--expose', '8080', '--dry-run', '-o', 'yaml']);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--node',
+      'node-1',
+      '--expose',
+      '8080',
+      '--dry-run',
+      '-o',
+      'yaml',
+    ]);
     expect(r.code).toBe(0);
     const [pod, service] = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, never>);
     expect(pod).toMatchObject({
@@ -110,18 +153,52 @@ describe('restore from an archive', () => {
         nodeName: 'node-1',
         automountServiceAccountToken: false,
         terminationGracePeriodSeconds: 30,
-        containers: [{ name: 'webserver', image: `${repo()}:webserver-20261128-160140`, ports: [{ containerPort: 8080, protocol: 'TCP' }], terminationMessagePath: '/dev/termination-log' }],
+        containers: [
+          {
+            name: 'webserver',
+            image: `${repo()}:webserver-20261128-160140`,
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
+            terminationMessagePath: '/dev/termination-log',
+          },
+        ],
       },
     });
-    expect(service).toMatchObject({ kind: 'Service', spec: { selector: { 'kcr.dev/restore': 'webserver' }, ports: [{ port: 8080 }] } });
+    expect(service).toMatchObject({
+      kind: 'Service',
+      spec: { selector: { 'kcr.dev/restore': 'webserver' }, ports: [{ port: 8080 }] },
+    });
     expect(c.state.createdPods.length).toBe(before);
   });
 
   it('mounts every volume the container had, so that CRI-O accepts the restore', async () => {
-    const withData = { ...fixtureSpec, mounts: [...(fixtureSpec.mounts ?? []), { destination: '/data', type: 'bind', source: '/var/lib/kubelet/pods/efb3355b/volumes/kubernetes.io~empty-dir/data', options: ['rbind', 'rprivate', 'rw'] }] };
-    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('with-data.tar'), { replace: { 'spec.dump': Buffer.from(JSON.stringify(withData)) } });
+    const withData = {
+      ...fixtureSpec,
+      mounts: [
+        ...(fixtureSpec.mounts ?? []),
+        {
+          destination: '/data',
+          type: 'bind',
+          source: '/var/lib/kubelet/pods/efb3355b/volumes/kubernetes.io~empty-dir/data',
+          options: ['rbind', 'rprivate', 'rw'],
+        },
+      ],
+    };
+    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('with-data.tar'), {
+      replace: { 'spec.dump': Buffer.from(JSON.stringify(withData)) },
+    });
     restoreAsCrio(withData);
-    const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure', '--node', 'node-1', '--name', 'with-data', '--wait']);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--registry-insecure',
+      '--node',
+      'node-1',
+      '--name',
+      'with-data',
+      '--wait',
+    ]);
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
     const pod = created('with-data');
@@ -129,24 +206,56 @@ describe('restore from an archive', () => {
     expect(pod.spec.containers[0]!.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
   });
 
-  it('reports CRI-O\'s CreateContainerError with the Pod\'s events and what to change', async () => {
-    const withData = { ...fixtureSpec, mounts: [...(fixtureSpec.mounts ?? []), { destination: '/data', type: 'bind', source: '/var/lib/kubelet/pods/efb3355b/volumes/kubernetes.io~empty-dir/data' }] };
-    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('mismatch.tar'), { replace: { 'spec.dump': Buffer.from(JSON.stringify(withData)) } });
+  it("reports CRI-O's CreateContainerError with the Pod's events and what to change", async () => {
+    const withData = {
+      ...fixtureSpec,
+      mounts: [
+        ...(fixtureSpec.mounts ?? []),
+        {
+          destination: '/data',
+          type: 'bind',
+          source: '/var/lib/kubelet/pods/efb3355b/volumes/kubernetes.io~empty-dir/data',
+        },
+      ],
+    };
+    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('mismatch.tar'), {
+      replace: { 'spec.dump': Buffer.from(JSON.stringify(withData)) },
+    });
     // A saved Pod that lacks the /data volume, as if it belonged to another version of the workload.
-    const saved = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mismatch', namespace: 'default' }, spec: { nodeName: 'node-1', containers: [{ name: 'webserver', image: 'localhost/nginx:latest' }] } };
+    const saved = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'mismatch', namespace: 'default' },
+      spec: { nodeName: 'node-1', containers: [{ name: 'webserver', image: 'localhost/nginx:latest' }] },
+    };
     writeFileSync(`${archive}.pod.json`, JSON.stringify(saved));
     restoreAsCrio(withData);
     const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure', '--wait']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: pod default\/mismatch did not restore: CreateContainerError: restoring "127\.0\.0\.1:\d+\/checkpoints@sha256:[0-9a-f]+" expects following bind mounts defined \(\/data\)/);
+    expect(r.stderr).toMatch(
+      /error: pod default\/mismatch did not restore: CreateContainerError: restoring "127\.0\.0\.1:\d+\/checkpoints@sha256:[0-9a-f]+" expects following bind mounts defined \(\/data\)/,
+    );
     expect(r.stderr).toContain('(events: Failed: Error: restoring');
     expect(r.stderr).toContain('hint: the Pod must mount every path the checkpointed container had mounted');
   });
 
   it('explains an image the node cannot pull', async () => {
     const archive = await checkpointed('pull-fails');
-    c.state.podFate = () => ({ kind: 'waiting', reason: 'ErrImagePull', message: 'pinging container registry 127.0.0.1: http: server gave HTTP response to HTTPS client' });
-    const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure', '--name', 'pull-fails-2', '--wait']);
+    c.state.podFate = () => ({
+      kind: 'waiting',
+      reason: 'ErrImagePull',
+      message: 'pinging container registry 127.0.0.1: http: server gave HTTP response to HTTPS client',
+    });
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--registry-insecure',
+      '--name',
+      'pull-fails-2',
+      '--wait',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('ErrImagePull: pinging container registry');
     expect(r.stderr).toContain('cannot pull');
@@ -155,9 +264,19 @@ describe('restore from an archive', () => {
 
   it('refuses a node whose runtime cannot restore', async () => {
     const archive = await checkpointed('to-old-node');
-    const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure', '--node', 'old-node']);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--registry-insecure',
+      '--node',
+      'old-node',
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: node old-node cannot restore checkpoints: containerd 1.7.22 has no CRI checkpoint support; it arrived in containerd 2.0');
+    expect(r.stderr).toContain(
+      'error: node old-node cannot restore checkpoints: containerd 1.7.22 has no CRI checkpoint support; it arrived in containerd 2.0',
+    );
   });
 
   it('says when a pod of that name exists', async () => {
@@ -184,23 +303,53 @@ describe('restore from an archive', () => {
 });
 
 describe('restore from a checkpoint image', () => {
-  it('reads the archive from the image\'s layer and pins the Pod to the image digest', async () => {
+  it("reads the archive from the image's layer and pins the Pod to the image digest", async () => {
     const archive = tmp.path('for-image.tar');
     copyFileSync(FIXTURE_ARCHIVE, archive);
-    const pushed = await kcr(['restore', archive, '--registry', `${repo()}:for-image`, '--registry-insecure', '--node', 'node-1', '--name', 'first']);
+    const pushed = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      `${repo()}:for-image`,
+      '--registry-insecure',
+      '--node',
+      'node-1',
+      '--name',
+      'first',
+    ]);
     expect(pushed.code).toBe(0);
     const image = created('first').spec.containers[0]!.image;
-    const r = await kcr(['restore', `${repo()}:for-image`, '--registry-insecure', '--node', 'node-2', '--name', 'second', '--dry-run', '-o', 'json']);
+    const r = await kcr([
+      'restore',
+      `${repo()}:for-image`,
+      '--registry-insecure',
+      '--node',
+      'node-2',
+      '--name',
+      'second',
+      '--dry-run',
+      '-o',
+      'json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const pod = JSON.parse(r.stdout) as { spec: { nodeName: string; containers: { name: string; image: string }[] } };
+    const pod = JSON.parse(r.stdout) as {
+      spec: { nodeName: string; containers: { name: string; image: string }[] };
+    };
     expect(pod.spec.nodeName).toBe('node-2');
     expect(pod.spec.containers).toMatchObject([{ name: 'webserver', image }]);
     expect(readFileSync(archive).length).toBeGreaterThan(0);
   });
 
   it('names a reference that is neither a file nor in the registry', async () => {
-    const r = await kcr(['restore', `${repo()}:missing`, '--registry-insecure', '--node', 'node-1', '--dry-run']);
+    const r = await kcr([
+      'restore',
+      `${repo()}:missing`,
+      '--registry-insecure',
+      '--node',
+      'node-1',
+      '--dry-run',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing/);
   });

@@ -4,7 +4,12 @@
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import { checkpoint, DEFAULT_HELPER_IMAGE, type CheckpointEvent, type CheckpointOptions } from '../../kube/index.js';
+import {
+  checkpoint,
+  DEFAULT_HELPER_IMAGE,
+  type CheckpointEvent,
+  type CheckpointOptions,
+} from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice, positiveInt } from '../options.js';
@@ -51,9 +56,11 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
 
 function eventHandler(ctx: CliContext): { onEvent: (e: CheckpointEvent) => void; stop: () => void } {
   const bars = progressView(ctx);
-  const key = (t: { namespace: string; pod: string; container: string }) => `${t.namespace}/${t.pod}/${t.container}`;
+  const key = (t: { namespace: string; pod: string; container: string }) =>
+    `${t.namespace}/${t.pod}/${t.container}`;
   const onEvent = (e: CheckpointEvent) => {
-    if (e.type === 'copy-progress') bars.update(key(e.target), key(e.target), e.progress.bytes, e.progress.total);
+    if (e.type === 'copy-progress')
+      bars.update(key(e.target), key(e.target), e.progress.bytes, e.progress.total);
     else if (e.type === 'copied') bars.done(key(e.target));
     else if (e.type === 'warning') ctx.io.stderr.write(`warning: ${e.message}\n`);
   };
@@ -72,7 +79,8 @@ export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliC
   // One target: its error is the command's error, with its hint.
   if (outcomes.length === 1 && failed.length === 1) throw failed[0]!.error!;
   const ok = outcomes.filter((o) => !o.error);
-  if (ok.length > 0 || f.format !== 'table') ctx.io.stdout.write(renderCheckpointOutcomes(f.format === 'table' ? ok : outcomes, f.format));
+  if (ok.length > 0 || f.format !== 'table')
+    ctx.io.stdout.write(renderCheckpointOutcomes(f.format === 'table' ? ok : outcomes, f.format));
   const hints = new Set<string>();
   for (const o of failed) {
     ctx.io.stderr.write(`error: ${o.error!.message}\n`);
@@ -87,24 +95,58 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .command('checkpoint')
     .description('checkpoint running containers: through the API server (default) or directly at the kubelet')
     .argument('[pod]', 'pod name (or use -l)')
-    .option('-c, --container <name>', 'container to checkpoint (default: the only one, or kubectl.kubernetes.io/default-container)')
+    .option(
+      '-c, --container <name>',
+      'container to checkpoint (default: the only one, or kubectl.kubernetes.io/default-container)',
+    )
     .option('--all-containers', 'checkpoint every container of the pod')
     .option('-l, --selector <selector>', 'checkpoint every pod matching this label selector')
-    .option('--timeout <seconds>', 'checkpoint timeout for the kubelet (default: its runtimeRequestTimeout, 2m)', positiveInt('--timeout'))
-    .option('-o, --output <archive|dir>', 'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json')
-    .option('--via <path>', 'apiserver (node proxy, needs nodes/proxy) or kubelet (direct, needs a client certificate)', choice('--via', ['apiserver', 'kubelet'] as const))
-    .option('--kubelet-url <url>', 'kubelet to call directly, e.g. https://10.0.0.5:10250 (default with --via kubelet: the node\'s address)')
-    .option('--client-cert <file>', 'client certificate for the kubelet (kubeadm: /etc/kubernetes/pki/apiserver-kubelet-client.crt)')
+    .option(
+      '--timeout <seconds>',
+      'checkpoint timeout for the kubelet (default: its runtimeRequestTimeout, 2m)',
+      positiveInt('--timeout'),
+    )
+    .option(
+      '-o, --output <archive|dir>',
+      'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json',
+    )
+    .option(
+      '--via <path>',
+      'apiserver (node proxy, needs nodes/proxy) or kubelet (direct, needs a client certificate)',
+      choice('--via', ['apiserver', 'kubelet'] as const),
+    )
+    .option(
+      '--kubelet-url <url>',
+      "kubelet to call directly, e.g. https://10.0.0.5:10250 (default with --via kubelet: the node's address)",
+    )
+    .option(
+      '--client-cert <file>',
+      'client certificate for the kubelet (kubeadm: /etc/kubernetes/pki/apiserver-kubelet-client.crt)',
+    )
     .option('--client-key <file>', 'key of --client-cert')
-    .option('--ca-cert <file>', 'CA of the kubelet\'s serving certificate (self-signed kubelets: /var/lib/kubelet/pki/kubelet.crt)')
-    .option('--insecure', 'do not verify the kubelet\'s serving certificate')
+    .option(
+      '--ca-cert <file>',
+      "CA of the kubelet's serving certificate (self-signed kubelets: /var/lib/kubelet/pki/kubelet.crt)",
+    )
+    .option('--insecure', "do not verify the kubelet's serving certificate")
     .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
-    .option('--helper-image <image>', 'image of the copy helper pod (needs sleep, stat, sha256sum, cat)', DEFAULT_HELPER_IMAGE)
-    .option('--helper-namespace <namespace>', 'namespace for the copy helper pod (default: the pod\'s)')
-    .option('--format <format>', 'table, json or yaml', choice('--format', ['table', 'json', 'yaml'] as const), 'table');
+    .option(
+      '--helper-image <image>',
+      'image of the copy helper pod (needs sleep, stat, sha256sum, cat)',
+      DEFAULT_HELPER_IMAGE,
+    )
+    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
+    .option(
+      '--format <format>',
+      'table, json or yaml',
+      choice('--format', ['table', 'json', 'yaml'] as const),
+      'table',
+    );
   addKubeFlags(cmd).action(async (pod: string | undefined, f: Flags) => {
     if (f.insecure && f.via !== 'kubelet' && !f.kubeletUrl) {
-      throw new KcrError('usage', '--insecure applies to direct kubelet calls only', { hint: 'add --via kubelet, or drop --insecure' });
+      throw new KcrError('usage', '--insecure applies to direct kubelet calls only', {
+        hint: 'add --via kubelet, or drop --insecure',
+      });
     }
     await runCheckpoint(pod, f, ctx);
   });

@@ -19,21 +19,33 @@ interface Flags extends KubeFlags {
 export function registerDoctor(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('doctor')
-    .description('check the cluster for checkpoint/restore: server version, kubelet feature gate, runtimes, your RBAC')
+    .description(
+      'check the cluster for checkpoint/restore: server version, kubelet feature gate, runtimes, your RBAC',
+    )
     .option('--node <node>', 'check only this node')
-    .option('--canary', 'also checkpoint a throwaway pod for real (it is deleted; the archive stays on the node)')
+    .option(
+      '--canary',
+      'also checkpoint a throwaway pod for real (it is deleted; the archive stays on the node)',
+    )
     .option('--canary-image <image>', 'image of the canary pod (needs sleep)', DEFAULT_HELPER_IMAGE)
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', ['table', 'json', 'yaml'] as const), 'table');
-  addKubeFlags(cmd, 'namespace for the RBAC checks and the canary (default: the context\'s)').action(async (f: Flags) => {
-    const report = await doctor({
-      ...kubeconfigOptions(f, ctx),
-      node: f.node,
-      namespace: f.namespace,
-      canary: f.canary,
-      canaryImage: f.canaryImage,
-      signal: ctx.signal,
-    });
-    ctx.io.stdout.write(renderDoctor(report, f.output));
-    if (!report.ready) ctx.exitCode = NOT_READY_EXIT;
-  });
+    .option(
+      '-o, --output <format>',
+      'table, json or yaml',
+      choice('--output', ['table', 'json', 'yaml'] as const),
+      'table',
+    );
+  addKubeFlags(cmd, "namespace for the RBAC checks and the canary (default: the context's)").action(
+    async (f: Flags) => {
+      const report = await doctor({
+        ...kubeconfigOptions(f, ctx),
+        node: f.node,
+        namespace: f.namespace,
+        canary: f.canary,
+        canaryImage: f.canaryImage,
+        signal: ctx.signal,
+      });
+      ctx.io.stdout.write(renderDoctor(report, f.output));
+      if (!report.ready) ctx.exitCode = NOT_READY_EXIT;
+    },
+  );
 }

@@ -23,7 +23,9 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerRestore(program, ctx);
   registerMigrate(program, ctx);
   registerDoctor(program, ctx);
-  const setup = program.command('setup').description('print node and cluster configuration for checkpoint/restore');
+  const setup = program
+    .command('setup')
+    .description('print node and cluster configuration for checkpoint/restore');
   registerSetupKubeadm(setup, ctx);
   registerSetupCrio(setup, ctx);
 }

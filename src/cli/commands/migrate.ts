@@ -24,7 +24,11 @@ function summary(r: MigrateResult) {
   return {
     source: { ...r.checkpoint.target, archive: r.checkpoint.archive },
     image: r.restore.image,
-    pod: { namespace: r.restore.pod.metadata?.namespace, name: r.restore.pod.metadata?.name, node: r.restore.node },
+    pod: {
+      namespace: r.restore.pod.metadata?.namespace,
+      name: r.restore.pod.metadata?.name,
+      node: r.restore.node,
+    },
     deletedSource: r.deletedSource,
   };
 }
@@ -32,17 +36,30 @@ function summary(r: MigrateResult) {
 export function registerMigrate(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('migrate')
-    .description('move a running pod to another node: checkpoint, push the checkpoint image, restore there, wait until it runs')
+    .description(
+      'move a running pod to another node: checkpoint, push the checkpoint image, restore there, wait until it runs',
+    )
     .argument('<pod>', 'pod to migrate')
     .requiredOption('--to <node>', 'node to restore on')
-    .requiredOption('--registry <repository>', 'REGISTRY/REPOSITORY for the checkpoint image (the target node pulls it)')
+    .requiredOption(
+      '--registry <repository>',
+      'REGISTRY/REPOSITORY for the checkpoint image (the target node pulls it)',
+    )
     .option('-c, --container <name>', 'container to checkpoint (the other containers start afresh)')
     .option('--name <name>', 'name of the new pod (default: POD-NODE)')
     .option('--delete-source', 'delete the original pod once the new one runs')
-    .option('--timeout <seconds>', 'checkpoint timeout, and how long to wait for the new pod', positiveInt('--timeout'))
+    .option(
+      '--timeout <seconds>',
+      'checkpoint timeout, and how long to wait for the new pod',
+      positiveInt('--timeout'),
+    )
     .option('--helper-image <image>', 'image of the copy helper pod', DEFAULT_HELPER_IMAGE)
-    .option('--helper-namespace <namespace>', 'namespace for the copy helper pod (default: the pod\'s)')
-    .option('-o, --output <format>', 'print the result as json or yaml', choice('--output', ['json', 'yaml'] as const));
+    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
+    .option(
+      '-o, --output <format>',
+      'print the result as json or yaml',
+      choice('--output', ['json', 'yaml'] as const),
+    );
   addRegistryFlags(addKubeFlags(cmd)).action(async (pod: string, f: Flags) => {
     const progress = progressEvents(ctx);
     let result: MigrateResult;

@@ -7,7 +7,13 @@ import { KcrError } from '../../errors.js';
 import { restore, type RestoreEvent, type RestoreOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { addRegistryFlags, imageFetcher, publisher, registryOptions, type RegistryFlags } from '../oci-bridge.js';
+import {
+  addRegistryFlags,
+  imageFetcher,
+  publisher,
+  registryOptions,
+  type RegistryFlags,
+} from '../oci-bridge.js';
 import { choice, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
 import { progressView } from '../output/progress.js';
@@ -25,14 +31,21 @@ interface Flags extends KubeFlags, RegistryFlags {
 
 function collectPorts(value: string, previous: number[] = []): number[] {
   const ports = value.split(',').map((p) => Number(p.trim()));
-  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new KcrError('usage', `--expose ${value}: ports are whole numbers from 1 to 65535`);
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+    throw new KcrError('usage', `--expose ${value}: ports are whole numbers from 1 to 65535`);
   return [...previous, ...ports];
 }
 
 export function progressEvents(ctx: CliContext) {
   const bars = progressView(ctx);
   return {
-    onProgress: (p: { label: string; transferred: number; total?: number; done?: boolean; phase: string }) => {
+    onProgress: (p: {
+      label: string;
+      transferred: number;
+      total?: number;
+      done?: boolean;
+      phase: string;
+    }) => {
       const key = `${p.phase} ${p.label}`;
       bars.update(key, key, p.transferred, p.total ?? p.transferred);
       if (p.done) bars.done(key);
@@ -79,17 +92,34 @@ export async function runRestore(source: string, f: Flags, ctx: CliContext): Pro
 export function registerRestore(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('restore')
-    .description('restore a checkpoint as a new pod: from an archive (pushed as a checkpoint image first) or a checkpoint image')
-    .argument('<source>', 'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint -o made it) or checkpoint image reference')
-    .option('--name <name>', 'name of the new pod (default: the original pod\'s)')
-    .option('--node <node>', 'node to restore on (default: the original node); it needs CRI-O >= 1.25 or containerd >= 2.0')
-    .option('--registry <repository>', 'push the archive as REGISTRY/REPOSITORY[:TAG] (the tag defaults to CONTAINER-TIME)')
+    .description(
+      'restore a checkpoint as a new pod: from an archive (pushed as a checkpoint image first) or a checkpoint image',
+    )
+    .argument(
+      '<source>',
+      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint -o made it) or checkpoint image reference',
+    )
+    .option('--name <name>', "name of the new pod (default: the original pod's)")
+    .option(
+      '--node <node>',
+      'node to restore on (default: the original node); it needs CRI-O >= 1.25 or containerd >= 2.0',
+    )
+    .option(
+      '--registry <repository>',
+      'push the archive as REGISTRY/REPOSITORY[:TAG] (the tag defaults to CONTAINER-TIME)',
+    )
     .option('--expose <port>', 'create a Service for these ports (repeat or comma-separate)', collectPorts)
     .option('--wait', 'wait until the pod runs; on failure show why')
     .option('--timeout <seconds>', 'how long --wait waits (default 300)', positiveInt('--timeout'))
     .option('--dry-run', 'print what would be created; creates nothing and pushes nothing')
-    .option('-o, --output <format>', 'print the objects as json or yaml', choice('--output', ['json', 'yaml'] as const));
-  addRegistryFlags(addKubeFlags(cmd, 'namespace of the new pod (default: the original one)')).action(async (source: string, f: Flags) => {
-    await runRestore(source, f, ctx);
-  });
+    .option(
+      '-o, --output <format>',
+      'print the objects as json or yaml',
+      choice('--output', ['json', 'yaml'] as const),
+    );
+  addRegistryFlags(addKubeFlags(cmd, 'namespace of the new pod (default: the original one)')).action(
+    async (source: string, f: Flags) => {
+      await runRestore(source, f, ctx);
+    },
+  );
 }

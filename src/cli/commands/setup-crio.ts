@@ -13,12 +13,15 @@ interface Flags {
 export function registerSetupCrio(setup: Command, ctx: CliContext): void {
   setup
     .command('crio')
-    .description('print the CRI-O drop-in (criu support, drop_infra_ctr); --runc-conf prints /etc/criu/runc.conf')
+    .description(
+      'print the CRI-O drop-in (criu support, drop_infra_ctr); --runc-conf prints /etc/criu/runc.conf',
+    )
     .option('--runc-conf', 'print /etc/criu/runc.conf (tcp-established, file-locks) instead')
     .option('--install', 'write both files on this node (run as root), keeping existing runc.conf lines')
     .option('--root <dir>', 'with --install, the file system root to write under', '/')
     .action(async (f: Flags) => {
-      if (f.install && f.runcConf) throw new KcrError('usage', '--install writes both files; drop --runc-conf');
+      if (f.install && f.runcConf)
+        throw new KcrError('usage', '--install writes both files; drop --runc-conf');
       if (!f.install) {
         ctx.io.stdout.write(f.runcConf ? runcConf() : crioDropIn());
         return;

@@ -13,14 +13,29 @@ interface Flags {
 export function registerSetupKubeadm(setup: Command, ctx: CliContext): void {
   setup
     .command('kubeadm')
-    .description('print InitConfiguration, ClusterConfiguration and KubeletConfiguration with checkpointing enabled')
-    .option('--kubernetes-version <version>', 'Kubernetes version (1.25 or later)', DEFAULT_KUBERNETES_VERSION)
-    .option('--cri-socket <socket>', `CRI socket (containerd: ${CRI_SOCKETS.containerd})`, CRI_SOCKETS['cri-o'])
+    .description(
+      'print InitConfiguration, ClusterConfiguration and KubeletConfiguration with checkpointing enabled',
+    )
+    .option(
+      '--kubernetes-version <version>',
+      'Kubernetes version (1.25 or later)',
+      DEFAULT_KUBERNETES_VERSION,
+    )
+    .option(
+      '--cri-socket <socket>',
+      `CRI socket (containerd: ${CRI_SOCKETS.containerd})`,
+      CRI_SOCKETS['cri-o'],
+    )
     .option('--pod-subnet <cidr>', 'pod network CIDR', '10.244.0.0/16')
     .option('--control-plane-endpoint <host:port>', 'shared endpoint for a highly available control plane')
     .action((f: Flags) => {
       ctx.io.stdout.write(
-        kubeadmConfig({ kubernetesVersion: f.kubernetesVersion, criSocket: f.criSocket, podSubnet: f.podSubnet, controlPlaneEndpoint: f.controlPlaneEndpoint }),
+        kubeadmConfig({
+          kubernetesVersion: f.kubernetesVersion,
+          criSocket: f.criSocket,
+          podSubnet: f.podSubnet,
+          controlPlaneEndpoint: f.controlPlaneEndpoint,
+        }),
       );
     });
 }

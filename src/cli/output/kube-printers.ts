@@ -12,7 +12,9 @@ import { renderTable, type Column } from './table.js';
 export type CheckpointFormat = 'table' | 'json' | 'yaml';
 
 function errorJson(err: KcrError | undefined) {
-  return err ? { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } } : {};
+  return err
+    ? { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } }
+    : {};
 }
 
 export function checkpointJson(outcomes: CheckpointOutcome[]) {
@@ -20,7 +22,9 @@ export function checkpointJson(outcomes: CheckpointOutcome[]) {
     ...o.target,
     via: o.via,
     ...(o.archive ? { archive: o.archive } : {}),
-    ...(o.copy ? { local: { path: o.copy.path, size: o.copy.size, sha256: o.copy.sha256, podJson: o.copy.podJson } } : {}),
+    ...(o.copy
+      ? { local: { path: o.copy.path, size: o.copy.size, sha256: o.copy.sha256, podJson: o.copy.podJson } }
+      : {}),
     ...errorJson(o.error),
   }));
 }
@@ -38,7 +42,11 @@ export function renderCheckpointOutcomes(outcomes: CheckpointOutcome[], format: 
     ...(copied
       ? [
           { header: 'LOCAL COPY', value: (o: CheckpointOutcome) => o.copy?.path },
-          { header: 'SIZE', value: (o: CheckpointOutcome) => (o.copy ? formatBytes(o.copy.size) : undefined), align: 'right' as const },
+          {
+            header: 'SIZE',
+            value: (o: CheckpointOutcome) => (o.copy ? formatBytes(o.copy.size) : undefined),
+            align: 'right' as const,
+          },
           { header: 'SHA256', value: (o: CheckpointOutcome) => o.copy?.sha256 },
         ]
       : []),
@@ -51,7 +59,8 @@ export type ObjectFormat = 'json' | 'yaml';
 /** Objects as kubectl prints them: one object, or a v1 List; YAML as one document per object. */
 export function renderObjects(objects: (V1Pod | V1Service)[], format: ObjectFormat): string {
   const plain = JSON.parse(JSON.stringify(objects)) as object[];
-  if (format === 'json') return toJson(plain.length === 1 ? plain[0] : { apiVersion: 'v1', kind: 'List', items: plain });
+  if (format === 'json')
+    return toJson(plain.length === 1 ? plain[0] : { apiVersion: 'v1', kind: 'List', items: plain });
   return plain.map((o) => toYaml(o)).join('---\n');
 }
 
@@ -77,6 +86,8 @@ export function renderDoctor(report: DoctorReport, format: 'table' | 'json' | 'y
   const fixes = report.findings
     .filter((f) => f.status !== 'ok' && f.fix)
     .map((f) => `fix (${f.check} ${f.subject}): ${f.fix}`);
-  const verdict = report.ready ? 'ready: this cluster can checkpoint and restore' : 'not ready: fix the FAIL findings above';
+  const verdict = report.ready
+    ? 'ready: this cluster can checkpoint and restore'
+    : 'not ready: fix the FAIL findings above';
   return [table.trimEnd(), ...(fixes.length ? ['', ...fixes] : []), '', verdict, ''].join('\n');
 }

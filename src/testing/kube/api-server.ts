@@ -31,7 +31,10 @@ export interface RequestRecord {
 
 export class FakeApiServer {
   private server: https.Server | undefined;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => this.pickProtocol(offered) ?? false });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => this.pickProtocol(offered) ?? false,
+  });
   readonly requests: RequestRecord[] = [];
   readonly execs: ExecRecord[] = [];
   readonly execHooks: ExecHooks = {};
@@ -52,10 +55,18 @@ export class FakeApiServer {
 
   async start(): Promise<string> {
     this.server = https.createServer(
-      { cert: this.o.serving.cert, key: this.o.serving.key, ca: this.o.ca, requestCert: true, rejectUnauthorized: false },
+      {
+        cert: this.o.serving.cert,
+        key: this.o.serving.key,
+        ca: this.o.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
       (req, res) => void this.handle(req, res),
     );
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
@@ -81,11 +92,23 @@ export class FakeApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const caller = callerOf(req, this.state);
     const url = new URL(req.url ?? '/', this.url);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, user: caller?.user ?? 'system:anonymous' });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      user: caller?.user ?? 'system:anonymous',
+    });
     if (!caller) return this.send(res, 401, statusBody(401, 'Unauthorized'));
     try {
       const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : undefined;
-      const handled: Handled = await route({ state: this.state, caller, method: req.method ?? 'GET', url, body, kubeletClient: this.o.kubeletClient, ca: this.o.ca });
+      const handled: Handled = await route({
+        state: this.state,
+        caller,
+        method: req.method ?? 'GET',
+        url,
+        body,
+        kubeletClient: this.o.kubeletClient,
+        ca: this.o.ca,
+      });
       if ('raw' in handled) {
         res.writeHead(handled.status, { 'Content-Type': handled.contentType }).end(handled.raw);
       } else this.send(res, handled.status, handled.body);
@@ -96,7 +119,9 @@ export class FakeApiServer {
 
   private reject(socket: Socket, status: number, body: StatusBody): void {
     const text = JSON.stringify(body);
-    socket.end(`HTTP/1.1 ${status} ${body.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${body.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -105,24 +130,54 @@ export class FakeApiServer {
     this.requests.push({ method: 'GET', path: url.pathname, user: caller?.user ?? 'system:anonymous' });
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
     if (!caller) return this.reject(socket, 401, statusBody(401, 'Unauthorized'));
-    if (!m) return this.reject(socket, 404, statusBody(404, 'the server could not find the requested resource'));
+    if (!m)
+      return this.reject(socket, 404, statusBody(404, 'the server could not find the requested resource'));
     const [ns, name] = [decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)];
     const user = this.state.users.get(caller.user) ?? { name: caller.user, groups: caller.groups, rules: [] };
-    if (!this.state.allows({ ...user, groups: caller.groups.length ? caller.groups : user.groups }, 'create', 'pods/exec', ns)) {
-      return this.reject(socket, 403, statusBody(403, `pods "${name}" is forbidden: User "${caller.user}" cannot create resource "pods/exec" in API group "" in the namespace "${ns}"`));
+    if (
+      !this.state.allows(
+        { ...user, groups: caller.groups.length ? caller.groups : user.groups },
+        'create',
+        'pods/exec',
+        ns,
+      )
+    ) {
+      return this.reject(
+        socket,
+        403,
+        statusBody(
+          403,
+          `pods "${name}" is forbidden: User "${caller.user}" cannot create resource "pods/exec" in API group "" in the namespace "${ns}"`,
+        ),
+      );
     }
     const pod = this.state.pods.get(`${ns}/${name}`);
     if (!pod) return this.reject(socket, 404, statusBody(404, `pods "${name}" not found`));
     const container = url.searchParams.get('container') ?? pod.spec.containers[0]!.name;
     const node = this.state.nodes.get(pod.spec.nodeName ?? '');
     if (!node || pod.status.phase !== 'Running') {
-      return this.reject(socket, 400, statusBody(400, `unable to upgrade connection: container not found ("${container}")`));
+      return this.reject(
+        socket,
+        400,
+        statusBody(400, `unable to upgrade connection: container not found ("${container}")`),
+      );
     }
     const offered = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()));
     const protocol = this.pickProtocol(offered);
-    if (!protocol) return this.reject(socket, 400, statusBody(400, 'unable to upgrade connection: no supported stream protocol offered'));
+    if (!protocol)
+      return this.reject(
+        socket,
+        400,
+        statusBody(400, 'unable to upgrade connection: no supported stream protocol offered'),
+      );
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const record: ExecRecord = { pod: `${ns}/${name}`, container, command: url.searchParams.getAll('command'), protocol, closedByClient: [] };
+      const record: ExecRecord = {
+        pod: `${ns}/${name}`,
+        container,
+        command: url.searchParams.getAll('command'),
+        protocol,
+        closedByClient: [],
+      };
       this.execs.push(record);
       void serveExec(ws, pod, node, record, this.execHooks);
     });

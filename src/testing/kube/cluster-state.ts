@@ -63,7 +63,9 @@ export interface PodOptions {
 }
 
 /** How a created pod turns out: Running, or stuck with a container waiting reason and message. */
-export type PodFate = { kind: 'running' } | { kind: 'waiting'; container?: string; reason: string; message: string; event?: string };
+export type PodFate =
+  | { kind: 'running' }
+  | { kind: 'waiting'; container?: string; reason: string; message: string; event?: string };
 
 export class ClusterState {
   readonly nodes = new Map<string, FakeNode>();
@@ -120,7 +122,9 @@ export class ClusterState {
     return {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: newMeta(node.name, undefined, { labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' } }),
+      metadata: newMeta(node.name, undefined, {
+        labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' },
+      }),
       spec: { podCIDR: '10.244.0.0/24' },
       status: {
         addresses: [
@@ -140,7 +144,14 @@ export class ClusterState {
           systemUUID: '00000000-0000-0000-0000-000000000000',
           bootID: '11111111-1111-1111-1111-111111111111',
         },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: `kubelet is posting ready status (${runtimeName})` }],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: `kubelet is posting ready status (${runtimeName})`,
+          },
+        ],
       },
     };
   }
@@ -171,7 +182,10 @@ export class ClusterState {
       },
       status: {},
     };
-    pod.status = o.phase === 'Pending' ? waitingStatus(pod, pod.spec.containers[0]!.name, 'ContainerCreating', '') : runningStatus(pod, '127.0.0.1');
+    pod.status =
+      o.phase === 'Pending'
+        ? waitingStatus(pod, pod.spec.containers[0]!.name, 'ContainerCreating', '')
+        : runningStatus(pod, '127.0.0.1');
     this.pods.set(`${namespace}/${o.name}`, pod);
     return pod;
   }
@@ -199,7 +213,14 @@ export class ClusterState {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: newMeta(`${pod.metadata.name}.${Date.now().toString(16)}${this.events.length}`, ns),
-      involvedObject: { kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid, apiVersion: 'v1', fieldPath: 'spec.containers{' + pod.spec.containers[0]!.name + '}' },
+      involvedObject: {
+        kind: 'Pod',
+        namespace: ns,
+        name: pod.metadata.name,
+        uid: pod.metadata.uid,
+        apiVersion: 'v1',
+        fieldPath: 'spec.containers{' + pod.spec.containers[0]!.name + '}',
+      },
       reason,
       message,
       source: { component: 'kubelet', host: pod.spec.nodeName },

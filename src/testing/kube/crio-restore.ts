@@ -18,7 +18,9 @@ export function missingBindMounts(spec: SpecDump, pod: PodJson, container: strin
   provided.add('/etc/hosts');
   provided.add(c?.terminationMessagePath ?? '/dev/termination-log');
   if (pod.spec.automountServiceAccountToken !== false) provided.add(SERVICE_ACCOUNT);
-  return (spec.mounts ?? []).map((m) => m.destination).filter((d) => !CRIO_IGNORED_MOUNTS.has(d) && !provided.has(d));
+  return (spec.mounts ?? [])
+    .map((m) => m.destination)
+    .filter((d) => !CRIO_IGNORED_MOUNTS.has(d) && !provided.has(d));
 }
 
 /** A pod fate: containers whose image `specFor` recognises are restored, or fail as CRI-O would. */
@@ -29,7 +31,12 @@ export function crioRestoreFate(specFor: (image: string) => SpecDump | undefined
       if (!spec) continue;
       const missing = missingBindMounts(spec, pod, c.name);
       if (missing.length > 0) {
-        return { kind: 'waiting', container: c.name, reason: 'CreateContainerError', message: `restoring "${c.image}" expects following bind mounts defined (${missing.join(',')})` };
+        return {
+          kind: 'waiting',
+          container: c.name,
+          reason: 'CreateContainerError',
+          message: `restoring "${c.image}" expects following bind mounts defined (${missing.join(',')})`,
+        };
       }
     }
     return { kind: 'running' };

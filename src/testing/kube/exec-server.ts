@@ -31,7 +31,12 @@ export interface ExecHooks {
 const CHUNK = 64 * 1024;
 
 /** Maps a path inside the container to the node directory behind its hostPath volume. */
-export function nodeFileFor(pod: PodJson, containerName: string, node: FakeNode, path: string): string | undefined {
+export function nodeFileFor(
+  pod: PodJson,
+  containerName: string,
+  node: FakeNode,
+  path: string,
+): string | undefined {
   const container = pod.spec.containers.find((c) => c.name === containerName);
   for (const mount of container?.volumeMounts ?? []) {
     const prefix = mount.mountPath.replace(/\/+$/, '');
@@ -96,7 +101,13 @@ async function sha256(file: string): Promise<string> {
 }
 
 /** Runs one of the few commands kcr's helper pod needs; anything else is "not found" as in sh. */
-async function run(ws: WebSocket, command: string[], resolve: (p: string) => string | undefined, record: ExecRecord, hooks: ExecHooks): Promise<number> {
+async function run(
+  ws: WebSocket,
+  command: string[],
+  resolve: (p: string) => string | undefined,
+  record: ExecRecord,
+  hooks: ExecHooks,
+): Promise<number> {
   const [name, ...args] = command;
   const path = args.at(-1) ?? '';
   const file = resolve(path);
@@ -104,7 +115,12 @@ async function run(ws: WebSocket, command: string[], resolve: (p: string) => str
     await send(ws, frame(2, `${name}: can't open '${path}': No such file or directory\n`));
     return 1;
   };
-  const exists = file !== undefined && (await stat(file).then((s) => s.isFile(), () => false));
+  const exists =
+    file !== undefined &&
+    (await stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    ));
   if (name === 'cat' && args.length === 1) {
     if (!exists) return missing();
     await catFile(ws, file, record, hooks);
@@ -124,13 +140,25 @@ async function run(ws: WebSocket, command: string[], resolve: (p: string) => str
   return 127;
 }
 
-export async function serveExec(ws: WebSocket, pod: PodJson, node: FakeNode, record: ExecRecord, hooks: ExecHooks): Promise<void> {
+export async function serveExec(
+  ws: WebSocket,
+  pod: PodJson,
+  node: FakeNode,
+  record: ExecRecord,
+  hooks: ExecHooks,
+): Promise<void> {
   ws.on('message', (data: Buffer) => {
     // v5 clients close their stdin with [255, 0]; v4 has no such frame.
     if (data[0] === 255 && record.protocol === 'v5.channel.k8s.io') record.closedByClient.push(data[1]!);
   });
   try {
-    const code = await run(ws, record.command, (p) => nodeFileFor(pod, record.container, node, p), record, hooks);
+    const code = await run(
+      ws,
+      record.command,
+      (p) => nodeFileFor(pod, record.container, node, p),
+      record,
+      hooks,
+    );
     await send(ws, frame(3, JSON.stringify(exitStatus(code, record.command))));
     ws.close(1000);
   } catch {

@@ -14,7 +14,10 @@ import { fixture } from '../fixtures.js';
 import type { ClusterState, FakeNode, KubeletFailure } from './cluster-state.js';
 import type { Pem } from './pki.js';
 
-export const FIXTURE_ARCHIVE = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
+export const FIXTURE_ARCHIVE = fixture(
+  'crio',
+  'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar',
+);
 
 export interface Caller {
   user: string;
@@ -25,7 +28,10 @@ export interface Caller {
 export function callerOf(req: IncomingMessage, state: ClusterState): Caller | undefined {
   const socket = req.socket as TLSSocket;
   if (socket.authorized) {
-    const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined>;
+    const subject = socket.getPeerCertificate().subject as unknown as Record<
+      string,
+      string | string[] | undefined
+    >;
     const o = subject.O;
     return { user: String(subject.CN), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
   }
@@ -35,7 +41,12 @@ export function callerOf(req: IncomingMessage, state: ClusterState): Caller | un
   return undefined;
 }
 
-function failureText(f: KubeletFailure, ns: string, pod: string, ctr: string): { status: number; body: string } {
+function failureText(
+  f: KubeletFailure,
+  ns: string,
+  pod: string,
+  ctr: string,
+): { status: number; body: string } {
   if (typeof f === 'object') return f;
   const prefix = `checkpointing of ${ns}/${pod}/${ctr} failed`;
   const id = 'f1b80df6d2c8566ab5d27fc270aa316e9e503fd9817b67669e6a00d8f07fa743';
@@ -78,7 +89,13 @@ export class FakeKubelet {
 
   async start(): Promise<number> {
     this.server = https.createServer(
-      { cert: this.serving.cert, key: this.serving.key, ca: this.ca, requestCert: true, rejectUnauthorized: false },
+      {
+        cert: this.serving.cert,
+        key: this.serving.key,
+        ca: this.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
       (req, res) => void this.handle(req, res).catch((err: unknown) => text(res, 500, String(err))),
     );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -104,28 +121,52 @@ export class FakeKubelet {
       return this.checkpoint(res, caller, url, parts[1]!, parts[2]!, parts[3]!);
     }
     if (url.pathname === '/configz' && req.method === 'GET') {
-      const config = { kind: 'KubeletConfiguration', apiVersion: 'kubelet.config.k8s.io/v1beta1', enableDebuggingHandlers: true, featureGates: this.node.featureGates };
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kubeletconfig: config }));
+      const config = {
+        kind: 'KubeletConfiguration',
+        apiVersion: 'kubelet.config.k8s.io/v1beta1',
+        enableDebuggingHandlers: true,
+        featureGates: this.node.featureGates,
+      };
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ kubeletconfig: config }));
       return;
     }
     if (url.pathname === '/pods' && req.method === 'GET') {
       const items = this.state.podsOn(this.node.name);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items }));
       return;
     }
     text(res, 404, '404 page not found');
   }
 
-  private async checkpoint(res: ServerResponse, caller: Caller, url: URL, ns: string, podName: string, container: string): Promise<void> {
+  private async checkpoint(
+    res: ServerResponse,
+    caller: Caller,
+    url: URL,
+    ns: string,
+    podName: string,
+    container: string,
+  ): Promise<void> {
     if (!caller.groups.includes('system:masters') && !this.node.checkpointUsers.has(caller.user)) {
-      return text(res, 403, `Forbidden (user=${caller.user}, verb=create, resource=nodes, subresource(s)=[checkpoint])`);
+      return text(
+        res,
+        403,
+        `Forbidden (user=${caller.user}, verb=create, resource=nodes, subresource(s)=[checkpoint])`,
+      );
     }
     const timeout = url.searchParams.getAll('timeout').at(-1);
     this.calls.push({ path: url.pathname, user: caller.user, ...(timeout === undefined ? {} : { timeout }) });
-    if (timeout !== undefined && !/^-?\d+$/.test(timeout)) return text(res, 404, 'cannot parse value of timeout parameter');
-    const pod = this.state.podsOn(this.node.name).find((p) => p.metadata.namespace === ns && p.metadata.name === podName);
+    if (timeout !== undefined && !/^-?\d+$/.test(timeout))
+      return text(res, 404, 'cannot parse value of timeout parameter');
+    const pod = this.state
+      .podsOn(this.node.name)
+      .find((p) => p.metadata.namespace === ns && p.metadata.name === podName);
     if (!pod) return text(res, 404, 'pod does not exist');
-    if (!pod.spec.containers.some((c) => c.name === container)) return text(res, 404, `container ${container} does not exist`);
+    if (!pod.spec.containers.some((c) => c.name === container))
+      return text(res, 404, `container ${container} does not exist`);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {

@@ -118,12 +118,14 @@ export function runningStatus(pod: PodJson, nodeIp: string): PodJson['status'] {
   const now = pod.metadata.creationTimestamp;
   return {
     phase: 'Running',
-    conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
-      type,
-      status: 'True',
-      lastProbeTime: null,
-      lastTransitionTime: now,
-    })),
+    conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(
+      (type) => ({
+        type,
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: now,
+      }),
+    ),
     hostIP: nodeIp,
     hostIPs: [{ ip: nodeIp }],
     podIP: `10.244.0.${(Number(pod.metadata.resourceVersion) % 250) + 2}`,
@@ -143,13 +145,28 @@ export function runningStatus(pod: PodJson, nodeIp: string): PodJson['status'] {
   };
 }
 
-export function waitingStatus(pod: PodJson, container: string, reason: string, message: string): PodJson['status'] {
+export function waitingStatus(
+  pod: PodJson,
+  container: string,
+  reason: string,
+  message: string,
+): PodJson['status'] {
   return {
     phase: 'Pending',
-    conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: pod.metadata.creationTimestamp }],
+    conditions: [
+      {
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: pod.metadata.creationTimestamp,
+      },
+    ],
     containerStatuses: pod.spec.containers.map((c) => ({
       name: c.name,
-      state: c.name === container ? { waiting: { reason, message } } : { waiting: { reason: 'ContainerCreating' } },
+      state:
+        c.name === container
+          ? { waiting: { reason, message } }
+          : { waiting: { reason: 'ContainerCreating' } },
       lastState: {},
       ready: false,
       restartCount: 0,

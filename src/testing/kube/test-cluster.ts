@@ -58,7 +58,12 @@ export async function startTestCluster(options: { nodes?: string[] } = {}): Prom
         kind: 'Config',
         clusters: [{ name: 'test', cluster: { server, 'certificate-authority': pki.ca.certFile } }],
         users: [{ name: u.user, user: credentials }],
-        contexts: [{ name: 'test', context: { cluster: 'test', user: u.user, ...(u.namespace ? { namespace: u.namespace } : {}) } }],
+        contexts: [
+          {
+            name: 'test',
+            context: { cluster: 'test', user: u.user, ...(u.namespace ? { namespace: u.namespace } : {}) },
+          },
+        ],
         'current-context': 'test',
       };
       await writeFile(file, stringify(config), { mode: 0o600 });
@@ -72,7 +77,10 @@ export async function startTestCluster(options: { nodes?: string[] } = {}): Prom
       kubelets,
       pki,
       kubeletClient,
-      kubeconfig: await writeKubeconfig({ user: 'kubernetes-admin' }, { 'client-certificate': admin.certFile, 'client-key': admin.keyFile }),
+      kubeconfig: await writeKubeconfig(
+        { user: 'kubernetes-admin' },
+        { 'client-certificate': admin.certFile, 'client-key': admin.keyFile },
+      ),
       async addNode(name, nodeOptions = {}) {
         const node = state.addNode(name, nodeOptions);
         const kubelet = new FakeKubelet(state, node, await pki.server(`kubelet-${name}`), pki.ca.cert);
