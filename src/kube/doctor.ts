@@ -231,11 +231,27 @@ async function rbacFinding(client: KubeClient, p: Permission, namespace: string)
   };
 }
 
-async function nodesToCheck(client: KubeClient, only: string | undefined): Promise<V1Node[]> {
+/** The nodes to look at; a user who may not read nodes gets a finding, not a failed doctor. */
+async function nodesToCheck(
+  client: KubeClient,
+  only: string | undefined,
+  findings: Finding[],
+): Promise<V1Node[]> {
   try {
     return only ? [await client.core.readNode({ name: only })] : (await client.core.listNode()).items;
   } catch (err) {
-    throw apiError(err, only ? `node ${only}` : 'nodes', client.server);
+    const e = apiError(err, only ? `node ${only}` : 'nodes', client.server);
+    if (e.code === 'not-found') throw e;
+    const fix =
+      e.code === 'auth' ? 'ask for `get`/`list` on nodes, or run kcr doctor as a cluster admin' : e.hint;
+    findings.push({
+      check: 'runtime',
+      subject: only ?? 'nodes',
+      status: 'warn',
+      message: `cannot check the nodes: ${e.message}`,
+      ...(fix ? { fix } : {}),
+    });
+    return [];
   }
 }
 
@@ -244,7 +260,7 @@ export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const namespace = o.namespace ?? client.defaultNamespace;
   const findings: Finding[] = [];
   const version = await serverVersion(client, findings);
-  const nodes = await nodesToCheck(client, o.node);
+  const nodes = await nodesToCheck(client, o.node, findings);
   for (const node of nodes) {
     findings.push(runtimeFinding(node));
     findings.push(await gateFinding(client, node, o.signal));

@@ -602,7 +602,9 @@ describe('errors become hints', () => {
     try {
       const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir], { kubeconfig });
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
+      expect(r.stderr).toMatch(
+        /cannot create resource "pods\/exec" in API group "" in the namespace "default"/,
+      );
       expect(r.stderr).toContain('hint: needs RBAC `create` on `pods/exec`');
       const helper = c.state.createdPods.at(-1)!.metadata.name;
       expect(c.state.deletedPods).toContain(`default/${helper}`);

@@ -93,6 +93,20 @@ describe('a ready cluster', () => {
       'forbidden (needs get on nodes/proxy)',
     );
   });
+  it('still checks RBAC for a user who may not list nodes', async () => {
+    const kubeconfig = await c.kubeconfigFor({
+      user: 'narrow',
+      rules: [{ verbs: ['get'], resources: ['pods'] }],
+    });
+    const r = await kcr(c, ['doctor', '-o', 'json'], kubeconfig);
+    expect(r.code).toBe(3);
+    const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+    expect(findings.find((f) => f.subject === 'nodes')).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('cannot list resource "nodes"'),
+    });
+    expect(findings.find((f) => f.subject === 'get pods in default')).toMatchObject({ status: 'ok' });
+  });
 });
 
 describe('a cluster that is not ready', () => {
