@@ -144,7 +144,13 @@ export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): 
       },
     );
     const inPod = posix.join(HELPER_MOUNT, posix.basename(o.nodePath));
-    const total = Number(await remoteText(client, helper, ['stat', '-c', '%s', inPod], o.signal));
+    const sizeText = await remoteText(client, helper, ['stat', '-c', '%s', inPod], o.signal);
+    const total = Number(sizeText);
+    if (!/^\d+$/.test(sizeText)) {
+      throw new KcrError('remote', `stat on ${o.node} printed "${sizeText.slice(0, 80)}", not a size`, {
+        hint: `the helper image ${o.helperImage} needs a stat that takes -c %s (coreutils or busybox)`,
+      });
+    }
     // The node-side digest is computed while the bytes travel, so a GiB archive is read twice but waited for once.
     const [remoteSum, local] = await Promise.all([
       remoteText(client, helper, ['sha256sum', inPod], o.signal),

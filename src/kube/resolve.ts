@@ -54,7 +54,14 @@ export class KubeletPods implements PodSource {
         },
       );
     }
-    const parsed = JSON.parse(res.body) as { items?: V1Pod[] };
+    let parsed: { items?: V1Pod[] };
+    try {
+      parsed = JSON.parse(res.body) as { items?: V1Pod[] };
+    } catch {
+      throw new KcrError('remote', `kubelet ${this.kubelet.server}/pods: not a pod list`, {
+        hint: "is --kubelet-url the kubelet's secure port (10250)?",
+      });
+    }
     this.cache = parsed.items ?? [];
     return this.cache;
   }

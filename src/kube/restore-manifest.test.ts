@@ -100,6 +100,9 @@ describe('restoreManifests from a saved Pod', () => {
         { name: 'proxy', image: 'envoy:1' },
       ],
       ephemeralContainers: [{ name: 'debug', image: 'busybox' }],
+      priorityClassName: 'high',
+      priority: 1000,
+      schedulingGates: [{ name: 'example.com/wait' }],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'shop-data' } }],
     },
     status: { phase: 'Running' },
@@ -128,6 +131,9 @@ describe('restoreManifests from a saved Pod', () => {
       annotations: { 'kcr.dev/checkpoint-image': 'reg/ckpt@sha256:ab' },
     });
     expect(pod.spec?.ephemeralContainers).toBeUndefined();
+    expect(pod.spec?.schedulingGates).toBeUndefined();
+    expect(pod.spec?.priority).toBeUndefined();
+    expect(pod.spec?.priorityClassName).toBe('high');
     expect(pod.status).toBeUndefined();
     expect(pod.spec?.nodeName).toBe('n2');
   });

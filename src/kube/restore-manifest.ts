@@ -102,7 +102,15 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
       );
     }
   }
-  const { ephemeralContainers: _dropped, nodeName: _node, ...spec } = saved.spec ?? { containers: [] };
+  // Ephemeral containers cannot be set on create; scheduling gates conflict with nodeName; priority is
+  // recomputed from priorityClassName by admission (a stale value is rejected).
+  const {
+    ephemeralContainers: _ephemeral,
+    nodeName: _node,
+    schedulingGates: _gates,
+    priority: _priority,
+    ...spec
+  } = saved.spec ?? { containers: [] };
   return {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -589,6 +589,32 @@ describe('errors become hints', () => {
     }
   });
 
+  it('says when the node cannot pull the helper image, and removes the helper pod', async () => {
+    const pod = newPod();
+    const out = tempDir('kcr-out-');
+    c.state.podFate = (p) =>
+      p.metadata.name.startsWith('kcr-copy-')
+        ? {
+            kind: 'waiting',
+            reason: 'ImagePullBackOff',
+            message: 'Back-off pulling image "ghcr.io/kcr-project/kcr:0.1.0"',
+          }
+        : { kind: 'running' };
+    try {
+      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /error: helper pod default\/kcr-copy-\w+ on node-1: ImagePullBackOff: Back-off pulling image/,
+      );
+      expect(r.stderr).toContain('pass --helper-image with an image it can pull (busybox works)');
+      const helper = c.state.createdPods.at(-1)!.metadata.name;
+      expect(c.state.deletedPods).toContain(`default/${helper}`);
+    } finally {
+      c.state.podFate = () => ({ kind: 'running' });
+      out.cleanup();
+    }
+  });
+
   it('names pods/exec when the copy may not exec, and still removes the helper pod', async () => {
     const pod = newPod();
     const kubeconfig = await c.kubeconfigFor({
