@@ -2,3 +2,4 @@
 export * from './errors.js';
 export * from './archive/index.js';
 export * as criu from './criu/index.js';
+export * as oci from './oci/index.js';
