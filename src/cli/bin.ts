@@ -15,6 +15,8 @@ export async function main(argv: readonly string[]): Promise<never> {
   process.on('SIGTERM', onSignal);
   const code = await runCli(argv, processIo(), controller.signal);
   // Let stdout drain before exiting so piped output is not cut short.
-  await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', resolve) : resolve()));
+  await new Promise<void>((resolve) =>
+    process.stdout.writableNeedDrain ? process.stdout.once('drain', resolve) : resolve(),
+  );
   process.exit(interrupted && code === 0 ? 130 : code);
 }

@@ -72,7 +72,11 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its message; help and version are not errors.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      ) {
         return 0;
       }
       if (err.code === 'commander.executeSubCommandAsync') return 0;

@@ -20,6 +20,8 @@ export interface TestRegistry {
   ca?: TestCa;
   username?: string;
   password?: string;
+  /** Where the registry keeps a blob's bytes (tests corrupt it there). */
+  blobFile(digest: string): string;
   stop(): Promise<void>;
 }
 
@@ -113,6 +115,10 @@ export async function startRegistry(options: RegistryStartOptions = {}): Promise
       tls: Boolean(ca),
       ...(ca ? { ca } : {}),
       ...(options.auth ? { username: options.auth.username, password: options.auth.password } : {}),
+      blobFile: (digest) => {
+        const hex = digest.replace(/^sha256:/, '');
+        return join(dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+      },
       stop: async () => {
         if (proc.exitCode === null) {
           const exited = new Promise((r) => proc.once('exit', r));

@@ -10,6 +10,8 @@ export interface TcpProxy {
   host: string;
   /** Connections cut so far. */
   readonly cuts: number;
+  /** Bytes the target sent back to clients so far (to show what a command downloaded). */
+  readonly downstreamBytes: number;
   /** Cut the next connection once it has sent this many bytes to the target. */
   arm(cutAfterBytes: number): void;
   /** Cut the connection on which the `nth` (1-based) request with this method starts, before forwarding it. */
@@ -21,6 +23,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let armedAt: number | undefined;
   let armedRequest: { prefix: Buffer; left: number } | undefined;
   let cuts = 0;
+  let downstreamBytes = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
@@ -34,7 +37,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.on('data', (chunk: Buffer) => {
       sent += chunk.length;
       // HTTP clients write each request's head in its own write, so a request starts a chunk.
-      if (armedRequest && chunk.subarray(0, armedRequest.prefix.length).equals(armedRequest.prefix) && --armedRequest.left === 0) {
+      if (
+        armedRequest &&
+        chunk.subarray(0, armedRequest.prefix.length).equals(armedRequest.prefix) &&
+        --armedRequest.left === 0
+      ) {
         armedRequest = undefined;
         cuts++;
         destroyBoth();
@@ -50,6 +57,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     });
     upstream.on('drain', () => client.resume());
     upstream.on('data', (chunk: Buffer) => {
+      downstreamBytes += chunk.length;
       if (!client.write(chunk)) upstream.pause();
     });
     client.on('drain', () => upstream.resume());
@@ -67,6 +75,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     host: `127.0.0.1:${port}`,
     get cuts() {
       return cuts;
+    },
+    get downstreamBytes() {
+      return downstreamBytes;
     },
     arm(cutAfterBytes) {
       armedAt = cutAfterBytes;

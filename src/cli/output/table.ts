@@ -15,7 +15,11 @@ function cellText(cell: Cell): string {
   return String(cell);
 }
 
-export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[], wide = false): string {
+export function renderTable<Row>(
+  rows: readonly Row[],
+  columns: readonly Column<Row>[],
+  wide = false,
+): string {
   const shown = columns.filter((c) => wide || !c.wide);
   const cells = rows.map((row) => shown.map((c) => cellText(c.value(row))));
   const widths = shown.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
