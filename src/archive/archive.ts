@@ -121,7 +121,10 @@ export class CheckpointArchive {
   async read(name: string): Promise<Buffer> {
     const member = this.require(name);
     if (member.size > MAX_WHOLE_READ) {
-      throw new KcrError('invalid-input', `${this.path}: ${name} is ${member.size} bytes, too large to read whole`);
+      throw new KcrError(
+        'invalid-input',
+        `${this.path}: ${name} is ${member.size} bytes, too large to read whole`,
+      );
     }
     return this.readRange(name, 0, member.size);
   }
@@ -214,8 +217,21 @@ async function walk(root: string, dir: string, out: ArchiveMember[]): Promise<vo
     const full = join(dir, entry.name);
     const name = relative(root, full).split(sep).join('/');
     const st = await stat(full);
-    const type: MemberType = entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : entry.isSymbolicLink() ? 'symlink' : 'other';
-    out.push({ name, type, offset: 0, size: type === 'file' ? st.size : 0, mode: st.mode & 0o7777, mtime: st.mtime });
+    const type: MemberType = entry.isDirectory()
+      ? 'dir'
+      : entry.isFile()
+        ? 'file'
+        : entry.isSymbolicLink()
+          ? 'symlink'
+          : 'other';
+    out.push({
+      name,
+      type,
+      offset: 0,
+      size: type === 'file' ? st.size : 0,
+      mode: st.mode & 0o7777,
+      mtime: st.mtime,
+    });
     if (entry.isDirectory()) await walk(root, full, out);
   }
 }

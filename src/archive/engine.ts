@@ -77,12 +77,17 @@ function realTime(value: string | undefined): string | undefined {
 }
 
 function clean(info: CheckpointInfo): CheckpointInfo {
-  return Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) as unknown as CheckpointInfo;
+  return Object.fromEntries(
+    Object.entries(info).filter(([, v]) => v !== undefined),
+  ) as unknown as CheckpointInfo;
 }
 
 /** Reads spec.dump (required) and config.dump, and derives the container facts for the detected engine. */
 export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveMetadata> {
-  archive.require('spec.dump', 'every container checkpoint holds spec.dump; this archive is incomplete or not a checkpoint');
+  archive.require(
+    'spec.dump',
+    'every container checkpoint holds spec.dump; this archive is incomplete or not a checkpoint',
+  );
   const spec = await readJsonMember(archive, 'spec.dump', specDumpSchema);
   const config = await readOptionalJson(archive, 'config.dump', configDumpSchema);
   const engine = detectEngine(spec);
@@ -130,7 +135,10 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
         namespace: a['io.kubernetes.pod.namespace'],
         podUid: a['io.kubernetes.pod.uid'],
         containerId: nonEmpty(config?.id) ?? a['io.kubernetes.cri-o.ContainerID'],
-        image: nonEmpty(config?.rootfsImageName) ?? a['io.kubernetes.cri-o.ImageName'] ?? nonEmpty(config?.rootfsImage),
+        image:
+          nonEmpty(config?.rootfsImageName) ??
+          a['io.kubernetes.cri-o.ImageName'] ??
+          nonEmpty(config?.rootfsImage),
         imageId: nonEmpty(config?.rootfsImageRef) ?? a['io.kubernetes.cri-o.ImageRef'],
         ip: a['io.kubernetes.cri-o.IP.0'],
         createdAt: realTime(a['io.kubernetes.cri-o.Created']) ?? realTime(config?.createdTime),
@@ -145,11 +153,18 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
     config,
     info: clean({
       ...common,
-      container: a['io.kubernetes.cri.container-name'] ?? a['io.kubernetes.container.name'] ?? config?.name ?? 'unknown',
+      container:
+        a['io.kubernetes.cri.container-name'] ??
+        a['io.kubernetes.container.name'] ??
+        config?.name ??
+        'unknown',
       pod: a['io.kubernetes.cri.sandbox-name'] ?? a['io.kubernetes.pod.name'],
       namespace: a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'],
       podUid: a['io.kubernetes.cri.sandbox-uid'] ?? a['io.kubernetes.pod.uid'],
-      image: a['io.kubernetes.cri.image-name'] ?? nonEmpty(config?.rootfsImageName) ?? nonEmpty(config?.rootfsImage),
+      image:
+        a['io.kubernetes.cri.image-name'] ??
+        nonEmpty(config?.rootfsImageName) ??
+        nonEmpty(config?.rootfsImage),
       imageId: nonEmpty(config?.rootfsImageRef),
       createdAt: realTime(config?.createdTime) ?? realTime(status?.CreatedAt),
       checkpointedAt: realTime(config?.checkpointedTime) ?? checkpointMember?.mtime.toISOString(),

@@ -50,7 +50,10 @@ export const specDumpSchema = z
       })
       .passthrough()
       .optional(),
-    root: z.object({ path: z.string().optional(), readonly: z.boolean().optional() }).passthrough().optional(),
+    root: z
+      .object({ path: z.string().optional(), readonly: z.boolean().optional() })
+      .passthrough()
+      .optional(),
     mounts: z.array(mountSchema).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
     linux: z.object({}).passthrough().optional(),

@@ -46,7 +46,8 @@ import { statsEntry } from './messages/stats.js';
 import { decodeMessage, WireError, type Decoded, type FieldMap, type MessageSpec } from './schema.js';
 
 /** Bytes that follow an entry's payload (queued socket data, pipe buffers, ghost file contents). */
-export type EntryExtra = { kind: 'bytes'; data: Uint8Array } | { kind: 'tcp'; inq: Uint8Array; outq: Uint8Array };
+export type EntryExtra =
+  { kind: 'bytes'; data: Uint8Array } | { kind: 'tcp'; inq: Uint8Array; outq: Uint8Array };
 
 export interface ImageEntry {
   spec: MessageSpec;
@@ -137,7 +138,8 @@ class Cursor {
     return this.buf.length - this.pos;
   }
   u32(what: string): number {
-    if (this.remaining < 4) throw damaged(this.name, `truncated: ${what} needs 4 bytes, ${this.remaining} left`);
+    if (this.remaining < 4)
+      throw damaged(this.name, `truncated: ${what} needs 4 bytes, ${this.remaining} left`);
     const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4);
     this.pos += 4;
     return view.getUint32(0, true);
@@ -226,16 +228,27 @@ export function decodeImage(buf: Uint8Array, name: string): DecodedImage {
 }
 
 /** The entries of an image as one message type, checked: a mismatch means a wrongly named file. */
-export function entriesAs<F extends FieldMap>(image: DecodedImage, spec: MessageSpec<F>, name: string): Decoded<F>[] {
+export function entriesAs<F extends FieldMap>(
+  image: DecodedImage,
+  spec: MessageSpec<F>,
+  name: string,
+): Decoded<F>[] {
   return image.entries.map((entry, i) => {
     if (entry.spec !== spec) {
-      throw damaged(name, `entry ${i} is a ${entry.spec.name}, expected ${spec.name} (image type ${image.magic})`);
+      throw damaged(
+        name,
+        `entry ${i} is a ${entry.spec.name}, expected ${spec.name} (image type ${image.magic})`,
+      );
     }
     return entry.value as Decoded<F>;
   });
 }
 
 /** Decodes an image that must hold exactly the given message type, e.g. `pstree.img` → pstree_entry[]. */
-export function decodeEntries<F extends FieldMap>(buf: Uint8Array, name: string, spec: MessageSpec<F>): Decoded<F>[] {
+export function decodeEntries<F extends FieldMap>(
+  buf: Uint8Array,
+  name: string,
+  spec: MessageSpec<F>,
+): Decoded<F>[] {
   return entriesAs(decodeImage(buf, name), spec, name);
 }

@@ -89,7 +89,9 @@ type Repeated<R extends Rep> = R extends 'repeated' ? true : false;
 
 function scalar<T extends ScalarType>(type: T) {
   return <R extends Rep = undefined>(no: number, rep?: R) =>
-    ({ kind: 'scalar', type, no, repeated: rep === 'repeated' }) as ScalarField<T> & { repeated: Repeated<R> };
+    ({ kind: 'scalar', type, no, repeated: rep === 'repeated' }) as ScalarField<T> & {
+      repeated: Repeated<R>;
+    };
 }
 
 /** Field constructors: `f.uint32(1)`, `f.uint64(2, 'repeated')`, `f.message(3, spec)`, `f.enum(4, spec)`. */

@@ -5,7 +5,7 @@
  * tells how many bytes arrived, and the upload goes on from there.
  */
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KcrError } from '../errors.js';
 import type { BlobSource } from './build.js';
@@ -39,12 +39,20 @@ function bodyOf(
 ): Buffer | Readable {
   if (blob.data) return blob.data.subarray(start, end);
   if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
-  const stream = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 1 << 20 });
-  if (onBytes) {
-    let sent = start;
-    stream.on('data', (chunk: Buffer | string) => onBytes((sent += chunk.length)));
-  }
-  return stream;
+  const file = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 1 << 20 });
+  if (!onBytes) return file;
+  // Counted in a transform, not with a 'data' listener: that would start the flow before the HTTP
+  // client reads, and the bytes sent while a TLS handshake is still going on would be lost.
+  let sent = start;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onBytes((sent += chunk.length));
+      done(null, chunk);
+    },
+  });
+  return pipeline(file, counter, (err) => {
+    if (err) counter.destroy(err);
+  });
 }
 
 /** Parses the `Range: 0-<last>` a registry reports for an upload in progress into the next offset. */

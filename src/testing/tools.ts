@@ -14,6 +14,6 @@ export async function tool(
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${program} ${args.join(' ')} failed: ${e.stderr || e.message}`);
+    throw new Error(`${program} ${args.join(' ')} failed: ${e.stderr || e.message}`, { cause: err });
   }
 }

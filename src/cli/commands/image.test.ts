@@ -343,7 +343,10 @@ describe('kcr image build to an OCI layout or the local store, then push', () =>
     expect(pushed.stdout).toMatch(/uploaded +sha256:/);
     // Pushed again, the blob HEAD checks find both blobs and skip them.
     const again = await kcr('image', 'push', ref, '--insecure', '-o', 'json');
-    expect((JSON.parse(again.stdout) as { blobs: { result: string }[] }).blobs.map((b) => b.result)).toEqual(['exists', 'exists']);
+    expect((JSON.parse(again.stdout) as { blobs: { result: string }[] }).blobs.map((b) => b.result)).toEqual([
+      'exists',
+      'exists',
+    ]);
     expect((await kcr('image', 'inspect', ref, '--insecure')).code).toBe(0);
   });
 
