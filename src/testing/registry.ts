@@ -27,7 +27,10 @@ export interface TestRegistry {
 
 export interface RegistryStartOptions {
   tls?: boolean;
+  /** htpasswd (Basic) auth with this one user. */
   auth?: { username: string; password: string };
+  /** Bearer token auth against a token server (see token-server.ts). */
+  token?: { realm: string; service: string; issuer: string; certFile: string };
 }
 
 export function registryBinary(): string {
@@ -68,7 +71,26 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   throw new Error(`docker-registry did not listen on ${port}: ${log()}`);
 }
 
-function configYaml(dir: string, port: number, tls?: TestCa, htpasswd?: string): string {
+function authYaml(htpasswd?: string, token?: RegistryStartOptions['token']): string[] {
+  if (htpasswd) return ['auth:', '  htpasswd:', '    realm: kcr-test', `    path: ${htpasswd}`];
+  if (!token) return [];
+  return [
+    'auth:',
+    '  token:',
+    `    realm: ${token.realm}`,
+    `    service: ${token.service}`,
+    `    issuer: ${token.issuer}`,
+    `    rootcertbundle: ${token.certFile}`,
+  ];
+}
+
+function configYaml(
+  dir: string,
+  port: number,
+  tls?: TestCa,
+  htpasswd?: string,
+  token?: RegistryStartOptions['token'],
+): string {
   return [
     'version: 0.1',
     'log:',
@@ -84,7 +106,7 @@ function configYaml(dir: string, port: number, tls?: TestCa, htpasswd?: string):
     `  addr: 127.0.0.1:${port}`,
     '  secret: kcr-test-secret',
     ...(tls ? ['  tls:', `    certificate: ${tls.serverCert}`, `    key: ${tls.serverKey}`] : []),
-    ...(htpasswd ? ['auth:', '  htpasswd:', '    realm: kcr-test', `    path: ${htpasswd}`] : []),
+    ...authYaml(htpasswd, token),
     '',
   ].join('\n');
 }
@@ -102,7 +124,7 @@ export async function startRegistry(options: RegistryStartOptions = {}): Promise
     }
     const port = await freePort();
     const config = join(dir, 'config.yml');
-    await writeFile(config, configYaml(dir, port, ca, htpasswd));
+    await writeFile(config, configYaml(dir, port, ca, htpasswd, options.token));
     let output = '';
     child = spawn(binary, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
