@@ -2,4 +2,7 @@
 export * from './errors.js';
 export * from './archive/index.js';
 export * as criu from './criu/index.js';
+export { ProcessMemory, type ByteSource, type MemoryRead, type MissingRange } from './criu/memory.js';
+export * from './forensics/index.js';
+export { stringifyJson } from './util/json.js';
 export * as oci from './oci/index.js';

@@ -181,6 +181,17 @@ export class CheckpointArchive {
   }
 }
 
+async function readFully(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
 async function openTar(
   path: string,
   tarPath: string,
@@ -196,7 +207,7 @@ async function openTar(
   }
   try {
     const { size } = await fh.stat();
-    const members = await indexTar(fh, size, path);
+    const members = await indexTar((position, length) => readFully(fh, position, length), size, path);
     return CheckpointArchive.create(path, 'tar', compression, byteSize, members, {
       locate: (m) => ({ file: tarPath, base: m.offset }),
       handle: async () => fh,

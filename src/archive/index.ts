@@ -3,3 +3,5 @@ export * from './tar-index.js';
 export * from './decompress.js';
 export * from './metadata.js';
 export * from './engine.js';
+export * from './nested-tar.js';
+export * from './kubelet-name.js';

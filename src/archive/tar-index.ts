@@ -2,7 +2,6 @@
  * One pass over a tar file's headers: name → data offset, size, mode. Member data is never
  * read here; callers read it later by offset. Handles ustar, PAX (`x`, `g`) and GNU long names (`L`, `K`).
  */
-import type { FileHandle } from 'node:fs/promises';
 import { KcrError } from '../errors.js';
 
 export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
@@ -17,6 +16,8 @@ export interface TarMember {
   mode: number;
   mtime: Date;
   linkname?: string;
+  /** Set (only when indexing with keepUnsafeNames) for names that would land outside a target directory. */
+  unsafe?: true;
 }
 
 const BLOCK = 512;
@@ -117,22 +118,19 @@ function memberType(flag: string): MemberType {
   }
 }
 
-async function readExactly(fh: FileHandle, length: number, position: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done === length ? buf : buf.subarray(0, done);
-}
+/** Reads up to `length` bytes at `position`; shorter only at the end of the data. */
+export type PositionalRead = (position: number, length: number) => Promise<Buffer>;
 
 /**
- * Indexes the tar behind `fh` (of `fileSize` bytes). `path` names the file in errors.
+ * Indexes the tar read through `readAt` (of `fileSize` bytes). `path` names the file in errors.
  * Members with names that escape the archive root are refused: runtimes never write them.
  */
-export async function indexTar(fh: FileHandle, fileSize: number, path: string): Promise<TarMember[]> {
+export async function indexTar(
+  readAt: PositionalRead,
+  fileSize: number,
+  path: string,
+  options: { keepUnsafeNames?: boolean } = {},
+): Promise<TarMember[]> {
   const members: TarMember[] = [];
   let pos = 0;
   let longName: string | undefined;
@@ -141,7 +139,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, path: string): 
   let globalPax = new Map<string, string>();
 
   while (pos < fileSize) {
-    const header = await readExactly(fh, BLOCK, pos);
+    const header = await readAt(pos, BLOCK);
     if (header.length < BLOCK) {
       throw truncated(path, `a ${header.length}-byte fragment of a header at offset ${pos}`);
     }
@@ -166,7 +164,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, path: string): 
     }
 
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      const data = await readExactly(fh, size, dataOffset);
+      const data = await readAt(dataOffset, size);
       if (flag === 'x') pax = parsePax(data);
       else if (flag === 'g') globalPax = new Map([...globalPax, ...parsePax(data)]);
       else if (flag === 'L') longName = cString(data, 0, data.length);
@@ -180,7 +178,8 @@ export async function indexTar(fh: FileHandle, fileSize: number, path: string): 
     const headerName = prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100);
     const rawName = pax.get('path') ?? longName ?? headerName;
     const name = normaliseName(rawName);
-    if (escapesRoot(name)) {
+    const unsafe = escapesRoot(name);
+    if (unsafe && !options.keepUnsafeNames) {
       throw new KcrError('invalid-input', `${path}: member "${rawName}" points outside the archive`, {
         hint: 'container runtimes never write such names; this archive is not a checkpoint, or it was tampered with',
       });
@@ -196,6 +195,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, path: string): 
       mtime: new Date(mtimeSeconds * 1000),
     };
     if (linkname) member.linkname = linkname;
+    if (unsafe) member.unsafe = true;
     if (name !== '') members.push(member);
 
     longName = undefined;

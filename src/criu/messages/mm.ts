@@ -1,4 +1,4 @@
-import { enumeration, f, message } from '../schema.js';
+import { f, message } from '../schema.js';
 
 export const vmaEntry = message('vma_entry', {
   start: f.uint64(1),

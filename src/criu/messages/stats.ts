@@ -1,4 +1,4 @@
-import { enumeration, f, message } from '../schema.js';
+import { f, message } from '../schema.js';
 
 export const dumpStatsEntry = message('dump_stats_entry', {
   freezing_time: f.uint32(1),

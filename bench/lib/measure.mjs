@@ -1,0 +1,28 @@
+// Runs a shell command under GNU time and returns wall seconds and peak RSS (MiB).
+import { spawnSync } from 'node:child_process';
+
+export function measure(command, { repeat = 3, env } = {}) {
+  let best;
+  for (let i = 0; i < repeat; i++) {
+    const run = spawnSync('/usr/bin/time', ['-f', 'KCRTIME %e %M', 'bash', '-c', `${command} >/dev/null`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+      maxBuffer: 1 << 26,
+    });
+    const line = run.stderr.split('\n').find((l) => l.startsWith('KCRTIME '));
+    if (run.status !== 0 || !line) throw new Error(`benchmark command failed: ${command}\n${run.stderr}`);
+    const [, secs, kb] = line.split(' ');
+    const r = { seconds: Number(secs), rssMiB: Number(kb) / 1024 };
+    if (!best || r.seconds < best.seconds) best = { ...r, rssMiB: Math.max(r.rssMiB, best?.rssMiB ?? 0) };
+  }
+  return best;
+}
+
+export function printTable(rows) {
+  const headers = Object.keys(rows[0]);
+  const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
+  const line = (vals) => vals.map((v, i) => String(v).padEnd(widths[i])).join('  ');
+  console.log(line(headers));
+  for (const r of rows) console.log(line(headers.map((h) => r[h])));
+}

@@ -1,0 +1,84 @@
+/** `kcr inspect ARCHIVE`: forensic views of one checkpoint (checkpointctl's `inspect` flags accepted). */
+import type { Command } from 'commander';
+import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { inspect, INSPECT_VIEWS, type InspectView } from '../../forensics/inspect.js';
+import type { CliContext } from '../context.js';
+import { choice, integer, positiveInt } from '../options.js';
+import { toJson, toYaml } from '../output/format.js';
+import { inspectionText } from '../output/inspect-printer.js';
+
+const FORMATS = ['tree', 'json', 'yaml'] as const;
+
+interface InspectFlags {
+  psTree?: boolean;
+  psTreeCmd?: boolean;
+  psTreeEnv?: boolean;
+  cmdline?: boolean;
+  env?: boolean;
+  files?: boolean;
+  sockets?: boolean;
+  mounts?: boolean;
+  rootfs?: boolean;
+  stats?: boolean;
+  log?: boolean;
+  all?: boolean;
+  metadata?: boolean;
+  pid?: number;
+  showSecrets?: boolean;
+  tail: number;
+  output?: (typeof FORMATS)[number];
+  format?: (typeof FORMATS)[number];
+}
+
+/** Flags → views. No view flag shows the process tree, as `checkpointctl inspect` does. */
+export function selectedViews(f: InspectFlags): Set<InspectView> {
+  if (f.all) return new Set(INSPECT_VIEWS);
+  const views = new Set<InspectView>();
+  if (f.psTree || f.psTreeCmd || f.psTreeEnv) views.add('processes');
+  if (f.cmdline || f.psTreeCmd) views.add('cmdline');
+  if (f.env || f.psTreeEnv) views.add('env');
+  for (const v of ['files', 'sockets', 'mounts', 'rootfs', 'stats', 'log'] as const) if (f[v]) views.add(v);
+  if (views.size === 0 && !f.metadata) views.add('processes');
+  return views;
+}
+
+export function registerInspect(program: Command, ctx: CliContext): void {
+  program
+    .command('inspect')
+    .description(
+      'show what was running in a checkpoint: processes, command lines, environment, files, sockets, mounts, rootfs changes, statistics, log',
+    )
+    .argument('<archive>', 'checkpoint archive (.tar, .tar.gz, .tar.zst) or extracted checkpoint directory')
+    .option('--ps-tree', 'process tree: PID, PPID, command, state, threads, uid')
+    .option('--cmdline', 'command lines, read from the dumped memory')
+    .option('--env', 'environment variables, read from the dumped memory (secret values masked)')
+    .option('--files', 'open files per process')
+    .option('--sockets', 'sockets: protocol, state, addresses, queues; unix peers')
+    .option('--mounts', 'mounts, as the runtime and as CRIU saw them')
+    .option('--rootfs', 'files added, changed and deleted in the container filesystem')
+    .option('--stats', 'CRIU dump statistics (freeze time, pages written)')
+    .option('--log', 'the tail of the container log')
+    .option('--all', 'every view above')
+    .option('--pid <pid>', 'only this process (PID in the container)', positiveInt('--pid'))
+    .option('--show-secrets', 'do not mask secret-looking environment values')
+    .option('--tail <lines>', 'log lines to show with --log (-1 for all)', integer('--tail'), 50)
+    .option('-o, --output <format>', 'tree, json or yaml', choice('--output', FORMATS))
+    .option('--format <format>', 'alias of --output (checkpointctl)', choice('--format', FORMATS))
+    .option('--ps-tree-cmd', 'alias: --ps-tree --cmdline (checkpointctl)')
+    .option('--ps-tree-env', 'alias: --ps-tree --env (checkpointctl)')
+    .option('--metadata', 'container metadata only (checkpointctl); always shown in the header')
+    .action(async (path: string, flags: InspectFlags) => {
+      const result = await withCheckpoint(path, (cp) =>
+        inspect(cp, {
+          views: selectedViews(flags),
+          pid: flags.pid,
+          showSecrets: flags.showSecrets,
+          logTail: flags.tail,
+        }),
+      );
+      const format = flags.output ?? flags.format ?? 'tree';
+      ctx.io.stdout.write(
+        format === 'json' ? toJson(result) : format === 'yaml' ? toYaml(result) : inspectionText(result),
+      );
+    });
+}

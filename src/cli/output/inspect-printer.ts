@@ -1,0 +1,168 @@
+/** Human rendering of `kcr inspect`: a header, the process tree, then one section per view. */
+import type { Inspection, InspectedProcess } from '../../forensics/inspect.js';
+import type { ProcessFiles } from '../../forensics/open-files.js';
+import type { SocketInfo } from '../../forensics/sockets.js';
+import { formatBytes, formatMicros } from '../../util/units.js';
+import { renderTable } from './table.js';
+import { renderTree, type TreeNode } from './tree.js';
+
+function header(r: Inspection): string {
+  const c = r.checkpoint;
+  const where = [c.pod && `pod ${c.pod}`, c.namespace && `namespace ${c.namespace}`]
+    .filter(Boolean)
+    .join(', ');
+  const lines = [
+    `Container:     ${c.container}${where ? ` (${where})` : ''}`,
+    `Image:         ${c.image ?? '<unknown>'}`,
+    `Engine:        ${c.engine}${c.runtime ? ` (runtime ${c.runtime})` : ''}`,
+    `Created:       ${c.createdAt ?? '<unknown>'}`,
+    `Checkpointed:  ${c.checkpointedAt ?? '<unknown>'}`,
+    `Archive:       ${c.archive} (${formatBytes(c.sizes.total)}${c.compression !== 'none' ? `, ${c.compression}` : ''}; memory ${formatBytes(c.sizes.memoryPages)}, rootfs diff ${formatBytes(c.sizes.rootfsDiff)})`,
+    `CRIU:          image version ${r.criu.imageVersion ?? '?'}, ${r.criu.architecture ?? 'unknown architecture'}, ${r.criu.images} images`,
+  ];
+  if (c.ip) lines.splice(3, 0, `IP:            ${c.ip}`);
+  return lines.join('\n') + '\n';
+}
+
+function processNode(p: InspectedProcess, byParent: Map<number, InspectedProcess[]>): TreeNode {
+  const threads = p.threads.length > 1 ? `, ${p.threads.length} threads` : '';
+  const exit = p.exitCode !== undefined ? `, exit ${p.exitCode}` : '';
+  const children: TreeNode[] = [];
+  if (p.cmdline)
+    children.push({
+      label: `cmdline: ${p.cmdline.join(' ')}${p.titleRewritten ? '  (argv rewritten by the process)' : ''}`,
+    });
+  if (p.env) {
+    children.push({
+      label: `env (${p.env.length})${p.argsIncomplete ? ' (partly not in the dump)' : ''}`,
+      children: p.env.map((e) => ({ label: e.value === '' && !e.masked ? e.name : `${e.name}=${e.value}` })),
+    });
+  }
+  if (p.threads.length > 1) {
+    children.push({ label: 'threads', children: p.threads.map((t) => ({ label: `${t.tid} ${t.comm}` })) });
+  }
+  for (const child of byParent.get(p.pid) ?? []) children.push(processNode(child, byParent));
+  return {
+    label: `[${p.pid}] ${p.comm}  (${p.state}${threads}${p.uid !== undefined ? `, uid ${p.uid}` : ''}${exit})`,
+    children,
+  };
+}
+
+export function processTreeText(processes: InspectedProcess[]): string {
+  const pids = new Set(processes.map((p) => p.pid));
+  const byParent = new Map<number, InspectedProcess[]>();
+  const roots: InspectedProcess[] = [];
+  for (const p of processes) {
+    if (!pids.has(p.ppid) || p.ppid === p.pid) roots.push(p);
+    else byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  }
+  return renderTree(roots.map((p) => processNode(p, byParent)));
+}
+
+function filesText(files: ProcessFiles[]): string {
+  const nodes = files.map((pf): TreeNode => ({
+    label: `[${pf.pid}] ${pf.comm}`,
+    children: [
+      ...pf.fds.map((f) => {
+        const extra = [
+          f.flags,
+          f.pos !== undefined && f.type === 'REG' ? `pos ${f.pos}` : undefined,
+          f.deleted ? `DELETED (${f.remap?.toLowerCase() ?? 'remapped'})` : undefined,
+        ].filter(Boolean);
+        return {
+          label: `${String(f.fd).padStart(3)}  ${f.type.padEnd(9)} ${f.path}${extra.length ? `  ${extra.join(', ')}` : ''}`,
+        };
+      }),
+      ...(pf.cwd ? [{ label: `cwd  ${pf.cwd}` }] : []),
+      ...(pf.root ? [{ label: `root ${pf.root}` }] : []),
+    ],
+  }));
+  return renderTree(nodes);
+}
+
+function socketsText(list: SocketInfo[]): string {
+  return renderTable(list, [
+    { header: 'PID', value: (s) => s.pid, align: 'right' },
+    { header: 'FD', value: (s) => s.fd, align: 'right' },
+    {
+      header: 'PROTO',
+      value: (s) =>
+        s.family === 'unix' ? `unix/${s.type}` : `${s.protocol ?? s.type}${s.family === 'inet6' ? '6' : ''}`,
+    },
+    { header: 'STATE', value: (s) => s.state },
+    { header: 'LOCAL', value: (s) => s.local ?? s.path ?? '' },
+    {
+      header: 'REMOTE',
+      value: (s) =>
+        s.remote ??
+        (s.peers
+          ? s.peers.map((p) => `pid ${p.pid} fd ${p.fd}`).join(', ')
+          : s.peerInode
+            ? `inode ${s.peerInode}`
+            : ''),
+    },
+    { header: 'RECV-Q', value: (s) => s.receiveQueue ?? 0, align: 'right' },
+    { header: 'SEND-Q', value: (s) => s.sendQueue ?? 0, align: 'right' },
+    { header: 'INODE', value: (s) => s.inode, align: 'right' },
+  ]);
+}
+
+export function inspectionText(r: Inspection): string {
+  const sections: string[] = [header(r)];
+  if (r.processes) sections.push('Process tree\n' + processTreeText(r.processes));
+  if (r.files) sections.push('Open files\n' + filesText(r.files));
+  if (r.sockets) sections.push('Sockets\n' + (r.sockets.length ? socketsText(r.sockets) : '(none)\n'));
+  if (r.mounts) {
+    sections.push(
+      'Mounts (runtime)\n' +
+        renderTable(r.mounts.runtime, [
+          { header: 'DESTINATION', value: (m) => m.destination },
+          { header: 'TYPE', value: (m) => m.type },
+          { header: 'SOURCE', value: (m) => m.source },
+          { header: 'OPTIONS', value: (m) => m.options.join(',') },
+        ]),
+      'Mounts (CRIU)\n' +
+        renderTable(r.mounts.criu, [
+          { header: 'ID', value: (m) => m.mountId, align: 'right' },
+          { header: 'PARENT', value: (m) => m.parentId, align: 'right' },
+          { header: 'MOUNTPOINT', value: (m) => m.mountpoint },
+          { header: 'TYPE', value: (m) => m.fstype },
+          { header: 'SOURCE', value: (m) => m.source },
+          { header: 'EXTERNAL', value: (m) => m.external ?? '-' },
+        ]),
+    );
+  }
+  if (r.rootfs) {
+    const lines = [
+      ...r.rootfs.changed.map(
+        (f) => `  A/M  ${f.path}  (${formatBytes(f.size)}, ${f.mode})${f.unsafe ? '  UNSAFE NAME' : ''}`,
+      ),
+      ...r.rootfs.deleted.map((p) => `  D    ${p}`),
+    ];
+    sections.push('Rootfs changes\n' + (lines.length ? lines.join('\n') + '\n' : '(none)\n'));
+  }
+  if (r.stats) {
+    const s = r.stats;
+    sections.push(
+      'CRIU dump statistics\n' +
+        [
+          `  freezing time   ${formatMicros(s.freezingTimeUs)}`,
+          `  frozen time     ${formatMicros(s.frozenTimeUs)}`,
+          `  memdump time    ${formatMicros(s.memdumpTimeUs)}`,
+          `  memwrite time   ${formatMicros(s.memwriteTimeUs)}`,
+          `  pages scanned   ${s.pagesScanned}`,
+          `  pages written   ${s.pagesWritten}`,
+        ].join('\n') +
+        '\n',
+    );
+  }
+  if (r.log) {
+    const body = r.log.lines
+      .map((l) => `  ${l.time ? `${l.time} ` : ''}${l.stream === 'stderr' ? '[stderr] ' : ''}${l.text}`)
+      .join('\n');
+    sections.push(
+      `Container log${r.log.member ? ` (${r.log.member}${r.log.truncated ? ', tail' : ''})` : ''}\n${body ? body + '\n' : '(empty)\n'}`,
+    );
+  }
+  return sections.join('\n');
+}

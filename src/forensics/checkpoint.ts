@@ -1,0 +1,137 @@
+/**
+ * An opened checkpoint for analysis: the archive, its metadata, and the CRIU images decoded
+ * on first use and cached. Views are computed from the `DumpImages` snapshot (see images.ts).
+ */
+import { CheckpointArchive } from '../archive/archive.js';
+import { readMetadata, type ArchiveMetadata } from '../archive/engine.js';
+import { KcrError } from '../errors.js';
+import { decodeImage, entriesAs, type DecodedImage } from '../criu/image.js';
+import { ProcessMemory } from '../criu/memory.js';
+import { buildPagemap, derivePageSize, withPageSize } from '../criu/pagemap.js';
+import { pagemapEntry, pagemapHead } from '../criu/messages/mm.js';
+import type { Decoded, FieldMap, MessageSpec } from '../criu/schema.js';
+
+export class Checkpoint {
+  private readonly images = new Map<string, Promise<DecodedImage | undefined>>();
+  private readonly memories = new Map<number, Promise<ProcessMemory | undefined>>();
+
+  private constructor(
+    readonly archive: CheckpointArchive,
+    readonly metadata: ArchiveMetadata,
+    /** Where the CRIU images live in the archive: `checkpoint/`, or `` for a bare image directory. */
+    readonly imageDir: string,
+  ) {}
+
+  static async open(path: string): Promise<Checkpoint> {
+    const archive = await CheckpointArchive.open(path);
+    try {
+      const imageDir =
+        archive.has('checkpoint/inventory.img') || !archive.has('inventory.img') ? 'checkpoint/' : '';
+      const metadata = await readMetadata(archive);
+      return new Checkpoint(archive, metadata, imageDir);
+    } catch (err) {
+      await archive.close();
+      throw err;
+    }
+  }
+
+  get path(): string {
+    return this.archive.path;
+  }
+
+  /** Member name of a CRIU image, e.g. `core-1.img` → `checkpoint/core-1.img`. */
+  imageMember(file: string): string {
+    return this.imageDir + file;
+  }
+
+  hasImage(file: string): boolean {
+    return this.archive.has(this.imageMember(file));
+  }
+
+  /** Names of the CRIU image files present (without the directory). */
+  imageFiles(): string[] {
+    return this.archive
+      .members()
+      .filter(
+        (m) =>
+          m.type === 'file' &&
+          m.name.startsWith(this.imageDir) &&
+          !m.name.slice(this.imageDir.length).includes('/'),
+      )
+      .map((m) => m.name.slice(this.imageDir.length));
+  }
+
+  /** The decoded image, or undefined when the file is absent (CRIU treats missing images as empty). */
+  image(file: string): Promise<DecodedImage | undefined> {
+    let cached = this.images.get(file);
+    if (!cached) {
+      cached = (async () => {
+        const member = this.imageMember(file);
+        if (!this.archive.has(member)) return undefined;
+        return decodeImage(await this.archive.read(member), member);
+      })();
+      this.images.set(file, cached);
+    }
+    return cached;
+  }
+
+  /** Entries of an image as one message type; [] when the image is absent. */
+  async entries<F extends FieldMap>(file: string, spec: MessageSpec<F>): Promise<Decoded<F>[]> {
+    const image = await this.image(file);
+    return image ? entriesAs(image, spec, this.imageMember(file)) : [];
+  }
+
+  /** Entries of an image that must exist (pstree.img, inventory.img). */
+  async requiredEntries<F extends FieldMap>(file: string, spec: MessageSpec<F>): Promise<Decoded<F>[]> {
+    if (!this.hasImage(file)) {
+      throw new KcrError('invalid-input', `${this.path}: has no ${this.imageMember(file)}`, {
+        hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
+      });
+    }
+    return this.entries(file, spec);
+  }
+
+  /** The memory reader of a process, or undefined when it has no pagemap (zombies, dead tasks). */
+  memory(pid: number): Promise<ProcessMemory | undefined> {
+    let cached = this.memories.get(pid);
+    if (!cached) {
+      cached = this.loadMemory(pid);
+      this.memories.set(pid, cached);
+    }
+    return cached;
+  }
+
+  private async loadMemory(pid: number): Promise<ProcessMemory | undefined> {
+    const file = `pagemap-${pid}.img`;
+    const image = await this.image(file);
+    if (!image) return undefined;
+    const member = this.imageMember(file);
+    const [first, ...rest] = image.entries;
+    const head = first
+      ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0]
+      : undefined;
+    const entries = entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member);
+    const pagemap = buildPagemap(head, entries, member);
+    const pagesMember = this.imageMember(`pages-${pagemap.pagesId}.img`);
+    const pages = this.archive.has(pagesMember) ? this.archive.randomAccess(pagesMember) : undefined;
+    const pageSize = derivePageSize(pages?.size ?? 0, pagemap.presentPages);
+    return new ProcessMemory(pid, withPageSize(pagemap, pageSize), pageSize, pages);
+  }
+
+  async close(): Promise<void> {
+    await this.archive.close();
+  }
+}
+
+/** Opens a checkpoint, runs `fn`, and always closes it (temp files of compressed input go away). */
+export async function withCheckpoint<T>(
+  path: string,
+  fn: (checkpoint: Checkpoint) => Promise<T>,
+): Promise<T> {
+  const checkpoint = await Checkpoint.open(path);
+  try {
+    return await fn(checkpoint);
+  } finally {
+    await checkpoint.close();
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Loads one CRIU image for `kcr criu decode`: a file on disk, or `ARCHIVE:MEMBER` inside an archive.
+ * Kubelet archive names contain colons, so the archive part ends at the last colon whose
+ * left side is an existing file.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { CheckpointArchive } from '../archive/archive.js';
+import { fileError, KcrError } from '../errors.js';
+
+export interface ImageBytes {
+  /** Display name: the file path, or `archive:member`. */
+  name: string;
+  data: Buffer;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function loadImageBytes(spec: string): Promise<ImageBytes> {
+  if (await isFile(spec)) {
+    try {
+      return { name: spec, data: await readFile(spec) };
+    } catch (err) {
+      throw fileError(spec, err);
+    }
+  }
+  for (let i = spec.lastIndexOf(':'); i > 0; i = spec.lastIndexOf(':', i - 1)) {
+    const archivePath = spec.slice(0, i);
+    const member = spec.slice(i + 1);
+    if (!member || !(await isFile(archivePath))) continue;
+    const archive = await CheckpointArchive.open(archivePath);
+    try {
+      // `core-1.img` is accepted for `checkpoint/core-1.img`.
+      const name = archive.has(member)
+        ? member
+        : archive.has(`checkpoint/${member}`)
+          ? `checkpoint/${member}`
+          : member;
+      return { name: `${archivePath}:${name}`, data: await archive.read(name) };
+    } finally {
+      await archive.close();
+    }
+  }
+  throw new KcrError('not-found', `${spec}: no such file, and not ARCHIVE:MEMBER`, {
+    hint: 'give a CRIU image file, or an archive and a member such as checkpoint.tar:checkpoint/pstree.img',
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Loads the decoded CRIU images that the forensic views need into one plain snapshot.
+ * Everything starts from pstree.img: per-task images of tasks not in the tree are stale
+ * leftovers (Podman reuses its checkpoint directory) and are ignored.
+ */
+import { decodeEntries } from '../criu/image.js';
+import { coreEntry, inventoryEntry, pstreeEntry, taskKobjIdsEntry } from '../criu/messages/core.js';
+import {
+  fdinfoEntry,
+  fileEntry,
+  fsEntry,
+  memfdInodeEntry,
+  pipeEntry,
+  regFileEntry,
+  remapFilePathEntry,
+  ttyInfoEntry,
+} from '../criu/messages/files.js';
+import { mmEntry } from '../criu/messages/mm.js';
+import { mntEntry } from '../criu/messages/namespaces.js';
+import { inetSkEntry, skPacketEntry, tcpStreamEntry, unixSkEntry } from '../criu/messages/sockets.js';
+import { statsEntry } from '../criu/messages/stats.js';
+import type { DecodedOf } from '../criu/schema.js';
+import type { Checkpoint } from './checkpoint.js';
+
+export type CoreEntry = DecodedOf<typeof coreEntry>;
+export type IdsEntry = DecodedOf<typeof taskKobjIdsEntry>;
+export type MmEntry = DecodedOf<typeof mmEntry>;
+export type FsEntry = DecodedOf<typeof fsEntry>;
+export type FdinfoEntry = DecodedOf<typeof fdinfoEntry>;
+export type FileEntry = DecodedOf<typeof fileEntry>;
+export type RemapEntry = DecodedOf<typeof remapFilePathEntry>;
+export type MntEntry = DecodedOf<typeof mntEntry>;
+export type TcpStreamEntry = DecodedOf<typeof tcpStreamEntry>;
+export type SkPacketEntry = DecodedOf<typeof skPacketEntry>;
+export type StatsEntry = DecodedOf<typeof statsEntry>;
+export type InventoryEntry = DecodedOf<typeof inventoryEntry>;
+export type MemfdInodeEntry = DecodedOf<typeof memfdInodeEntry>;
+export type TtyInfoEntry = DecodedOf<typeof ttyInfoEntry>;
+
+export interface TaskImages {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  threads: number[];
+  /** Core of the main thread (holds task-wide state in `tc`). */
+  core?: CoreEntry;
+  /** Core of every thread, main thread included. */
+  threadCores: Map<number, CoreEntry>;
+  ids?: IdsEntry;
+  mm?: MmEntry;
+  fs?: FsEntry;
+}
+
+export interface DumpImages {
+  inventory?: InventoryEntry;
+  tasks: TaskImages[];
+  fdinfo: Map<number, FdinfoEntry[]>;
+  files: Map<number, FileEntry>;
+  remaps: Map<number, RemapEntry>;
+  memfdInodes: Map<number, MemfdInodeEntry>;
+  ttyInfo: Map<number, TtyInfoEntry>;
+  mountpoints: Map<number, MntEntry[]>;
+  tcpStreams: Map<number, TcpStreamEntry>;
+  skQueues: SkPacketEntry[];
+  stats?: StatsEntry;
+}
+
+function byKey<T>(items: T[], key: (item: T) => number | undefined): Map<number, T> {
+  const out = new Map<number, T>();
+  for (const item of items) {
+    const k = key(item);
+    if (k !== undefined) out.set(k, item);
+  }
+  return out;
+}
+
+async function loadTask(cp: Checkpoint, entry: DecodedOf<typeof pstreeEntry>): Promise<TaskImages> {
+  const pid = entry.pid ?? 0;
+  const threads = entry.threads?.length ? entry.threads : [pid];
+  const threadCores = new Map<number, CoreEntry>();
+  for (const tid of threads) {
+    const [core] = await cp.entries(`core-${tid}.img`, coreEntry);
+    if (core) threadCores.set(tid, core);
+  }
+  const core = threadCores.get(pid);
+  const [ids] = await cp.entries(`ids-${pid}.img`, taskKobjIdsEntry);
+  const [mm] = await cp.entries(`mm-${pid}.img`, mmEntry);
+  const [fs] = await cp.entries(`fs-${pid}.img`, fsEntry);
+  return {
+    pid,
+    ppid: entry.ppid ?? 0,
+    pgid: entry.pgid ?? 0,
+    sid: entry.sid ?? 0,
+    threads,
+    core,
+    threadCores,
+    ids: ids ?? core?.ids,
+    mm,
+    fs,
+  };
+}
+
+/** Pre-files.img dumps kept one image per file type; gather them into the same id → file map. */
+async function loadLegacyFiles(cp: Checkpoint): Promise<Map<number, FileEntry>> {
+  const files = new Map<number, FileEntry>();
+  for (const reg of await cp.entries('reg-files.img', regFileEntry))
+    files.set(reg.id ?? 0, { type: 1, id: reg.id, reg });
+  for (const isk of await cp.entries('inetsk.img', inetSkEntry))
+    files.set(isk.id ?? 0, { type: 4, id: isk.id, isk });
+  for (const usk of await cp.entries('unixsk.img', unixSkEntry))
+    files.set(usk.id ?? 0, { type: 5, id: usk.id, usk });
+  for (const pipe of await cp.entries('pipes.img', pipeEntry))
+    files.set(pipe.id ?? 0, { type: 2, id: pipe.id, pipe });
+  return files;
+}
+
+export async function loadDumpImages(cp: Checkpoint): Promise<DumpImages> {
+  const pstree = await cp.requiredEntries('pstree.img', pstreeEntry);
+  const [inventory] = await cp.entries('inventory.img', inventoryEntry);
+  const tasks = await Promise.all(pstree.map((entry) => loadTask(cp, entry)));
+
+  const fdinfo = new Map<number, FdinfoEntry[]>();
+  const mountpoints = new Map<number, MntEntry[]>();
+  for (const task of tasks) {
+    const filesId = task.ids?.files_id;
+    if (filesId !== undefined && !fdinfo.has(filesId)) {
+      fdinfo.set(filesId, await cp.entries(`fdinfo-${filesId}.img`, fdinfoEntry));
+    }
+    const mntNs = task.ids?.mnt_ns_id;
+    if (mntNs !== undefined && !mountpoints.has(mntNs)) {
+      mountpoints.set(mntNs, await cp.entries(`mountpoints-${mntNs}.img`, mntEntry));
+    }
+  }
+
+  const files = cp.hasImage('files.img')
+    ? byKey(await cp.entries('files.img', fileEntry), (f) => f.id)
+    : await loadLegacyFiles(cp);
+
+  const tcpStreams = new Map<number, TcpStreamEntry>();
+  for (const file of cp.imageFiles()) {
+    const match = /^tcp-stream-([0-9a-f]+)\.img$/.exec(file);
+    if (!match) continue;
+    const [entry] = await cp.entries(file, tcpStreamEntry);
+    if (entry) tcpStreams.set(parseInt(match[1]!, 16), entry);
+  }
+
+  let stats: StatsEntry | undefined;
+  if (cp.archive.has('stats-dump')) {
+    [stats] = decodeEntries(await cp.archive.read('stats-dump'), 'stats-dump', statsEntry);
+  }
+
+  return {
+    inventory,
+    tasks,
+    fdinfo,
+    files,
+    remaps: byKey(await cp.entries('remap-fpath.img', remapFilePathEntry), (r) => r.orig_id),
+    memfdInodes: byKey(await cp.entries('memfd.img', memfdInodeEntry), (m) =>
+      m.inode_id === undefined ? undefined : Number(m.inode_id),
+    ),
+    ttyInfo: byKey(await cp.entries('tty-info.img', ttyInfoEntry), (t) => t.id),
+    mountpoints,
+    tcpStreams,
+    skQueues: await cp.entries('sk-queues.img', skPacketEntry),
+    stats,
+  };
+}

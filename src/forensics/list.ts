@@ -1,0 +1,75 @@
+/**
+ * Checkpoint archives in directories (the kubelet's /var/lib/kubelet/checkpoints by default),
+ * newest first. Names give pod and time; namespace and container come from each archive's
+ * metadata, since `<namespace>-<container>` cannot be split from the name alone.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointArchive } from '../archive/archive.js';
+import { readMetadata } from '../archive/engine.js';
+import { parseKubeletArchiveName, splitNamespaceContainer } from '../archive/kubelet-name.js';
+import { fileError, KcrError } from '../errors.js';
+
+export const KUBELET_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
+
+export interface ListedArchive {
+  path: string;
+  namespace?: string;
+  pod?: string;
+  container?: string;
+  time?: string;
+  size: number;
+  /** The archive could not be read; the fields above come from its name only. */
+  error?: string;
+}
+
+async function describe(path: string, fileName: string, size: number, mtime: Date): Promise<ListedArchive> {
+  const parsed = parseKubeletArchiveName(fileName);
+  const entry: ListedArchive = { path, size, time: (parsed?.time ?? mtime).toISOString() };
+  if (parsed) entry.pod = parsed.pod;
+  let archive: CheckpointArchive | undefined;
+  try {
+    archive = await CheckpointArchive.open(path, { allowCompressed: false });
+    const { info } = await readMetadata(archive);
+    const split = parsed ? splitNamespaceContainer(parsed.namespaceAndContainer, info) : undefined;
+    entry.namespace = split?.namespace ?? info.namespace;
+    entry.container = split?.container ?? info.container;
+    entry.pod = entry.pod ?? info.pod;
+  } catch (err) {
+    entry.error = err instanceof Error ? err.message : String(err);
+    if (parsed && !entry.namespace) {
+      const dash = parsed.namespaceAndContainer.indexOf('-');
+      entry.namespace = parsed.namespaceAndContainer.slice(0, dash);
+      entry.container = parsed.namespaceAndContainer.slice(dash + 1);
+    }
+  } finally {
+    await archive?.close();
+  }
+  return entry;
+}
+
+export async function listArchives(dirs: string[]): Promise<ListedArchive[]> {
+  const out: ListedArchive[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      const e = fileError(dir, err);
+      if (e.code === 'not-found' && dir === KUBELET_CHECKPOINT_DIR) {
+        throw new KcrError('not-found', `${dir}: no such directory`, {
+          hint: 'run kcr list on a node (the kubelet keeps checkpoints there), or name a directory',
+        });
+      }
+      throw e;
+    }
+    for (const name of names) {
+      if (!/\.tar(\.gz|\.zst)?$/.test(name)) continue;
+      const path = join(dir, name);
+      const st = await stat(path);
+      if (!st.isFile()) continue;
+      out.push(await describe(path, name, st.size, st.mtime));
+    }
+  }
+  return out.sort((a, b) => (b.time ?? '').localeCompare(a.time ?? '') || a.path.localeCompare(b.path));
+}

@@ -1,0 +1,95 @@
+/**
+ * `kcr rootfs extract`: one file out of rootfs-diff.tar, read by offset. Entries whose names
+ * would land outside the target are refused, as are links (their targets are on the host).
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NestedTar } from '../archive/nested-tar.js';
+import type { TarMember } from '../archive/tar-index.js';
+import { escapesRoot } from '../archive/tar-index.js';
+import { KcrError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { Checkpoint } from './checkpoint.js';
+import { ROOTFS_DIFF } from './rootfs.js';
+
+export interface ExtractedFile {
+  /** Path inside the container. */
+  path: string;
+  size: number;
+  /** Where it was written; undefined when streamed to the caller. */
+  writtenTo?: string;
+}
+
+function unsafe(name: string): KcrError {
+  return new KcrError(
+    'invalid-input',
+    `${ROOTFS_DIFF}: entry "${name}" would land outside the target directory`,
+    {
+      hint: 'the archive was tampered with; kcr does not extract such entries',
+    },
+  );
+}
+
+async function findFile(cp: Checkpoint, path: string): Promise<{ tar: NestedTar; member: TarMember }> {
+  if (!cp.archive.has(ROOTFS_DIFF)) {
+    throw new KcrError('not-found', `${cp.path}: has no ${ROOTFS_DIFF}`, {
+      hint: 'the container wrote no files outside its volumes before the checkpoint',
+    });
+  }
+  const tar = await NestedTar.open(cp.archive, ROOTFS_DIFF);
+  const wanted = path.replace(/^\/+/, '');
+  if (escapesRoot(wanted)) throw unsafe(path);
+  let member = tar.require(wanted);
+  if (member.unsafe) throw unsafe(member.name);
+  if (member.type === 'hardlink' && member.linkname) member = tar.require(member.linkname);
+  if (member.type !== 'file') {
+    throw new KcrError(
+      'invalid-input',
+      `${ROOTFS_DIFF}: ${member.name} is a ${member.type}, not a regular file`,
+      {
+        hint: member.linkname ? `it points to ${member.linkname}` : undefined,
+      },
+    );
+  }
+  return { tar, member };
+}
+
+/** Where `-o` sends the file: into a directory (keeping its container path), or to a file name. */
+async function targetPath(output: string, memberName: string): Promise<string> {
+  const isDir = await stat(output)
+    .then((s) => s.isDirectory())
+    .catch(() => false);
+  if (!isDir) return output;
+  const dir = resolve(output);
+  const target = resolve(dir, memberName);
+  const rel = relative(dir, target);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw unsafe(memberName);
+  const parent = join(target, '..');
+  await stat(parent).catch(() => {
+    throw new KcrError('not-found', `${parent}: no such directory`, {
+      hint: `create it, or give -o a file name`,
+    });
+  });
+  return target;
+}
+
+export async function extractRootfsFile(
+  cp: Checkpoint,
+  path: string,
+  output: string,
+  signal?: AbortSignal,
+): Promise<ExtractedFile> {
+  const { tar, member } = await findFile(cp, path);
+  const target = await targetPath(output, member.name);
+  await writeFileAtomic(target, tar.stream(member), { mode: 0o600, signal });
+  return { path: '/' + member.name, size: member.size, writtenTo: target };
+}
+
+export async function streamRootfsFile(
+  cp: Checkpoint,
+  path: string,
+): Promise<{ file: ExtractedFile; stream: Readable }> {
+  const { tar, member } = await findFile(cp, path);
+  return { file: { path: '/' + member.name, size: member.size }, stream: tar.stream(member) };
+}

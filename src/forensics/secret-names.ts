@@ -1,0 +1,21 @@
+/**
+ * What counts as a secret-looking environment variable. Values are masked in every view unless
+ * the caller asks to see them: archives leak as easily as any other file.
+ */
+const SECRET_NAME =
+  /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|(^|_)KEY($|_)|AUTH|SESSION|COOKIE|CERT|SIGNATURE|DSN|CONN(ECTION)?_?STR)/i;
+/** Names that match the pattern above but are not secrets. */
+const NOT_SECRET = new Set(['PWD', 'OLDPWD', 'KEYTIMEOUT', 'SSH_AUTH_SOCK', 'XAUTHORITY', 'GPG_AGENT_INFO']);
+
+export const MASK = '********';
+
+export function isSecretName(name: string): boolean {
+  return !NOT_SECRET.has(name.toUpperCase()) && SECRET_NAME.test(name);
+}
+
+/** URLs with inline credentials (`scheme://user:password@host`) are secrets whatever their name. */
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]+@/i;
+
+export function looksLikeSecretValue(value: string): boolean {
+  return URL_WITH_PASSWORD.test(value);
+}
