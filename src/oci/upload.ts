@@ -39,7 +39,7 @@ function bodyOf(
 ): Buffer | Readable {
   if (blob.data) return blob.data.subarray(start, end);
   if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
-  const file = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 1 << 20 });
+  const file = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 256 << 10 });
   if (!onBytes) return file;
   // Counted in a transform, not with a 'data' listener: that would start the flow before the HTTP
   // client reads, and the bytes sent while a TLS handshake is still going on would be lost.

@@ -4,7 +4,7 @@
  * docker-registry verifies against its `rootcertbundle`. Anonymous callers get pull access only.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createSign, randomUUID, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createSign, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -21,6 +21,34 @@ export interface TokenServer {
 }
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
+
+interface Access {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/** A JWT as docker-registry wants it: RS256, the signing certificate in `x5c`, `access` claims. */
+function signToken(
+  signer: { key: KeyObject; certDer: Buffer; issuer: string; service: string },
+  subject: string,
+  access: Access[],
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  const header = { typ: 'JWT', alg: 'RS256', x5c: [signer.certDer.toString('base64')] };
+  const claims = {
+    iss: signer.issuer,
+    sub: subject,
+    aud: signer.service,
+    exp: now + 300,
+    nbf: now - 10,
+    iat: now - 10,
+    jti: randomUUID(),
+    access,
+  };
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${b64url(createSign('RSA-SHA256').update(input).sign(signer.key))}`;
+}
 
 export async function startTokenServer(
   dir: string,
@@ -55,22 +83,8 @@ export async function startTokenServer(
   const issuer = 'kcr-test-issuer';
   const requests: TokenServer['requests'] = [];
 
-  const sign = (subject: string, access: { type: string; name: string; actions: string[] }[]) => {
-    const now = Math.floor(Date.now() / 1000);
-    const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
-    const claims = {
-      iss: issuer,
-      sub: subject,
-      aud: service,
-      exp: now + 300,
-      nbf: now - 10,
-      iat: now - 10,
-      jti: randomUUID(),
-      access,
-    };
-    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-    return `${input}.${b64url(createSign('RSA-SHA256').update(input).sign(key))}`;
-  };
+  const sign = (subject: string, access: Access[]) =>
+    signToken({ key, certDer, issuer, service }, subject, access);
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
