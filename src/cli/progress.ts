@@ -31,7 +31,7 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
   if (ctx.quiet || !stream.isTTY) return { stop: () => {} };
   const multi = new MultiBar({
     stream: stream as unknown as NodeJS.WritableStream,
-    format: '{verb} {label} [{bar}] {done}/{all} {rate}/s ETA {eta}',
+    format: '{verb} {label} [{bar}] {done}/{all} {rate}/s ETA {remaining}',
     barsize: 24,
     hideCursor: true,
     clearOnComplete: false,
@@ -61,7 +61,7 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
         done: formatBytes(p.transferred),
         all: formatBytes(total),
         rate: formatBytes(Math.round(rate)),
-        eta: p.done ? '0s' : eta((total - p.transferred) / rate),
+        remaining: p.done ? '0s' : eta((total - p.transferred) / rate),
       });
     },
     stop: () => multi.stop(),

@@ -11,13 +11,17 @@ export interface CliRun {
 
 export async function runKcr(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; stdin?: string; cwd?: string; tty?: boolean } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: { write: (s: string | Uint8Array) => (stdout += s.toString()), isTTY: false },
-    stderr: { write: (s: string | Uint8Array) => (stderr += s.toString()), isTTY: false },
+    stderr: {
+      write: (s: string | Uint8Array) => (stderr += s.toString()),
+      isTTY: Boolean(options.tty),
+      columns: 120,
+    },
     stdin: Readable.from(options.stdin !== undefined ? [options.stdin] : []),
     env: options.env ?? { ...process.env },
     cwd: options.cwd ?? process.cwd(),

@@ -91,6 +91,22 @@ describe('kcr image build --push', () => {
     ]);
   });
 
+  it('draws progress bars (bytes, rate, ETA) on a terminal, and none with -q', async () => {
+    const ref = `${registry.host}/checkpoints/progress:v1`;
+    const shown = await runKcr(['image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
+      env,
+      tty: true,
+    });
+    expect(shown.code).toBe(0);
+    expect(shown.stderr).toMatch(/pushing layer [0-9a-f]{12} \[=+ *\] 3\.29 MiB\/3\.29 MiB .*\/s ETA 0s/);
+    const quiet = await runKcr(['-q', 'image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
+      env,
+      tty: true,
+    });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+
   it('gives back the archive byte for byte through skopeo copy to an OCI layout', async () => {
     const ref = `${registry.host}/checkpoints/webserver:v1`;
     const dir = join(work, 'skopeo-copy');
