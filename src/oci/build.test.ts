@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, readdir, stat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -137,6 +137,19 @@ describe('buildCheckpointImage', () => {
     expect((await readdir(layout)).filter((n) => n.includes('kcr-tmp'))).toEqual([]);
     const read = await readOciLayout(layout, 'v1');
     expect(read.manifestBytes.equals(image.manifestBytes)).toBe(true);
+  });
+
+  it('refuses a layout whose manifest blob was changed after writing', async () => {
+    const layout = join(dir, 'layout');
+    const { manifests } = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as OciIndex;
+    const path = join(layout, 'blobs/sha256', manifests[0]!.digest.slice(7));
+    const original = await readFile(path);
+    await writeFile(path, Buffer.concat([original, Buffer.from(' ')]));
+    try {
+      await expect(readOciLayout(layout, 'v1')).rejects.toMatchObject({ code: 'integrity' });
+    } finally {
+      await writeFile(path, original);
+    }
   });
 
   it('refuses a directory with an error that names it', async () => {

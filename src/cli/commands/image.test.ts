@@ -43,6 +43,22 @@ afterAll(async () => {
 
 const kcr = (...args: string[]) => runKcr(args, { env });
 
+/** Every regular file of `expected` is in `actual` with the same bytes. */
+async function expectSameFiles(actual: string, expected: string): Promise<void> {
+  const original = await CheckpointArchive.open(expected);
+  const pulled = await CheckpointArchive.open(actual);
+  try {
+    const files = original.members().filter((m) => m.type === 'file');
+    expect(files.length).toBeGreaterThan(10);
+    for (const m of files) {
+      expect(pulled.has(m.name), m.name).toBe(true);
+      expect((await pulled.read(m.name)).equals(await original.read(m.name)), m.name).toBe(true);
+    }
+  } finally {
+    await Promise.all([original.close(), pulled.close()]);
+  }
+}
+
 describe('kcr image build --push', () => {
   it('pushes an image whose manifest carries every restorer annotation, as skopeo sees it', async () => {
     const ref = `${registry.host}/checkpoints/webserver:v1`;
@@ -176,7 +192,7 @@ describe('kcr image pull', () => {
     }
   });
 
-  it("gives back the archive's files from an image made the seed's way with buildah bud (gzip layer, CRI-O annotation only)", async () => {
+  it("gives back the archive's files from an image made the seed's way with buildah bud (gzip layer, CRI-O annotation only), OCI or Docker manifest", async () => {
     const ctx = join(work, 'buildah-ctx');
     await mkdir(ctx, { recursive: true });
     await copyFile(podmanTar, join(ctx, 'archive.tar'));
@@ -221,18 +237,26 @@ describe('kcr image pull', () => {
     const res = await kcr('image', 'pull', ref, '-o', out, '--insecure');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const original = await CheckpointArchive.open(podmanTar);
-    const pulled = await CheckpointArchive.open(out);
-    try {
-      const files = original.members().filter((m) => m.type === 'file');
-      expect(files.length).toBeGreaterThan(10);
-      for (const m of files) {
-        expect(pulled.has(m.name), m.name).toBe(true);
-        expect((await pulled.read(m.name)).equals(await original.read(m.name)), m.name).toBe(true);
-      }
-    } finally {
-      await Promise.all([original.close(), pulled.close()]);
-    }
+    await expectSameFiles(out, podmanTar);
+
+    // The same image as a Docker v2 schema 2 manifest (what `buildah push --format v2s2` and Docker write).
+    const dockerRef = `${registry.host}/checkpoints/seed:v2s2`;
+    await tool('buildah', [
+      ...storage,
+      'push',
+      '--format',
+      'v2s2',
+      '--tls-verify=false',
+      'localhost/ckpt:seed',
+      `docker://${dockerRef}`,
+    ]);
+    const raw = JSON.parse(
+      await tool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${dockerRef}`]),
+    ) as { mediaType: string };
+    expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    const dockerOut = join(work, 'seed-v2s2.tar');
+    expect((await kcr('image', 'pull', dockerRef, '-o', dockerOut, '--insecure')).code).toBe(0);
+    await expectSameFiles(dockerOut, podmanTar);
   });
 
   it('fails with exit 2 on a missing tag', async () => {
