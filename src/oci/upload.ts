@@ -120,6 +120,12 @@ async function putMonolithic(
   await res.body.dump();
 }
 
+class ServerHiccup extends KcrError {
+  constructor(message: string) {
+    super('remote', message, { hint: 'the registry kept failing; try again later' });
+  }
+}
+
 /** Sends `[offset, end)` as one PATCH; returns the next Location and offset. */
 async function patchChunk(
   client: RegistryClient,
@@ -139,6 +145,11 @@ async function patchChunk(
     body: bodyOf(blob, offset, end, report),
     signal,
   });
+  if (res.status >= 500) {
+    // A proxy or registry hiccup: worth asking where the upload stands and going on.
+    await res.body.dump();
+    throw new ServerHiccup(`${client.registry}: chunk ${offset}-${end - 1} answered ${res.status}`);
+  }
   if (res.status !== 202)
     return client.fail(res, `blob ${blob.descriptor.digest} chunk ${offset}-${end - 1}`);
   await res.body.dump();
@@ -183,6 +194,7 @@ async function resumePoint(
 const AUTH_EXPIRED = 'authorization expired during an upload';
 
 function retriable(err: unknown): boolean {
+  if (err instanceof ServerHiccup) return true;
   if (err instanceof KcrError) {
     if (err.message.endsWith(AUTH_EXPIRED)) return true;
     return (err.code === 'network' || err.code === 'timeout') && isTransientError(err.cause);
