@@ -49,8 +49,8 @@ function candidateFiles(options: CredentialOptions): { path: string; required: b
   if (env.REGISTRY_AUTH_FILE) files.push({ path: env.REGISTRY_AUTH_FILE, required: true });
   if (env.XDG_RUNTIME_DIR)
     files.push({ path: join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'), required: false });
-  const home = env.HOME ?? homedir();
-  files.push({ path: join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json'), required: false });
+  const home = env.HOME || homedir();
+  files.push({ path: join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json'), required: false });
   return files;
 }
 

@@ -28,12 +28,22 @@ export {
   type ConnectOptions,
 } from './registry-client.js';
 export { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
+export { pushImage, pushOciLayout, type PushOptions, type PushResult, type PushableImage } from './push.js';
 export {
-  pushImage,
   publishCheckpointImage,
-  pushOciLayout,
-  type PushOptions,
-  type PushResult,
-  type PushableImage,
+  buildImage,
+  pushBuiltImage,
   type PublishOptions,
-} from './push.js';
+  type BuildImageOptions,
+  type BuildImageResult,
+  type PushFromOptions,
+} from './publish.js';
+export { imageStoreDir } from './store.js';
+export { pullCheckpointImage, type PullOptions, type PullResult } from './pull.js';
+export {
+  inspectCheckpointImage,
+  listImageTags,
+  type InspectOptions,
+  type CheckpointImageInfo,
+} from './inspect.js';
+export { resolveImage, type ResolvedImage } from './resolve.js';

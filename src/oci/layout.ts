@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 import { ANNOTATIONS } from './annotations.js';
 import type { BlobSource, BuiltImage } from './build.js';
-import { digestHex, isDigest } from './digest.js';
+import { digestHex, isDigest, sha256Digest } from './digest.js';
 import { MEDIA_TYPES, type OciDescriptor, type OciIndex, type OciManifest } from './media-types.js';
 import { throttled, type ProgressCallback } from './progress.js';
 
@@ -200,6 +200,12 @@ export async function readOciLayout(dir: string, refName?: string): Promise<Layo
   const manifestBytes = await readFile(path).catch((err: unknown) => {
     throw fileError(path, err);
   });
+  const actual = sha256Digest(manifestBytes);
+  if (actual !== entry.digest) {
+    throw new KcrError('integrity', `${path}: manifest has digest ${actual}, expected ${entry.digest}`, {
+      hint: 'the layout was changed or damaged after it was written',
+    });
+  }
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
   const blobs: BlobSource[] = [
     ...manifest.layers.map((d) => ({ descriptor: d, path: blobPath(dir, d.digest) })),

@@ -13,6 +13,8 @@ export interface TransferProgress {
   done?: boolean;
   /** Why nothing moved: the registry already had the blob, or mounted it from another repository. */
   skipped?: 'exists' | 'mounted';
+  /** Set when an interrupted upload goes on: the offset the registry said it had (0 when it started over). */
+  resumedAt?: number;
 }
 
 export type ProgressCallback = (progress: TransferProgress) => void;

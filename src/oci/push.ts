@@ -1,6 +1,6 @@
 /** Pushing: blobs (skipped, mounted or uploaded), then the manifest under the tag. */
 import { KcrError } from '../errors.js';
-import { buildCheckpointImage, imageBlobs, type BlobSource, type BuildOptions } from './build.js';
+import type { BlobSource } from './build.js';
 import { readOciLayout } from './layout.js';
 import { MEDIA_TYPES, type OciManifest } from './media-types.js';
 import type { ProgressCallback } from './progress.js';
@@ -62,35 +62,6 @@ export async function pushImage(
     );
     return { reference: target.full, digest, manifest: image.manifest, blobs };
   });
-}
-
-export interface PublishOptions extends RegistryOptions {
-  compression?: 'none' | 'gzip' | 'zstd';
-  sourceNode?: string;
-  onProgress?: ProgressCallback;
-  signal?: AbortSignal;
-  platform?: string;
-  annotations?: BuildOptions['annotations'];
-}
-
-/** Builds the checkpoint image from an archive and pushes it, without writing anything but temp files. */
-export async function publishCheckpointImage(
-  archivePath: string,
-  reference: string,
-  options: PublishOptions = {},
-): Promise<{ reference: string; digest: string; manifest: OciManifest }> {
-  const target = parseReference(reference);
-  const image = await buildCheckpointImage(archivePath, options);
-  try {
-    const pushed = await pushImage(
-      { manifest: image.manifest, manifestBytes: image.manifestBytes, blobs: imageBlobs(image) },
-      target,
-      options,
-    );
-    return { reference: pushed.reference, digest: pushed.digest, manifest: pushed.manifest };
-  } finally {
-    await image.dispose();
-  }
 }
 
 /** Pushes one image of an OCI layout (`oci:DIR[:NAME]`, or a plain directory path) to `reference`. */

@@ -5,7 +5,7 @@
  * tells how many bytes arrived, and the upload goes on from there.
  */
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KcrError } from '../errors.js';
 import type { BlobSource } from './build.js';
@@ -39,12 +39,20 @@ function bodyOf(
 ): Buffer | Readable {
   if (blob.data) return blob.data.subarray(start, end);
   if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
-  const stream = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 1 << 20 });
-  if (onBytes) {
-    let sent = start;
-    stream.on('data', (chunk: Buffer | string) => onBytes((sent += chunk.length)));
-  }
-  return stream;
+  const file = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 256 << 10 });
+  if (!onBytes) return file;
+  // Counted in a transform, not with a 'data' listener: that would start the flow before the HTTP
+  // client reads, and the bytes sent while a TLS handshake is still going on would be lost.
+  let sent = start;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onBytes((sent += chunk.length));
+      done(null, chunk);
+    },
+  });
+  return pipeline(file, counter, (err) => {
+    if (err) counter.destroy(err);
+  });
 }
 
 /** Parses the `Range: 0-<last>` a registry reports for an upload in progress into the next offset. */
@@ -112,6 +120,12 @@ async function putMonolithic(
   await res.body.dump();
 }
 
+class ServerHiccup extends KcrError {
+  constructor(message: string) {
+    super('remote', message, { hint: 'the registry kept failing; try again later' });
+  }
+}
+
 /** Sends `[offset, end)` as one PATCH; returns the next Location and offset. */
 async function patchChunk(
   client: RegistryClient,
@@ -131,13 +145,18 @@ async function patchChunk(
     body: bodyOf(blob, offset, end, report),
     signal,
   });
+  if (res.status >= 500) {
+    // A proxy or registry hiccup: worth asking where the upload stands and going on.
+    await res.body.dump();
+    throw new ServerHiccup(`${client.registry}: chunk ${offset}-${end - 1} answered ${res.status}`);
+  }
   if (res.status !== 202)
     return client.fail(res, `blob ${blob.descriptor.digest} chunk ${offset}-${end - 1}`);
   await res.body.dump();
   return { location: client.resolve(header(res, 'location') ?? location), offset: nextOffset(res) ?? end };
 }
 
-/** Asks the registry how much of an interrupted upload it kept; undefined if the session is gone. */
+/** Asks the registry how much of an interrupted upload it kept; undefined if it does not know the session. */
 async function uploadStatus(
   client: RegistryClient,
   location: string,
@@ -152,13 +171,34 @@ async function uploadStatus(
     : { location: client.resolve(header(res, 'location') ?? location), offset };
 }
 
+/**
+ * Where to go on after a broken PATCH: the registry's offset for the session. distribution 2.x signs
+ * the offset into each Location's `_state` and refuses a status query when the file on its side has
+ * grown past it (bytes of the broken chunk that did arrive), so there the session can only go on if
+ * the break fell between chunks; otherwise a new session starts from byte 0.
+ */
+async function resumePoint(
+  client: RegistryClient,
+  first: string,
+  latest: string,
+  digest: string,
+  signal?: AbortSignal,
+): Promise<{ location: string; offset: number }> {
+  const status =
+    (await uploadStatus(client, latest, signal)) ??
+    (latest !== first ? await uploadStatus(client, first, signal) : undefined);
+  if (status) return status;
+  return { location: (await startUpload(client, digest, [], signal)).location!, offset: 0 };
+}
+
+const AUTH_EXPIRED = 'authorization expired during an upload';
+
 function retriable(err: unknown): boolean {
-  if (err instanceof KcrError)
-    return (
-      ((err.code === 'network' || err.code === 'timeout' || err.code === 'auth') &&
-        isTransientError(err.cause ?? err)) ||
-      err.message.includes('authorization expired')
-    );
+  if (err instanceof ServerHiccup) return true;
+  if (err instanceof KcrError) {
+    if (err.message.endsWith(AUTH_EXPIRED)) return true;
+    return (err.code === 'network' || err.code === 'timeout') && isTransientError(err.cause);
+  }
   return isTransientError(err);
 }
 
@@ -172,28 +212,26 @@ async function chunkedUpload(
   const { digest, size } = blob.descriptor;
   const chunk = options.chunkSize && options.chunkSize > 0 ? options.chunkSize : size;
   const retries = options.retries ?? 5;
+  let first = start.location;
   let state = { location: start.location, offset: 0 };
   for (let failures = 0; state.offset < size;) {
     try {
-      state = await patchChunk(
-        client,
-        state.location,
-        blob,
-        state.offset,
-        Math.min(size, state.offset + chunk),
-        report,
-        options.signal,
-      );
+      const end = Math.min(size, state.offset + chunk);
+      state = await patchChunk(client, state.location, blob, state.offset, end, report, options.signal);
     } catch (err) {
       if (options.signal?.aborted) throw cancelled(err);
       if (!retriable(err) || ++failures > retries) throw err;
+      // Give the registry a moment to finish with the broken request before asking where it is.
       await sleep(200 * 2 ** (failures - 1), undefined, { signal: options.signal }).catch(() => undefined);
-      // Resume where the registry says it is; if it dropped the session, start a new one from byte 0.
-      state = (await uploadStatus(client, state.location, options.signal)) ?? {
-        location: (await startUpload(client, digest, [], options.signal)).location!,
-        offset: 0,
-      };
-      report(state.offset);
+      state = await resumePoint(client, first, state.location, digest, options.signal);
+      if (state.offset === 0) first = state.location;
+      options.onProgress?.({
+        phase: 'upload',
+        label: `${options.label ?? 'blob'} ${shortDigest(digest)}`,
+        transferred: state.offset,
+        total: size,
+        resumedAt: state.offset,
+      });
     }
   }
   const res = await client.request('PUT', withDigest(state.location, digest), {

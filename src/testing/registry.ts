@@ -20,12 +20,17 @@ export interface TestRegistry {
   ca?: TestCa;
   username?: string;
   password?: string;
+  /** Where the registry keeps a blob's bytes (tests corrupt it there). */
+  blobFile(digest: string): string;
   stop(): Promise<void>;
 }
 
 export interface RegistryStartOptions {
   tls?: boolean;
+  /** htpasswd (Basic) auth with this one user. */
   auth?: { username: string; password: string };
+  /** Bearer token auth against a token server (see token-server.ts). */
+  token?: { realm: string; service: string; issuer: string; certFile: string };
 }
 
 export function registryBinary(): string {
@@ -66,7 +71,26 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   throw new Error(`docker-registry did not listen on ${port}: ${log()}`);
 }
 
-function configYaml(dir: string, port: number, tls?: TestCa, htpasswd?: string): string {
+function authYaml(htpasswd?: string, token?: RegistryStartOptions['token']): string[] {
+  if (htpasswd) return ['auth:', '  htpasswd:', '    realm: kcr-test', `    path: ${htpasswd}`];
+  if (!token) return [];
+  return [
+    'auth:',
+    '  token:',
+    `    realm: ${token.realm}`,
+    `    service: ${token.service}`,
+    `    issuer: ${token.issuer}`,
+    `    rootcertbundle: ${token.certFile}`,
+  ];
+}
+
+function configYaml(
+  dir: string,
+  port: number,
+  tls?: TestCa,
+  htpasswd?: string,
+  token?: RegistryStartOptions['token'],
+): string {
   return [
     'version: 0.1',
     'log:',
@@ -82,7 +106,7 @@ function configYaml(dir: string, port: number, tls?: TestCa, htpasswd?: string):
     `  addr: 127.0.0.1:${port}`,
     '  secret: kcr-test-secret',
     ...(tls ? ['  tls:', `    certificate: ${tls.serverCert}`, `    key: ${tls.serverKey}`] : []),
-    ...(htpasswd ? ['auth:', '  htpasswd:', '    realm: kcr-test', `    path: ${htpasswd}`] : []),
+    ...authYaml(htpasswd, token),
     '',
   ].join('\n');
 }
@@ -100,7 +124,7 @@ export async function startRegistry(options: RegistryStartOptions = {}): Promise
     }
     const port = await freePort();
     const config = join(dir, 'config.yml');
-    await writeFile(config, configYaml(dir, port, ca, htpasswd));
+    await writeFile(config, configYaml(dir, port, ca, htpasswd, options.token));
     let output = '';
     child = spawn(binary, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -113,6 +137,10 @@ export async function startRegistry(options: RegistryStartOptions = {}): Promise
       tls: Boolean(ca),
       ...(ca ? { ca } : {}),
       ...(options.auth ? { username: options.auth.username, password: options.auth.password } : {}),
+      blobFile: (digest) => {
+        const hex = digest.replace(/^sha256:/, '');
+        return join(dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+      },
       stop: async () => {
         if (proc.exitCode === null) {
           const exited = new Promise((r) => proc.once('exit', r));

@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDoctor } from './doctor.js';
+import { registerImage } from './image.js';
 import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
 import { registerMigrate } from './migrate.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerList(program, ctx);
   registerRootfsExtract(program, ctx);
   registerCriuDecode(program, ctx);
+  registerImage(program, ctx);
   registerCheckpoint(program, ctx);
   registerRestore(program, ctx);
   registerMigrate(program, ctx);
