@@ -1,5 +1,6 @@
 /**
- * Where the Kubernetes commands meet the registry: publishing an archive as a checkpoint image
+ * Where the Kubernetes commands meet the registry (flags: ./registry-flags.ts, shared with
+ * `kcr image`): publishing an archive as a checkpoint image
  * (restore, migrate) and fetching a checkpoint image's layer, which is the archive (restore
  * IMAGE_REF). The kube module takes these as functions, so it never imports oci itself.
  */
@@ -10,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Command } from 'commander';
 import { KcrError } from '../errors.js';
 import type { FetchedImage, FetchImageFn, PublishFn } from '../kube/index.js';
 import {
@@ -23,36 +23,6 @@ import {
   type ProgressCallback,
   type RegistryOptions,
 } from '../oci/index.js';
-import type { CliContext } from './context.js';
-
-export interface RegistryFlags {
-  registryUsername?: string;
-  registryPassword?: string;
-  authfile?: string;
-  registryCaFile?: string;
-  registryInsecure?: boolean;
-}
-
-export function addRegistryFlags(cmd: Command): Command {
-  return cmd
-    .option('--registry-username <user>', 'registry user (default: from the auth file or credential helper)')
-    .option('--registry-password <password>', 'registry password or token (default: $KCR_REGISTRY_PASSWORD)')
-    .option('--authfile <file>', 'docker/podman auth file (default: the usual locations)')
-    .option('--registry-ca-file <file>', "PEM CA that signed the registry's certificate")
-    .option('--registry-insecure', 'allow plain HTTP or unverified TLS for this registry');
-}
-
-export function registryOptions(f: RegistryFlags, ctx: CliContext): RegistryOptions {
-  const password = f.registryPassword ?? ctx.io.env.KCR_REGISTRY_PASSWORD;
-  return {
-    ...(f.registryUsername ? { username: f.registryUsername } : {}),
-    ...(password ? { password } : {}),
-    ...(f.authfile ? { authFile: f.authfile } : {}),
-    ...(f.registryCaFile ? { caFile: f.registryCaFile } : {}),
-    ...(f.registryInsecure ? { insecure: true } : {}),
-    env: ctx.io.env,
-  };
-}
 
 export function publisher(options: RegistryOptions, onProgress?: ProgressCallback): PublishFn {
   return (archivePath, reference, o) =>

@@ -23,7 +23,7 @@ const kubeconfig = env.KCR_E2E_KUBECONFIG;
 const namespace = env.KCR_E2E_NAMESPACE ?? 'default';
 const image = env.KCR_E2E_IMAGE ?? 'busybox:1.36';
 const registry = env.KCR_E2E_REGISTRY;
-const registryFlags = env.KCR_E2E_REGISTRY_INSECURE ? ['--registry-insecure'] : [];
+const registryFlags = env.KCR_E2E_REGISTRY_INSECURE ? ['--insecure'] : [];
 const suffix = Math.random().toString(36).slice(2, 7);
 const podName = `kcr-e2e-${suffix}`;
 

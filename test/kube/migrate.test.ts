@@ -46,7 +46,7 @@ describe('kcr migrate', () => {
       'node-2',
       '--registry',
       `${registry.host}/checkpoints`,
-      '--registry-insecure',
+      '--insecure',
       '--delete-source',
     ]);
     expect(r.code).toBe(0);
@@ -73,7 +73,7 @@ describe('kcr migrate', () => {
       'node-2',
       '--registry',
       `${registry.host}/checkpoints`,
-      '--registry-insecure',
+      '--insecure',
       '-o',
       'json',
     ]);
@@ -127,7 +127,7 @@ describe('kcr migrate', () => {
         'node-2',
         '--registry',
         `${registry.host}/checkpoints`,
-        '--registry-insecure',
+        '--insecure',
         '--delete-source',
       ]);
       expect(r.code).toBe(2);

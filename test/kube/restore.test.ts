@@ -85,7 +85,7 @@ describe('restore from an archive', () => {
       archive,
       '--registry',
       repo(),
-      '--registry-insecure',
+      '--insecure',
       '--name',
       'shop-restored',
       '--node',
@@ -192,7 +192,7 @@ describe('restore from an archive', () => {
       archive,
       '--registry',
       repo(),
-      '--registry-insecure',
+      '--insecure',
       '--node',
       'node-1',
       '--name',
@@ -230,7 +230,7 @@ describe('restore from an archive', () => {
     };
     writeFileSync(`${archive}.pod.json`, JSON.stringify(saved));
     restoreAsCrio(withData);
-    const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure', '--wait']);
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--wait']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /error: pod default\/mismatch did not restore: CreateContainerError: restoring "127\.0\.0\.1:\d+\/checkpoints@sha256:[0-9a-f]+" expects following bind mounts defined \(\/data\)/,
@@ -251,7 +251,7 @@ describe('restore from an archive', () => {
       archive,
       '--registry',
       repo(),
-      '--registry-insecure',
+      '--insecure',
       '--name',
       'pull-fails-2',
       '--wait',
@@ -264,15 +264,7 @@ describe('restore from an archive', () => {
 
   it('refuses a node whose runtime cannot restore', async () => {
     const archive = await checkpointed('to-old-node');
-    const r = await kcr([
-      'restore',
-      archive,
-      '--registry',
-      repo(),
-      '--registry-insecure',
-      '--node',
-      'old-node',
-    ]);
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'old-node']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       'error: node old-node cannot restore checkpoints: containerd 1.7.22 has no CRI checkpoint support; it arrived in containerd 2.0',
@@ -281,7 +273,7 @@ describe('restore from an archive', () => {
 
   it('says when a pod of that name exists', async () => {
     const archive = await checkpointed('exists');
-    const r = await kcr(['restore', archive, '--registry', repo(), '--registry-insecure']);
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: pod default/exists: pods "exists" already exists');
     expect(r.stderr).toContain('hint: pick another name with --name');
@@ -302,6 +294,43 @@ describe('restore from an archive', () => {
   });
 });
 
+describe('restore to a registry with TLS and a password', () => {
+  let secure: TestRegistry;
+  beforeAll(async () => {
+    secure = await startRegistry({ tls: true, auth: { username: 'ci', password: 's3cret' } });
+  });
+  afterAll(() => secure?.stop());
+
+  it('pushes with --username/--password-stdin and --ca-file, as kcr image push does', async () => {
+    const archive = tmp.path('secure.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const argv = [
+      'restore',
+      archive,
+      '--registry',
+      `${secure.host}/ckpt`,
+      '--node',
+      'node-1',
+      '--name',
+      'secure',
+    ];
+    const r = await runCliCaptured(
+      [...argv, '--username', 'ci', '--password-stdin', '--ca-file', secure.ca!.caCert],
+      {
+        env: { KUBECONFIG: c.kubeconfig, HOME: tmp.dir },
+        stdin: 's3cret\n',
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(created('secure').spec.containers[0]!.image).toMatch(new RegExp(`^${secure.host}/ckpt@sha256:`));
+    const denied = await runCliCaptured([...argv, '--name', 'secure-2', '--ca-file', secure.ca!.caCert], {
+      env: { KUBECONFIG: c.kubeconfig, HOME: tmp.dir },
+    });
+    expect(denied.code).toBe(2);
+    expect(c.state.pods.has('default/secure-2')).toBe(false);
+  });
+});
+
 describe('restore from a checkpoint image', () => {
   it("reads the archive from the image's layer and pins the Pod to the image digest", async () => {
     const archive = tmp.path('for-image.tar');
@@ -311,7 +340,7 @@ describe('restore from a checkpoint image', () => {
       archive,
       '--registry',
       `${repo()}:for-image`,
-      '--registry-insecure',
+      '--insecure',
       '--node',
       'node-1',
       '--name',
@@ -322,7 +351,7 @@ describe('restore from a checkpoint image', () => {
     const r = await kcr([
       'restore',
       `${repo()}:for-image`,
-      '--registry-insecure',
+      '--insecure',
       '--node',
       'node-2',
       '--name',
@@ -342,14 +371,7 @@ describe('restore from a checkpoint image', () => {
   });
 
   it('names a reference that is neither a file nor in the registry', async () => {
-    const r = await kcr([
-      'restore',
-      `${repo()}:missing`,
-      '--registry-insecure',
-      '--node',
-      'node-1',
-      '--dry-run',
-    ]);
+    const r = await kcr(['restore', `${repo()}:missing`, '--insecure', '--node', 'node-1', '--dry-run']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing/);
   });

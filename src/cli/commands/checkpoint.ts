@@ -14,7 +14,7 @@ import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
-import { progressView } from '../output/progress.js';
+import { progressRenderer } from '../progress.js';
 
 interface Flags extends KubeFlags {
   container?: string;
@@ -55,14 +55,14 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
 }
 
 function eventHandler(ctx: CliContext): { onEvent: (e: CheckpointEvent) => void; stop: () => void } {
-  const bars = progressView(ctx);
-  const key = (t: { namespace: string; pod: string; container: string }) =>
-    `${t.namespace}/${t.pod}/${t.container}`;
+  const bars = progressRenderer(ctx);
   const onEvent = (e: CheckpointEvent) => {
-    if (e.type === 'copy-progress')
-      bars.update(key(e.target), key(e.target), e.progress.bytes, e.progress.total);
-    else if (e.type === 'copied') bars.done(key(e.target));
-    else if (e.type === 'warning') ctx.io.stderr.write(`warning: ${e.message}\n`);
+    const label = `${e.type === 'warning' ? '' : `${e.target.namespace}/${e.target.pod}/${e.target.container}`}`;
+    if (e.type === 'copy-progress') {
+      bars.onProgress?.({ phase: 'copy', label, transferred: e.progress.bytes, total: e.progress.total });
+    } else if (e.type === 'copied') {
+      bars.onProgress?.({ phase: 'copy', label, transferred: e.copy.size, total: e.copy.size, done: true });
+    } else if (e.type === 'warning') ctx.io.stderr.write(`warning: ${e.message}\n`);
   };
   return { onEvent, stop: () => bars.stop() };
 }

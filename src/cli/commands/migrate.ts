@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { DEFAULT_HELPER_IMAGE, migrate, type MigrateResult } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { addRegistryFlags, publisher, registryOptions, type RegistryFlags } from '../oci-bridge.js';
+import { publisher } from '../oci-bridge.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
-import { progressEvents } from './restore.js';
+import { restoreProgress } from './restore.js';
 
 interface Flags extends KubeFlags, RegistryFlags {
   to: string;
@@ -61,7 +62,8 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
       choice('--output', ['json', 'yaml'] as const),
     );
   addRegistryFlags(addKubeFlags(cmd)).action(async (pod: string, f: Flags) => {
-    const progress = progressEvents(ctx);
+    const registry = await registryOptions(ctx, f);
+    const progress = restoreProgress(ctx);
     let result: MigrateResult;
     try {
       result = await migrate({
@@ -76,7 +78,7 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
         timeoutSeconds: f.timeout,
         helperImage: f.helperImage,
         helperNamespace: f.helperNamespace,
-        publish: publisher(registryOptions(f, ctx), progress.onProgress),
+        publish: publisher(registry, progress.onProgress),
         signal: ctx.signal,
         onEvent: (e) => {
           if (e.type === 'publishing' || e.type === 'waiting') progress.onEvent(e);

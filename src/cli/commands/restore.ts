@@ -7,16 +7,11 @@ import { KcrError } from '../../errors.js';
 import { restore, type RestoreEvent, type RestoreOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import {
-  addRegistryFlags,
-  imageFetcher,
-  publisher,
-  registryOptions,
-  type RegistryFlags,
-} from '../oci-bridge.js';
+import { imageFetcher, publisher } from '../oci-bridge.js';
+import { progressRenderer } from '../progress.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
-import { progressView } from '../output/progress.js';
 
 interface Flags extends KubeFlags, RegistryFlags {
   name?: string;
@@ -36,20 +31,11 @@ function collectPorts(value: string, previous: number[] = []): number[] {
   return [...previous, ...ports];
 }
 
-export function progressEvents(ctx: CliContext) {
-  const bars = progressView(ctx);
+/** Progress bars for the push, and one line on stderr per step that takes a while. */
+export function restoreProgress(ctx: CliContext) {
+  const bars = progressRenderer(ctx);
   return {
-    onProgress: (p: {
-      label: string;
-      transferred: number;
-      total?: number;
-      done?: boolean;
-      phase: string;
-    }) => {
-      const key = `${p.phase} ${p.label}`;
-      bars.update(key, key, p.transferred, p.total ?? p.transferred);
-      if (p.done) bars.done(key);
-    },
+    onProgress: bars.onProgress,
     onEvent: (e: RestoreEvent) => {
       if (ctx.quiet) return;
       if (e.type === 'publishing') ctx.io.stderr.write(`pushing the checkpoint image to ${e.reference}\n`);
@@ -60,8 +46,8 @@ export function progressEvents(ctx: CliContext) {
 }
 
 export async function runRestore(source: string, f: Flags, ctx: CliContext): Promise<void> {
-  const registry = registryOptions(f, ctx);
-  const progress = progressEvents(ctx);
+  const registry = await registryOptions(ctx, f);
+  const progress = restoreProgress(ctx);
   const options: RestoreOptions = {
     ...kubeconfigOptions(f, ctx),
     source,
