@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
+import { runKcr } from '../../src/testing/cli.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
 const FIXTURE_SHA = createHash('sha256').update(readFileSync(FIXTURE_ARCHIVE)).digest('hex');
@@ -119,6 +120,27 @@ describe('checkpoint through the API server', () => {
         .filter((e) => e.pod === `default/${helper.metadata.name}`)
         .map((e) => e.command[0]);
       expect(commands.sort()).toEqual(['cat', 'sha256sum', 'stat']);
+    } finally {
+      out.cleanup();
+    }
+  });
+
+  it('draws a copy progress bar on a terminal, and none with -q', async () => {
+    const pod = newPod();
+    const out = tempDir('kcr-out-');
+    const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir };
+    try {
+      const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], { env, tty: true });
+      expect(shown.code).toBe(0);
+      expect(shown.stderr).toMatch(
+        new RegExp(`copying default/${pod.metadata.name}/web \\[=+ *\\] 3\\.29 MiB/3\\.29 MiB`),
+      );
+      const quiet = await runKcr(['-q', 'checkpoint', pod.metadata.name, '-o', out.path('q.tar')], {
+        env,
+        tty: true,
+      });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).toBe('');
     } finally {
       out.cleanup();
     }
