@@ -61,6 +61,15 @@ export {
   type FetchedImage,
 } from './restore.js';
 export { restoreHint } from './restore-hints.js';
+export {
+  waitForRunning,
+  podFailure,
+  podEvents,
+  isRunning,
+  type WaitOptions,
+  type WaitOutcome,
+  type PodFailure,
+} from './pod-status.js';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
 export {
   doctor,

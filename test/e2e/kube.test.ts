@@ -13,8 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient } from '../../src/kube/index.js';
-import { waitForRunning } from '../../src/kube/pod-status.js';
+import { KubeClient, waitForRunning } from '../../src/kube/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
