@@ -437,6 +437,21 @@ describe('direct kubelet access', () => {
       const [result] = JSON.parse(r.stdout) as { archive: string; local: { sha256: string } }[];
       expect(result!.local.sha256).toBe(FIXTURE_SHA);
       expect(result!.archive.startsWith(local.dir)).toBe(true);
+
+      // Without -o, the Pod object is saved beside the archive on the node, for a later restore there.
+      const direct = ['--kubelet-url', url, '--client-cert', cert.certFile, '--client-key', cert.keyFile];
+      const again = await kcr(
+        ['checkpoint', pod.metadata.name, ...direct, '--ca-cert', c.pki.ca.certFile, '--format', 'json'],
+        {
+          env: { KUBECONFIG: '' },
+        },
+      );
+      const [onNode] = JSON.parse(again.stdout) as { archive: string }[];
+      expect(statSync(`${onNode!.archive}.pod.json`).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(`${onNode!.archive}.pod.json`, 'utf8'))).toMatchObject({
+        kind: 'Pod',
+        metadata: { name: pod.metadata.name },
+      });
     } finally {
       out.cleanup();
       local.cleanup();
