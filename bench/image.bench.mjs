@@ -73,7 +73,10 @@ export default async function imageBench() {
       `buildah ${storage} push --tls-verify=false localhost/bench:${i} docker://${host}/bench/buildah:${i}`,
     () => spawnSync('bash', ['-c', `buildah ${storage} rmi -a -f >/dev/null 2>&1; rm -rf ${root}`]),
   );
-  spawnSync('bash', ['-c', `buildah ${storage} rmi -a -f >/dev/null 2>&1; rm -rf ${root} ${ctx}`]);
+  spawnSync('bash', [
+    '-c',
+    `buildah ${storage} rmi -a -f >/dev/null 2>&1; rm -rf ${root} ${ctx} ${join(WORK, 'buildah-run')}`,
+  ]);
 
   printTable([
     { way: 'kcr image build --push', seconds: kcr.seconds, 'peak RSS MiB': kcr.rssMiB.toFixed(0) },
