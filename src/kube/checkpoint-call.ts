@@ -6,7 +6,7 @@ import { KcrError } from '../errors.js';
 import { networkError } from './api-errors.js';
 import { checkpointError, timeoutHint, type CheckpointErrorContext } from './checkpoint-errors.js';
 import { isLocalTimeout } from './http.js';
-import type { KubeletEndpoint } from './kubelet.js';
+import { KUBELET_TLS_HINT, type KubeletEndpoint } from './kubelet.js';
 
 /** The kubelet's CRI timeout (runtimeRequestTimeout) applies whenever ours is not longer. */
 export const KUBELET_DEFAULT_TIMEOUT_SECONDS = 120;
@@ -20,10 +20,6 @@ export interface CheckpointCall {
   timeoutSeconds?: number;
   signal?: AbortSignal;
 }
-
-const TLS_HINT_DIRECT =
-  "the kubelet's serving certificate is not trusted: pass its CA with --ca-cert (kubelets without serverTLSBootstrap " +
-  'sign their own: /var/lib/kubelet/pki/kubelet.crt), or --insecure to skip verification';
 
 function parseItems(body: string): string | undefined {
   try {
@@ -62,7 +58,7 @@ export async function requestCheckpoint(kubelet: KubeletEndpoint, call: Checkpoi
         },
       );
     }
-    const net = networkError(err, kubelet.server, kubelet.via === 'kubelet' ? TLS_HINT_DIRECT : undefined);
+    const net = networkError(err, kubelet.server, kubelet.via === 'kubelet' ? KUBELET_TLS_HINT : undefined);
     if (net) throw new KcrError(net.code, `${what}: ${net.message}`, { hint: net.hint, cause: err });
     throw new KcrError('network', `${what}: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,

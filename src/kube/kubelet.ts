@@ -11,6 +11,10 @@ import { httpRequest, type HttpResponse } from './http.js';
 
 export type KubeletVia = 'apiserver' | 'kubelet';
 
+export const KUBELET_TLS_HINT =
+  "the kubelet's serving certificate is not trusted: pass its CA with --ca-cert (kubelets without serverTLSBootstrap " +
+  'sign their own: /var/lib/kubelet/pki/kubelet.crt), or --insecure to skip verification';
+
 export interface KubeletRequest {
   method: 'GET' | 'POST';
   /** Kubelet path, e.g. `/checkpoint/default/web/web` or `/configz`. */

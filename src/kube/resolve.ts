@@ -4,10 +4,10 @@
  * kubeconfig, from the kubelet's own /pods list.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { KcrError } from '../errors.js';
-import { apiError } from './api-errors.js';
+import { KcrError, isKcrError } from '../errors.js';
+import { apiError, networkError } from './api-errors.js';
 import type { KubeClient } from './client.js';
-import type { KubeletEndpoint } from './kubelet.js';
+import { KUBELET_TLS_HINT, type KubeletEndpoint } from './kubelet.js';
 import { matchesSelector, parseSelector } from './selector.js';
 
 export interface PodSource {
@@ -44,7 +44,16 @@ export class KubeletPods implements PodSource {
 
   private async all(): Promise<V1Pod[]> {
     if (this.cache) return this.cache;
-    const res = await this.kubelet.request({ method: 'GET', path: '/pods', timeoutMs: 30_000 });
+    let res;
+    try {
+      res = await this.kubelet.request({ method: 'GET', path: '/pods', timeoutMs: 30_000 });
+    } catch (err) {
+      if (isKcrError(err)) throw err;
+      const net = networkError(err, this.kubelet.server, KUBELET_TLS_HINT);
+      throw (
+        net ?? new KcrError('network', `kubelet ${this.kubelet.server}/pods: ${String(err)}`, { cause: err })
+      );
+    }
     if (res.status !== 200) {
       throw new KcrError(
         res.status === 401 || res.status === 403 ? 'auth' : 'remote',

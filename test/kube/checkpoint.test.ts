@@ -406,6 +406,17 @@ describe('direct kubelet access', () => {
     expect(r.stdout).toContain(`checkpoint-${pod.metadata.name}_edge-web-`);
   });
 
+  it("says the kubelet certificate is not trusted when listing the kubelet's pods without --ca-cert", async () => {
+    const pod = newPod({ namespace: 'edge' });
+    const argv = ['checkpoint', pod.metadata.name, '-n', 'edge', '--kubelet-url', kubeletUrl()];
+    const r = await kcr([...argv, '--client-cert', cert.certFile, '--client-key', cert.keyFile], {
+      env: { KUBECONFIG: '' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: https:\/\/127\.0\.0\.1:\d+: TLS certificate not trusted/);
+    expect(r.stderr).toContain('pass its CA with --ca-cert');
+  });
+
   it('copies locally when the archive is on this machine (kcr running on the node)', async () => {
     const local = tempDir('kcr-local-node-');
     const out = tempDir('kcr-out-');
