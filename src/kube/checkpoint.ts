@@ -4,9 +4,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { access, constants, mkdir } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { KcrError, isKcrError } from '../errors.js';
+import { KcrError, fileError, isKcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
 import { requestCheckpoint } from './checkpoint-call.js';
 import { KubeClient } from './client.js';
@@ -225,8 +225,15 @@ async function resolveOutputDir(o: CheckpointOptions, count: number): Promise<st
     });
   }
   if (wantsDir) {
-    await mkdir(o.output, { recursive: true });
+    await mkdir(o.output, { recursive: true }).catch((err: unknown) => {
+      throw fileError(o.output!, err, 'cannot create');
+    });
     return o.output;
+  }
+  if (!(await isDirectory(dirname(o.output)))) {
+    throw new KcrError('not-found', `-o ${o.output}: the directory ${dirname(o.output)} does not exist`, {
+      hint: 'create it first, or name a path in an existing directory',
+    });
   }
   return undefined;
 }

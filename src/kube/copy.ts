@@ -4,6 +4,7 @@
  * size agree. The helper pod is deleted on success, failure and Ctrl-C alike.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -102,8 +103,15 @@ async function streamToFile(
 ) {
   const meter = new Meter((bytes) => o.onProgress?.({ bytes, total }));
   const file = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+  try {
+    await once(file, 'open');
+  } catch (err) {
+    throw fileError(o.destination, err, 'cannot write');
+  }
   const written = finished(file);
   meter.pipe(file);
+  // pipe() does not pass a write failure (disk full) back; destroying the meter ends the exec with it.
+  file.on('error', (err) => meter.destroy(fileError(o.destination, err, 'cannot write')));
   try {
     const result = await execInPod(client, {
       namespace: pod.namespace,

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { KcrError } from '../errors.js';
-import { httpText, networkError, parseStatus, type KubeStatus } from './api-errors.js';
+import { apiError, httpText, networkError, parseStatus, type KubeStatus } from './api-errors.js';
 import type { KubeClient } from './client.js';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -139,7 +139,12 @@ export async function execInPod(client: KubeClient, opts: ExecOptions): Promise<
     { command: opts.command, container: opts.container, stdout: 'true', stderr: 'true' },
   );
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-  const options = await client.requestOptions();
+  let options;
+  try {
+    options = await client.requestOptions();
+  } catch (err) {
+    throw apiError(err, what, client.server); // e.g. a failing exec credential plugin
+  }
   if (opts.signal?.aborted) throw new KcrError('cancelled', `${what}: cancelled`);
 
   return new Promise<ExecResult>((resolve, reject) => {
@@ -161,6 +166,11 @@ export async function execInPod(client: KubeClient, opts: ExecOptions): Promise<
       finish(new KcrError('cancelled', `${what}: cancelled`));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // A sink that fails (disk full) ends the command with its error instead of a paused socket.
+    opts.stdout?.once('error', (err) => {
+      ws.terminate();
+      finish(err);
+    });
     ws.on('unexpected-response', (_req, res) => void refusal(res, what).then(finish));
     ws.on('message', (data: Buffer, isBinary: boolean) => isBinary && stream.onFrame(data));
     ws.on('error', (err) => finish(networkError(err, client.server) ?? err));

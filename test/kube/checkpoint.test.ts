@@ -159,6 +159,17 @@ describe('checkpoint through the API server', () => {
     }
   });
 
+  it('refuses -o into a directory that does not exist before checkpointing', async () => {
+    const pod = newPod();
+    const calls = c.kubelets.get('node-1')!.calls.length;
+    const r = await kcr(['checkpoint', pod.metadata.name, '-o', '/nonexistent/dir/web.tar']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: -o /nonexistent/dir/web.tar: the directory /nonexistent/dir does not exist',
+    );
+    expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+  });
+
   it('falls back to v4.channel.k8s.io when the API server does not speak v5', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
