@@ -5,3 +5,5 @@ export * as criu from './criu/index.js';
 export { ProcessMemory, type ByteSource, type MemoryRead, type MissingRange } from './criu/memory.js';
 export * from './forensics/index.js';
 export { stringifyJson } from './util/json.js';
+export * as oci from './oci/index.js';
+export * as kube from './kube/index.js';

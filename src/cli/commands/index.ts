@@ -1,13 +1,20 @@
 /** Every command, registered in the order `kcr --help` lists them. One file per command. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCheckpoint } from './checkpoint.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDiff } from './diff.js';
+import { registerDoctor } from './doctor.js';
+import { registerImage } from './image.js';
 import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
+import { registerMigrate } from './migrate.js';
+import { registerRestore } from './restore.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
 import { registerSecrets } from './secrets.js';
+import { registerSetupCrio } from './setup-crio.js';
+import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -19,4 +26,14 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDiff(program, ctx);
   registerSecrets(program, ctx);
   registerCriuDecode(program, ctx);
+  registerImage(program, ctx);
+  registerCheckpoint(program, ctx);
+  registerRestore(program, ctx);
+  registerMigrate(program, ctx);
+  registerDoctor(program, ctx);
+  const setup = program
+    .command('setup')
+    .description('print node and cluster configuration for checkpoint/restore');
+  registerSetupKubeadm(setup, ctx);
+  registerSetupCrio(setup, ctx);
 }

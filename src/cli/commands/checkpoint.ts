@@ -1,0 +1,153 @@
+/**
+ * `kcr checkpoint POD | -l SELECTOR`: checkpoint containers through the API server (default) or
+ * straight at a kubelet, print where each archive is, and with -o copy it here.
+ */
+import type { Command } from 'commander';
+import { KcrError } from '../../errors.js';
+import {
+  checkpoint,
+  DEFAULT_HELPER_IMAGE,
+  type CheckpointEvent,
+  type CheckpointOptions,
+} from '../../kube/index.js';
+import type { CliContext } from '../context.js';
+import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { choice, positiveInt } from '../options.js';
+import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
+import { progressRenderer } from '../progress.js';
+
+interface Flags extends KubeFlags {
+  container?: string;
+  allContainers?: boolean;
+  selector?: string;
+  timeout?: number;
+  output?: string;
+  via?: 'apiserver' | 'kubelet';
+  kubeletUrl?: string;
+  clientCert?: string;
+  clientKey?: string;
+  caCert?: string;
+  insecure?: boolean;
+  parallel: number;
+  helperImage: string;
+  helperNamespace?: string;
+  format: CheckpointFormat;
+}
+
+function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): CheckpointOptions {
+  return {
+    ...kubeconfigOptions(f, ctx),
+    namespace: f.namespace,
+    pod,
+    selector: f.selector,
+    container: f.container,
+    allContainers: f.allContainers,
+    timeoutSeconds: f.timeout,
+    output: f.output,
+    via: f.via,
+    kubeletUrl: f.kubeletUrl,
+    kubeletTls: { clientCert: f.clientCert, clientKey: f.clientKey, caCert: f.caCert, insecure: f.insecure },
+    parallel: f.parallel,
+    helperImage: f.helperImage,
+    helperNamespace: f.helperNamespace,
+    signal: ctx.signal,
+  };
+}
+
+function eventHandler(ctx: CliContext): { onEvent: (e: CheckpointEvent) => void; stop: () => void } {
+  const bars = progressRenderer(ctx);
+  const onEvent = (e: CheckpointEvent) => {
+    const label = `${e.type === 'warning' ? '' : `${e.target.namespace}/${e.target.pod}/${e.target.container}`}`;
+    if (e.type === 'copy-progress') {
+      bars.onProgress?.({ phase: 'copy', label, transferred: e.progress.bytes, total: e.progress.total });
+    } else if (e.type === 'copied') {
+      bars.onProgress?.({ phase: 'copy', label, transferred: e.copy.size, total: e.copy.size, done: true });
+    } else if (e.type === 'warning') ctx.io.stderr.write(`warning: ${e.message}\n`);
+  };
+  return { onEvent, stop: () => bars.stop() };
+}
+
+export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliContext): Promise<void> {
+  const events = eventHandler(ctx);
+  let outcomes;
+  try {
+    outcomes = await checkpoint({ ...toOptions(pod, f, ctx), onEvent: events.onEvent });
+  } finally {
+    events.stop();
+  }
+  const failed = outcomes.filter((o) => o.error);
+  // One target: its error is the command's error, with its hint.
+  if (outcomes.length === 1 && failed.length === 1) throw failed[0]!.error!;
+  const ok = outcomes.filter((o) => !o.error);
+  if (ok.length > 0 || f.format !== 'table')
+    ctx.io.stdout.write(renderCheckpointOutcomes(f.format === 'table' ? ok : outcomes, f.format));
+  const hints = new Set<string>();
+  for (const o of failed) {
+    ctx.io.stderr.write(`error: ${o.error!.message}\n`);
+    if (o.error!.hint) hints.add(o.error!.hint);
+  }
+  for (const hint of hints) ctx.io.stderr.write(`hint: ${hint}\n`);
+  if (failed.length > 0) ctx.exitCode = 2;
+}
+
+export function registerCheckpoint(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('checkpoint')
+    .description('checkpoint running containers: through the API server (default) or directly at the kubelet')
+    .argument('[pod]', 'pod name (or use -l)')
+    .option(
+      '-c, --container <name>',
+      'container to checkpoint (default: the only one, or kubectl.kubernetes.io/default-container)',
+    )
+    .option('--all-containers', 'checkpoint every container of the pod')
+    .option('-l, --selector <selector>', 'checkpoint every pod matching this label selector')
+    .option(
+      '--timeout <seconds>',
+      'checkpoint timeout for the kubelet (default: its runtimeRequestTimeout, 2m)',
+      positiveInt('--timeout'),
+    )
+    .option(
+      '-o, --output <archive|dir>',
+      'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json',
+    )
+    .option(
+      '--via <path>',
+      'apiserver (node proxy, needs nodes/proxy) or kubelet (direct, needs a client certificate)',
+      choice('--via', ['apiserver', 'kubelet'] as const),
+    )
+    .option(
+      '--kubelet-url <url>',
+      "kubelet to call directly, e.g. https://10.0.0.5:10250 (default with --via kubelet: the node's address)",
+    )
+    .option(
+      '--client-cert <file>',
+      'client certificate for the kubelet (kubeadm: /etc/kubernetes/pki/apiserver-kubelet-client.crt)',
+    )
+    .option('--client-key <file>', 'key of --client-cert')
+    .option(
+      '--ca-cert <file>',
+      "CA of the kubelet's serving certificate (self-signed kubelets: /var/lib/kubelet/pki/kubelet.crt)",
+    )
+    .option('--insecure', "do not verify the kubelet's serving certificate")
+    .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
+    .option(
+      '--helper-image <image>',
+      'image of the copy helper pod (needs sleep, stat, sha256sum, cat)',
+      DEFAULT_HELPER_IMAGE,
+    )
+    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
+    .option(
+      '--format <format>',
+      'table, json or yaml',
+      choice('--format', ['table', 'json', 'yaml'] as const),
+      'table',
+    );
+  addKubeFlags(cmd).action(async (pod: string | undefined, f: Flags) => {
+    if (f.insecure && f.via !== 'kubelet' && !f.kubeletUrl) {
+      throw new KcrError('usage', '--insecure applies to direct kubelet calls only', {
+        hint: 'add --via kubelet, or drop --insecure',
+      });
+    }
+    await runCheckpoint(pod, f, ctx);
+  });
+}

@@ -1,0 +1,78 @@
+/** `kcr image build ARCHIVE -t REF [--push] [--oci-layout DIR]`: the archive becomes the image's one layer. */
+import type { Command } from 'commander';
+import { KcrError } from '../../errors.js';
+import { buildImage, type BuildImageOptions } from '../../oci/index.js';
+import type { CliContext } from '../context.js';
+import { printBuildResult } from '../output/image.js';
+import { progressRenderer } from '../progress.js';
+import { addRegistryFlags, outputFormat, registryOptions, type RegistryFlags } from '../registry-flags.js';
+
+interface BuildFlags extends RegistryFlags {
+  tag?: string;
+  push?: boolean;
+  ociLayout?: string;
+  compression: string;
+  platform: string;
+  sourceNode?: string;
+  annotation: string[];
+  output?: string;
+}
+
+function parseAnnotations(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0)
+      throw new KcrError('usage', `${v}: invalid annotation`, { hint: 'write --annotation KEY=VALUE' });
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+function parseCompression(value: string): 'none' | 'gzip' | 'zstd' {
+  if (value === 'none' || value === 'gzip' || value === 'zstd') return value;
+  throw new KcrError('usage', `${value}: unknown compression`, {
+    hint: 'use none (the default), gzip or zstd',
+  });
+}
+
+export function registerImageBuild(parent: Command, ctx: CliContext): void {
+  const cmd = parent
+    .command('build')
+    .description('build a checkpoint image whose one layer is the archive itself, byte for byte')
+    .argument('<archive>', 'checkpoint archive (.tar, or a gzip/zstd Podman export)')
+    .option('-t, --tag <ref>', 'image reference, e.g. registry.example.com/checkpoints/app:v1')
+    .option('--push', 'push the image to the registry named by --tag')
+    .option('--oci-layout <dir>', 'write an OCI image layout to this directory')
+    .option('--compression <kind>', 'layer compression: none, gzip or zstd', 'none')
+    .option('--platform <platform>', 'auto (from the CRIU images) or os/arch', 'auto')
+    .option('--source-node <name>', 'record the node the checkpoint came from')
+    .option(
+      '--annotation <key=value>',
+      'add an annotation (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('-o, --output <format>', 'result format: text, json or yaml', 'text');
+  addRegistryFlags(cmd).action(async (archive: string, flags: BuildFlags) => {
+    const format = outputFormat(flags.output);
+    const progress = progressRenderer(ctx);
+    const options: BuildImageOptions = {
+      ...(await registryOptions(ctx, flags)),
+      ...(flags.tag ? { reference: flags.tag } : {}),
+      push: Boolean(flags.push),
+      ...(flags.ociLayout ? { ociLayout: flags.ociLayout } : {}),
+      compression: parseCompression(flags.compression),
+      platform: flags.platform,
+      ...(flags.sourceNode ? { sourceNode: flags.sourceNode } : {}),
+      annotations: parseAnnotations(flags.annotation),
+      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+      signal: ctx.signal,
+    };
+    try {
+      printBuildResult(ctx, format, await buildImage(archive, options));
+    } finally {
+      progress.stop();
+    }
+  });
+}

@@ -1,0 +1,37 @@
+/** `kcr image push SOURCE [DEST]`: an image from the local store, or an OCI layout (oci:DIR[:NAME]). */
+import type { Command } from 'commander';
+import { pushBuiltImage } from '../../oci/index.js';
+import type { CliContext } from '../context.js';
+import { printPushResult } from '../output/image.js';
+import { progressRenderer } from '../progress.js';
+import { addRegistryFlags, outputFormat, registryOptions, type RegistryFlags } from '../registry-flags.js';
+
+interface PushFlags extends RegistryFlags {
+  output?: string;
+  chunkSize?: string;
+}
+
+export function registerImagePush(parent: Command, ctx: CliContext): void {
+  const cmd = parent
+    .command('push')
+    .description('push a built image (from `kcr image build -t REF`) or an OCI layout to a registry')
+    .argument('<source>', 'REF built into the local store, or oci:DIR[:NAME]')
+    .argument('[destination]', 'REGISTRY/REPOSITORY:TAG (default: the source reference)')
+    .option('--chunk-size <bytes>', 'upload in chunks of this many bytes (default: one streamed chunk)')
+    .option('-o, --output <format>', 'result format: text, json or yaml', 'text');
+  addRegistryFlags(cmd).action(async (source: string, destination: string | undefined, flags: PushFlags) => {
+    const format = outputFormat(flags.output);
+    const progress = progressRenderer(ctx);
+    try {
+      const result = await pushBuiltImage(source, destination, {
+        ...(await registryOptions(ctx, flags)),
+        ...(flags.chunkSize ? { chunkSize: Number(flags.chunkSize) } : {}),
+        ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+        signal: ctx.signal,
+      });
+      printPushResult(ctx, format, result);
+    } finally {
+      progress.stop();
+    }
+  });
+}

@@ -1,0 +1,15 @@
+/** `kcr image`: the parent of the checkpoint image commands. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerImageBuild } from './image-build.js';
+import { registerImageInspect } from './image-inspect.js';
+import { registerImagePull } from './image-pull.js';
+import { registerImagePush } from './image-push.js';
+
+export function registerImage(program: Command, ctx: CliContext): void {
+  const image = program.command('image').description('build, push, pull and inspect checkpoint images (OCI)');
+  registerImageBuild(image, ctx);
+  registerImagePush(image, ctx);
+  registerImagePull(image, ctx);
+  registerImageInspect(image, ctx);
+}

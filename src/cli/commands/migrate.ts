@@ -1,0 +1,104 @@
+/** `kcr migrate POD --to NODE --registry REPO`: checkpoint, publish, restore on NODE, then optionally delete the original. */
+import type { Command } from 'commander';
+import { DEFAULT_HELPER_IMAGE, migrate, type MigrateResult } from '../../kube/index.js';
+import type { CliContext } from '../context.js';
+import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { publisher } from '../oci-bridge.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { choice, positiveInt } from '../options.js';
+import { toJson, toYaml } from '../output/format.js';
+import { restoreProgress } from './restore.js';
+
+interface Flags extends KubeFlags, RegistryFlags {
+  to: string;
+  registry: string;
+  container?: string;
+  name?: string;
+  deleteSource?: boolean;
+  timeout?: number;
+  helperImage: string;
+  helperNamespace?: string;
+  output?: 'json' | 'yaml';
+}
+
+function summary(r: MigrateResult) {
+  return {
+    source: { ...r.checkpoint.target, archive: r.checkpoint.archive },
+    image: r.restore.image,
+    pod: {
+      namespace: r.restore.pod.metadata?.namespace,
+      name: r.restore.pod.metadata?.name,
+      node: r.restore.node,
+    },
+    deletedSource: r.deletedSource,
+  };
+}
+
+export function registerMigrate(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('migrate')
+    .description(
+      'move a running pod to another node: checkpoint, push the checkpoint image, restore there, wait until it runs',
+    )
+    .argument('<pod>', 'pod to migrate')
+    .requiredOption('--to <node>', 'node to restore on')
+    .requiredOption(
+      '--registry <repository>',
+      'REGISTRY/REPOSITORY for the checkpoint image (the target node pulls it)',
+    )
+    .option('-c, --container <name>', 'container to checkpoint (the other containers start afresh)')
+    .option('--name <name>', 'name of the new pod (default: POD-NODE)')
+    .option('--delete-source', 'delete the original pod once the new one runs')
+    .option(
+      '--timeout <seconds>',
+      'checkpoint timeout, and how long to wait for the new pod',
+      positiveInt('--timeout'),
+    )
+    .option('--helper-image <image>', 'image of the copy helper pod', DEFAULT_HELPER_IMAGE)
+    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
+    .option(
+      '-o, --output <format>',
+      'print the result as json or yaml',
+      choice('--output', ['json', 'yaml'] as const),
+    );
+  addRegistryFlags(addKubeFlags(cmd)).action(async (pod: string, f: Flags) => {
+    const registry = await registryOptions(ctx, f);
+    const progress = restoreProgress(ctx);
+    let result: MigrateResult;
+    try {
+      result = await migrate({
+        ...kubeconfigOptions(f, ctx),
+        pod,
+        namespace: f.namespace,
+        container: f.container,
+        to: f.to,
+        registry: f.registry,
+        name: f.name,
+        deleteSource: f.deleteSource,
+        timeoutSeconds: f.timeout,
+        helperImage: f.helperImage,
+        helperNamespace: f.helperNamespace,
+        publish: publisher(registry, progress.onProgress),
+        signal: ctx.signal,
+        onEvent: (e) => {
+          if (e.type === 'publishing' || e.type === 'waiting') progress.onEvent(e);
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    for (const w of result.restore.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
+    if (f.output) {
+      ctx.io.stdout.write(f.output === 'json' ? toJson(summary(result)) : toYaml(summary(result)));
+      return;
+    }
+    const p = result.restore.pod.metadata;
+    const lines = [
+      `checkpointed ${result.checkpoint.target.namespace}/${result.checkpoint.target.pod}/${result.checkpoint.target.container} on ${result.checkpoint.target.node}`,
+      `pushed ${result.restore.image}`,
+      `pod/${p?.name} running on ${result.restore.node}`,
+      ...(result.deletedSource ? [`pod/${pod} deleted`] : []),
+    ];
+    ctx.io.stdout.write(lines.join('\n') + '\n');
+  });
+}

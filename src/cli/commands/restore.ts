@@ -1,0 +1,111 @@
+/**
+ * `kcr restore ARCHIVE|IMAGE_REF`: publish the checkpoint image (for an archive), create the Pod
+ * pinned to a node that can restore, optionally a Service, and with --wait see it running.
+ */
+import type { Command } from 'commander';
+import { KcrError } from '../../errors.js';
+import { restore, type RestoreEvent, type RestoreOptions } from '../../kube/index.js';
+import type { CliContext } from '../context.js';
+import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { imageFetcher, publisher } from '../oci-bridge.js';
+import { progressRenderer } from '../progress.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { choice, positiveInt } from '../options.js';
+import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
+
+interface Flags extends KubeFlags, RegistryFlags {
+  name?: string;
+  node?: string;
+  registry?: string;
+  expose?: number[];
+  wait?: boolean;
+  timeout?: number;
+  dryRun?: boolean;
+  output?: ObjectFormat;
+}
+
+function collectPorts(value: string, previous: number[] = []): number[] {
+  const ports = value.split(',').map((p) => Number(p.trim()));
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+    throw new KcrError('usage', `--expose ${value}: ports are whole numbers from 1 to 65535`);
+  return [...previous, ...ports];
+}
+
+/** Progress bars for the push, and one line on stderr per step that takes a while. */
+export function restoreProgress(ctx: CliContext) {
+  const bars = progressRenderer(ctx);
+  return {
+    onProgress: bars.onProgress,
+    onEvent: (e: RestoreEvent) => {
+      if (ctx.quiet) return;
+      if (e.type === 'publishing') ctx.io.stderr.write(`pushing the checkpoint image to ${e.reference}\n`);
+      if (e.type === 'waiting') ctx.io.stderr.write(`waiting for pod ${e.namespace}/${e.name} to run\n`);
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+export async function runRestore(source: string, f: Flags, ctx: CliContext): Promise<void> {
+  const registry = await registryOptions(ctx, f);
+  const progress = restoreProgress(ctx);
+  const options: RestoreOptions = {
+    ...kubeconfigOptions(f, ctx),
+    source,
+    name: f.name,
+    namespace: f.namespace,
+    node: f.node,
+    registry: f.registry,
+    expose: f.expose,
+    wait: f.wait,
+    timeoutSeconds: f.timeout,
+    dryRun: f.dryRun,
+    publish: publisher(registry, progress.onProgress),
+    fetchImage: imageFetcher(registry),
+    signal: ctx.signal,
+    onEvent: progress.onEvent,
+  };
+  let result;
+  try {
+    result = await restore(options);
+  } finally {
+    progress.stop();
+  }
+  for (const w of result.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
+  const objects = [result.pod, ...(result.service ? [result.service] : [])];
+  ctx.io.stdout.write(f.output ? renderObjects(objects, f.output) : restoreLines(result));
+}
+
+export function registerRestore(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('restore')
+    .description(
+      'restore a checkpoint as a new pod: from an archive (pushed as a checkpoint image first) or a checkpoint image',
+    )
+    .argument(
+      '<source>',
+      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint -o made it) or checkpoint image reference',
+    )
+    .option('--name <name>', "name of the new pod (default: the original pod's)")
+    .option(
+      '--node <node>',
+      'node to restore on (default: the original node); it needs CRI-O >= 1.25 or containerd >= 2.0',
+    )
+    .option(
+      '--registry <repository>',
+      'push the archive as REGISTRY/REPOSITORY[:TAG] (the tag defaults to CONTAINER-TIME)',
+    )
+    .option('--expose <port>', 'create a Service for these ports (repeat or comma-separate)', collectPorts)
+    .option('--wait', 'wait until the pod runs; on failure show why')
+    .option('--timeout <seconds>', 'how long --wait waits (default 300)', positiveInt('--timeout'))
+    .option('--dry-run', 'print what would be created; creates nothing and pushes nothing')
+    .option(
+      '-o, --output <format>',
+      'print the objects as json or yaml',
+      choice('--output', ['json', 'yaml'] as const),
+    );
+  addRegistryFlags(addKubeFlags(cmd, 'namespace of the new pod (default: the original one)')).action(
+    async (source: string, f: Flags) => {
+      await runRestore(source, f, ctx);
+    },
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Renderings of the Kubernetes commands' results. The JSON shapes here are the stable `-o json`
+ * / `--format json` contract: plain fields, errors as {code, message, hint}.
+ */
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { KcrError } from '../../errors.js';
+import type { CheckpointOutcome, DoctorReport, RestoreResult } from '../../kube/index.js';
+import { formatBytes } from '../../util/units.js';
+import { toJson, toYaml } from './format.js';
+import { renderTable, type Column } from './table.js';
+
+export type CheckpointFormat = 'table' | 'json' | 'yaml';
+
+function errorJson(err: KcrError | undefined) {
+  return err
+    ? { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } }
+    : {};
+}
+
+export function checkpointJson(outcomes: CheckpointOutcome[]) {
+  return outcomes.map((o) => ({
+    ...o.target,
+    via: o.via,
+    ...(o.archive ? { archive: o.archive } : {}),
+    ...(o.copy
+      ? { local: { path: o.copy.path, size: o.copy.size, sha256: o.copy.sha256, podJson: o.copy.podJson } }
+      : {}),
+    ...errorJson(o.error),
+  }));
+}
+
+export function renderCheckpointOutcomes(outcomes: CheckpointOutcome[], format: CheckpointFormat): string {
+  if (format === 'json') return toJson(checkpointJson(outcomes));
+  if (format === 'yaml') return toYaml(checkpointJson(outcomes));
+  const copied = outcomes.some((o) => o.copy);
+  const columns: Column<CheckpointOutcome>[] = [
+    { header: 'NAMESPACE', value: (o) => o.target.namespace },
+    { header: 'POD', value: (o) => o.target.pod },
+    { header: 'CONTAINER', value: (o) => o.target.container },
+    { header: 'NODE', value: (o) => o.target.node },
+    { header: copied ? 'ARCHIVE ON NODE' : 'ARCHIVE', value: (o) => o.archive },
+    ...(copied
+      ? [
+          { header: 'LOCAL COPY', value: (o: CheckpointOutcome) => o.copy?.path },
+          {
+            header: 'SIZE',
+            value: (o: CheckpointOutcome) => (o.copy ? formatBytes(o.copy.size) : undefined),
+            align: 'right' as const,
+          },
+          { header: 'SHA256', value: (o: CheckpointOutcome) => o.copy?.sha256 },
+        ]
+      : []),
+  ];
+  return renderTable(outcomes, columns);
+}
+
+export type ObjectFormat = 'json' | 'yaml';
+
+/** Objects as kubectl prints them: one object, or a v1 List; YAML as one document per object. */
+export function renderObjects(objects: (V1Pod | V1Service)[], format: ObjectFormat): string {
+  const plain = JSON.parse(JSON.stringify(objects)) as object[];
+  if (format === 'json')
+    return toJson(plain.length === 1 ? plain[0] : { apiVersion: 'v1', kind: 'List', items: plain });
+  return plain.map((o) => toYaml(o)).join('---\n');
+}
+
+export function restoreLines(r: RestoreResult): string {
+  const suffix = r.dryRun ? ' (dry run)' : '';
+  const lines = [`pod/${r.pod.metadata?.name} created${suffix} on ${r.node} from ${r.image}`];
+  if (r.service) lines.push(`service/${r.service.metadata?.name} created${suffix}`);
+  if (r.running) lines.push(`pod/${r.pod.metadata?.name} running`);
+  return lines.join('\n') + '\n';
+}
+
+const MARK: Record<string, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
+
+export function renderDoctor(report: DoctorReport, format: 'table' | 'json' | 'yaml'): string {
+  if (format === 'json') return toJson(report);
+  if (format === 'yaml') return toYaml(report);
+  const table = renderTable(report.findings, [
+    { header: 'CHECK', value: (f) => f.check },
+    { header: 'SUBJECT', value: (f) => f.subject },
+    { header: 'STATUS', value: (f) => MARK[f.status] },
+    { header: 'FINDING', value: (f) => f.message },
+  ]);
+  const fixes = report.findings
+    .filter((f) => f.status !== 'ok' && f.fix)
+    .map((f) => `fix (${f.check} ${f.subject}): ${f.fix}`);
+  const verdict = report.ready
+    ? 'ready: this cluster can checkpoint and restore'
+    : 'not ready: fix the FAIL findings above';
+  return [table.trimEnd(), ...(fixes.length ? ['', ...fixes] : []), '', verdict, ''].join('\n');
+}

@@ -1,0 +1,70 @@
+/**
+ * One small HTTPS request helper for the calls the generated client cannot make: node-proxy
+ * paths with query strings, and direct kubelet calls. Bodies here are small (JSON or a line of
+ * text), so they are buffered.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { KcrError } from '../errors.js';
+
+export interface HttpResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: URL;
+  /** TLS, agent and auth headers, as the kubeconfig or the kubelet flags give them. */
+  options: https.RequestOptions;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  const transport = req.url.protocol === 'http:' ? http : https;
+  return new Promise<HttpResponse>((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(new KcrError('cancelled', `${req.method} ${req.url.pathname}: cancelled`));
+      return;
+    }
+    const headers = { ...(req.options.headers ?? {}), Accept: 'application/json, */*' };
+    const request = transport.request(
+      req.url,
+      { ...req.options, method: req.method, headers, signal: req.signal },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_BODY) chunks.push(chunk);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    // A local deadline, because a proxied checkpoint can hang far longer than any user waits.
+    request.setTimeout(req.timeoutMs, () => {
+      request.destroy(Object.assign(new Error('request timed out'), { code: 'KCR_TIMEOUT' }));
+    });
+    request.on('error', (err) => {
+      if (req.signal?.aborted)
+        reject(new KcrError('cancelled', `${req.method} ${req.url.pathname}: cancelled`));
+      else reject(err);
+    });
+    request.end();
+  });
+}
+
+export function isLocalTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'KCR_TIMEOUT';
+}

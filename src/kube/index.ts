@@ -1,0 +1,95 @@
+/** Kubernetes: kubeconfig, kubelet checkpoint (proxied or direct), copy off nodes, restore, migrate, doctor, setup. */
+export {
+  loadKubeconfig,
+  hasKubeconfig,
+  kubeconfigFiles,
+  type KubeconfigOptions,
+  type LoadedKubeconfig,
+} from './kubeconfig.js';
+export { KubeClient } from './client.js';
+export { apiError, parseStatus, type KubeStatus } from './api-errors.js';
+export {
+  ProxiedKubelet,
+  DirectKubelet,
+  kubeletUrlForNode,
+  type KubeletEndpoint,
+  type KubeletTlsOptions,
+  type KubeletVia,
+} from './kubelet.js';
+export {
+  requestCheckpoint,
+  KUBELET_DEFAULT_TIMEOUT_SECONDS,
+  type CheckpointCall,
+} from './checkpoint-call.js';
+export { checkpointError, type CheckpointErrorContext } from './checkpoint-errors.js';
+export {
+  checkpoint,
+  type CheckpointOptions,
+  type CheckpointOutcome,
+  type CheckpointEvent,
+  type CheckpointTarget,
+  type LocalCopy,
+} from './checkpoint.js';
+export {
+  chooseContainers,
+  DEFAULT_CONTAINER_ANNOTATION,
+  ApiServerPods,
+  KubeletPods,
+  type PodSource,
+  type ContainerChoice,
+} from './resolve.js';
+export { parseSelector, matchesSelector, type Requirement } from './selector.js';
+export { copyFromNode, type CopyFromNodeOptions, type CopyProgress, type CopyResult } from './copy.js';
+export { execInPod, EXEC_PROTOCOLS, type ExecOptions, type ExecResult } from './exec.js';
+export { helperPodManifest, DEFAULT_HELPER_IMAGE, type HelperPod, type HelperPodSpec } from './helper-pod.js';
+export {
+  restoreManifests,
+  CRIO_IGNORED_MOUNTS,
+  RESTORE_LABEL,
+  RESTORED_FROM_LABEL,
+  type ManifestInput,
+  type RestoreManifests,
+} from './restore-manifest.js';
+export {
+  restore,
+  checkpointTag,
+  type RestoreOptions,
+  type RestoreResult,
+  type RestoreEvent,
+  type PublishFn,
+  type FetchImageFn,
+  type FetchedImage,
+} from './restore.js';
+export { restoreHint } from './restore-hints.js';
+export {
+  waitForRunning,
+  podFailure,
+  podEvents,
+  isRunning,
+  type WaitOptions,
+  type WaitOutcome,
+  type PodFailure,
+} from './pod-status.js';
+export { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
+export {
+  doctor,
+  type DoctorOptions,
+  type DoctorReport,
+  type Finding,
+  type FindingStatus,
+  type CheckName,
+} from './doctor.js';
+export { runtimeInfo, parseVersion, type RuntimeInfo, type Semver } from './versions.js';
+export {
+  kubeadmConfig,
+  crioDropIn,
+  runcConf,
+  mergeRuncConf,
+  installCrioConfig,
+  DEFAULT_KUBERNETES_VERSION,
+  CRI_SOCKETS,
+  CRIO_DROP_IN_PATH,
+  RUNC_CONF_PATH,
+  type KubeadmOptions,
+  type InstalledFile,
+} from './setup.js';

@@ -1,0 +1,116 @@
+/**
+ * Loading the user's kubeconfig the way kubectl does: `--kubeconfig`, else every file in
+ * KUBECONFIG (the first file that names a thing wins), else ~/.kube/config, else the in-cluster
+ * service account. The environment is passed in so that tests and the server never read globals.
+ */
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KcrError } from '../errors.js';
+
+export interface KubeconfigOptions {
+  /** `--kubeconfig`: one file, which beats KUBECONFIG. */
+  kubeconfig?: string;
+  /** `--context`: a context name from the kubeconfig. */
+  context?: string;
+  /** The environment to read KUBECONFIG and HOME from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedKubeconfig {
+  kc: KubeConfig;
+  context: string;
+  /** The namespace the context names, or `default`. */
+  namespace: string;
+  server: string;
+}
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+function loadFile(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT') {
+      throw new KcrError('not-found', `${path}: no such kubeconfig file`, {
+        hint: 'pass an existing file with --kubeconfig, or fix KUBECONFIG',
+        cause: err,
+      });
+    }
+    const detail = err instanceof Error ? err.message.split('\n')[0]!.toLowerCase() : String(err);
+    throw new KcrError('invalid-input', `${path}: not a valid kubeconfig: ${detail}`, { cause: err });
+  }
+  return kc;
+}
+
+/** kubectl's merge rule: the first file to define a cluster, user, context or current-context wins. */
+function mergeFirstWins(into: KubeConfig, other: KubeConfig): void {
+  if (!into.currentContext && other.currentContext) into.currentContext = other.currentContext;
+  for (const c of other.clusters) if (!into.getCluster(c.name)) into.addCluster(c);
+  for (const u of other.users) if (!into.getUser(u.name)) into.addUser(u);
+  for (const x of other.contexts) if (!into.getContextObject(x.name)) into.addContext(x);
+}
+
+/** Which files kubectl would read for this environment; empty means "in-cluster or nothing". */
+export function kubeconfigFiles(options: KubeconfigOptions): string[] {
+  if (options.kubeconfig) return [options.kubeconfig];
+  const env = options.env ?? process.env;
+  const list = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f !== '');
+  if (list.length > 0) return list;
+  const home = env.HOME ?? env.USERPROFILE;
+  if (home) {
+    const path = join(home, '.kube', 'config');
+    if (existsSync(path)) return [path];
+  }
+  return [];
+}
+
+/** True when a kubeconfig (or in-cluster credentials) is available, without loading it. */
+export function hasKubeconfig(options: KubeconfigOptions): boolean {
+  return (
+    kubeconfigFiles(options).length > 0 || (options.env === undefined && existsSync(SERVICE_ACCOUNT_TOKEN))
+  );
+}
+
+export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfig {
+  const files = kubeconfigFiles(options);
+  let kc: KubeConfig;
+  if (files.length > 0) {
+    // KUBECONFIG may list files that do not exist; kubectl skips them, and so do we.
+    const present = options.kubeconfig ? files : files.filter((f) => existsSync(f));
+    if (present.length === 0) {
+      throw new KcrError('not-found', `no kubeconfig: none of ${files.join(', ')} exists`, {
+        hint: 'set KUBECONFIG or pass --kubeconfig',
+      });
+    }
+    kc = loadFile(present[0]!);
+    for (const file of present.slice(1)) mergeFirstWins(kc, loadFile(file));
+  } else if (existsSync(SERVICE_ACCOUNT_TOKEN) && options.env === undefined) {
+    kc = new KubeConfig();
+    kc.loadFromCluster();
+  } else {
+    throw new KcrError('not-found', 'no kubeconfig found', {
+      hint: 'pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config (kubeadm: /etc/kubernetes/admin.conf)',
+    });
+  }
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) {
+      const known = kc.contexts.map((c) => c.name).join(', ') || 'none';
+      throw new KcrError('not-found', `context "${options.context}" not found in the kubeconfig`, {
+        hint: `known contexts: ${known}`,
+      });
+    }
+    kc.setCurrentContext(options.context);
+  }
+  const context = kc.getCurrentContext();
+  const contextObject = context ? kc.getContextObject(context) : null;
+  const cluster = kc.getCurrentCluster();
+  if (!contextObject || !cluster) {
+    throw new KcrError('invalid-input', 'the kubeconfig has no current context', {
+      hint: 'pick one with --context NAME or `kubectl config use-context NAME`',
+    });
+  }
+  return { kc, context, namespace: contextObject.namespace || 'default', server: cluster.server };
+}

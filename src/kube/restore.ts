@@ -1,0 +1,320 @@
+/**
+ * `kcr restore`: from an archive (published as a checkpoint image first) or from a checkpoint
+ * image, create a Pod pinned to a node that can restore, optionally a Service, and wait for it.
+ * Publishing and fetching images belong to the oci module; they are passed in, so that kube
+ * depends on archive metadata only.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { CheckpointArchive, readMetadata, type CheckpointInfo, type SpecDump } from '../archive/index.js';
+import { KcrError, fileError } from '../errors.js';
+import { apiError } from './api-errors.js';
+import { KubeClient } from './client.js';
+import type { KubeconfigOptions } from './kubeconfig.js';
+import { podEvents, waitForRunning } from './pod-status.js';
+import { restoreHint } from './restore-hints.js';
+import { restoreManifests } from './restore-manifest.js';
+import { runtimeInfo } from './versions.js';
+
+export type PublishFn = (
+  archivePath: string,
+  reference: string,
+  options: { signal?: AbortSignal; sourceNode?: string },
+) => Promise<{ reference: string; digest: string }>;
+
+export interface FetchedImage {
+  /** A local copy of the image's layer, which is the checkpoint archive. */
+  archivePath: string;
+  /** The reference to put in the Pod, pinned by digest. */
+  image: string;
+  dispose(): Promise<void>;
+}
+export type FetchImageFn = (reference: string, signal?: AbortSignal) => Promise<FetchedImage>;
+
+export interface RestoreOptions extends KubeconfigOptions {
+  /** An archive path, or a checkpoint image reference. */
+  source: string;
+  name?: string;
+  namespace?: string;
+  node?: string;
+  /** Repository to publish an archive to (REGISTRY/REPOSITORY[:TAG]). */
+  registry?: string;
+  expose?: number[];
+  wait?: boolean;
+  timeoutSeconds?: number;
+  dryRun?: boolean;
+  publish?: PublishFn;
+  fetchImage?: FetchImageFn;
+  signal?: AbortSignal;
+  onEvent?: (event: RestoreEvent) => void;
+  pollIntervalMs?: number;
+}
+
+export type RestoreEvent =
+  | { type: 'publishing'; reference: string }
+  | { type: 'published'; image: string }
+  | { type: 'created'; kind: 'Pod' | 'Service'; namespace: string; name: string }
+  | { type: 'waiting'; namespace: string; name: string };
+
+export interface RestoreResult {
+  image: string;
+  node: string;
+  pod: V1Pod;
+  service?: V1Service;
+  warnings: string[];
+  dryRun: boolean;
+  /** True once the pod was seen Running (with --wait). */
+  running: boolean;
+}
+
+interface Source {
+  info: CheckpointInfo;
+  spec: SpecDump;
+  savedPod?: V1Pod;
+  archivePath: string;
+  /** Set when the source already is an image. */
+  image?: string;
+  dispose(): Promise<void>;
+}
+
+async function readSavedPod(path: string): Promise<V1Pod | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw fileError(path, err);
+  }
+  let pod: V1Pod;
+  try {
+    pod = JSON.parse(text) as V1Pod;
+  } catch (err) {
+    throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, {
+      hint: 'move the damaged file away to restore from spec.dump',
+    });
+  }
+  if (pod.kind !== 'Pod' || !pod.spec) throw new KcrError('invalid-input', `${path}: not a Pod object`);
+  return pod;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile() || s.isDirectory(),
+    () => false,
+  );
+}
+
+async function loadSource(o: RestoreOptions): Promise<Source> {
+  let fetched: FetchedImage | undefined;
+  let archivePath = o.source;
+  if (!(await isFile(o.source))) {
+    if (!o.fetchImage || /^[./~]/.test(o.source) || o.source.endsWith('.tar')) {
+      throw new KcrError('not-found', `${o.source}: no such archive`, {
+        hint: 'give a checkpoint archive path or a checkpoint image reference (REGISTRY/REPO:TAG)',
+      });
+    }
+    fetched = await o.fetchImage(o.source, o.signal);
+    archivePath = fetched.archivePath;
+  }
+  try {
+    const archive = await CheckpointArchive.open(archivePath);
+    try {
+      const { info, spec } = await readMetadata(archive);
+      const savedPod = fetched ? undefined : await readSavedPod(`${o.source}.pod.json`);
+      return {
+        info,
+        spec,
+        savedPod,
+        archivePath,
+        image: fetched?.image,
+        dispose: async () => fetched?.dispose(),
+      };
+    } finally {
+      await archive.close();
+    }
+  } catch (err) {
+    await fetched?.dispose();
+    throw err;
+  }
+}
+
+/** A tag that says what and when: `webserver-20261128-160140`. */
+export function checkpointTag(info: CheckpointInfo): string {
+  const stamp = (info.checkpointedAt ?? '')
+    .replace(/\.\d+/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+    .replace(/Z|[+-]\d{4}$/, '');
+  const name = info.container
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, '-')
+    .slice(0, 80);
+  return /^\d{8}-\d{6}$/.test(stamp) ? `${name}-${stamp}` : `${name}-checkpoint`;
+}
+
+function repositoryOf(reference: string): string {
+  const slash = reference.lastIndexOf('/');
+  const last = reference
+    .slice(slash + 1)
+    .split('@')[0]!
+    .split(':')[0]!;
+  return reference.slice(0, slash + 1) + last;
+}
+
+async function checkpointImage(o: RestoreOptions, src: Source, node: string | undefined): Promise<string> {
+  if (src.image) return src.image;
+  if (!o.registry) {
+    throw new KcrError('usage', `restoring ${o.source} needs --registry REGISTRY/REPOSITORY`, {
+      hint: 'the node pulls the checkpoint as an image: kcr pushes it there first',
+    });
+  }
+  if (!o.registry.includes('/'))
+    throw new KcrError(
+      'usage',
+      `--registry ${o.registry}: give REGISTRY/REPOSITORY, e.g. registry.example.com/checkpoints`,
+    );
+  const lastSegment = o.registry.slice(o.registry.lastIndexOf('/') + 1);
+  const reference = lastSegment.includes(':') ? o.registry : `${o.registry}:${checkpointTag(src.info)}`;
+  if (o.dryRun) return reference;
+  if (!o.publish) throw new KcrError('usage', 'publishing checkpoint images is not available here');
+  o.onEvent?.({ type: 'publishing', reference });
+  const pushed = await o.publish(src.archivePath, reference, {
+    signal: o.signal,
+    ...(node ? { sourceNode: node } : {}),
+  });
+  // By digest, so the node runs exactly what was pushed (a tag and a digest together confuse containers/image).
+  const image = `${repositoryOf(pushed.reference)}@${pushed.digest}`;
+  o.onEvent?.({ type: 'published', image });
+  return image;
+}
+
+async function checkNode(client: KubeClient, node: string): Promise<void> {
+  const object = await client.core.readNode({ name: node }).catch((err: unknown) => {
+    throw apiError(err, `node ${node}`, client.server);
+  });
+  const runtime = runtimeInfo(object.status?.nodeInfo?.containerRuntimeVersion);
+  if (!runtime.supported) {
+    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, {
+      hint: 'pick a node with CRI-O >= 1.25 or containerd >= 2.0 with --node; `kcr doctor` lists them',
+    });
+  }
+}
+
+async function create(
+  client: KubeClient,
+  pod: V1Pod,
+  service: V1Service | undefined,
+  o: RestoreOptions,
+): Promise<void> {
+  const ns = pod.metadata!.namespace!;
+  try {
+    await client.core.createNamespacedPod({ namespace: ns, body: pod });
+  } catch (err) {
+    const e = apiError(err, `pod ${ns}/${pod.metadata!.name}`, client.server);
+    throw e.code === 'conflict'
+      ? new KcrError('conflict', e.message, {
+          hint: 'pick another name with --name, or delete the existing pod',
+          cause: err,
+        })
+      : e;
+  }
+  o.onEvent?.({ type: 'created', kind: 'Pod', namespace: ns, name: pod.metadata!.name! });
+  if (!service) return;
+  try {
+    await client.core.createNamespacedService({ namespace: ns, body: service });
+  } catch (err) {
+    throw apiError(err, `service ${ns}/${service.metadata!.name}`, client.server);
+  }
+  o.onEvent?.({ type: 'created', kind: 'Service', namespace: ns, name: service.metadata!.name! });
+}
+
+/** Waits for Running; a failure comes back with the pod's events and what they mean. */
+async function waitRestored(
+  client: KubeClient,
+  pod: V1Pod,
+  image: string,
+  baseImage: string | undefined,
+  o: RestoreOptions,
+): Promise<void> {
+  const ns = pod.metadata!.namespace!;
+  const name = pod.metadata!.name!;
+  const node = pod.spec!.nodeName!;
+  o.onEvent?.({ type: 'waiting', namespace: ns, name });
+  const outcome = await waitForRunning(client, ns, name, {
+    timeoutMs: (o.timeoutSeconds ?? 300) * 1000,
+    intervalMs: o.pollIntervalMs,
+    signal: o.signal,
+  });
+  if (outcome.kind === 'running') return;
+  const events = (await podEvents(client, ns, name))
+    .filter((e) => e.type === 'Warning')
+    .map((e) => `${e.reason}: ${e.message ?? ''}`);
+  const detail = events.length ? ` (events: ${events.slice(-3).join('; ')})` : '';
+  if (outcome.kind === 'timeout') {
+    throw new KcrError(
+      'timeout',
+      `pod ${ns}/${name} is not running after ${o.timeoutSeconds ?? 300}s${detail}`,
+      {
+        hint: restoreHint('', events.join(' '), { node, image, baseImage }),
+      },
+    );
+  }
+  const { reason, message } = outcome.failure;
+  throw new KcrError(
+    'remote',
+    `pod ${ns}/${name} did not restore: ${reason}${message ? `: ${message}` : ''}${detail}`,
+    {
+      hint: restoreHint(reason, `${message} ${events.join(' ')}`, { node, image, baseImage }),
+    },
+  );
+}
+
+export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0))
+    throw new KcrError('usage', `--timeout ${o.timeoutSeconds}: must be above 0`);
+  const src = await loadSource(o);
+  try {
+    const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
+    const node = o.node ?? src.savedPod?.spec?.nodeName;
+    if (!node) {
+      throw new KcrError('usage', `which node should restore ${o.source}? it does not say where it ran`, {
+        hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)',
+      });
+    }
+    if (client) await checkNode(client, node);
+    const namespace =
+      o.namespace ?? src.savedPod?.metadata?.namespace ?? src.info.namespace ?? client?.defaultNamespace;
+    const build = (image: string) =>
+      restoreManifests({
+        info: src.info,
+        spec: src.spec,
+        savedPod: src.savedPod,
+        image,
+        node,
+        name: o.name,
+        namespace,
+        expose: o.expose,
+      });
+    build('validate'); // a saved Pod that does not fit the archive fails here, before anything is pushed
+    const image = await checkpointImage(o, src, node);
+    const { pod, service, warnings } = build(image);
+    const result: RestoreResult = {
+      image,
+      node,
+      pod,
+      ...(service ? { service } : {}),
+      warnings,
+      dryRun: Boolean(o.dryRun),
+      running: false,
+    };
+    if (!client) return result;
+    await create(client, pod, service, o);
+    if (o.wait) {
+      await waitRestored(client, pod, image, src.info.image, o);
+      result.running = true;
+    }
+    return result;
+  } finally {
+    await src.dispose();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Registry authentication: the `WWW-Authenticate` challenge, then Basic or the Bearer token flow
+ * (distribution's token spec: GET realm?service=…&scope=…, with Basic credentials when there are some,
+ * anonymous otherwise).
+ */
+import type { Dispatcher } from 'undici';
+import { KcrError } from '../errors.js';
+import type { Credentials } from './credentials.js';
+import { errorText, send, transportError } from './http.js';
+
+export interface Challenge {
+  scheme: 'basic' | 'bearer';
+  params: Record<string, string>;
+}
+
+/** Parses `Bearer realm="…",service="…",scope="…"` (quoted or token values, commas inside quotes kept). */
+export function parseChallenge(value: string | undefined): Challenge | undefined {
+  if (!value) return undefined;
+  const match = /^\s*(\w+)\s*(.*)$/s.exec(value);
+  if (!match) return undefined;
+  const scheme = match[1]!.toLowerCase();
+  if (scheme !== 'basic' && scheme !== 'bearer') return undefined;
+  const params: Record<string, string> = {};
+  const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
+  for (let m = re.exec(match[2]!); m; m = re.exec(match[2]!)) {
+    params[m[1]!.toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
+  }
+  return { scheme, params };
+}
+
+export function basicHeader(creds: Credentials): string {
+  return 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+}
+
+export function credentialsRefused(registry: string, creds: Credentials | undefined): KcrError {
+  if (!creds) {
+    return new KcrError('auth', `${registry}: authentication required`, {
+      hint: 'log in with `podman login` or `docker login`, or pass --username and --password-stdin',
+    });
+  }
+  return new KcrError(
+    'auth',
+    `${registry}: credentials refused for user ${creds.username} (from ${creds.source})`,
+    {
+      hint: 'check the username and password, or log in again',
+    },
+  );
+}
+
+export interface TokenRequest {
+  registry: string;
+  challenge: Challenge;
+  scopes: string[];
+  credentials: Credentials | undefined;
+  dispatcher: Dispatcher;
+  signal?: AbortSignal;
+}
+
+/** Fetches a Bearer token for the scopes; returns the Authorization header value. */
+export async function fetchToken(req: TokenRequest): Promise<string> {
+  const { realm, service, scope } = req.challenge.params;
+  if (!realm) throw new KcrError('remote', `${req.registry}: bearer challenge without a realm`);
+  const url = new URL(realm);
+  if (service) url.searchParams.set('service', service);
+  const scopes = new Set(req.scopes);
+  if (scope) for (const s of scope.split(' ')) scopes.add(s);
+  for (const s of scopes) url.searchParams.append('scope', s);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (req.credentials) headers.authorization = basicHeader(req.credentials);
+  let res;
+  try {
+    res = await send(url.toString(), {
+      method: 'GET',
+      headers,
+      dispatcher: req.dispatcher,
+      signal: req.signal,
+    });
+  } catch (err) {
+    throw transportError(url.host, err, req.signal);
+  }
+  if (res.status === 401 || res.status === 403) {
+    await res.body.dump();
+    throw credentialsRefused(req.registry, req.credentials);
+  }
+  if (res.status !== 200) {
+    const { text } = await errorText(res);
+    throw new KcrError('remote', `${url.host}: token request failed: ${text}`);
+  }
+  const body = (await res.body.json()) as { token?: string; access_token?: string };
+  const token = body.token ?? body.access_token;
+  if (!token) throw new KcrError('remote', `${url.host}: token response holds no token`);
+  return `Bearer ${token}`;
+}

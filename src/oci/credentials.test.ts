@@ -1,0 +1,99 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseChallenge } from './auth.js';
+import { resolveCredentials } from './credentials.js';
+
+describe('parseChallenge', () => {
+  it('reads a Bearer challenge with quoted parameters, commas inside quotes kept', () => {
+    const c = parseChallenge(
+      'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"',
+    );
+    expect(c).toEqual({
+      scheme: 'bearer',
+      params: {
+        realm: 'https://auth.example/token',
+        service: 'registry.example',
+        scope: 'repository:a/b:pull,push',
+      },
+    });
+  });
+
+  it('reads a Basic challenge and ignores unknown schemes', () => {
+    expect(parseChallenge('Basic realm="kcr-test"')).toEqual({
+      scheme: 'basic',
+      params: { realm: 'kcr-test' },
+    });
+    expect(parseChallenge('Negotiate abc')).toBeUndefined();
+  });
+});
+
+describe('resolveCredentials', () => {
+  let dir: string;
+  const auth = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kcr-creds-'));
+    // A real credential helper, speaking the docker-credential protocol on stdin/stdout.
+    await writeFile(
+      join(dir, 'docker-credential-kcrtest'),
+      '#!/bin/sh\nread server\nif [ "$1" = get ] && [ "$server" = "helped.example" ]; then echo \'{"Username":"helper-user","Secret":"helper-pass"}\'; exit 0; fi\necho "credentials not found in native keychain"; exit 1\n',
+    );
+    await chmod(join(dir, 'docker-credential-kcrtest'), 0o755);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes auths from ~/.docker/config.json, keyed by host or by URL', async () => {
+    const home = join(dir, 'home');
+    await mkdir(join(home, '.docker'), { recursive: true });
+    await writeFile(
+      join(home, '.docker', 'config.json'),
+      JSON.stringify({
+        auths: {
+          'a.example': { auth: auth('alice', 'pw:with:colons') },
+          'https://b.example': { auth: auth('bob', 'x') },
+        },
+      }),
+    );
+    const env = { HOME: home, PATH: process.env.PATH };
+    expect(await resolveCredentials('a.example', { env })).toMatchObject({
+      username: 'alice',
+      password: 'pw:with:colons',
+    });
+    expect(await resolveCredentials('b.example', { env })).toMatchObject({ username: 'bob', password: 'x' });
+    expect(await resolveCredentials('c.example', { env })).toBeUndefined();
+  });
+
+  it('runs docker-credential helpers from credHelpers and credsStore', async () => {
+    const file = join(dir, 'helpers.json');
+    await writeFile(
+      file,
+      JSON.stringify({ credHelpers: { 'helped.example': 'kcrtest' }, credsStore: 'kcrtest' }),
+    );
+    const env = { REGISTRY_AUTH_FILE: file, PATH: `${dir}:${process.env.PATH}`, HOME: join(dir, 'nohome') };
+    expect(await resolveCredentials('helped.example', { env })).toEqual({
+      username: 'helper-user',
+      password: 'helper-pass',
+      source: 'docker-credential-kcrtest',
+    });
+    // The store has nothing for this host: the helper says "not found", which means anonymous.
+    expect(await resolveCredentials('other.example', { env })).toBeUndefined();
+  });
+
+  it('prefers --username/--password over any file, and --authfile over REGISTRY_AUTH_FILE', async () => {
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    await writeFile(a, JSON.stringify({ auths: { 'r.example': { auth: auth('from-a', '1') } } }));
+    await writeFile(b, JSON.stringify({ auths: { 'r.example': { auth: auth('from-b', '2') } } }));
+    const env = { REGISTRY_AUTH_FILE: a, HOME: join(dir, 'nohome') };
+    expect(await resolveCredentials('r.example', { env })).toMatchObject({ username: 'from-a' });
+    expect(await resolveCredentials('r.example', { env, authFile: b })).toMatchObject({ username: 'from-b' });
+    expect(await resolveCredentials('r.example', { env, username: 'u', password: 'p' })).toMatchObject({
+      username: 'u',
+      password: 'p',
+    });
+  });
+});

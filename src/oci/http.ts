@@ -1,0 +1,180 @@
+/**
+ * The HTTP layer under the registry client: undici with one connection pool per trust setting,
+ * and the translation of socket and TLS failures into errors that name the host and say what to do.
+ */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import { KcrError, errnoCode, fileError } from '../errors.js';
+
+export type Headers = Record<string, string>;
+export type RequestBody = Buffer | string | Readable;
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface TlsSettings {
+  caFile?: string;
+  /** Skip certificate verification (only ever for the one registry the user named). */
+  insecure?: boolean;
+}
+
+/** An undici Agent trusting the system roots plus `caFile`; `insecure` disables verification. */
+export function createAgent(tls: TlsSettings): Agent {
+  let ca: string[] | undefined;
+  if (tls.caFile) {
+    try {
+      // Node's `ca` replaces the default trust store, so the system roots are passed along.
+      ca = [...rootCertificates, readFileSync(tls.caFile, 'utf8')];
+    } catch (err) {
+      throw fileError(tls.caFile, err);
+    }
+  }
+  return new Agent({
+    connect: { ...(ca ? { ca } : {}), rejectUnauthorized: !tls.insecure },
+    // Large uploads: the registry may take a while to answer after the last byte (it verifies the digest).
+    headersTimeout: 10 * 60_000,
+    bodyTimeout: 5 * 60_000,
+    keepAliveTimeout: 10_000,
+  });
+}
+
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+]);
+
+/** The first errno-style code in an error's cause chain (undici wraps socket errors). */
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = errnoCode(e);
+    if (code) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function detail(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** True when the failure means "this is not TLS here", so an --insecure registry may be tried over plain HTTP. */
+export function isTlsProtocolError(err: unknown): boolean {
+  const code = errorCode(err) ?? '';
+  return (
+    code.startsWith('ERR_SSL_') ||
+    code === 'EPROTO' ||
+    code === 'ECONNRESET' ||
+    /wrong version number|packet length too long/i.test(detail(err))
+  );
+}
+
+/** True for failures a retry on a new connection may cure (a reset, a cut, a timeout). */
+export function isTransientError(err: unknown): boolean {
+  const code = errorCode(err) ?? '';
+  return [
+    'ECONNRESET',
+    'EPIPE',
+    'ETIMEDOUT',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+    'ECONNABORTED',
+  ].includes(code);
+}
+
+export function transportError(host: string, err: unknown, signal?: AbortSignal): KcrError {
+  if (err instanceof KcrError) return err;
+  if (signal?.aborted) return new KcrError('cancelled', 'cancelled', { cause: err });
+  const code = errorCode(err);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+    return new KcrError('network', `${host}: unknown host`, {
+      hint: 'check the registry name in the image reference',
+      cause: err,
+    });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new KcrError('network', `${host}: connection refused`, {
+      hint: 'is the registry running, and is the port right?',
+      cause: err,
+    });
+  }
+  if (code && TLS_TRUST_CODES.has(code)) {
+    return new KcrError('network', `${host}: TLS certificate not trusted (${detail(err).toLowerCase()})`, {
+      hint: `pass the registry's CA certificate with --ca-file, or --insecure to skip verification for ${host} only`,
+      cause: err,
+    });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'CERT_HAS_EXPIRED') {
+    return new KcrError('network', `${host}: TLS certificate rejected (${detail(err).toLowerCase()})`, {
+      hint: `the certificate does not fit ${host}; use the name it was issued for, or --insecure`,
+      cause: err,
+    });
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new KcrError('timeout', `${host}: connection timed out`, {
+      hint: 'check the network path to the registry',
+      cause: err,
+    });
+  }
+  return new KcrError('network', `${host}: ${detail(err).toLowerCase()}`, {
+    hint: 'check the network path to the registry and try again',
+    cause: err,
+  });
+}
+
+export interface SendOptions {
+  method: string;
+  headers?: Headers;
+  body?: RequestBody;
+  dispatcher: Dispatcher;
+  signal?: AbortSignal;
+}
+
+export async function send(url: string, options: SendOptions): Promise<HttpResponse> {
+  const res = await request(url, {
+    method: options.method as Dispatcher.HttpMethod,
+    headers: options.headers,
+    body: options.body ?? null,
+    dispatcher: options.dispatcher,
+    signal: options.signal,
+  });
+  return { status: res.statusCode, headers: res.headers, body: res.body };
+}
+
+export function header(res: HttpResponse, name: string): string | undefined {
+  const value = res.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The distribution spec's error body, `{"errors":[{"code","message","detail"}]}`, as one line. */
+export async function errorText(res: HttpResponse): Promise<{ code?: string; text: string }> {
+  let raw = '';
+  try {
+    raw = await res.body.text();
+  } catch {
+    /* the body is only for the message */
+  }
+  try {
+    const parsed = JSON.parse(raw) as { errors?: { code?: string; message?: string }[] };
+    const first = parsed.errors?.[0];
+    if (first)
+      return {
+        code: first.code,
+        text: `${first.code ?? 'error'}: ${first.message ?? ''}`.toLowerCase().trim(),
+      };
+  } catch {
+    /* not JSON */
+  }
+  return { text: raw.trim().slice(0, 200) || `http ${res.status}` };
+}

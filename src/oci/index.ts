@@ -1,0 +1,49 @@
+/** Checkpoint images: build, OCI layout, and the registry client (distribution API and auth). */
+export * from './media-types.js';
+export * from './digest.js';
+export * from './reference.js';
+export * from './annotations.js';
+export * from './progress.js';
+export {
+  buildCheckpointImage,
+  imageBlobs,
+  resolvePlatform,
+  type BuildOptions,
+  type BlobSource,
+  type BuiltImage,
+} from './build.js';
+export {
+  writeOciLayout,
+  readOciLayout,
+  blobPath,
+  type LayoutImage,
+  type WriteLayoutOptions,
+} from './layout.js';
+export { resolveCredentials, type Credentials, type CredentialOptions } from './credentials.js';
+export {
+  RegistryClient,
+  withRegistry,
+  type RegistryOptions,
+  type Access,
+  type ConnectOptions,
+} from './registry-client.js';
+export { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
+export { pushImage, pushOciLayout, type PushOptions, type PushResult, type PushableImage } from './push.js';
+export {
+  publishCheckpointImage,
+  buildImage,
+  pushBuiltImage,
+  type PublishOptions,
+  type BuildImageOptions,
+  type BuildImageResult,
+  type PushFromOptions,
+} from './publish.js';
+export { imageStoreDir } from './store.js';
+export { pullCheckpointImage, type PullOptions, type PullResult } from './pull.js';
+export {
+  inspectCheckpointImage,
+  listImageTags,
+  type InspectOptions,
+  type CheckpointImageInfo,
+} from './inspect.js';
+export { resolveImage, type ResolvedImage } from './resolve.js';

@@ -1,0 +1,215 @@
+/**
+ * OCI image layouts (`oci-layout`, `index.json`, `blobs/sha256/…`), as skopeo's `oci:DIR` reads them.
+ * Every file is written under a temporary name and renamed, so a crash never leaves a torn blob;
+ * blobs are mode 0600 because the layer holds process memory.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KcrError, errnoCode, fileError } from '../errors.js';
+import { ANNOTATIONS } from './annotations.js';
+import type { BlobSource, BuiltImage } from './build.js';
+import { digestHex, isDigest, sha256Digest } from './digest.js';
+import { MEDIA_TYPES, type OciDescriptor, type OciIndex, type OciManifest } from './media-types.js';
+import { throttled, type ProgressCallback } from './progress.js';
+
+const LAYOUT_FILE = 'oci-layout';
+
+export function blobPath(dir: string, digest: string): string {
+  return join(dir, 'blobs', 'sha256', digestHex(digest));
+}
+
+function tempName(path: string): string {
+  return `${path}.kcr-tmp-${randomBytes(6).toString('hex')}`;
+}
+
+/** Writes `data` to `path` atomically (temp file + rename). */
+export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
+  const tmp = tempName(path);
+  try {
+    await writeFile(tmp, data, { mode, flag: 'wx' });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw fileError(path, err, 'cannot write');
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw fileError(path, err);
+  }
+}
+
+/** Copies a blob into the layout unless a blob of that digest and size is already there. */
+async function putBlob(dir: string, blob: BlobSource, onProgress?: ProgressCallback): Promise<void> {
+  const dest = blobPath(dir, blob.descriptor.digest);
+  const have = await stat(dest).catch(() => undefined);
+  if (have?.size === blob.descriptor.size) return;
+  if (blob.data) return writeFileAtomic(dest, blob.data);
+  if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
+  const tmp = tempName(dest);
+  const report = throttled(onProgress, {
+    phase: 'copy',
+    label: `layer ${blob.descriptor.digest.slice(7, 19)}`,
+    total: blob.descriptor.size,
+  });
+  try {
+    // A reflink where the file system has them (instant, no extra space); a plain copy otherwise.
+    await copyFile(blob.path, tmp, fsConstants.COPYFILE_FICLONE);
+    await chmod(tmp, 0o600);
+    await rename(tmp, dest);
+    report(blob.descriptor.size, true);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw fileError(dest, err, 'cannot write');
+  }
+}
+
+async function readIndex(dir: string): Promise<OciIndex> {
+  const path = join(dir, 'index.json');
+  if (!(await exists(path))) return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
+  const text = await readFile(path, 'utf8').catch((err: unknown) => {
+    throw fileError(path, err);
+  });
+  try {
+    const index = JSON.parse(text) as OciIndex;
+    if (!Array.isArray(index.manifests)) throw new Error('no manifests array');
+    return index;
+  } catch (err) {
+    throw new KcrError(
+      'invalid-input',
+      `${path}: not an OCI image index: ${(err as Error).message.toLowerCase()}`,
+      {
+        hint: `${dir} is not a valid OCI image layout`,
+      },
+    );
+  }
+}
+
+export interface WriteLayoutOptions {
+  /** `org.opencontainers.image.ref.name` of the index entry, e.g. the tag; replaces an entry of the same name. */
+  refName?: string;
+  onProgress?: ProgressCallback;
+}
+
+/** Adds a built image to the layout at `dir` (created if missing); returns the index entry. */
+export async function writeOciLayout(
+  image: BuiltImage,
+  dir: string,
+  options: WriteLayoutOptions = {},
+): Promise<OciDescriptor> {
+  try {
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw fileError(dir, err, 'cannot create');
+  }
+  if (!(await exists(join(dir, LAYOUT_FILE)))) {
+    await writeFileAtomic(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }), 0o644);
+  }
+  await putBlob(dir, image.layer, options.onProgress);
+  await putBlob(dir, { descriptor: image.manifest.config, data: image.configBytes });
+  await putBlob(dir, { descriptor: manifestDescriptor(image), data: image.manifestBytes });
+  const entry: OciDescriptor = {
+    ...manifestDescriptor(image),
+    // containerd reads the checkpoint annotations from the index entry, CRI-O from the manifest: both carry them.
+    annotations: {
+      ...image.manifest.annotations,
+      ...(options.refName ? { [ANNOTATIONS.refName]: options.refName } : {}),
+    },
+    platform: image.platform,
+  };
+  const index = await readIndex(dir);
+  const ref = options.refName;
+  index.manifests = index.manifests.filter((m) =>
+    ref ? m.annotations?.[ANNOTATIONS.refName] !== ref : m.digest !== entry.digest,
+  );
+  index.manifests.push(entry);
+  await writeFileAtomic(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: index.manifests,
+      ...(index.annotations ? { annotations: index.annotations } : {}),
+    }),
+    0o644,
+  );
+  return entry;
+}
+
+export function manifestDescriptor(image: BuiltImage): OciDescriptor {
+  return {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest: image.manifestDigest,
+    size: image.manifestBytes.length,
+  };
+}
+
+export interface LayoutImage {
+  dir: string;
+  entry: OciDescriptor;
+  manifest: OciManifest;
+  manifestBytes: Buffer;
+  /** Layers then config, each read from the layout's blob files. */
+  blobs: BlobSource[];
+}
+
+function pickEntry(dir: string, index: OciIndex, refName: string | undefined): OciDescriptor {
+  const names = index.manifests
+    .map((m) => m.annotations?.[ANNOTATIONS.refName])
+    .filter((n): n is string => !!n);
+  if (refName !== undefined) {
+    const found = isDigest(refName)
+      ? index.manifests.find((m) => m.digest === refName)
+      : index.manifests.find((m) => m.annotations?.[ANNOTATIONS.refName] === refName);
+    if (found) return found;
+    throw new KcrError('not-found', `${dir}: no image named ${refName}`, {
+      hint: names.length ? `the layout holds: ${names.join(', ')}` : 'the layout holds no named images',
+    });
+  }
+  const only = index.manifests[0];
+  if (index.manifests.length === 1 && only) return only;
+  throw new KcrError('usage', `${dir}: holds ${index.manifests.length} images; name one`, {
+    hint: names.length
+      ? `write oci:${dir}:NAME with NAME one of: ${names.join(', ')}`
+      : 'the layout is empty',
+  });
+}
+
+/** Opens one image of a layout: by ref name or digest, or the only one. */
+export async function readOciLayout(dir: string, refName?: string): Promise<LayoutImage> {
+  if (!(await exists(join(dir, LAYOUT_FILE)))) {
+    throw new KcrError('not-found', `${dir}: not an OCI image layout (no ${LAYOUT_FILE} file)`, {
+      hint: 'write one with `kcr image build ARCHIVE --oci-layout DIR`',
+    });
+  }
+  const entry = pickEntry(dir, await readIndex(dir), refName);
+  if (entry.mediaType !== MEDIA_TYPES.ociManifest) {
+    throw new KcrError(
+      'invalid-input',
+      `${dir}: ${entry.digest} is a ${entry.mediaType}, expected an OCI image manifest`,
+    );
+  }
+  const path = blobPath(dir, entry.digest);
+  const manifestBytes = await readFile(path).catch((err: unknown) => {
+    throw fileError(path, err);
+  });
+  const actual = sha256Digest(manifestBytes);
+  if (actual !== entry.digest) {
+    throw new KcrError('integrity', `${path}: manifest has digest ${actual}, expected ${entry.digest}`, {
+      hint: 'the layout was changed or damaged after it was written',
+    });
+  }
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
+  const blobs: BlobSource[] = [
+    ...manifest.layers.map((d) => ({ descriptor: d, path: blobPath(dir, d.digest) })),
+    { descriptor: manifest.config, path: blobPath(dir, manifest.config.digest) },
+  ];
+  return { dir, entry, manifest, manifestBytes, blobs };
+}

@@ -1,0 +1,155 @@
+/**
+ * The build entry points: build an image from an archive and put it where asked (registry,
+ * OCI layout, local store), disposing of temp files whatever happens.
+ */
+import { KcrError } from '../errors.js';
+import type { CheckpointInfo } from '../archive/index.js';
+import { buildCheckpointImage, imageBlobs, type BuildOptions, type BuiltImage } from './build.js';
+import { readOciLayout, writeOciLayout } from './layout.js';
+import type { OciManifest, OciPlatform } from './media-types.js';
+import type { TransferProgress } from './progress.js';
+import { pushImage, type PushOptions, type PushResult } from './push.js';
+import { parseLayoutReference, parseReference } from './reference.js';
+import type { RegistryOptions } from './registry-client.js';
+import { imageStoreDir } from './store.js';
+
+export interface PublishOptions extends RegistryOptions {
+  compression?: 'none' | 'gzip' | 'zstd';
+  sourceNode?: string;
+  onProgress?: (p: TransferProgress) => void;
+  signal?: AbortSignal;
+  platform?: string;
+  annotations?: BuildOptions['annotations'];
+}
+
+function pushable(image: BuiltImage) {
+  return { manifest: image.manifest, manifestBytes: image.manifestBytes, blobs: imageBlobs(image) };
+}
+
+/** Builds the checkpoint image from an archive and pushes it; only temp files touch the disk. */
+export async function publishCheckpointImage(
+  archivePath: string,
+  reference: string,
+  options: PublishOptions = {},
+): Promise<{ reference: string; digest: string; manifest: OciManifest }> {
+  const target = parseReference(reference);
+  const image = await buildCheckpointImage(archivePath, options);
+  try {
+    const pushed = await pushImage(pushable(image), target, options);
+    return { reference: pushed.reference, digest: pushed.digest, manifest: pushed.manifest };
+  } finally {
+    await image.dispose();
+  }
+}
+
+export interface BuildImageOptions extends PublishOptions {
+  /** `REGISTRY/REPO:TAG`; needed for push and for the local store. */
+  reference?: string;
+  push?: boolean;
+  /** Write an OCI image layout here (the entry is named by the reference's tag). */
+  ociLayout?: string;
+  /** Environment for finding the local store (tests point it elsewhere). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BuildImageResult {
+  reference?: string;
+  digest: string;
+  manifest: OciManifest;
+  platform: OciPlatform;
+  info: CheckpointInfo;
+  archiveDigest: string;
+  layerSize: number;
+  /** Where the image went. */
+  ociLayout?: string;
+  store?: string;
+  pushed?: PushResult;
+}
+
+/**
+ * `kcr image build`: to the registry (--push), to an OCI layout (--oci-layout), or, when neither is
+ * asked for, to the local store so that `kcr image push REF` can send it later.
+ */
+export async function buildImage(
+  archivePath: string,
+  options: BuildImageOptions = {},
+): Promise<BuildImageResult> {
+  const target = options.reference ? parseReference(options.reference) : undefined;
+  if (!target && (options.push || !options.ociLayout)) {
+    throw new KcrError('usage', 'an image reference is needed to push or store the image', {
+      hint: 'pass -t REGISTRY/REPOSITORY:TAG',
+    });
+  }
+  const image = await buildCheckpointImage(archivePath, options);
+  try {
+    const result: BuildImageResult = {
+      ...(target ? { reference: target.full } : {}),
+      digest: image.manifestDigest,
+      manifest: image.manifest,
+      platform: image.platform,
+      info: image.info,
+      archiveDigest: image.layer.diffId,
+      layerSize: image.layer.descriptor.size,
+    };
+    if (options.ociLayout) {
+      await writeOciLayout(image, options.ociLayout, {
+        refName: target?.tag ?? 'latest',
+        onProgress: options.onProgress,
+      });
+      result.ociLayout = options.ociLayout;
+    }
+    if (!options.push && !options.ociLayout && target) {
+      const store = imageStoreDir(options.env);
+      await writeOciLayout(image, store, { refName: target.full, onProgress: options.onProgress });
+      result.store = store;
+    }
+    if (options.push && target) result.pushed = await pushImage(pushable(image), target, options);
+    return result;
+  } finally {
+    await image.dispose();
+  }
+}
+
+export interface PushFromOptions extends PushOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `kcr image push SOURCE [DEST]`: SOURCE is `oci:DIR[:NAME]`, or a reference built into the local
+ * store; DEST defaults to SOURCE for stored images.
+ */
+export async function pushBuiltImage(
+  source: string,
+  destination: string | undefined,
+  options: PushFromOptions = {},
+): Promise<PushResult> {
+  const layoutRef = parseLayoutReference(source);
+  if (layoutRef && !destination) {
+    throw new KcrError('usage', `${source}: pushing a layout needs a destination`, {
+      hint: 'kcr image push oci:DIR[:NAME] REGISTRY/REPOSITORY:TAG',
+    });
+  }
+  const sourceRef = layoutRef ? undefined : parseReference(source);
+  const layout = layoutRef
+    ? await readOciLayout(layoutRef.dir, layoutRef.tag)
+    : await readOciLayout(imageStoreDir(options.env), sourceRef!.full).catch((err: unknown) => {
+        if (err instanceof KcrError && err.code === 'not-found') {
+          throw new KcrError('not-found', `${sourceRef!.full}: no such image in the local store`, {
+            hint: 'build it first with `kcr image build ARCHIVE -t REF`, or push an OCI layout with oci:DIR',
+            cause: err,
+          });
+        }
+        throw err;
+      });
+  const target = parseReference(destination ?? sourceRef!.full);
+  return pushImage(
+    {
+      manifest: layout.manifest,
+      manifestBytes: layout.manifestBytes,
+      manifestMediaType: layout.entry.mediaType,
+      blobs: layout.blobs,
+    },
+    target,
+    options,
+  );
+}

@@ -1,0 +1,308 @@
+/**
+ * The REST routes of the test API server. Each checks RBAC the way the real authorizer words it
+ * and answers with real object JSON or a real Status.
+ */
+import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { matchesSelector, parseSelector } from '../../kube/selector.js';
+import type { ClusterState, User } from './cluster-state.js';
+import type { Caller } from './kubelet-server.js';
+import { newMeta, notFound, statusBody, type KubeObject, type ObjectMeta, type PodJson } from './objects.js';
+import type { Pem } from './pki.js';
+
+export type Handled =
+  { status: number; body: unknown } | { status: number; raw: string; contentType: string };
+
+export interface RouteContext {
+  state: ClusterState;
+  caller: Caller;
+  method: string;
+  url: URL;
+  body: unknown;
+  kubeletClient: Pem;
+  ca: string;
+}
+
+const VERBS: Record<string, string> = {
+  GET: 'get',
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+function userOf(ctx: RouteContext): User {
+  const known = ctx.state.users.get(ctx.caller.user);
+  return {
+    name: ctx.caller.user,
+    groups: [...ctx.caller.groups, ...(known?.groups ?? [])],
+    rules: known?.rules ?? [],
+  };
+}
+
+/** The authorizer's message, e.g. `pods "web" is forbidden: User "alice" cannot get resource "pods" ...`. */
+function forbidden(user: string, verb: string, resource: string, namespace?: string, name?: string): Handled {
+  const [plural] = resource.split('/');
+  const subject = name ? `${plural} "${name}"` : plural;
+  const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+  return {
+    status: 403,
+    body: statusBody(
+      403,
+      `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "" ${scope}`,
+      { name, kind: plural },
+    ),
+  };
+}
+
+function denied(
+  ctx: RouteContext,
+  verb: string,
+  resource: string,
+  namespace?: string,
+  name?: string,
+): Handled | undefined {
+  return ctx.state.allows(userOf(ctx), verb, resource, namespace)
+    ? undefined
+    : forbidden(ctx.caller.user, verb, resource, namespace, name);
+}
+
+function list(kind: string, items: unknown[]): Handled {
+  return {
+    status: 200,
+    body: { kind: `${kind}List`, apiVersion: 'v1', metadata: { resourceVersion: '1' }, items },
+  };
+}
+
+function selected<T extends { metadata: { labels?: Record<string, string> } }>(items: T[], url: URL): T[] {
+  const selector = url.searchParams.get('labelSelector');
+  if (!selector) return items;
+  const requirements = parseSelector(selector);
+  return items.filter((i) => matchesSelector(i.metadata.labels, requirements));
+}
+
+function createPod(ctx: RouteContext, ns: string): Handled {
+  const input = ctx.body as Partial<PodJson> | undefined;
+  const meta: Partial<ObjectMeta> = input?.metadata ?? {};
+  const name =
+    meta.name ||
+    (meta.generateName ? `${meta.generateName}${randomBytes(3).toString('hex').slice(0, 5)}` : '');
+  const containers = input?.spec?.containers ?? [];
+  const bad = containers.find((c) => !c.name || !c.image);
+  if (!name || containers.length === 0 || bad) {
+    const what = !name
+      ? 'metadata.name: Required value: name or generateName is required'
+      : 'spec.containers: Required value';
+    return { status: 422, body: statusBody(422, `Pod "${name}" is invalid: ${what}`, { name, kind: 'Pod' }) };
+  }
+  if (ctx.state.pods.has(`${ns}/${name}`))
+    return { status: 409, body: statusBody(409, `pods "${name}" already exists`, { name, kind: 'pods' }) };
+  const pod: PodJson = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: newMeta(name, ns, { ...meta, name, namespace: ns }),
+    spec: { restartPolicy: 'Always', ...(input?.spec ?? { containers: [] }) },
+    status: { phase: 'Pending' },
+  };
+  if (ctx.url.searchParams.get('dryRun') === 'All') return { status: 201, body: pod };
+  ctx.state.pods.set(`${ns}/${name}`, pod);
+  ctx.state.admitPod(pod);
+  return { status: 201, body: pod };
+}
+
+function pods(ctx: RouteContext, ns: string, name: string | undefined): Handled {
+  const verb = name ? VERBS[ctx.method]! : ctx.method === 'GET' ? 'list' : VERBS[ctx.method]!;
+  const no = denied(ctx, verb, 'pods', ns, name);
+  if (no) return no;
+  if (!name && ctx.method === 'GET')
+    return list(
+      'Pod',
+      selected(
+        [...ctx.state.pods.values()].filter((p) => p.metadata.namespace === ns),
+        ctx.url,
+      ),
+    );
+  if (!name && ctx.method === 'POST') return createPod(ctx, ns);
+  const pod = ctx.state.pods.get(`${ns}/${name}`);
+  if (!pod) return { status: 404, body: notFound('pods', name ?? '') };
+  if (ctx.method === 'GET') return { status: 200, body: pod };
+  if (ctx.method === 'DELETE') {
+    ctx.state.pods.delete(`${ns}/${name}`);
+    ctx.state.deletedPods.push(`${ns}/${name}`);
+    return {
+      status: 200,
+      body: {
+        ...pod,
+        metadata: {
+          ...pod.metadata,
+          deletionTimestamp: new Date().toISOString(),
+          deletionGracePeriodSeconds: 0,
+        },
+      },
+    };
+  }
+  return {
+    status: 405,
+    body: statusBody(405, 'the server does not allow this method on the requested resource'),
+  };
+}
+
+function services(ctx: RouteContext, ns: string, name: string | undefined): Handled {
+  const no = denied(
+    ctx,
+    name ? VERBS[ctx.method]! : ctx.method === 'GET' ? 'list' : 'create',
+    'services',
+    ns,
+    name,
+  );
+  if (no) return no;
+  if (!name && ctx.method === 'POST') {
+    const input = ctx.body as KubeObject;
+    const svcName = input.metadata?.name ?? '';
+    if (ctx.state.services.has(`${ns}/${svcName}`))
+      return { status: 409, body: statusBody(409, `services "${svcName}" already exists`) };
+    const spec = {
+      ...(input.spec as object),
+      clusterIP: '10.96.0.42',
+      clusterIPs: ['10.96.0.42'],
+      type: 'ClusterIP',
+      sessionAffinity: 'None',
+    };
+    const svc: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: newMeta(svcName, ns, { ...input.metadata, name: svcName, namespace: ns }),
+      spec,
+      status: { loadBalancer: {} },
+    };
+    if (ctx.url.searchParams.get('dryRun') !== 'All') ctx.state.services.set(`${ns}/${svcName}`, svc);
+    return { status: 201, body: svc };
+  }
+  const svc = ctx.state.services.get(`${ns}/${name}`);
+  return svc ? { status: 200, body: svc } : { status: 404, body: notFound('services', name ?? '') };
+}
+
+function events(ctx: RouteContext, ns: string): Handled {
+  const no = denied(ctx, 'list', 'events', ns);
+  if (no) return no;
+  const conditions = (ctx.url.searchParams.get('fieldSelector') ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((c) => c.split('='));
+  const items = ctx.state.events.filter((e) => {
+    if (e.metadata.namespace !== ns) return false;
+    const involved = e.involvedObject as Record<string, string>;
+    return conditions.every(
+      ([k, v]) => !k?.startsWith('involvedObject.') || involved[k.slice('involvedObject.'.length)] === v,
+    );
+  });
+  return list('Event', items);
+}
+
+/** Forwards to the node's kubelet with the API server's own identity and passes the answer through. */
+async function nodeProxy(ctx: RouteContext, node: string, rest: string): Promise<Handled> {
+  const verb = VERBS[ctx.method] ?? 'get';
+  const no = denied(ctx, verb, 'nodes/proxy', undefined, node);
+  if (no) return no;
+  const target = ctx.state.nodes.get(node);
+  if (!target) return { status: 404, body: notFound('nodes', node) };
+  const url = `https://127.0.0.1:${target.kubeletPort}/${rest}${ctx.url.search}`;
+  return new Promise<Handled>((resolve) => {
+    const req = https.request(
+      url,
+      { method: ctx.method, cert: ctx.kubeletClient.cert, key: ctx.kubeletClient.key, ca: ctx.ca },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 502,
+            raw: Buffer.concat(chunks).toString('utf8'),
+            contentType: String(res.headers['content-type'] ?? 'text/plain'),
+          }),
+        );
+      },
+    );
+    req.on('error', (err) =>
+      resolve({
+        status: 503,
+        body: statusBody(
+          503,
+          `error trying to reach service: dial tcp 127.0.0.1:${target.kubeletPort}: ${err.message}`,
+        ),
+      }),
+    );
+    req.end();
+  });
+}
+
+function accessReview(ctx: RouteContext): Handled {
+  const spec =
+    (ctx.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined)?.spec ?? {};
+  const attrs = spec.resourceAttributes ?? {};
+  const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : (attrs.resource ?? '');
+  const allowed = ctx.state.allows(userOf(ctx), attrs.verb ?? '', resource, attrs.namespace || undefined);
+  return {
+    status: 201,
+    body: {
+      kind: 'SelfSubjectAccessReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec,
+      status: allowed ? { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding' } : { allowed: false },
+    },
+  };
+}
+
+export async function route(ctx: RouteContext): Promise<Handled> {
+  const path = ctx.url.pathname;
+  let m: RegExpExecArray | null;
+  if (path === '/version' || path === '/version/') {
+    const v = ctx.state.version;
+    return {
+      status: 200,
+      body: {
+        ...v,
+        gitCommit: '0'.repeat(40),
+        gitTreeState: 'clean',
+        buildDate: '2026-01-01T00:00:00Z',
+        goVersion: 'go1.23.4',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      },
+    };
+  }
+  if ((m = /^\/api\/v1\/nodes\/([^/]+)\/proxy\/(.*)$/.exec(path)))
+    return nodeProxy(ctx, decodeURIComponent(m[1]!), m[2]!);
+  if (path === '/api/v1/nodes') {
+    return (
+      denied(ctx, 'list', 'nodes') ??
+      list(
+        'Node',
+        selected(
+          [...ctx.state.nodes.values()].map((n) => ctx.state.nodeObject(n)),
+          ctx.url,
+        ),
+      )
+    );
+  }
+  if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
+    const name = decodeURIComponent(m[1]!);
+    const node = ctx.state.nodes.get(name);
+    return (
+      denied(ctx, 'get', 'nodes', undefined, name) ??
+      (node
+        ? { status: 200, body: ctx.state.nodeObject(node) }
+        : { status: 404, body: notFound('nodes', name) })
+    );
+  }
+  if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(path)))
+    return pods(ctx, decodeURIComponent(m[1]!), m[2] && decodeURIComponent(m[2]));
+  if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path)))
+    return services(ctx, decodeURIComponent(m[1]!), m[2] && decodeURIComponent(m[2]));
+  if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(path)))
+    return events(ctx, decodeURIComponent(m[1]!));
+  if (path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && ctx.method === 'POST')
+    return accessReview(ctx);
+  return { status: 404, body: statusBody(404, 'the server could not find the requested resource') };
+}

@@ -1,0 +1,239 @@
+/**
+ * What the test cluster knows: nodes (each with a directory standing for its file system),
+ * pods, services, events, users with RBAC rules, and the knobs tests turn to make the kubelet or
+ * the runtime fail the way real ones do.
+ */
+import { join } from 'node:path';
+import type { KubeObject, PodJson } from './objects.js';
+import { bumpVersion, newMeta, runningStatus, waitingStatus } from './objects.js';
+
+export interface Rule {
+  verbs: string[];
+  /** `pods`, `pods/exec`, `nodes/proxy`, ... or `*`. */
+  resources: string[];
+  /** Namespaces the rule applies in; undefined means all (a ClusterRoleBinding). */
+  namespaces?: string[];
+}
+
+export interface User {
+  name: string;
+  groups: string[];
+  rules: Rule[];
+}
+
+/** A failure the kubelet's checkpoint endpoint produces, with the real status and text. */
+export type KubeletFailure =
+  | 'cri-v1-only'
+  | 'no-criu'
+  | 'tcp-established'
+  | 'deadline'
+  | 'runtime-not-found'
+  | { status: number; body: string };
+
+export interface FakeNode {
+  name: string;
+  /** `cri-o://1.31.2`, `containerd://2.0.1`, `containerd://1.7.22`, ... */
+  runtime: string;
+  kubeletVersion: string;
+  /** The kubelet's featureGates as /configz reports them. */
+  featureGates: Record<string, boolean>;
+  /** False makes the kubelet behave as without the checkpoint route (404 page not found). */
+  checkpointRoute: boolean;
+  /** Local directory that stands for the node's `/` (`/` itself for a node that is this machine). */
+  root: string;
+  /** The kubelet's --root-dir; archives go to `<it>/checkpoints`. */
+  kubeletRootDir: string;
+  kubeletPort: number;
+  /** The next checkpoint calls fail this way (one entry per call; `always` keeps failing). */
+  failures: KubeletFailure[];
+  alwaysFail?: KubeletFailure;
+  /** Client certificate CNs the kubelet authorizes for `nodes/checkpoint` besides system:masters. */
+  checkpointUsers: Set<string>;
+}
+
+export interface PodOptions {
+  name: string;
+  namespace?: string;
+  node?: string;
+  containers?: { name: string; image?: string; ports?: number[] }[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  volumes?: PodJson['spec']['volumes'];
+  phase?: 'Running' | 'Pending';
+}
+
+/** How a created pod turns out: Running, or stuck with a container waiting reason and message. */
+export type PodFate =
+  | { kind: 'running' }
+  | { kind: 'waiting'; container?: string; reason: string; message: string; event?: string };
+
+export class ClusterState {
+  readonly nodes = new Map<string, FakeNode>();
+  readonly pods = new Map<string, PodJson>();
+  readonly services = new Map<string, KubeObject>();
+  readonly events: KubeObject[] = [];
+  readonly users = new Map<string, User>();
+  readonly tokens = new Map<string, string>();
+  version = { major: '1', minor: '31', gitVersion: 'v1.31.4' };
+  /** Decides what happens to each created pod; tests replace it to simulate restore failures. */
+  podFate: (pod: PodJson) => PodFate = () => ({ kind: 'running' });
+  /** Every pod deleted, as `namespace/name`, in order. */
+  readonly deletedPods: string[] = [];
+  readonly createdPods: PodJson[] = [];
+
+  constructor(readonly rootDir: string) {}
+
+  addUser(name: string, groups: string[] = [], rules: Rule[] = []): User {
+    const user = { name, groups, rules };
+    this.users.set(name, user);
+    return user;
+  }
+
+  allows(user: User, verb: string, resource: string, namespace?: string): boolean {
+    if (user.groups.includes('system:masters')) return true;
+    return user.rules.some(
+      (r) =>
+        (r.verbs.includes(verb) || r.verbs.includes('*')) &&
+        (r.resources.includes(resource) || r.resources.includes('*')) &&
+        (r.namespaces === undefined || (namespace !== undefined && r.namespaces.includes(namespace))),
+    );
+  }
+
+  addNode(name: string, options: Partial<Omit<FakeNode, 'name'>> = {}): FakeNode {
+    const node: FakeNode = {
+      name,
+      runtime: 'cri-o://1.31.2',
+      kubeletVersion: 'v1.31.4',
+      featureGates: {},
+      checkpointRoute: true,
+      kubeletPort: 0,
+      failures: [],
+      checkpointUsers: new Set(),
+      kubeletRootDir: '/var/lib/kubelet',
+      root: join(this.rootDir, 'nodes', name),
+      ...options,
+    };
+    this.nodes.set(name, node);
+    return node;
+  }
+
+  nodeObject(node: FakeNode): KubeObject {
+    const [runtimeName] = node.runtime.split('://');
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: newMeta(node.name, undefined, {
+        labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' },
+      }),
+      spec: { podCIDR: '10.244.0.0/24' },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: '127.0.0.1' },
+          { type: 'Hostname', address: node.name },
+        ],
+        daemonEndpoints: { kubeletEndpoint: { Port: node.kubeletPort } },
+        nodeInfo: {
+          architecture: 'amd64',
+          operatingSystem: 'linux',
+          osImage: 'Debian GNU/Linux 12 (bookworm)',
+          kernelVersion: '6.1.0-28-amd64',
+          containerRuntimeVersion: node.runtime,
+          kubeletVersion: node.kubeletVersion,
+          kubeProxyVersion: node.kubeletVersion,
+          machineID: 'f'.repeat(32),
+          systemUUID: '00000000-0000-0000-0000-000000000000',
+          bootID: '11111111-1111-1111-1111-111111111111',
+        },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: `kubelet is posting ready status (${runtimeName})`,
+          },
+        ],
+      },
+    };
+  }
+
+  addPod(o: PodOptions): PodJson {
+    const namespace = o.namespace ?? 'default';
+    const pod: PodJson = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: newMeta(o.name, namespace, {
+        ...(o.labels ? { labels: o.labels } : {}),
+        ...(o.annotations ? { annotations: o.annotations } : {}),
+      }),
+      spec: {
+        nodeName: o.node ?? [...this.nodes.keys()][0],
+        restartPolicy: 'Always',
+        containers: (o.containers ?? [{ name: o.name }]).map((c) => ({
+          name: c.name,
+          image: c.image ?? 'localhost/nginx:latest',
+          ...(c.ports ? { ports: c.ports.map((p) => ({ containerPort: p, protocol: 'TCP' })) } : {}),
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'File',
+          imagePullPolicy: 'IfNotPresent',
+        })),
+        ...(o.volumes ? { volumes: o.volumes } : {}),
+        serviceAccountName: 'default',
+        schedulerName: 'default-scheduler',
+      },
+      status: {},
+    };
+    pod.status =
+      o.phase === 'Pending'
+        ? waitingStatus(pod, pod.spec.containers[0]!.name, 'ContainerCreating', '')
+        : runningStatus(pod, '127.0.0.1');
+    this.pods.set(`${namespace}/${o.name}`, pod);
+    return pod;
+  }
+
+  /** Called for pods created through the API: the scheduler and kubelet, compressed into one step. */
+  admitPod(pod: PodJson): void {
+    // The scheduler's part: a pod without nodeName goes to the first node.
+    pod.spec.nodeName ??= [...this.nodes.keys()][0];
+    const fate = this.podFate(pod);
+    if (fate.kind === 'running') {
+      pod.status = runningStatus(pod, '127.0.0.1');
+    } else {
+      const container = fate.container ?? pod.spec.containers[0]!.name;
+      pod.status = waitingStatus(pod, container, fate.reason, fate.message);
+      this.addEvent(pod, 'Warning', 'Failed', fate.event ?? `Error: ${fate.message}`);
+    }
+    bumpVersion(pod.metadata);
+    this.createdPods.push(pod);
+  }
+
+  addEvent(pod: PodJson, type: string, reason: string, message: string): void {
+    const ns = pod.metadata.namespace ?? 'default';
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    this.events.push({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: newMeta(`${pod.metadata.name}.${Date.now().toString(16)}${this.events.length}`, ns),
+      involvedObject: {
+        kind: 'Pod',
+        namespace: ns,
+        name: pod.metadata.name,
+        uid: pod.metadata.uid,
+        apiVersion: 'v1',
+        fieldPath: 'spec.containers{' + pod.spec.containers[0]!.name + '}',
+      },
+      reason,
+      message,
+      source: { component: 'kubelet', host: pod.spec.nodeName },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+      reportingComponent: 'kubelet',
+      reportingInstance: pod.spec.nodeName ?? '',
+    });
+  }
+
+  podsOn(node: string): PodJson[] {
+    return [...this.pods.values()].filter((p) => p.spec.nodeName === node);
+  }
+}

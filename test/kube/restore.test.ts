@@ -1,0 +1,378 @@
+/**
+ * `kcr restore` against the test cluster and a real registry (docker-registry): the archive is
+ * pushed as a checkpoint image, the Pod written from the saved Pod or from spec.dump, and the
+ * test cluster applies CRI-O's bind-mount rule to it, as a CRI-O node would.
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointArchive, readMetadata, type SpecDump } from '../../src/archive/index.js';
+import { rewriteArchive, tempDir } from '../../src/testing/archive-builder.js';
+import { crioRestoreFate } from '../../src/testing/kube/crio-restore.js';
+import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
+import type { PodJson } from '../../src/testing/kube/objects.js';
+import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
+import { startRegistry, type TestRegistry } from '../../src/testing/registry.js';
+import { runCliCaptured } from '../../src/testing/run-cli.js';
+
+let c: TestCluster;
+let registry: TestRegistry;
+let fixtureSpec: SpecDump;
+const tmp = tempDir('kcr-restore-');
+
+async function specOf(path: string): Promise<SpecDump> {
+  const archive = await CheckpointArchive.open(path);
+  try {
+    return (await readMetadata(archive)).spec;
+  } finally {
+    await archive.close();
+  }
+}
+
+beforeAll(async () => {
+  [c, registry] = await Promise.all([startTestCluster({ nodes: ['node-1', 'node-2'] }), startRegistry()]);
+  await c.addNode('old-node', { runtime: 'containerd://1.7.22' });
+  fixtureSpec = await specOf(FIXTURE_ARCHIVE);
+});
+afterAll(async () => {
+  await Promise.all([c?.close(), registry?.stop()]);
+  tmp.cleanup();
+});
+
+const repo = () => `${registry.host}/checkpoints`;
+let specForImages: SpecDump | undefined;
+afterEach(() => {
+  c.state.podFate = () => ({ kind: 'running' });
+});
+function restoreAsCrio(spec: SpecDump = fixtureSpec) {
+  specForImages = spec;
+  c.state.podFate = crioRestoreFate((image) => (image.startsWith(registry.host) ? specForImages : undefined));
+}
+
+function kcr(argv: string[]) {
+  return runCliCaptured(argv, { env: { KUBECONFIG: c.kubeconfig, HOME: tmp.dir } });
+}
+
+function created(name: string, namespace = 'default'): PodJson {
+  const pod = c.state.pods.get(`${namespace}/${name}`);
+  if (!pod) throw new Error(`pod ${namespace}/${name} was not created`);
+  return pod;
+}
+
+/** Checkpoints a running pod with -o, as a user would before restoring. */
+async function checkpointed(
+  podName: string,
+  extra: Partial<Parameters<TestCluster['state']['addPod']>[0]> = {},
+): Promise<string> {
+  c.state.addPod({
+    name: podName,
+    node: 'node-1',
+    containers: [{ name: 'webserver', ports: [8080] }],
+    ...extra,
+  });
+  const dir = tempDir('kcr-ckpt-');
+  const r = await kcr(['checkpoint', podName, '-o', dir.dir, '--format', 'json']);
+  expect(r.code).toBe(0);
+  return (JSON.parse(r.stdout) as { local: { path: string } }[])[0]!.local.path;
+}
+
+describe('restore from an archive', () => {
+  it('pushes the checkpoint image, reuses the saved Pod, pins it to --node, waits for Running and exposes it', async () => {
+    const archive = await checkpointed('shop', { labels: { app: 'shop', 'pod-template-hash': '7d4f9' } });
+    restoreAsCrio();
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--name',
+      'shop-restored',
+      '--node',
+      'node-2',
+      '--wait',
+      '--expose',
+      '8080',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`pushing the checkpoint image to ${repo()}:webserver-20261128-160140`);
+    const pod = created('shop-restored');
+    const image = pod.spec.containers[0]!.image;
+    expect(image).toMatch(new RegExp(`^${registry.host}/checkpoints@sha256:[0-9a-f]{64}$`));
+    expect(r.stdout).toBe(
+      `pod/shop-restored created on node-2 from ${image}\nservice/shop-restored created\npod/shop-restored running\n`,
+    );
+    expect(pod.spec.nodeName).toBe('node-2');
+    expect(pod.metadata.labels).toEqual({
+      app: 'shop',
+      'kcr.dev/restored-from': 'shop',
+      'kcr.dev/restore': 'shop-restored',
+    });
+    expect(pod.spec.containers[0]!.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }]);
+    const svc = c.state.services.get('default/shop-restored') as unknown as {
+      spec: { selector: object; ports: { port: number }[] };
+    };
+    expect(svc.spec.selector).toEqual({ 'kcr.dev/restore': 'shop-restored' });
+    expect(svc.spec.ports.map((p) => p.port)).toEqual([8080]);
+
+    // The registry holds what the Pod names, with the annotation CRI-O looks for.
+    const digest = image.split('@')[1]!;
+    const res = await fetch(`http://${registry.host}/v2/checkpoints/manifests/${digest}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(res.status).toBe(200);
+    const manifest = (await res.json()) as { annotations: Record<string, string>; layers: unknown[] };
+    expect(manifest.annotations['io.kubernetes.cri-o.annotations.checkpoint.name']).toBe('webserver');
+    expect(manifest.layers).toHaveLength(1);
+  });
+
+  it('writes the Pod from spec.dump when no Pod was saved, and prints it with --dry-run -o yaml', async () => {
+    const archive = tmp.path('bare.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const before = c.state.createdPods.length;
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--node',
+      'node-1',
+      '--expose',
+      '8080',
+      '--dry-run',
+      '-o',
+      'yaml',
+    ]);
+    expect(r.code).toBe(0);
+    const [pod, service] = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, never>);
+    expect(pod).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'webserver', namespace: 'default', labels: { 'kcr.dev/restored-from': 'webserver' } },
+      spec: {
+        nodeName: 'node-1',
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            name: 'webserver',
+            image: `${repo()}:webserver-20261128-160140`,
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
+            terminationMessagePath: '/dev/termination-log',
+          },
+        ],
+      },
+    });
+    expect(service).toMatchObject({
+      kind: 'Service',
+      spec: { selector: { 'kcr.dev/restore': 'webserver' }, ports: [{ port: 8080 }] },
+    });
+    expect(c.state.createdPods.length).toBe(before);
+  });
+
+  it('mounts every volume the container had, so that CRI-O accepts the restore', async () => {
+    const withData = {
+      ...fixtureSpec,
+      mounts: [
+        ...(fixtureSpec.mounts ?? []),
+        {
+          destination: '/data',
+          type: 'bind',
+          source: '/var/lib/kubelet/pods/efb3355b/volumes/kubernetes.io~empty-dir/data',
+          options: ['rbind', 'rprivate', 'rw'],
+        },
+      ],
+    };
+    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('with-data.tar'), {
+      replace: { 'spec.dump': Buffer.from(JSON.stringify(withData)) },
+    });
+    restoreAsCrio(withData);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--node',
+      'node-1',
+      '--name',
+      'with-data',
+      '--wait',
+    ]);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const pod = created('with-data');
+    expect(pod.spec.volumes).toEqual([{ name: 'data', emptyDir: {} }]);
+    expect(pod.spec.containers[0]!.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+  });
+
+  it("reports CRI-O's CreateContainerError with the Pod's events and what to change", async () => {
+    const withData = {
+      ...fixtureSpec,
+      mounts: [
+        ...(fixtureSpec.mounts ?? []),
+        {
+          destination: '/data',
+          type: 'bind',
+          source: '/var/lib/kubelet/pods/efb3355b/volumes/kubernetes.io~empty-dir/data',
+        },
+      ],
+    };
+    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('mismatch.tar'), {
+      replace: { 'spec.dump': Buffer.from(JSON.stringify(withData)) },
+    });
+    // A saved Pod that lacks the /data volume, as if it belonged to another version of the workload.
+    const saved = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'mismatch', namespace: 'default' },
+      spec: { nodeName: 'node-1', containers: [{ name: 'webserver', image: 'localhost/nginx:latest' }] },
+    };
+    writeFileSync(`${archive}.pod.json`, JSON.stringify(saved));
+    restoreAsCrio(withData);
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--wait']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /error: pod default\/mismatch did not restore: CreateContainerError: restoring "127\.0\.0\.1:\d+\/checkpoints@sha256:[0-9a-f]+" expects following bind mounts defined \(\/data\)/,
+    );
+    expect(r.stderr).toContain('(events: Failed: Error: restoring');
+    expect(r.stderr).toContain('hint: the Pod must mount every path the checkpointed container had mounted');
+  });
+
+  it('explains an image the node cannot pull', async () => {
+    const archive = await checkpointed('pull-fails');
+    c.state.podFate = () => ({
+      kind: 'waiting',
+      reason: 'ErrImagePull',
+      message: 'pinging container registry 127.0.0.1: http: server gave HTTP response to HTTPS client',
+    });
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--name',
+      'pull-fails-2',
+      '--wait',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ErrImagePull: pinging container registry');
+    expect(r.stderr).toContain('cannot pull');
+    expect(r.stderr).toContain('/etc/containers/registries.conf');
+  });
+
+  it('refuses a node whose runtime cannot restore', async () => {
+    const archive = await checkpointed('to-old-node');
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'old-node']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: node old-node cannot restore checkpoints: containerd 1.7.22 has no CRI checkpoint support; it arrived in containerd 2.0',
+    );
+  });
+
+  it('says when a pod of that name exists', async () => {
+    const archive = await checkpointed('exists');
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: pod default/exists: pods "exists" already exists');
+    expect(r.stderr).toContain('hint: pick another name with --name');
+  });
+
+  it('needs --node when nothing says where the container ran', async () => {
+    const archive = tmp.path('nowhere.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const r = await kcr(['restore', archive, '--registry', repo(), '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('hint: pass --node NODE');
+  });
+
+  it('needs --registry for an archive', async () => {
+    const r = await kcr(['restore', FIXTURE_ARCHIVE, '--node', 'node-1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('needs --registry REGISTRY/REPOSITORY');
+  });
+});
+
+describe('restore to a registry with TLS and a password', () => {
+  let secure: TestRegistry;
+  beforeAll(async () => {
+    secure = await startRegistry({ tls: true, auth: { username: 'ci', password: 's3cret' } });
+  });
+  afterAll(() => secure?.stop());
+
+  it('pushes with --username/--password-stdin and --ca-file, as kcr image push does', async () => {
+    const archive = tmp.path('secure.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const argv = [
+      'restore',
+      archive,
+      '--registry',
+      `${secure.host}/ckpt`,
+      '--node',
+      'node-1',
+      '--name',
+      'secure',
+    ];
+    const r = await runCliCaptured(
+      [...argv, '--username', 'ci', '--password-stdin', '--ca-file', secure.ca!.caCert],
+      {
+        env: { KUBECONFIG: c.kubeconfig, HOME: tmp.dir },
+        stdin: 's3cret\n',
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(created('secure').spec.containers[0]!.image).toMatch(new RegExp(`^${secure.host}/ckpt@sha256:`));
+    const denied = await runCliCaptured([...argv, '--name', 'secure-2', '--ca-file', secure.ca!.caCert], {
+      env: { KUBECONFIG: c.kubeconfig, HOME: tmp.dir },
+    });
+    expect(denied.code).toBe(2);
+    expect(c.state.pods.has('default/secure-2')).toBe(false);
+  });
+});
+
+describe('restore from a checkpoint image', () => {
+  it("reads the archive from the image's layer and pins the Pod to the image digest", async () => {
+    const archive = tmp.path('for-image.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const pushed = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      `${repo()}:for-image`,
+      '--insecure',
+      '--node',
+      'node-1',
+      '--name',
+      'first',
+    ]);
+    expect(pushed.code).toBe(0);
+    const image = created('first').spec.containers[0]!.image;
+    const r = await kcr([
+      'restore',
+      `${repo()}:for-image`,
+      '--insecure',
+      '--node',
+      'node-2',
+      '--name',
+      'second',
+      '--dry-run',
+      '-o',
+      'json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const pod = JSON.parse(r.stdout) as {
+      spec: { nodeName: string; containers: { name: string; image: string }[] };
+    };
+    expect(pod.spec.nodeName).toBe('node-2');
+    expect(pod.spec.containers).toMatchObject([{ name: 'webserver', image }]);
+    expect(readFileSync(archive).length).toBeGreaterThan(0);
+  });
+
+  it('names a reference that is neither a file nor in the registry', async () => {
+    const r = await kcr(['restore', `${repo()}:missing`, '--insecure', '--node', 'node-1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/missing/);
+  });
+});
