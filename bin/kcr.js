@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/bin.js';
+import { main } from '../dist/cli-bundle/bin.js';
 
 await main(process.argv.slice(2));

@@ -7,7 +7,8 @@ import { KcrError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 import type { CliContext, CliIo } from './context.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../version.js';
+import { VERSION } from '../version.js';
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('kcr')

@@ -10,9 +10,8 @@ import { apiError, isNotFound } from './api-errors.js';
 import type { KubeClient } from './client.js';
 import { waitForRunning } from './pod-status.js';
 
-export const KCR_VERSION = '0.1.0';
 /** The kcr image has sh, stat, sha256sum and cat; busybox works as well. */
-export const DEFAULT_HELPER_IMAGE = `ghcr.io/kcr-project/kcr:${KCR_VERSION}`;
+export { DEFAULT_HELPER_IMAGE } from './defaults.js';
 export const HELPER_MOUNT = '/checkpoints';
 export const HELPER_CONTAINER = 'copy';
 export const HELPER_LABELS = {

@@ -9,11 +9,9 @@ import { stringify } from 'yaml';
 import { KcrError, fileError } from '../errors.js';
 import { atLeast, parseVersion } from './versions.js';
 
-export const DEFAULT_KUBERNETES_VERSION = 'v1.31.4';
-export const CRI_SOCKETS = {
-  'cri-o': 'unix:///var/run/crio/crio.sock',
-  containerd: 'unix:///run/containerd/containerd.sock',
-} as const;
+import { CRI_SOCKETS, DEFAULT_KUBERNETES_VERSION } from './defaults.js';
+
+export { CRI_SOCKETS, DEFAULT_KUBERNETES_VERSION };
 
 export interface KubeadmOptions {
   kubernetesVersion?: string;

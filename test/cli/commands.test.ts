@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTar, rewriteArchive, tempDir } from '../../src/testing/archive-builder.js';
-import { fixture, FIXTURES } from '../../src/testing/fixtures.js';
+import { builtBin } from '../../src/testing/built-cli.js';
+import { fixture } from '../../src/testing/fixtures.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
 const tmp = tempDir();
@@ -223,11 +224,10 @@ describe('kcr rootfs extract', () => {
 });
 
 describe('the kcr executable', () => {
-  const bin = join(FIXTURES, '../../bin/kcr.js');
+  let bin = '';
   beforeAll(() => {
-    if (!existsSync(join(FIXTURES, '../../dist/cli/bin.js')))
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: join(FIXTURES, '../..') });
-  }, 120_000);
+    bin = builtBin('kcr');
+  }, 180_000);
 
   it('exits 2 with one error line and no stack trace on bad input', () => {
     const r = spawnSync('node', [bin, 'inspect', tmp.path('missing.tar')], { encoding: 'utf8' });

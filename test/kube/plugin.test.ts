@@ -3,9 +3,10 @@
  * arguments. The package installs it as a second bin; it is the same CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { builtBin } from '../../src/testing/built-cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const plugin = `${root}bin/kubectl-kcr.js`;
@@ -18,8 +19,8 @@ describe('the kubectl plugin', () => {
     expect(readFileSync(plugin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
-  // `npm test` builds dist/ first; a bare `vitest run` without a build has nothing to execute.
-  it.runIf(existsSync(`${root}dist/cli/bin.js`))('runs kcr commands as kubectl would invoke it', () => {
+  it('runs kcr commands as kubectl would invoke it', { timeout: 180_000 }, () => {
+    builtBin('kubectl-kcr');
     const r = spawnSync(plugin, ['setup', 'crio', '--runc-conf'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('\ntcp-established\n');

@@ -4,12 +4,8 @@
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import {
-  checkpoint,
-  DEFAULT_HELPER_IMAGE,
-  type CheckpointEvent,
-  type CheckpointOptions,
-} from '../../kube/index.js';
+import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
+import type { CheckpointEvent, CheckpointOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice, positiveInt } from '../options.js';
@@ -71,6 +67,7 @@ export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliC
   const events = eventHandler(ctx);
   let outcomes;
   try {
+    const { checkpoint } = await import('../../kube/index.js');
     outcomes = await checkpoint({ ...toOptions(pod, f, ctx), onEvent: events.onEvent });
   } finally {
     events.stop();

@@ -1,6 +1,6 @@
 /** `kcr doctor`: can this cluster checkpoint and restore? Each finding comes with a fix; exit 0 means ready, 3 not ready. */
 import type { Command } from 'commander';
-import { DEFAULT_HELPER_IMAGE, doctor } from '../../kube/index.js';
+import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice } from '../options.js';
@@ -36,6 +36,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     );
   addKubeFlags(cmd, "namespace for the RBAC checks and the canary (default: the context's)").action(
     async (f: Flags) => {
+      const { doctor } = await import('../../kube/index.js');
       const report = await doctor({
         ...kubeconfigOptions(f, ctx),
         node: f.node,

@@ -1,7 +1,7 @@
 /** `kcr image build ARCHIVE -t REF [--push] [--oci-layout DIR]`: the archive becomes the image's one layer. */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import { buildImage, type BuildImageOptions } from '../../oci/index.js';
+import type { BuildImageOptions } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
 import { printBuildResult } from '../output/image.js';
 import { progressRenderer } from '../progress.js';
@@ -70,6 +70,7 @@ export function registerImageBuild(parent: Command, ctx: CliContext): void {
       signal: ctx.signal,
     };
     try {
+      const { buildImage } = await import('../../oci/index.js');
       printBuildResult(ctx, format, await buildImage(archive, options));
     } finally {
       progress.stop();

@@ -1,6 +1,5 @@
 /** `kcr image inspect REF`: checkpoint facts from the manifest and config; no layer is downloaded. */
 import type { Command } from 'commander';
-import { inspectCheckpointImage } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
 import { printImageInfo } from '../output/image.js';
 import { addRegistryFlags, outputFormat, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -19,6 +18,7 @@ export function registerImageInspect(parent: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'text, json or yaml', 'text');
   addRegistryFlags(cmd).action(async (reference: string, flags: InspectFlags) => {
     const format = outputFormat(flags.output);
+    const { inspectCheckpointImage } = await import('../../oci/index.js');
     const info = await inspectCheckpointImage(reference, {
       ...(await registryOptions(ctx, flags)),
       ...(flags.platform ? { platform: flags.platform } : {}),

@@ -1,6 +1,5 @@
 /** `kcr image pull REF -o ARCHIVE.tar`: the checkpoint archive back from its image, digests checked. */
 import type { Command } from 'commander';
-import { pullCheckpointImage } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
 import { printPullResult } from '../output/image.js';
 import { progressRenderer } from '../progress.js';
@@ -21,6 +20,7 @@ export function registerImagePull(parent: Command, ctx: CliContext): void {
   addRegistryFlags(cmd).action(async (reference: string, flags: PullFlags) => {
     const progress = progressRenderer(ctx);
     try {
+      const { pullCheckpointImage } = await import('../../oci/index.js');
       const result = await pullCheckpointImage(reference, flags.output, {
         ...(await registryOptions(ctx, flags)),
         ...(flags.platform ? { platform: flags.platform } : {}),

@@ -1,6 +1,5 @@
 /** `kcr image push SOURCE [DEST]`: an image from the local store, or an OCI layout (oci:DIR[:NAME]). */
 import type { Command } from 'commander';
-import { pushBuiltImage } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
 import { printPushResult } from '../output/image.js';
 import { progressRenderer } from '../progress.js';
@@ -23,6 +22,7 @@ export function registerImagePush(parent: Command, ctx: CliContext): void {
     const format = outputFormat(flags.output);
     const progress = progressRenderer(ctx);
     try {
+      const { pushBuiltImage } = await import('../../oci/index.js');
       const result = await pushBuiltImage(source, destination, {
         ...(await registryOptions(ctx, flags)),
         ...(flags.chunkSize ? { chunkSize: Number(flags.chunkSize) } : {}),

@@ -1,6 +1,7 @@
 /** `kcr migrate POD --to NODE --registry REPO`: checkpoint, publish, restore on NODE, then optionally delete the original. */
 import type { Command } from 'commander';
-import { DEFAULT_HELPER_IMAGE, migrate, type MigrateResult } from '../../kube/index.js';
+import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
+import type { MigrateResult } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { publisher } from '../oci-bridge.js';
@@ -66,6 +67,7 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
     const progress = restoreProgress(ctx);
     let result: MigrateResult;
     try {
+      const { migrate } = await import('../../kube/index.js');
       result = await migrate({
         ...kubeconfigOptions(f, ctx),
         pod,

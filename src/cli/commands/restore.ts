@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import { restore, type RestoreEvent, type RestoreOptions } from '../../kube/index.js';
+import type { RestoreEvent, RestoreOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { imageFetcher, publisher } from '../oci-bridge.js';
@@ -66,6 +66,7 @@ export async function runRestore(source: string, f: Flags, ctx: CliContext): Pro
   };
   let result;
   try {
+    const { restore } = await import('../../kube/index.js');
     result = await restore(options);
   } finally {
     progress.stop();

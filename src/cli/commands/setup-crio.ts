@@ -1,7 +1,6 @@
 /** `kcr setup crio`: print (or --install) the CRI-O drop-in and /etc/criu/runc.conf that checkpointing needs. */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import { crioDropIn, installCrioConfig, runcConf } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 
 interface Flags {
@@ -22,6 +21,7 @@ export function registerSetupCrio(setup: Command, ctx: CliContext): void {
     .action(async (f: Flags) => {
       if (f.install && f.runcConf)
         throw new KcrError('usage', '--install writes both files; drop --runc-conf');
+      const { crioDropIn, installCrioConfig, runcConf } = await import('../../kube/setup.js');
       if (!f.install) {
         ctx.io.stdout.write(f.runcConf ? runcConf() : crioDropIn());
         return;

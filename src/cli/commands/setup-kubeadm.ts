@@ -1,6 +1,6 @@
 /** `kcr setup kubeadm`: print a kubeadm config with the ContainerCheckpoint gate for `kubeadm init --config`. */
 import type { Command } from 'commander';
-import { CRI_SOCKETS, DEFAULT_KUBERNETES_VERSION, kubeadmConfig } from '../../kube/index.js';
+import { CRI_SOCKETS, DEFAULT_KUBERNETES_VERSION } from '../../kube/defaults.js';
 import type { CliContext } from '../context.js';
 
 interface Flags {
@@ -28,7 +28,8 @@ export function registerSetupKubeadm(setup: Command, ctx: CliContext): void {
     )
     .option('--pod-subnet <cidr>', 'pod network CIDR', '10.244.0.0/16')
     .option('--control-plane-endpoint <host:port>', 'shared endpoint for a highly available control plane')
-    .action((f: Flags) => {
+    .action(async (f: Flags) => {
+      const { kubeadmConfig } = await import('../../kube/setup.js');
       ctx.io.stdout.write(
         kubeadmConfig({
           kubernetesVersion: f.kubernetesVersion,
