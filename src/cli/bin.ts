@@ -23,5 +23,6 @@ export async function main(argv: readonly string[]): Promise<never> {
   await new Promise<void>((resolve) =>
     process.stdout.writableNeedDrain ? process.stdout.once('drain', resolve) : resolve(),
   );
-  process.exit(interrupted && code === 0 ? 130 : code);
+  // An interrupted run exits 130 (128 + SIGINT), as shells and kubectl do, whatever the command returned.
+  process.exit(interrupted ? 130 : code);
 }

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { scanSecrets, type SecretFinding } from '../../forensics/secrets/secret-scan.js';
 import type { CliContext } from '../context.js';
+import { formatBytes } from '../../util/units.js';
 import { choice } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -50,10 +51,10 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
           const where =
             `${scan.scanned.envVars} environment variables, ${scan.scanned.files} rootfs files` +
             (scan.scanned.memoryBytes !== undefined
-              ? `, ${scan.scanned.memoryBytes} bytes of memory`
+              ? `, ${formatBytes(scan.scanned.memoryBytes)} of memory`
               : ' (add --memory to scan memory too)');
           ctx.io.stderr.write(
-            `${scan.findings.length ? `${scan.findings.length} secrets found` : 'no secrets found'} in ${where}\n`,
+            `${scan.findings.length ? `${scan.findings.length} secret${scan.findings.length === 1 ? '' : 's'} found` : 'no secrets found'} in ${where}\n`,
           );
         }
         if (scan.findings.length) ctx.exitCode = SECRETS_FOUND;
