@@ -6,7 +6,17 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { KcrError, errnoCode, fileError } from '../errors.js';
+import { KcrError, fileError } from '../errors.js';
+import {
+  errorCodes,
+  hasErrorCode,
+  isConnectionDropped,
+  isConnectionRefused,
+  isDnsFailure,
+  isTimeout,
+  isTlsCertificateRejected,
+  isTlsUntrusted,
+} from '../util/net-errors.js';
 
 export type Headers = Record<string, string>;
 export type RequestBody = Buffer | string | Readable;
@@ -43,85 +53,57 @@ export function createAgent(tls: TlsSettings): Agent {
   });
 }
 
-const TLS_TRUST_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_UNTRUSTED',
-]);
-
-/** The first errno-style code in an error's cause chain (undici wraps socket errors). */
-function errorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const code = errnoCode(e);
-    if (code) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function detail(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 /** True when the failure means "this is not TLS here", so an --insecure registry may be tried over plain HTTP. */
 export function isTlsProtocolError(err: unknown): boolean {
-  const code = errorCode(err) ?? '';
   return (
-    code.startsWith('ERR_SSL_') ||
-    code === 'EPROTO' ||
-    code === 'ECONNRESET' ||
+    hasErrorCode(err, (code) => code.startsWith('ERR_SSL_') || code === 'EPROTO' || code === 'ECONNRESET') ||
     /wrong version number|packet length too long/i.test(detail(err))
   );
 }
 
-/** True for failures a retry on a new connection may cure (a reset, a cut, a timeout). */
+/** True for failures a retry on a new connection may cure (a reset, a cut, a stalled answer). */
 export function isTransientError(err: unknown): boolean {
-  const code = errorCode(err) ?? '';
-  return [
-    'ECONNRESET',
-    'EPIPE',
-    'ETIMEDOUT',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CLOSED',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-    'ECONNABORTED',
-  ].includes(code);
+  return hasErrorCode(
+    err,
+    (code) => isConnectionDropped(code) || (isTimeout(code) && code !== 'UND_ERR_CONNECT_TIMEOUT'),
+  );
 }
 
+/** A failed exchange with `host` as an error for the user: what happened, and what to do about it. */
 export function transportError(host: string, err: unknown, signal?: AbortSignal): KcrError {
   if (err instanceof KcrError) return err;
   if (signal?.aborted) return new KcrError('cancelled', 'cancelled', { cause: err });
-  const code = errorCode(err);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+  const codes = errorCodes(err);
+  const has = (test: (code: string) => boolean) => codes.some(test);
+  if (has(isDnsFailure)) {
     return new KcrError('network', `${host}: unknown host`, {
       hint: 'check the registry name in the image reference',
       cause: err,
     });
   }
-  if (code === 'ECONNREFUSED') {
+  if (has(isConnectionRefused)) {
     return new KcrError('network', `${host}: connection refused`, {
       hint: 'is the registry running, and is the port right?',
       cause: err,
     });
   }
-  if (code && TLS_TRUST_CODES.has(code)) {
+  if (has(isTlsUntrusted)) {
     return new KcrError('network', `${host}: TLS certificate not trusted (${detail(err).toLowerCase()})`, {
       hint: `pass the registry's CA certificate with --ca-file, or --insecure to skip verification for ${host} only`,
       cause: err,
     });
   }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'CERT_HAS_EXPIRED') {
+  if (has(isTlsCertificateRejected)) {
     return new KcrError('network', `${host}: TLS certificate rejected (${detail(err).toLowerCase()})`, {
       hint: `the certificate does not fit ${host}; use the name it was issued for, or --insecure`,
       cause: err,
     });
   }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (has((code) => code === 'UND_ERR_CONNECT_TIMEOUT')) {
     return new KcrError('timeout', `${host}: connection timed out`, {
       hint: 'check the network path to the registry',
       cause: err,
