@@ -3,11 +3,10 @@
  * Every file is written under a temporary name and renamed, so a crash never leaves a torn blob;
  * blobs are mode 0600 because the layer holds process memory.
  */
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KcrError, errnoCode, fileError } from '../errors.js';
+import { copyFileAtomic, writeFileAtomic } from '../util/atomic-file.js';
 import { ANNOTATIONS } from './annotations.js';
 import type { BlobSource, BuiltImage } from './build.js';
 import { digestHex, isDigest, sha256Digest } from './digest.js';
@@ -20,20 +19,11 @@ export function blobPath(dir: string, digest: string): string {
   return join(dir, 'blobs', 'sha256', digestHex(digest));
 }
 
-function tempName(path: string): string {
-  return `${path}.kcr-tmp-${randomBytes(6).toString('hex')}`;
-}
-
-/** Writes `data` to `path` atomically (temp file + rename). */
-export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
-  const tmp = tempName(path);
-  try {
-    await writeFile(tmp, data, { mode, flag: 'wx' });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
+/** Writes a layout file atomically (temp file in the same directory, then rename). */
+async function writeLayoutFile(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
+  await writeFileAtomic(path, data, { mode }).catch((err: unknown) => {
     throw fileError(path, err, 'cannot write');
-  }
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -51,24 +41,17 @@ async function putBlob(dir: string, blob: BlobSource, onProgress?: ProgressCallb
   const dest = blobPath(dir, blob.descriptor.digest);
   const have = await stat(dest).catch(() => undefined);
   if (have?.size === blob.descriptor.size) return;
-  if (blob.data) return writeFileAtomic(dest, blob.data);
+  if (blob.data) return writeLayoutFile(dest, blob.data);
   if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
-  const tmp = tempName(dest);
   const report = throttled(onProgress, {
     phase: 'copy',
     label: `layer ${blob.descriptor.digest.slice(7, 19)}`,
     total: blob.descriptor.size,
   });
-  try {
-    // A reflink where the file system has them (instant, no extra space); a plain copy otherwise.
-    await copyFile(blob.path, tmp, fsConstants.COPYFILE_FICLONE);
-    await chmod(tmp, 0o600);
-    await rename(tmp, dest);
-    report(blob.descriptor.size, true);
-  } catch (err) {
-    await rm(tmp, { force: true });
+  await copyFileAtomic(blob.path, dest).catch((err: unknown) => {
     throw fileError(dest, err, 'cannot write');
-  }
+  });
+  report(blob.descriptor.size, true);
 }
 
 async function readIndex(dir: string): Promise<OciIndex> {
@@ -110,7 +93,7 @@ export async function writeOciLayout(
     throw fileError(dir, err, 'cannot create');
   }
   if (!(await exists(join(dir, LAYOUT_FILE)))) {
-    await writeFileAtomic(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }), 0o644);
+    await writeLayoutFile(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }), 0o644);
   }
   await putBlob(dir, image.layer, options.onProgress);
   await putBlob(dir, { descriptor: image.manifest.config, data: image.configBytes });
@@ -130,7 +113,7 @@ export async function writeOciLayout(
     ref ? m.annotations?.[ANNOTATIONS.refName] !== ref : m.digest !== entry.digest,
   );
   index.manifests.push(entry);
-  await writeFileAtomic(
+  await writeLayoutFile(
     join(dir, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
