@@ -6,7 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { KcrError } from '../errors.js';
 import type { Credentials } from './credentials.js';
-import { errorText, send, transportError } from './http.js';
+import { isJsonObject } from '../util/json.js';
+import { errorText, readJson, send, transportError } from './http.js';
 
 export interface Challenge {
   scheme: 'basic' | 'bearer';
@@ -86,8 +87,11 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
     const { text } = await errorText(res);
     throw new KcrError('remote', `${url.host}: token request failed: ${text}`);
   }
-  const body = (await res.body.json()) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
-  if (!token) throw new KcrError('remote', `${url.host}: token response holds no token`);
+  const body = await readJson(res, url.host, 'token response', req.signal);
+  const token = isJsonObject(body) ? (body.token ?? body.access_token) : undefined;
+  if (typeof token !== 'string' || !token)
+    throw new KcrError('remote', `${url.host}: token response holds no token`, {
+      hint: 'the bearer challenge points at something that is not a token server; check the registry',
+    });
   return `Bearer ${token}`;
 }

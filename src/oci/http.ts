@@ -7,6 +7,7 @@ import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { KcrError, fileError } from '../errors.js';
+import { formatBytes } from '../util/units.js';
 import {
   errorCodes,
   hasErrorCode,
@@ -22,6 +23,8 @@ export type Headers = Record<string, string>;
 export type RequestBody = Buffer | string | Readable;
 
 export interface HttpResponse {
+  /** Where the request went (after redirects the caller followed: the last hop). */
+  url: string;
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
@@ -109,6 +112,18 @@ export function transportError(host: string, err: unknown, signal?: AbortSignal)
       cause: err,
     });
   }
+  if (has(isTimeout)) {
+    return new KcrError('timeout', `${host}: the registry stopped answering (${detail(err).toLowerCase()})`, {
+      hint: 'try again; if it keeps happening, check the registry and the network path to it',
+      cause: err,
+    });
+  }
+  if (has(isConnectionDropped)) {
+    return new KcrError('network', `${host}: connection lost (${detail(err).toLowerCase()})`, {
+      hint: 'the connection to the registry broke off; try again',
+      cause: err,
+    });
+  }
   return new KcrError('network', `${host}: ${detail(err).toLowerCase()}`, {
     hint: 'check the network path to the registry and try again',
     cause: err,
@@ -131,7 +146,7 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
     dispatcher: options.dispatcher,
     signal: options.signal,
   });
-  return { status: res.statusCode, headers: res.headers, body: res.body };
+  return { url, status: res.statusCode, headers: res.headers, body: res.body };
 }
 
 export function header(res: HttpResponse, name: string): string | undefined {
@@ -159,4 +174,78 @@ export async function errorText(res: HttpResponse): Promise<{ code?: string; tex
     /* not JSON */
   }
   return { text: raw.trim().slice(0, 200) || `http ${res.status}` };
+}
+
+/** Registry JSON documents (manifests, tag lists, token answers) are small; distribution caps manifests at 4 MiB. */
+export const MAX_JSON_BYTES = 4 * 1024 * 1024;
+
+export interface ReadBodyOptions {
+  /** Refuse a body larger than this (declared or actual). */
+  maxBytes?: number;
+  /** What the body is, for the error message: `manifest v1`, `token response`. */
+  what?: string;
+}
+
+/**
+ * The whole body of a response. The connection can still break after the status line arrived, so
+ * every failure goes through the same mapping as a failed request: a KcrError that names `host`.
+ */
+export async function readBody(
+  res: HttpResponse,
+  host: string,
+  signal?: AbortSignal,
+  options: ReadBodyOptions = {},
+): Promise<Buffer> {
+  const { maxBytes = Infinity, what = 'response' } = options;
+  const tooLarge = () =>
+    new KcrError('remote', `${host}: ${what} is larger than ${formatBytes(maxBytes)}`, {
+      hint: 'the registry answered something other than the document asked for; check the registry address',
+    });
+  const declared = Number(header(res, 'content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    res.body.destroy();
+    throw transportError(host, err, signal);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** The `host:port` a response came from, to name in errors about its body. */
+export function responseHost(res: HttpResponse): string {
+  return new URL(res.url).host;
+}
+
+/** A JSON body, parsed: a broken connection, an oversized body or text that is not JSON each become a KcrError. */
+export async function readJson(
+  res: HttpResponse,
+  host: string,
+  what: string,
+  signal?: AbortSignal,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<unknown> {
+  const bytes = await readBody(res, host, signal, { maxBytes, what });
+  return parseRemoteJson(bytes, host, what);
+}
+
+/** JSON that a server sent: when it is not JSON, the error names the server and the document. */
+export function parseRemoteJson(bytes: Buffer | string, host: string, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString());
+  } catch (err) {
+    throw new KcrError('remote', `${host}: ${what} is not valid JSON (${detail(err).toLowerCase()})`, {
+      hint: 'the server answered something other than the registry API; check the registry address',
+      cause: err,
+    });
+  }
 }

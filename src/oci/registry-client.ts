@@ -4,14 +4,19 @@
  */
 import type { Agent } from 'undici';
 import { KcrError } from '../errors.js';
+import { isJsonObject } from '../util/json.js';
 import { basicHeader, credentialsRefused, fetchToken, parseChallenge, type Challenge } from './auth.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 import { sha256Digest } from './digest.js';
 import {
   createAgent,
+  MAX_JSON_BYTES,
   errorText,
   header,
   isTlsProtocolError,
+  readBody,
+  readJson,
+  responseHost,
   send,
   transportError,
   type Headers,
@@ -39,6 +44,9 @@ export interface ConnectOptions extends RegistryOptions {
   /** Repositories blobs may be mounted from (they need pull scope in the token). */
   mountFrom?: string[];
 }
+
+/** A page of a tag list: repositories with many CI tags get long lists, and not every registry paginates. */
+const MAX_TAG_LIST_BYTES = 32 * 1024 * 1024;
 
 /** Registry answers that mean the caller is not allowed in. */
 function isDenied(status: number): boolean {
@@ -245,7 +253,10 @@ export class RegistryClient {
       signal,
     });
     if (res.status !== 200) return this.fail(res, `manifest ${reference}`);
-    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const bytes = await readBody(res, responseHost(res), signal, {
+      maxBytes: MAX_JSON_BYTES,
+      what: `manifest ${reference}`,
+    });
     const digest = sha256Digest(bytes);
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw new KcrError(
@@ -300,8 +311,15 @@ export class RegistryClient {
     while (url) {
       const res = await this.request('GET', url, { signal });
       if (res.status !== 200) return this.fail(res, 'tag list');
-      const body = (await res.body.json()) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      const body = await readJson(res, responseHost(res), 'tag list', signal, MAX_TAG_LIST_BYTES);
+      const page = isJsonObject(body) ? body.tags : undefined;
+      if (
+        page !== undefined &&
+        page !== null &&
+        !(Array.isArray(page) && page.every((t) => typeof t === 'string'))
+      )
+        throw new KcrError('remote', `${this.registry}/${this.repository}: tag list holds no list of tags`);
+      tags.push(...(page ?? []));
       // Pagination: `Link: </v2/…/tags/list?last=x&n=y>; rel="next"`.
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
       url = next ? this.resolve(next[1]!) : undefined;
