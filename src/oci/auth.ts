@@ -57,11 +57,32 @@ export interface TokenRequest {
   signal?: AbortSignal;
 }
 
+/** The token server's URL from a Bearer challenge: it comes from the registry, so it is checked. */
+export function realmUrl(registry: string, challenge: Challenge): URL {
+  const { realm } = challenge.params;
+  if (!realm) throw new KcrError('remote', `${registry}: bearer challenge without a realm`);
+  let url: URL | undefined;
+  try {
+    url = new URL(realm);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new KcrError(
+      'remote',
+      `${registry}: bearer challenge realm ${JSON.stringify(realm)} is not an http(s) URL`,
+      {
+        hint: 'the registry is misconfigured: its auth token realm must be the URL of a token server',
+      },
+    );
+  }
+  return url;
+}
+
 /** Fetches a Bearer token for the scopes; returns the Authorization header value. */
 export async function fetchToken(req: TokenRequest): Promise<string> {
-  const { realm, service, scope } = req.challenge.params;
-  if (!realm) throw new KcrError('remote', `${req.registry}: bearer challenge without a realm`);
-  const url = new URL(realm);
+  const { service, scope } = req.challenge.params;
+  const url = realmUrl(req.registry, req.challenge);
   if (service) url.searchParams.set('service', service);
   const scopes = new Set(req.scopes);
   if (scope) for (const s of scope.split(' ')) scopes.add(s);

@@ -148,6 +148,19 @@ describe('a token server that answers something else', () => {
     });
   });
 
+  it('refuses a challenge whose realm is not an http(s) URL', async () => {
+    tokenRegistry('{}');
+    routes.set('/v2/', (_req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="token-server",service="stub"' }).end();
+    });
+    await expect(
+      inspectCheckpointImage(`${host}/stub/app:v1`, { insecure: true, env }),
+    ).rejects.toMatchObject({
+      code: 'remote',
+      message: `${host}: bearer challenge realm "token-server" is not an http(s) URL`,
+    });
+  });
+
   it.each(['null', '[]', '{"token":42}'])('says the answer %s holds no token', async (body) => {
     tokenRegistry(body);
     await expect(

@@ -80,6 +80,9 @@ export function isTransientError(err: unknown): boolean {
 export function transportError(host: string, err: unknown, signal?: AbortSignal): KcrError {
   if (err instanceof KcrError) return err;
   if (signal?.aborted) return new KcrError('cancelled', 'cancelled', { cause: err });
+  // A request body streamed from a file fails the request with the file's error: that is about the file.
+  const path = (err as { path?: unknown } | null)?.path;
+  if (typeof path === 'string' && (err as { syscall?: unknown }).syscall) return fileError(path, err);
   const codes = errorCodes(err);
   const has = (test: (code: string) => boolean) => codes.some(test);
   if (has(isDnsFailure)) {

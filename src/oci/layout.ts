@@ -7,6 +7,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../util/atomic-file.js';
+import { isJsonObject } from '../util/json.js';
 import { ANNOTATIONS } from './annotations.js';
 import type { BlobSource, BuiltImage } from './build.js';
 import { digestHex, isDigest, sha256Digest } from './digest.js';
@@ -54,25 +55,71 @@ async function putBlob(dir: string, blob: BlobSource, onProgress?: ProgressCallb
   report(blob.descriptor.size, true);
 }
 
+/** JSON from a layout file that must be an object; `what` says what the file should have been. */
+function parseLayoutJson(
+  path: string,
+  bytes: Buffer | string,
+  what: string,
+  dir: string,
+): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString());
+  } catch (err) {
+    throw new KcrError('invalid-input', `${path}: not ${what}: ${(err as Error).message.toLowerCase()}`, {
+      hint: `${dir} is not a valid OCI image layout`,
+    });
+  }
+  if (!isJsonObject(value))
+    throw new KcrError('invalid-input', `${path}: not ${what}: not a JSON object`, {
+      hint: `${dir} is not a valid OCI image layout`,
+    });
+  return value;
+}
+
+function isDescriptor(value: unknown): value is OciDescriptor {
+  return isJsonObject(value) && typeof value.digest === 'string' && typeof value.size === 'number';
+}
+
 async function readIndex(dir: string): Promise<OciIndex> {
   const path = join(dir, 'index.json');
   if (!(await exists(path))) return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
   const text = await readFile(path, 'utf8').catch((err: unknown) => {
     throw fileError(path, err);
   });
-  try {
-    const index = JSON.parse(text) as OciIndex;
-    if (!Array.isArray(index.manifests)) throw new Error('no manifests array');
-    return index;
-  } catch (err) {
+  const index = parseLayoutJson(path, text, 'an OCI image index', dir);
+  if (!Array.isArray(index.manifests) || !index.manifests.every(isDescriptor)) {
     throw new KcrError(
       'invalid-input',
-      `${path}: not an OCI image index: ${(err as Error).message.toLowerCase()}`,
+      `${path}: not an OCI image index: no manifests array of descriptors`,
       {
         hint: `${dir} is not a valid OCI image layout`,
       },
     );
   }
+  return index as unknown as OciIndex;
+}
+
+/**
+ * A small blob of the layout (manifest, config) as JSON, checked against its digest first: the
+ * layout may have been changed or damaged after it was written.
+ */
+export async function readLayoutJson(
+  dir: string,
+  descriptor: OciDescriptor,
+  what: string,
+): Promise<{ bytes: Buffer; value: Record<string, unknown> }> {
+  const path = blobPath(dir, descriptor.digest);
+  const bytes = await readFile(path).catch((err: unknown) => {
+    throw fileError(path, err);
+  });
+  const actual = sha256Digest(bytes);
+  if (actual !== descriptor.digest) {
+    throw new KcrError('integrity', `${path}: ${what} has digest ${actual}, expected ${descriptor.digest}`, {
+      hint: 'the layout was changed or damaged after it was written',
+    });
+  }
+  return { bytes, value: parseLayoutJson(path, bytes, `an ${what}`, dir) };
 }
 
 export interface WriteLayoutOptions {
@@ -165,6 +212,22 @@ function pickEntry(dir: string, index: OciIndex, refName: string | undefined): O
   });
 }
 
+async function checkBlobFile(dir: string, path: string, blob: OciDescriptor): Promise<void> {
+  const have = await stat(path).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT')
+      throw new KcrError('not-found', `${dir}: blob ${blob.digest} is missing (${path})`, {
+        hint: 'the layout is incomplete; write it again with `kcr image build ARCHIVE --oci-layout DIR`',
+        cause: err,
+      });
+    throw fileError(path, err);
+  });
+  if (have.size !== blob.size) {
+    throw new KcrError('integrity', `${path}: blob is ${have.size} bytes, the manifest says ${blob.size}`, {
+      hint: 'the layout was changed or damaged after it was written',
+    });
+  }
+}
+
 /** Opens one image of a layout: by ref name or digest, or the only one. */
 export async function readOciLayout(dir: string, refName?: string): Promise<LayoutImage> {
   if (!(await exists(join(dir, LAYOUT_FILE)))) {
@@ -179,20 +242,21 @@ export async function readOciLayout(dir: string, refName?: string): Promise<Layo
       `${dir}: ${entry.digest} is a ${entry.mediaType}, expected an OCI image manifest`,
     );
   }
-  const path = blobPath(dir, entry.digest);
-  const manifestBytes = await readFile(path).catch((err: unknown) => {
-    throw fileError(path, err);
-  });
-  const actual = sha256Digest(manifestBytes);
-  if (actual !== entry.digest) {
-    throw new KcrError('integrity', `${path}: manifest has digest ${actual}, expected ${entry.digest}`, {
-      hint: 'the layout was changed or damaged after it was written',
-    });
+  const { bytes: manifestBytes, value } = await readLayoutJson(dir, entry, 'OCI image manifest');
+  if (!isDescriptor(value.config) || !Array.isArray(value.layers) || !value.layers.every(isDescriptor)) {
+    throw new KcrError(
+      'invalid-input',
+      `${blobPath(dir, entry.digest)}: not an OCI image manifest: no config and layers descriptors`,
+      { hint: `${dir} is not a valid OCI image layout` },
+    );
   }
-  const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
-  const blobs: BlobSource[] = [
-    ...manifest.layers.map((d) => ({ descriptor: d, path: blobPath(dir, d.digest) })),
-    { descriptor: manifest.config, path: blobPath(dir, manifest.config.digest) },
-  ];
+  const manifest = value as unknown as OciManifest;
+  // Layers then config, the upload order.
+  const blobs = [...manifest.layers, manifest.config].map((d) => ({
+    descriptor: d,
+    path: blobPath(dir, d.digest),
+  }));
+  // A missing or truncated blob would otherwise only fail mid-upload.
+  for (const { descriptor, path } of blobs) await checkBlobFile(dir, path, descriptor);
   return { dir, entry, manifest, manifestBytes, blobs };
 }

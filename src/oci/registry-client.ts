@@ -5,7 +5,14 @@
 import type { Agent } from 'undici';
 import { KcrError } from '../errors.js';
 import { isJsonObject } from '../util/json.js';
-import { basicHeader, credentialsRefused, fetchToken, parseChallenge, type Challenge } from './auth.js';
+import {
+  basicHeader,
+  credentialsRefused,
+  fetchToken,
+  parseChallenge,
+  realmUrl,
+  type Challenge,
+} from './auth.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 import { sha256Digest } from './digest.js';
 import {
@@ -113,7 +120,18 @@ export class RegistryClient {
 
   /** Absolute URL for a Location header, which may be relative to the registry. */
   resolve(location: string): string {
-    return new URL(location, this.base).toString();
+    try {
+      return new URL(location, this.base).toString();
+    } catch (err) {
+      throw new KcrError(
+        'remote',
+        `${this.registry}: answered with an invalid Location ${JSON.stringify(location)}`,
+        {
+          hint: 'the registry (or a proxy in front of it) sent a broken redirect or upload URL',
+          cause: err,
+        },
+      );
+    }
   }
 
   /** GET /v2/: finds the scheme (HTTPS, or HTTP for --insecure registries that do not speak TLS) and authenticates. */
@@ -161,7 +179,7 @@ export class RegistryClient {
       this.authorization = basicHeader(this.credentials);
       return;
     }
-    const realmHost = new URL(challenge.params.realm ?? this.base).host;
+    const realmHost = realmUrl(this.registry, challenge).host;
     const sameHost = realmHost === registryApiHost(this.registry);
     this.authorization = await fetchToken({
       registry: this.registry,
