@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { transportError } from './http.js';
+import { createAgent, transportError } from './http.js';
 
 const coded = (message: string, props: Record<string, unknown>, cause?: unknown) =>
   Object.assign(new Error(message, cause === undefined ? undefined : { cause }), props);
@@ -45,5 +48,20 @@ describe('transportError', () => {
     expect(transportError('r.example', new Error('aborted'), controller.signal)).toMatchObject({
       code: 'cancelled',
     });
+  });
+});
+
+describe('createAgent', () => {
+  it('refuses a --ca-file without a PEM certificate instead of trusting nothing from it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kcr-ca-test-'));
+    try {
+      const file = join(dir, 'ca.der');
+      await writeFile(file, 'not a certificate');
+      expect(() => createAgent({ caFile: file })).toThrow(
+        expect.objectContaining({ code: 'invalid-input', message: `${file}: no PEM certificate in it` }),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
  * The HTTP layer under the registry client: undici with one connection pool per trust setting,
  * and the translation of socket and TLS failures into errors that name the host and say what to do.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
@@ -40,12 +41,20 @@ export interface TlsSettings {
 export function createAgent(tls: TlsSettings): Agent {
   let ca: string[] | undefined;
   if (tls.caFile) {
+    let pem: string;
     try {
-      // Node's `ca` replaces the default trust store, so the system roots are passed along.
-      ca = [...rootCertificates, readFileSync(tls.caFile, 'utf8')];
+      pem = readFileSync(tls.caFile, 'utf8');
     } catch (err) {
       throw fileError(tls.caFile, err);
     }
+    // Node ignores a CA that is not PEM, and the registry's certificate would then look untrusted.
+    if (!hasPemCertificate(pem)) {
+      throw new KcrError('invalid-input', `${tls.caFile}: no PEM certificate in it`, {
+        hint: '--ca-file takes the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)',
+      });
+    }
+    // Node's `ca` replaces the default trust store, so the system roots are passed along.
+    ca = [...rootCertificates, pem];
   }
   return new Agent({
     connect: { ...(ca ? { ca } : {}), rejectUnauthorized: !tls.insecure },
@@ -54,6 +63,17 @@ export function createAgent(tls: TlsSettings): Agent {
     bodyTimeout: 5 * 60_000,
     keepAliveTimeout: 10_000,
   });
+}
+
+function hasPemCertificate(pem: string): boolean {
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  if (!first) return false;
+  try {
+    new X509Certificate(first[0]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function detail(err: unknown): string {
