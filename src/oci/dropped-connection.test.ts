@@ -22,6 +22,7 @@ let registry: TestRegistry;
 let proxy: TcpProxy;
 let work: string;
 let configDigest: string;
+let layerDigest: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kcr-dropped-test-'));
@@ -33,6 +34,7 @@ beforeAll(async () => {
     env,
   });
   configDigest = pushed.manifest.config.digest;
+  layerDigest = pushed.manifest.layers[0]!.digest;
 });
 
 afterAll(async () => {
@@ -55,6 +57,20 @@ describe('a registry that drops the connection mid-answer', () => {
     const outDir = await mkdtemp(join(work, 'config-'));
     const before = proxy.cuts;
     proxy.armResponse(`GET /v2/dropped/counter/blobs/${configDigest}`, 10);
+    await expect(
+      pullCheckpointImage(`${proxy.host}/dropped/counter:v1`, join(outDir, 'out.tar'), {
+        insecure: true,
+        env,
+      }),
+    ).rejects.toMatchObject(droppedBy(proxy.host));
+    expect(proxy.cuts).toBe(before + 1);
+    expect(await readdir(outDir)).toEqual([]);
+  });
+
+  it('fails a pull cut in the middle of the layer with a network error, and writes nothing', async () => {
+    const outDir = await mkdtemp(join(work, 'layer-'));
+    const before = proxy.cuts;
+    proxy.armResponse(`GET /v2/dropped/counter/blobs/${layerDigest}`, 100_000);
     await expect(
       pullCheckpointImage(`${proxy.host}/dropped/counter:v1`, join(outDir, 'out.tar'), {
         insecure: true,
