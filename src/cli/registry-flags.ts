@@ -50,14 +50,3 @@ export async function registryOptions(ctx: CliContext, flags: RegistryFlags): Pr
     ...(flags.insecure ? { insecure: true } : {}),
   };
 }
-
-/** `-o json|yaml|text`, validated. */
-export function outputFormat(value: string | undefined, allowed = ['text', 'json', 'yaml']): string {
-  const format = value ?? 'text';
-  if (!allowed.includes(format)) {
-    throw new KcrError('usage', `${format}: unknown output format`, {
-      hint: `use one of: ${allowed.join(', ')}`,
-    });
-  }
-  return format;
-}

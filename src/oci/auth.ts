@@ -6,7 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { KcrError } from '../errors.js';
 import type { Credentials } from './credentials.js';
-import { errorText, send, transportError } from './http.js';
+import { isJsonObject } from '../util/json.js';
+import { errorText, readJson, send, transportError } from './http.js';
 
 export interface Challenge {
   scheme: 'basic' | 'bearer';
@@ -56,11 +57,32 @@ export interface TokenRequest {
   signal?: AbortSignal;
 }
 
+/** The token server's URL from a Bearer challenge: it comes from the registry, so it is checked. */
+export function realmUrl(registry: string, challenge: Challenge): URL {
+  const { realm } = challenge.params;
+  if (!realm) throw new KcrError('remote', `${registry}: bearer challenge without a realm`);
+  let url: URL | undefined;
+  try {
+    url = new URL(realm);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new KcrError(
+      'remote',
+      `${registry}: bearer challenge realm ${JSON.stringify(realm)} is not an http(s) URL`,
+      {
+        hint: 'the registry is misconfigured: its auth token realm must be the URL of a token server',
+      },
+    );
+  }
+  return url;
+}
+
 /** Fetches a Bearer token for the scopes; returns the Authorization header value. */
 export async function fetchToken(req: TokenRequest): Promise<string> {
-  const { realm, service, scope } = req.challenge.params;
-  if (!realm) throw new KcrError('remote', `${req.registry}: bearer challenge without a realm`);
-  const url = new URL(realm);
+  const { service, scope } = req.challenge.params;
+  const url = realmUrl(req.registry, req.challenge);
   if (service) url.searchParams.set('service', service);
   const scopes = new Set(req.scopes);
   if (scope) for (const s of scope.split(' ')) scopes.add(s);
@@ -86,8 +108,11 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
     const { text } = await errorText(res);
     throw new KcrError('remote', `${url.host}: token request failed: ${text}`);
   }
-  const body = (await res.body.json()) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
-  if (!token) throw new KcrError('remote', `${url.host}: token response holds no token`);
+  const body = await readJson(res, url.host, 'token response', req.signal);
+  const token = isJsonObject(body) ? (body.token ?? body.access_token) : undefined;
+  if (typeof token !== 'string' || !token)
+    throw new KcrError('remote', `${url.host}: token response holds no token`, {
+      hint: 'the bearer challenge points at something that is not a token server; check the registry',
+    });
   return `Bearer ${token}`;
 }

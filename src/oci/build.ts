@@ -11,7 +11,8 @@ import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
 import { checkpointAnnotations } from './annotations.js';
 import { compressor } from './compress.js';
-import { DigestStream, cancelled, digestFile, sha256Digest } from './digest.js';
+import { DigestStream } from '../util/digest-stream.js';
+import { cancelled, digestFile, sha256Digest } from './digest.js';
 import {
   MEDIA_TYPES,
   layerMediaType,

@@ -96,4 +96,44 @@ describe('resolveCredentials', () => {
       password: 'p',
     });
   });
+
+  it('refuses an auth file that is JSON but not an object, naming the file', async () => {
+    const file = join(dir, 'null.json');
+    await writeFile(file, 'null');
+    await expect(resolveCredentials('r.example', { authFile: file })).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `${file}: not a JSON object`,
+    });
+  });
+
+  it('skips auth entries of the wrong shape instead of failing on them', async () => {
+    const file = join(dir, 'odd.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        auths: { 'r.example': { auth: 5 }, 'https://r.example': null },
+        credHelpers: { 'r.example': 7 },
+      }),
+    );
+    expect(
+      await resolveCredentials('r.example', { authFile: file, env: { HOME: join(dir, 'nohome') } }),
+    ).toBe(undefined);
+  });
+
+  it('names a credential helper that prints something other than JSON', async () => {
+    const bin = join(dir, 'bin-garbage');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'docker-credential-garbage'), '#!/bin/sh\necho "Username: alice"\n');
+    await chmod(join(bin, 'docker-credential-garbage'), 0o755);
+    const file = join(dir, 'garbage.json');
+    await writeFile(file, JSON.stringify({ credsStore: 'garbage' }));
+    await expect(
+      resolveCredentials('r.example', { authFile: file, env: { PATH: `${bin}:${process.env.PATH}` } }),
+    ).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: expect.stringMatching(
+        /^docker-credential-garbage: printed something other than JSON for r\.example \(/,
+      ),
+    });
+  });
 });

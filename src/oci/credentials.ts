@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KcrError, errnoCode, fileError } from '../errors.js';
+import { isJsonObject } from '../util/json.js';
 
 export interface Credentials {
   username: string;
@@ -62,13 +63,19 @@ async function readAuthFile(path: string, required: boolean): Promise<AuthFile |
     if (!required && errnoCode(err) === 'ENOENT') return undefined;
     throw fileError(path, err);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as AuthFile;
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, {
       hint: 'the auth file is not valid JSON',
     });
   }
+  if (!isJsonObject(parsed))
+    throw new KcrError('invalid-input', `${path}: not a JSON object`, {
+      hint: 'an auth file looks like {"auths": {"REGISTRY": {"auth": "BASE64(user:password)"}}}',
+    });
+  return parsed as AuthFile;
 }
 
 /** Runs `docker-credential-<helper> get`, which reads the server on stdin and prints `{Username, Secret}`. */
@@ -100,15 +107,33 @@ export async function runCredentialHelper(
     if (/not found/i.test(stdout + stderr)) return undefined;
     throw new KcrError('auth', `${program}: failed for ${server}: ${(stdout + stderr).trim().toLowerCase()}`);
   }
-  const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
-  if (!parsed.Secret) return undefined;
-  return { username: parsed.Username ?? '', password: parsed.Secret, source: program };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch (err) {
+    throw new KcrError(
+      'invalid-input',
+      `${program}: printed something other than JSON for ${server} (${(err as Error).message.toLowerCase()})`,
+      {
+        hint: `check the helper: \`echo ${server} | ${program} get\` should print {"Username": …, "Secret": …}`,
+      },
+    );
+  }
+  const { Username, Secret } = isJsonObject(parsed) ? parsed : {};
+  if (typeof Secret !== 'string' || !Secret) return undefined;
+  return { username: typeof Username === 'string' ? Username : '', password: Secret, source: program };
 }
 
 function decodeAuth(entry: NonNullable<AuthFile['auths']>[string], path: string): Credentials | undefined {
-  if (entry.username && entry.password)
+  if (!isJsonObject(entry)) return undefined;
+  if (
+    typeof entry.username === 'string' &&
+    entry.username &&
+    typeof entry.password === 'string' &&
+    entry.password
+  )
     return { username: entry.username, password: entry.password, source: path };
-  if (!entry.auth) return undefined;
+  if (typeof entry.auth !== 'string' || !entry.auth) return undefined;
   const text = Buffer.from(entry.auth, 'base64').toString('utf8');
   const colon = text.indexOf(':');
   if (colon === -1) throw new KcrError('invalid-input', `${path}: the stored auth is not user:password`);
@@ -122,14 +147,17 @@ async function fromFile(
   env?: NodeJS.ProcessEnv,
 ): Promise<Credentials | undefined> {
   const keys = authKeys(registry);
-  const helper = keys.map((k) => file.credHelpers?.[k]).find(Boolean);
+  const helper = keys
+    .map((k) => file.credHelpers?.[k])
+    .find((h): h is string => typeof h === 'string' && h !== '');
   if (helper) return runCredentialHelper(helper, keys[0]!, env);
   for (const key of keys) {
     const entry = file.auths?.[key];
     const creds = entry && decodeAuth(entry, path);
     if (creds) return creds;
   }
-  if (file.credsStore) return runCredentialHelper(file.credsStore, keys[0]!, env);
+  if (typeof file.credsStore === 'string' && file.credsStore)
+    return runCredentialHelper(file.credsStore, keys[0]!, env);
   return undefined;
 }
 

@@ -1,7 +1,6 @@
 /** sha256 digests in the `sha256:<hex>` form the OCI specs use, computed while data streams past. */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
 import { KcrError, fileError } from '../errors.js';
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
@@ -20,24 +19,7 @@ export function digestHex(digest: string): string {
   return digest.slice('sha256:'.length);
 }
 
-/** A pass-through stream that hashes and counts what flows through it. */
-export class DigestStream extends Transform {
-  private readonly hash: Hash = createHash('sha256');
-  bytes = 0;
-  constructor(private readonly onBytes?: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
-  /** Valid once the stream has finished. */
-  digest(): string {
-    return 'sha256:' + this.hash.digest('hex');
-  }
-}
+export { DigestStream } from '../util/digest-stream.js';
 
 /**
  * Digest and size of a file (or its first `end` bytes) in one pass. Two buffers take turns, one

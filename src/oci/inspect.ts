@@ -2,10 +2,8 @@
  * `kcr image inspect`: what a checkpoint image holds, from its manifest and config only; the layer is
  * never downloaded. Works on registry references and on `oci:DIR[:NAME]` layouts.
  */
-import { readFile } from 'node:fs/promises';
-import { fileError } from '../errors.js';
 import { isCheckpointImage, readCheckpointAnnotations, type AnnotatedCheckpoint } from './annotations.js';
-import { blobPath, readOciLayout } from './layout.js';
+import { readLayoutJson, readOciLayout } from './layout.js';
 import type { Annotations, OciDescriptor, OciImageConfig, OciManifest } from './media-types.js';
 import { parseLayoutReference, parseReference } from './reference.js';
 import { withRegistry, type RegistryOptions } from './registry-client.js';
@@ -62,10 +60,8 @@ export async function inspectCheckpointImage(
   const layoutRef = parseLayoutReference(reference);
   if (layoutRef) {
     const layout = await readOciLayout(layoutRef.dir, layoutRef.tag);
-    const path = blobPath(layout.dir, layout.manifest.config.digest);
-    const config = JSON.parse(
-      (await readFile(path).catch((err: unknown) => Promise.reject(fileError(path, err)))).toString('utf8'),
-    ) as OciImageConfig;
+    const { value } = await readLayoutJson(layout.dir, layout.manifest.config, 'image config');
+    const config = value as unknown as OciImageConfig;
     const annotations = { ...layout.entry.annotations, ...layout.manifest.annotations };
     return describe(
       reference,

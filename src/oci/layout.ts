@@ -3,11 +3,11 @@
  * Every file is written under a temporary name and renamed, so a crash never leaves a torn blob;
  * blobs are mode 0600 because the layer holds process memory.
  */
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KcrError, errnoCode, fileError } from '../errors.js';
+import { copyFileAtomic, writeFileAtomic } from '../util/atomic-file.js';
+import { isJsonObject } from '../util/json.js';
 import { ANNOTATIONS } from './annotations.js';
 import type { BlobSource, BuiltImage } from './build.js';
 import { digestHex, isDigest, sha256Digest } from './digest.js';
@@ -20,20 +20,11 @@ export function blobPath(dir: string, digest: string): string {
   return join(dir, 'blobs', 'sha256', digestHex(digest));
 }
 
-function tempName(path: string): string {
-  return `${path}.kcr-tmp-${randomBytes(6).toString('hex')}`;
-}
-
-/** Writes `data` to `path` atomically (temp file + rename). */
-export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
-  const tmp = tempName(path);
-  try {
-    await writeFile(tmp, data, { mode, flag: 'wx' });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
+/** Writes a layout file atomically (temp file in the same directory, then rename). */
+async function writeLayoutFile(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
+  await writeFileAtomic(path, data, { mode }).catch((err: unknown) => {
     throw fileError(path, err, 'cannot write');
-  }
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -51,24 +42,43 @@ async function putBlob(dir: string, blob: BlobSource, onProgress?: ProgressCallb
   const dest = blobPath(dir, blob.descriptor.digest);
   const have = await stat(dest).catch(() => undefined);
   if (have?.size === blob.descriptor.size) return;
-  if (blob.data) return writeFileAtomic(dest, blob.data);
+  if (blob.data) return writeLayoutFile(dest, blob.data);
   if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
-  const tmp = tempName(dest);
   const report = throttled(onProgress, {
     phase: 'copy',
     label: `layer ${blob.descriptor.digest.slice(7, 19)}`,
     total: blob.descriptor.size,
   });
-  try {
-    // A reflink where the file system has them (instant, no extra space); a plain copy otherwise.
-    await copyFile(blob.path, tmp, fsConstants.COPYFILE_FICLONE);
-    await chmod(tmp, 0o600);
-    await rename(tmp, dest);
-    report(blob.descriptor.size, true);
-  } catch (err) {
-    await rm(tmp, { force: true });
+  await copyFileAtomic(blob.path, dest).catch((err: unknown) => {
     throw fileError(dest, err, 'cannot write');
+  });
+  report(blob.descriptor.size, true);
+}
+
+/** JSON from a layout file that must be an object; `what` says what the file should have been. */
+function parseLayoutJson(
+  path: string,
+  bytes: Buffer | string,
+  what: string,
+  dir: string,
+): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString());
+  } catch (err) {
+    throw new KcrError('invalid-input', `${path}: not ${what}: ${(err as Error).message.toLowerCase()}`, {
+      hint: `${dir} is not a valid OCI image layout`,
+    });
   }
+  if (!isJsonObject(value))
+    throw new KcrError('invalid-input', `${path}: not ${what}: not a JSON object`, {
+      hint: `${dir} is not a valid OCI image layout`,
+    });
+  return value;
+}
+
+function isDescriptor(value: unknown): value is OciDescriptor {
+  return isJsonObject(value) && typeof value.digest === 'string' && typeof value.size === 'number';
 }
 
 async function readIndex(dir: string): Promise<OciIndex> {
@@ -77,19 +87,39 @@ async function readIndex(dir: string): Promise<OciIndex> {
   const text = await readFile(path, 'utf8').catch((err: unknown) => {
     throw fileError(path, err);
   });
-  try {
-    const index = JSON.parse(text) as OciIndex;
-    if (!Array.isArray(index.manifests)) throw new Error('no manifests array');
-    return index;
-  } catch (err) {
+  const index = parseLayoutJson(path, text, 'an OCI image index', dir);
+  if (!Array.isArray(index.manifests) || !index.manifests.every(isDescriptor)) {
     throw new KcrError(
       'invalid-input',
-      `${path}: not an OCI image index: ${(err as Error).message.toLowerCase()}`,
+      `${path}: not an OCI image index: no manifests array of descriptors`,
       {
         hint: `${dir} is not a valid OCI image layout`,
       },
     );
   }
+  return index as unknown as OciIndex;
+}
+
+/**
+ * A small blob of the layout (manifest, config) as JSON, checked against its digest first: the
+ * layout may have been changed or damaged after it was written.
+ */
+export async function readLayoutJson(
+  dir: string,
+  descriptor: OciDescriptor,
+  what: string,
+): Promise<{ bytes: Buffer; value: Record<string, unknown> }> {
+  const path = blobPath(dir, descriptor.digest);
+  const bytes = await readFile(path).catch((err: unknown) => {
+    throw fileError(path, err);
+  });
+  const actual = sha256Digest(bytes);
+  if (actual !== descriptor.digest) {
+    throw new KcrError('integrity', `${path}: ${what} has digest ${actual}, expected ${descriptor.digest}`, {
+      hint: 'the layout was changed or damaged after it was written',
+    });
+  }
+  return { bytes, value: parseLayoutJson(path, bytes, `an ${what}`, dir) };
 }
 
 export interface WriteLayoutOptions {
@@ -110,7 +140,7 @@ export async function writeOciLayout(
     throw fileError(dir, err, 'cannot create');
   }
   if (!(await exists(join(dir, LAYOUT_FILE)))) {
-    await writeFileAtomic(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }), 0o644);
+    await writeLayoutFile(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }), 0o644);
   }
   await putBlob(dir, image.layer, options.onProgress);
   await putBlob(dir, { descriptor: image.manifest.config, data: image.configBytes });
@@ -130,7 +160,7 @@ export async function writeOciLayout(
     ref ? m.annotations?.[ANNOTATIONS.refName] !== ref : m.digest !== entry.digest,
   );
   index.manifests.push(entry);
-  await writeFileAtomic(
+  await writeLayoutFile(
     join(dir, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
@@ -182,6 +212,22 @@ function pickEntry(dir: string, index: OciIndex, refName: string | undefined): O
   });
 }
 
+async function checkBlobFile(dir: string, path: string, blob: OciDescriptor): Promise<void> {
+  const have = await stat(path).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT')
+      throw new KcrError('not-found', `${dir}: blob ${blob.digest} is missing (${path})`, {
+        hint: 'the layout is incomplete; write it again with `kcr image build ARCHIVE --oci-layout DIR`',
+        cause: err,
+      });
+    throw fileError(path, err);
+  });
+  if (have.size !== blob.size) {
+    throw new KcrError('integrity', `${path}: blob is ${have.size} bytes, the manifest says ${blob.size}`, {
+      hint: 'the layout was changed or damaged after it was written',
+    });
+  }
+}
+
 /** Opens one image of a layout: by ref name or digest, or the only one. */
 export async function readOciLayout(dir: string, refName?: string): Promise<LayoutImage> {
   if (!(await exists(join(dir, LAYOUT_FILE)))) {
@@ -196,20 +242,21 @@ export async function readOciLayout(dir: string, refName?: string): Promise<Layo
       `${dir}: ${entry.digest} is a ${entry.mediaType}, expected an OCI image manifest`,
     );
   }
-  const path = blobPath(dir, entry.digest);
-  const manifestBytes = await readFile(path).catch((err: unknown) => {
-    throw fileError(path, err);
-  });
-  const actual = sha256Digest(manifestBytes);
-  if (actual !== entry.digest) {
-    throw new KcrError('integrity', `${path}: manifest has digest ${actual}, expected ${entry.digest}`, {
-      hint: 'the layout was changed or damaged after it was written',
-    });
+  const { bytes: manifestBytes, value } = await readLayoutJson(dir, entry, 'OCI image manifest');
+  if (!isDescriptor(value.config) || !Array.isArray(value.layers) || !value.layers.every(isDescriptor)) {
+    throw new KcrError(
+      'invalid-input',
+      `${blobPath(dir, entry.digest)}: not an OCI image manifest: no config and layers descriptors`,
+      { hint: `${dir} is not a valid OCI image layout` },
+    );
   }
-  const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
-  const blobs: BlobSource[] = [
-    ...manifest.layers.map((d) => ({ descriptor: d, path: blobPath(dir, d.digest) })),
-    { descriptor: manifest.config, path: blobPath(dir, manifest.config.digest) },
-  ];
+  const manifest = value as unknown as OciManifest;
+  // Layers then config, the upload order.
+  const blobs = [...manifest.layers, manifest.config].map((d) => ({
+    descriptor: d,
+    path: blobPath(dir, d.digest),
+  }));
+  // A missing or truncated blob would otherwise only fail mid-upload.
+  for (const { descriptor, path } of blobs) await checkBlobFile(dir, path, descriptor);
   return { dir, entry, manifest, manifestBytes, blobs };
 }

@@ -4,17 +4,14 @@
  * (every download), the uncompressed one against the config's diff_id, and the archive's against
  * kcr's annotation. Any mismatch deletes the temp file, so no output is left behind.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { decompressor } from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
 import { ANNOTATIONS } from './annotations.js';
-import { DigestStream, cancelled } from './digest.js';
-import { transportError } from './http.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { DigestStream } from '../util/digest-stream.js';
+import { cancelled } from './digest.js';
+import { isTransientError, transportError } from './http.js';
 import { layerCompression, type LayerCompression, type OciDescriptor } from './media-types.js';
 import { shortDigest, throttled, type ProgressCallback } from './progress.js';
 import { parseReference, type ImageReference } from './reference.js';
@@ -74,12 +71,41 @@ interface Downloaded {
   size: number;
 }
 
-/** Streams the layer into `tmp`, decompressing if needed, hashing both sides on the way. */
+/** What went wrong in the download pipeline, told apart by the error: decompression, the output file, or the network. */
+function downloadError(
+  client: RegistryClient,
+  ref: ImageReference,
+  layer: { layer: OciDescriptor; compression: LayerCompression },
+  output: string,
+  err: unknown,
+  signal?: AbortSignal,
+): KcrError {
+  if (signal?.aborted) return cancelled(err);
+  if (err instanceof KcrError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (layer.compression !== 'none' && /incorrect header|invalid|unexpected end|zstd/i.test(message)) {
+    return new KcrError(
+      'integrity',
+      `${ref.full}: layer ${layer.layer.digest} does not decompress as ${layer.compression}: ${message.toLowerCase()}`,
+      { hint: 'the registry holds a damaged layer; nothing was written' },
+    );
+  }
+  // A socket error may carry a syscall too (`read ECONNRESET`), so the network is asked about first.
+  if (isTransientError(err)) return transportError(client.registry, err, signal);
+  if ((err as { syscall?: string }).syscall) return fileError(output, err, 'cannot write');
+  return transportError(client.registry, err, signal);
+}
+
+/**
+ * Streams the layer into `output` through a temp file beside it, decompressing if needed and hashing
+ * both sides on the way; `verify` sees the digests before the rename and throws to leave nothing behind.
+ */
 async function downloadLayer(
   client: RegistryClient,
   ref: ImageReference,
   { layer, compression }: { layer: OciDescriptor; compression: LayerCompression },
-  tmp: string,
+  output: string,
+  verify: (got: Downloaded) => void,
   options: PullOptions,
 ): Promise<Downloaded> {
   const report = throttled(options.onProgress, {
@@ -91,30 +117,32 @@ async function downloadLayer(
   const raw = new DigestStream();
   const res = await client.getBlob(layer.digest, options.signal);
   const stages: Transform[] = compression === 'none' ? [packed] : [packed, decompressor(compression), raw];
-  const sink = createWriteStream(tmp, { mode: 0o600, flags: 'wx' });
-  await pipeline([res.body as Readable, ...stages, sink], { signal: options.signal }).catch(
-    (err: unknown) => {
-      if (options.signal?.aborted) throw cancelled(err);
-      if (err instanceof KcrError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      if (/incorrect header|invalid|unexpected end|zstd/i.test(message)) {
-        throw new KcrError(
-          'integrity',
-          `${ref.full}: layer ${layer.digest} does not decompress as ${compression}: ${message.toLowerCase()}`,
-          {
-            hint: 'the registry holds a damaged layer; nothing was written',
-          },
-        );
-      }
-      if ((err as { syscall?: string }).syscall) throw fileError(tmp, err, 'cannot write');
-      throw transportError(client.registry, err, options.signal);
-    },
-  );
-  report(packed.bytes, true);
-  const layerDigest = packed.digest();
-  return compression === 'none'
-    ? { layerDigest, archiveDigest: layerDigest, size: packed.bytes }
-    : { layerDigest, archiveDigest: raw.digest(), size: raw.bytes };
+  let got: Downloaded | undefined;
+  const downloaded = (): Downloaded => {
+    const layerDigest = packed.digest();
+    return compression === 'none'
+      ? { layerDigest, archiveDigest: layerDigest, size: packed.bytes }
+      : { layerDigest, archiveDigest: raw.digest(), size: raw.bytes };
+  };
+  try {
+    await writeFileAtomic(
+      output,
+      res.body as Readable,
+      {
+        mode: 0o600,
+        signal: options.signal,
+        verify: () => {
+          report(packed.bytes, true);
+          got = downloaded();
+          verify(got);
+        },
+      },
+      ...stages,
+    );
+  } catch (err) {
+    throw downloadError(client, ref, { layer, compression }, output, err, options.signal);
+  }
+  return got!;
 }
 
 export async function pullCheckpointImage(
@@ -126,33 +154,37 @@ export async function pullCheckpointImage(
   return withRegistry(ref.registry, ref.repository, 'pull', options, async (client) => {
     const image = await resolveImage(client, ref, options);
     const { layer, compression } = singleLayer(ref, image);
-    const tmp = join(dirname(output), `.${basename(output)}.kcr-partial-${randomBytes(4).toString('hex')}`);
-    try {
-      const got = await downloadLayer(client, ref, { layer, compression }, tmp, options);
-      if (got.layerDigest !== layer.digest)
-        throw mismatch(`${ref.full}: layer ${layer.digest}`, layer.digest, got.layerDigest);
-      const diffId = image.config.rootfs?.diff_ids?.[0];
-      if (diffId && diffId !== got.archiveDigest) {
-        throw mismatch(`${ref.full}: uncompressed layer (config diff_id)`, diffId, got.archiveDigest);
-      }
-      const recorded = image.annotations[ANNOTATIONS.kcrArchiveSha256];
-      if (recorded && recorded !== got.archiveDigest) {
-        throw mismatch(`${ref.full}: archive (${ANNOTATIONS.kcrArchiveSha256})`, recorded, got.archiveDigest);
-      }
-      await rename(tmp, output).catch((err: unknown) => {
-        throw fileError(output, err, 'cannot write');
-      });
-      return {
-        reference: ref.full,
-        digest: image.manifestDigest,
-        output,
-        size: got.size,
-        archiveDigest: got.archiveDigest,
-        layer,
-        verified: { layer: true, diffId: Boolean(diffId), annotation: Boolean(recorded) },
-      };
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    const diffId = image.config.rootfs?.diff_ids?.[0];
+    const recorded = image.annotations[ANNOTATIONS.kcrArchiveSha256];
+    const got = await downloadLayer(
+      client,
+      ref,
+      { layer, compression },
+      output,
+      (got) => {
+        if (got.layerDigest !== layer.digest)
+          throw mismatch(`${ref.full}: layer ${layer.digest}`, layer.digest, got.layerDigest);
+        if (diffId && diffId !== got.archiveDigest) {
+          throw mismatch(`${ref.full}: uncompressed layer (config diff_id)`, diffId, got.archiveDigest);
+        }
+        if (recorded && recorded !== got.archiveDigest) {
+          throw mismatch(
+            `${ref.full}: archive (${ANNOTATIONS.kcrArchiveSha256})`,
+            recorded,
+            got.archiveDigest,
+          );
+        }
+      },
+      options,
+    );
+    return {
+      reference: ref.full,
+      digest: image.manifestDigest,
+      output,
+      size: got.size,
+      archiveDigest: got.archiveDigest,
+      layer,
+      verified: { layer: true, diffId: Boolean(diffId), annotation: Boolean(recorded) },
+    };
   });
 }

@@ -4,14 +4,26 @@
  */
 import type { Agent } from 'undici';
 import { KcrError } from '../errors.js';
-import { basicHeader, credentialsRefused, fetchToken, parseChallenge, type Challenge } from './auth.js';
+import { isJsonObject } from '../util/json.js';
+import {
+  basicHeader,
+  credentialsRefused,
+  fetchToken,
+  parseChallenge,
+  realmUrl,
+  type Challenge,
+} from './auth.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 import { sha256Digest } from './digest.js';
 import {
   createAgent,
+  MAX_JSON_BYTES,
   errorText,
   header,
   isTlsProtocolError,
+  readBody,
+  readJson,
+  responseHost,
   send,
   transportError,
   type Headers,
@@ -39,6 +51,9 @@ export interface ConnectOptions extends RegistryOptions {
   /** Repositories blobs may be mounted from (they need pull scope in the token). */
   mountFrom?: string[];
 }
+
+/** A page of a tag list: repositories with many CI tags get long lists, and not every registry paginates. */
+const MAX_TAG_LIST_BYTES = 32 * 1024 * 1024;
 
 /** Registry answers that mean the caller is not allowed in. */
 function isDenied(status: number): boolean {
@@ -105,7 +120,18 @@ export class RegistryClient {
 
   /** Absolute URL for a Location header, which may be relative to the registry. */
   resolve(location: string): string {
-    return new URL(location, this.base).toString();
+    try {
+      return new URL(location, this.base).toString();
+    } catch (err) {
+      throw new KcrError(
+        'remote',
+        `${this.registry}: answered with an invalid Location ${JSON.stringify(location)}`,
+        {
+          hint: 'the registry (or a proxy in front of it) sent a broken redirect or upload URL',
+          cause: err,
+        },
+      );
+    }
   }
 
   /** GET /v2/: finds the scheme (HTTPS, or HTTP for --insecure registries that do not speak TLS) and authenticates. */
@@ -153,7 +179,7 @@ export class RegistryClient {
       this.authorization = basicHeader(this.credentials);
       return;
     }
-    const realmHost = new URL(challenge.params.realm ?? this.base).host;
+    const realmHost = realmUrl(this.registry, challenge).host;
     const sameHost = realmHost === registryApiHost(this.registry);
     this.authorization = await fetchToken({
       registry: this.registry,
@@ -245,7 +271,10 @@ export class RegistryClient {
       signal,
     });
     if (res.status !== 200) return this.fail(res, `manifest ${reference}`);
-    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const bytes = await readBody(res, responseHost(res), signal, {
+      maxBytes: MAX_JSON_BYTES,
+      what: `manifest ${reference}`,
+    });
     const digest = sha256Digest(bytes);
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw new KcrError(
@@ -300,8 +329,15 @@ export class RegistryClient {
     while (url) {
       const res = await this.request('GET', url, { signal });
       if (res.status !== 200) return this.fail(res, 'tag list');
-      const body = (await res.body.json()) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      const body = await readJson(res, responseHost(res), 'tag list', signal, MAX_TAG_LIST_BYTES);
+      const page = isJsonObject(body) ? body.tags : undefined;
+      if (
+        page !== undefined &&
+        page !== null &&
+        !(Array.isArray(page) && page.every((t) => typeof t === 'string'))
+      )
+        throw new KcrError('remote', `${this.registry}/${this.repository}: tag list holds no list of tags`);
+      tags.push(...(page ?? []));
       // Pagination: `Link: </v2/…/tags/list?last=x&n=y>; rel="next"`.
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
       url = next ? this.resolve(next[1]!) : undefined;

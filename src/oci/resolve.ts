@@ -5,6 +5,8 @@
 import { arch as hostArch } from 'node:process';
 import { KcrError } from '../errors.js';
 import { sha256Digest } from './digest.js';
+import { isJsonObject } from '../util/json.js';
+import { readBody, responseHost } from './http.js';
 import {
   isIndexMediaType,
   type Annotations,
@@ -42,7 +44,7 @@ function hostPlatform(): string {
 
 function pickFromIndex(ref: ImageReference, index: OciIndex, platform = hostPlatform()): OciDescriptor {
   const [os, arch] = platform.split('/');
-  const entries = index.manifests ?? [];
+  const entries = (Array.isArray(index.manifests) ? index.manifests : []).filter(isDescriptor);
   const match =
     entries.find((m) => m.platform?.os === os && m.platform?.architecture === arch) ??
     (entries.length === 1 ? entries[0] : undefined);
@@ -56,15 +58,37 @@ function pickFromIndex(ref: ImageReference, index: OciIndex, platform = hostPlat
 }
 
 function parseJson<T>(bytes: Buffer, what: string): T {
+  let value: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8')) as T;
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new KcrError('invalid-input', `${what}: ${(err as Error).message.toLowerCase()}`);
+    throw new KcrError('invalid-input', `${what}: ${(err as Error).message.toLowerCase()}`, {
+      hint: 'the image is damaged or not an OCI image',
+    });
   }
+  if (!isJsonObject(value))
+    throw new KcrError('invalid-input', `${what}: not a JSON object`, {
+      hint: 'the image is damaged or not an OCI image',
+    });
+  return value as T;
+}
+
+function isDescriptor(value: unknown): value is OciDescriptor {
+  return (
+    isJsonObject(value) &&
+    typeof value.digest === 'string' &&
+    typeof value.size === 'number' &&
+    typeof value.mediaType === 'string'
+  );
 }
 
 function checkManifest(ref: ImageReference, manifest: OciManifest): void {
-  if (manifest.schemaVersion !== 2 || !manifest.config?.digest || !Array.isArray(manifest.layers)) {
+  if (
+    manifest.schemaVersion !== 2 ||
+    !isDescriptor(manifest.config) ||
+    !Array.isArray(manifest.layers) ||
+    !manifest.layers.every(isDescriptor)
+  ) {
     throw new KcrError(
       'invalid-input',
       `${ref.full}: not an image manifest (schema 2 with config and layers)`,
@@ -87,7 +111,10 @@ export async function fetchConfig(
     );
   }
   const res = await client.getBlob(descriptor.digest, signal);
-  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const bytes = await readBody(res, responseHost(res), signal, {
+    maxBytes: MAX_CONFIG_BYTES,
+    what: `config ${descriptor.digest}`,
+  });
   const digest = sha256Digest(bytes);
   if (digest !== descriptor.digest) {
     throw new KcrError(

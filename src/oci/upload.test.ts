@@ -97,15 +97,27 @@ describe('blob reuse', () => {
         insecure: true,
       });
       expect(first.blobs.map((b) => b.result)).toEqual(['uploaded', 'uploaded']);
+      const events: TransferProgress[] = [];
       const again = await pushImage(pushable, parseReference(`${registry.host}/reuse/a:v2`), {
         insecure: true,
+        onProgress: (p) => events.push(p),
       });
       expect(again.blobs.map((b) => b.result)).toEqual(['exists', 'exists']);
       const mounted = await pushImage(pushable, parseReference(`${registry.host}/reuse/b:v1`), {
         insecure: true,
         mountFrom: ['reuse/a'],
+        onProgress: (p) => events.push(p),
       });
       expect(mounted.blobs.map((b) => b.result)).toEqual(['mounted', 'mounted']);
+      // Each skipped blob is reported once, as complete, saying why nothing moved.
+      const layerSize = image.layer.descriptor.size;
+      expect(events.map((e) => [e.skipped, e.done, e.transferred === e.total])).toEqual([
+        ['exists', true, true],
+        ['exists', true, true],
+        ['mounted', true, true],
+        ['mounted', true, true],
+      ]);
+      expect(events[0]).toMatchObject({ phase: 'upload', total: layerSize });
       expect(mounted.digest).toBe(first.digest);
     } finally {
       await image.dispose();

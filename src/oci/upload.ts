@@ -250,32 +250,23 @@ export async function uploadBlob(
 ): Promise<UploadResult> {
   const { digest, size } = blob.descriptor;
   const label = `${options.label ?? 'blob'} ${shortDigest(digest)}`;
-  if ((await client.blobSize(digest, options.signal)) !== undefined) {
+  const skipped = (why: 'exists' | 'mounted') => {
     options.onProgress?.({
       phase: 'upload',
       label,
       transferred: size,
       total: size,
       done: true,
-      skipped: 'exists',
+      skipped: why,
     });
-    return 'exists';
-  }
+    return why;
+  };
+  if ((await client.blobSize(digest, options.signal)) !== undefined) return skipped('exists');
   const report = throttled(options.onProgress, { phase: 'upload', label, total: size });
   const retries = options.retries ?? 5;
   for (let failures = 0; ;) {
     const started = await startUpload(client, digest, options.mountFrom ?? [], options.signal);
-    if (started.mounted) {
-      options.onProgress?.({
-        phase: 'upload',
-        label,
-        transferred: size,
-        total: size,
-        done: true,
-        skipped: 'mounted',
-      });
-      return 'mounted';
-    }
+    if (started.mounted) return skipped('mounted');
     try {
       if (size <= MONOLITHIC_MAX && !options.chunkSize)
         await putMonolithic(client, started.location!, blob, report, options.signal);

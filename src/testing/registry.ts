@@ -2,10 +2,18 @@
  * A real registry for tests: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1 and a free
  * port, plain or with htpasswd auth and TLS from a CA made for the test. `stop()` kills it and
  * removes every file it made.
+ *
+ * The registry picks its own port (`addr: 127.0.0.1:0`) and logs it: choosing a free port here and
+ * handing it over would race with every other test process doing the same, and the loser's
+ * registry would exit while the winner's answered in its place. Before it is handed out, the
+ * registry is asked `GET /v2/` and must answer as configured (scheme, auth challenge) while its
+ * process is still alive; a registry that exits while starting is started again.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -41,34 +49,92 @@ export function registryBinary(): string {
   return path;
 }
 
-export async function freePort(): Promise<number> {
+const START_ATTEMPTS = 3;
+const START_TIMEOUT_MS = 15_000;
+/** Enough of the registry's log to explain a failure, without keeping every request's line. */
+const LOG_TAIL = 64 * 1024;
+
+class RegistryExited extends Error {}
+
+/** Resolves with the port once the registry logs `listening on 127.0.0.1:<port>`. */
+function listeningPort(child: ChildProcess, log: () => string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new Error(`docker-registry did not start listening within ${START_TIMEOUT_MS / 1000} s: ${log()}`),
       );
-    });
+    }, START_TIMEOUT_MS);
+    const onData = () => {
+      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(log())?.[1];
+      if (port) {
+        cleanup();
+        resolve(Number(port));
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new RegistryExited(`docker-registry exited with ${code} while starting: ${log()}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+    if (child.exitCode !== null) onExit(child.exitCode);
+    else onData();
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
+/** `GET /v2/` with no credentials: status and auth challenge. */
+function pingV2(
+  port: number,
+  ca: TestCa | undefined,
+): Promise<{ status: number; challenge: string; api: string }> {
+  return new Promise((resolve, reject) => {
+    const options = { host: '127.0.0.1', port, path: '/v2/', method: 'GET', timeout: 5_000 };
+    const req = ca ? httpsRequest({ ...options, ca: readFileSync(ca.caCert) }) : httpRequest(options);
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          challenge: String(res.headers['www-authenticate'] ?? ''),
+          api: String(res.headers['docker-distribution-api-version'] ?? ''),
+        }),
+      );
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+    req.on('timeout', () => req.destroy(new Error('GET /v2/ timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Checks that what answers on `port` is the registry as configured, and that our process is still it. */
+async function checkAnswer(port: number, child: ChildProcess, options: RegistryStartOptions, ca?: TestCa) {
+  const got = await pingV2(port, ca);
+  const challenge = options.auth
+    ? 'Basic realm="kcr-test"'
+    : options.token
+      ? `Bearer realm="${options.token.realm}"`
+      : '';
+  const status = options.auth || options.token ? 401 : 200;
+  const fits =
+    got.api === 'registry/2.0' &&
+    got.status === status &&
+    (challenge ? got.challenge.startsWith(challenge) : got.challenge === '');
+  if (!fits) {
+    throw new Error(
+      `127.0.0.1:${port} did not answer GET /v2/ as the registry just started would ` +
+        `(status ${got.status}, challenge ${JSON.stringify(got.challenge)}, api ${JSON.stringify(got.api)})`,
+    );
   }
-  throw new Error(`docker-registry did not listen on ${port}: ${log()}`);
+  if (child.exitCode !== null || child.signalCode !== null)
+    throw new RegistryExited(`docker-registry exited after answering on ${port}`);
 }
 
 function authYaml(htpasswd?: string, token?: RegistryStartOptions['token']): string[] {
@@ -86,7 +152,6 @@ function authYaml(htpasswd?: string, token?: RegistryStartOptions['token']): str
 
 function configYaml(
   dir: string,
-  port: number,
   tls?: TestCa,
   htpasswd?: string,
   token?: RegistryStartOptions['token'],
@@ -94,7 +159,8 @@ function configYaml(
   return [
     'version: 0.1',
     'log:',
-    '  level: error',
+    // info: the registry logs the port it picked ("listening on 127.0.0.1:<port>").
+    '  level: info',
     '  accesslog:',
     '    disabled: true',
     'storage:',
@@ -103,7 +169,7 @@ function configYaml(
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    '  addr: 127.0.0.1:0',
     '  secret: kcr-test-secret',
     ...(tls ? ['  tls:', `    certificate: ${tls.serverCert}`, `    key: ${tls.serverKey}`] : []),
     ...authYaml(htpasswd, token),
@@ -122,15 +188,29 @@ export async function startRegistry(options: RegistryStartOptions = {}): Promise
       htpasswd = join(dir, 'htpasswd');
       await writeFile(htpasswd, `${options.auth.username}:${bcrypt.hashSync(options.auth.password, 6)}\n`);
     }
-    const port = await freePort();
     const config = join(dir, 'config.yml');
-    await writeFile(config, configYaml(dir, port, ca, htpasswd, options.token));
-    let output = '';
-    child = spawn(binary, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitForPort(port, child, () => output);
-    const proc = child;
+    await writeFile(config, configYaml(dir, ca, htpasswd, options.token));
+    let proc: ChildProcess | undefined;
+    let port = 0;
+    for (let attempt = 1; !proc; attempt++) {
+      let output = '';
+      const started = spawn(binary, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = started;
+      const keep = (d: Buffer) => {
+        output = (output + d.toString()).slice(-LOG_TAIL);
+      };
+      started.stdout?.on('data', keep);
+      started.stderr?.on('data', keep);
+      try {
+        port = await listeningPort(started, () => output);
+        await checkAnswer(port, started, options, ca);
+        proc = started;
+      } catch (err) {
+        started.kill('SIGKILL');
+        if (!(err instanceof RegistryExited) || attempt >= START_ATTEMPTS) throw err;
+      }
+    }
+    const running = proc;
     return {
       host: `127.0.0.1:${port}`,
       dir,
@@ -142,9 +222,9 @@ export async function startRegistry(options: RegistryStartOptions = {}): Promise
         return join(dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
       },
       stop: async () => {
-        if (proc.exitCode === null) {
-          const exited = new Promise((r) => proc.once('exit', r));
-          proc.kill('SIGTERM');
+        if (running.exitCode === null) {
+          const exited = new Promise((r) => running.once('exit', r));
+          running.kill('SIGTERM');
           await exited;
         }
         await rm(dir, { recursive: true, force: true });

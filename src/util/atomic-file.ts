@@ -3,8 +3,8 @@
  * Ctrl-C or a failed check never leaves a half-written file under the real name.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
+import { chmod, copyFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,6 +40,26 @@ export async function writeFileAtomic(
       await pipeline([source, ...transforms, out], { signal: options.signal });
     }
     await options.verify?.();
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Copies `source` to `path` atomically: a reflink where the file system has them (instant, no extra
+ * space), a plain copy otherwise, into a temp file that gets `mode` and is then renamed.
+ */
+export async function copyFileAtomic(
+  source: string,
+  path: string,
+  options: { mode?: number } = {},
+): Promise<void> {
+  const temp = tempNameFor(path);
+  try {
+    await copyFile(source, temp, fsConstants.COPYFILE_FICLONE);
+    await chmod(temp, options.mode ?? 0o600);
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import type { BuildImageOptions } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
-import { printBuildResult } from '../output/image.js';
+import { printBuildResult, imageFormat, type ImageFormat } from '../output/image.js';
 import { progressRenderer } from '../progress.js';
-import { addRegistryFlags, outputFormat, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface BuildFlags extends RegistryFlags {
   tag?: string;
@@ -15,7 +15,7 @@ interface BuildFlags extends RegistryFlags {
   platform: string;
   sourceNode?: string;
   annotation: string[];
-  output?: string;
+  output: ImageFormat;
 }
 
 function parseAnnotations(values: string[]): Record<string, string> {
@@ -53,9 +53,8 @@ export function registerImageBuild(parent: Command, ctx: CliContext): void {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .option('-o, --output <format>', 'result format: text, json or yaml', 'text');
+    .option('-o, --output <format>', 'table, json or yaml', imageFormat, 'table');
   addRegistryFlags(cmd).action(async (archive: string, flags: BuildFlags) => {
-    const format = outputFormat(flags.output);
     const progress = progressRenderer(ctx);
     const options: BuildImageOptions = {
       ...(await registryOptions(ctx, flags)),
@@ -71,7 +70,7 @@ export function registerImageBuild(parent: Command, ctx: CliContext): void {
     };
     try {
       const { buildImage } = await import('../../oci/index.js');
-      printBuildResult(ctx, format, await buildImage(archive, options));
+      printBuildResult(ctx, flags.output, await buildImage(archive, options));
     } finally {
       progress.stop();
     }

@@ -1,12 +1,12 @@
 /** `kcr image push SOURCE [DEST]`: an image from the local store, or an OCI layout (oci:DIR[:NAME]). */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { printPushResult } from '../output/image.js';
+import { printPushResult, imageFormat, type ImageFormat } from '../output/image.js';
 import { progressRenderer } from '../progress.js';
-import { addRegistryFlags, outputFormat, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
-  output?: string;
+  output: ImageFormat;
   chunkSize?: string;
 }
 
@@ -17,9 +17,8 @@ export function registerImagePush(parent: Command, ctx: CliContext): void {
     .argument('<source>', 'REF built into the local store, or oci:DIR[:NAME]')
     .argument('[destination]', 'REGISTRY/REPOSITORY:TAG (default: the source reference)')
     .option('--chunk-size <bytes>', 'upload in chunks of this many bytes (default: one streamed chunk)')
-    .option('-o, --output <format>', 'result format: text, json or yaml', 'text');
+    .option('-o, --output <format>', 'table, json or yaml', imageFormat, 'table');
   addRegistryFlags(cmd).action(async (source: string, destination: string | undefined, flags: PushFlags) => {
-    const format = outputFormat(flags.output);
     const progress = progressRenderer(ctx);
     try {
       const { pushBuiltImage } = await import('../../oci/index.js');
@@ -29,7 +28,7 @@ export function registerImagePush(parent: Command, ctx: CliContext): void {
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
         signal: ctx.signal,
       });
-      printPushResult(ctx, format, result);
+      printPushResult(ctx, flags.output, result);
     } finally {
       progress.stop();
     }

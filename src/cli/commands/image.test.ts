@@ -345,6 +345,19 @@ describe('kcr image inspect', () => {
     expect(text.stdout).toMatch(/^Container: +webserver$/m);
     expect(text.stdout).toMatch(/^Namespace: +default$/m);
   });
+
+  it('calls its human form table, as the other commands do, and still takes text for it', async () => {
+    const ref = `${registry.host}/checkpoints/webserver:v1`;
+    const byDefault = await kcr('image', 'inspect', ref, '--insecure');
+    const table = await kcr('image', 'inspect', ref, '--insecure', '-o', 'table');
+    const text = await kcr('image', 'inspect', ref, '--insecure', '-o', 'text');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toBe(byDefault.stdout);
+    expect(text.stdout).toBe(byDefault.stdout);
+    const wrong = await kcr('image', 'inspect', ref, '--insecure', '-o', 'xml');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('--output must be one of table, json, yaml');
+  });
 });
 
 describe('kcr image build to an OCI layout or the local store, then push', () => {

@@ -1,10 +1,20 @@
-/** Renderings of the image commands' results: short text for people, -o json|yaml for machines. */
+/**
+ * Renderings of the image commands' results: `-o table` (the default) for people, as in every kcr
+ * command with a human form, and `-o json|yaml` for machines.
+ */
 import type { BuildImageResult, CheckpointImageInfo, PullResult, PushResult } from '../../oci/index.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
+import { choiceWithAliases } from '../options.js';
 import { toJson, toYaml } from './format.js';
 
-function emit(ctx: CliContext, format: string, value: unknown, text: () => string): void {
+export const IMAGE_FORMATS = ['table', 'json', 'yaml'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+/** `-o` of the image commands: kcr's names, and `text` (their first name) for `table`. */
+export const imageFormat = choiceWithAliases('--output', IMAGE_FORMATS, { text: 'table' });
+
+function emit(ctx: CliContext, format: ImageFormat, value: unknown, text: () => string): void {
   ctx.io.stdout.write(format === 'json' ? toJson(value) : format === 'yaml' ? toYaml(value) : text());
 }
 
@@ -13,7 +23,7 @@ function pushLines(p: PushResult): string[] {
   return [`pushed ${p.reference}@${p.digest}`, ...moved];
 }
 
-export function printBuildResult(ctx: CliContext, format: string, r: BuildImageResult): void {
+export function printBuildResult(ctx: CliContext, format: ImageFormat, r: BuildImageResult): void {
   emit(ctx, format, r, () => {
     const lines = [
       `built ${r.reference ?? '(no reference)'} for ${r.platform.os}/${r.platform.architecture}: container ${r.info.container} (${r.info.engine})`,
@@ -27,7 +37,7 @@ export function printBuildResult(ctx: CliContext, format: string, r: BuildImageR
   });
 }
 
-export function printPushResult(ctx: CliContext, format: string, r: PushResult): void {
+export function printPushResult(ctx: CliContext, format: ImageFormat, r: PushResult): void {
   emit(ctx, format, r, () => pushLines(r).join('\n') + '\n');
 }
 
@@ -44,7 +54,7 @@ export function printPullResult(ctx: CliContext, r: PullResult): void {
   );
 }
 
-export function printImageInfo(ctx: CliContext, format: string, info: CheckpointImageInfo): void {
+export function printImageInfo(ctx: CliContext, format: ImageFormat, info: CheckpointImageInfo): void {
   emit(ctx, format, info, () => {
     const rows: [string, string | number | undefined][] = [
       ['Reference', info.reference],

@@ -1,0 +1,54 @@
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileAtomic, tempNameFor, writeFileAtomic } from './atomic-file.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kcr-atomic-test-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('atomic files', () => {
+  it('names the temp file in the target directory, hidden and distinct per call', () => {
+    const a = tempNameFor('/data/out.tar');
+    expect(a).toMatch(/^\/data\/\.out\.tar\.kcr-[0-9a-f]{8}\.tmp$/);
+    expect(tempNameFor('/data/out.tar')).not.toBe(a);
+  });
+
+  it('copies a file under its new name with mode 0600 by default, and leaves no temp file', async () => {
+    const src = join(dir, 'src');
+    await writeFile(src, 'layer bytes', { mode: 0o644 });
+    const copy = join(dir, 'copy');
+    await copyFileAtomic(src, copy);
+    expect(await readFile(copy, 'utf8')).toBe('layer bytes');
+    expect((await stat(copy)).mode & 0o777).toBe(0o600);
+    expect((await readdir(dir)).sort()).toEqual(['copy', 'src']);
+  });
+
+  it('leaves neither the target nor a temp file when the copy fails', async () => {
+    const empty = await mkdtemp(join(dir, 'fail-'));
+    await expect(copyFileAtomic(join(dir, 'missing'), join(empty, 'copy'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect(await readdir(empty)).toEqual([]);
+  });
+
+  it('discards a streamed file that its verify step refuses', async () => {
+    const empty = await mkdtemp(join(dir, 'verify-'));
+    await expect(
+      writeFileAtomic(join(empty, 'out'), Readable.from([Buffer.from('data')]), {
+        verify: () => {
+          throw new Error('digest mismatch');
+        },
+      }),
+    ).rejects.toThrow('digest mismatch');
+    expect(await readdir(empty)).toEqual([]);
+  });
+});
