@@ -4,7 +4,7 @@
  * cluster gets.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
@@ -26,11 +26,23 @@ afterAll(async () => {
 
 function kcr(
   argv: string[],
-  options: { kubeconfig?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    kubeconfig?: string;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    serviceAccountDir?: string;
+  } = {},
 ) {
   return runCliCaptured(argv, {
-    env: { KUBECONFIG: options.kubeconfig ?? c.kubeconfig, HOME: home.dir, ...options.env },
+    // KUBERNETES_SERVICE_HOST is cleared so that a CI job running in a pod does not lend its service account.
+    env: {
+      KUBECONFIG: options.kubeconfig ?? c.kubeconfig,
+      HOME: home.dir,
+      KUBERNETES_SERVICE_HOST: '',
+      ...options.env,
+    },
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.serviceAccountDir ? { serviceAccountDir: options.serviceAccountDir } : {}),
   });
 }
 
@@ -206,6 +218,44 @@ describe('checkpoint through the API server', () => {
       expect(c.api.requests.filter((q) => q.user === 'ci-bot').length).toBeGreaterThan(3);
     } finally {
       out.cleanup();
+    }
+  });
+});
+
+describe('in a pod, with only a service account', () => {
+  it("uses the pod's service account and namespace when KUBERNETES_SERVICE_HOST is set", async () => {
+    const pod = newPod({ namespace: 'jobs' });
+    const sa = tempDir('kcr-sa-');
+    try {
+      const user = 'system:serviceaccount:jobs:kcr';
+      c.state.addUser(
+        user,
+        [],
+        [
+          { verbs: ['create'], resources: ['nodes/proxy'] },
+          { verbs: ['get'], resources: ['pods'], namespaces: ['jobs'] },
+        ],
+      );
+      c.state.tokens.set('sa-token-jobs', user);
+      writeFileSync(sa.path('token'), 'sa-token-jobs');
+      writeFileSync(sa.path('namespace'), 'jobs');
+      copyFileSync(c.pki.ca.certFile, sa.path('ca.crt'));
+      const port = new URL(c.api.url).port;
+      const r = await kcr(['checkpoint', pod.metadata.name], {
+        env: {
+          KUBECONFIG: '',
+          HOME: sa.path('nohome'),
+          KUBERNETES_SERVICE_HOST: '127.0.0.1',
+          KUBERNETES_SERVICE_PORT: port,
+        },
+        serviceAccountDir: sa.dir,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`checkpoint-${pod.metadata.name}_jobs-web-`);
+      expect(c.api.requests.some((q) => q.user === user && q.method === 'POST')).toBe(true);
+    } finally {
+      sa.cleanup();
     }
   });
 });
