@@ -10,7 +10,7 @@ import { apiError, isNotFound } from './api-errors.js';
 import type { KubeClient } from './client.js';
 import { waitForRunning } from './pod-status.js';
 
-/** The kcr image has sh, stat, sha256sum and cat; busybox works as well. */
+/** busybox by default: it has sleep, stat, sha256sum and cat (see defaults.ts). */
 export { DEFAULT_HELPER_IMAGE } from './defaults.js';
 export const HELPER_MOUNT = '/checkpoints';
 export const HELPER_CONTAINER = 'copy';
@@ -114,7 +114,7 @@ export async function startHelperPod(
       `helper pod ${pod.namespace}/${pod.name} on ${spec.node}: ${reason}${message ? `: ${message}` : ''}`,
       {
         hint: /Image|Pull/i.test(reason)
-          ? `the node cannot pull ${spec.image}; pass --helper-image with an image it can pull (busybox works)`
+          ? `the node cannot pull ${spec.image}; pass --helper-image with an image it can pull that has sleep, stat, sha256sum and cat (a mirror of busybox works)`
           : 'check the node with `kubectl describe node`',
       },
     );

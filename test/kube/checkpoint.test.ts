@@ -120,6 +120,8 @@ describe('checkpoint through the API server', () => {
       const helper = c.state.createdPods.at(-1)!;
       expect(helper.metadata.name).toMatch(/^kcr-copy-/);
       expect(helper.spec.nodeName).toBe('node-1');
+      // A public image that has sh, cat, stat, sha256sum and sleep, fully qualified for CRI-O.
+      expect(helper.spec.containers[0]!.image).toBe('docker.io/library/busybox:1.36');
       expect(helper.spec.volumes).toEqual([
         { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints', type: 'Directory' } },
       ]);
@@ -182,13 +184,15 @@ describe('checkpoint through the API server', () => {
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
   });
 
-  it('falls back to v4.channel.k8s.io when the API server does not speak v5', async () => {
+  it('falls back to v4.channel.k8s.io when the API server does not speak v5, with the --helper-image given', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
     c.api.execProtocols = ['v4.channel.k8s.io'];
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir + '/']);
+      const mirror = 'registry.example.com/mirror/busybox:1.36';
+      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir + '/', '--helper-image', mirror]);
       expect(r.code).toBe(0);
+      expect(c.state.createdPods.at(-1)!.spec.containers[0]!.image).toBe(mirror);
       const helper = c.state.createdPods.at(-1)!.metadata.name;
       const used = c.api.execs.filter((e) => e.pod === `default/${helper}`).map((e) => e.protocol);
       expect(new Set(used)).toEqual(new Set(['v4.channel.k8s.io']));
@@ -706,7 +710,7 @@ describe('errors become hints', () => {
         ? {
             kind: 'waiting',
             reason: 'ImagePullBackOff',
-            message: 'Back-off pulling image "ghcr.io/kcr-project/kcr:0.1.0"',
+            message: 'Back-off pulling image "docker.io/library/busybox:1.36"',
           }
         : { kind: 'running' };
     try {
@@ -715,7 +719,9 @@ describe('errors become hints', () => {
       expect(r.stderr).toMatch(
         /error: helper pod default\/kcr-copy-\w+ on node-1: ImagePullBackOff: Back-off pulling image/,
       );
-      expect(r.stderr).toContain('pass --helper-image with an image it can pull (busybox works)');
+      expect(r.stderr).toContain(
+        'pass --helper-image with an image it can pull that has sleep, stat, sha256sum and cat',
+      );
       const helper = c.state.createdPods.at(-1)!.metadata.name;
       expect(c.state.deletedPods).toContain(`default/${helper}`);
     } finally {

@@ -129,7 +129,7 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
     .option(
       '--helper-image <image>',
-      'image of the copy helper pod (needs sleep, stat, sha256sum, cat)',
+      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
       DEFAULT_HELPER_IMAGE,
     )
     .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")

@@ -55,7 +55,11 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
       'checkpoint timeout, and how long to wait for the new pod',
       positiveInt('--timeout'),
     )
-    .option('--helper-image <image>', 'image of the copy helper pod', DEFAULT_HELPER_IMAGE)
+    .option(
+      '--helper-image <image>',
+      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
+      DEFAULT_HELPER_IMAGE,
+    )
     .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
     .option(
       '-o, --output <format>',
