@@ -14,6 +14,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { CheckpointInfo, SpecDump } from '../archive/index.js';
 import { KcrError } from '../errors.js';
+import { placementOn } from './node-placement.js';
 
 export const RESTORED_FROM_LABEL = 'kcr.dev/restored-from';
 export const RESTORE_LABEL = 'kcr.dev/restore';
@@ -55,6 +56,8 @@ export interface ManifestInput {
   /** The checkpoint image that replaces the checkpointed container's image. */
   image: string;
   node: string;
+  /** The target node's labels, to check the saved pod's nodeSelector and node affinity against. */
+  nodeLabels?: Record<string, string>;
   name?: string;
   namespace?: string;
   /** Ports to expose through a Service. */
@@ -109,8 +112,15 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
     nodeName: _node,
     schedulingGates: _gates,
     priority: _priority,
+    nodeSelector: _selector,
+    affinity: _affinity,
     ...spec
   } = saved.spec ?? { containers: [] };
+  const placement = placementOn(saved.spec, saved.spec?.nodeName, {
+    name: input.node,
+    ...(input.nodeLabels ? { labels: input.nodeLabels } : {}),
+  });
+  warnings.push(...placement.warnings);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -126,6 +136,8 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
     },
     spec: {
       ...spec,
+      ...(placement.nodeSelector ? { nodeSelector: placement.nodeSelector } : {}),
+      ...(placement.affinity ? { affinity: placement.affinity } : {}),
       nodeName: input.node,
       containers: containers.map(swap),
       ...(initContainers.length ? { initContainers: initContainers.map(swap) } : {}),

@@ -5,7 +5,7 @@
  * depends on archive metadata only.
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CheckpointArchive, readMetadata, type CheckpointInfo, type SpecDump } from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
 import { apiError } from './api-errors.js';
@@ -188,7 +188,7 @@ async function checkpointImage(o: RestoreOptions, src: Source, node: string | un
   return image;
 }
 
-async function checkNode(client: KubeClient, node: string): Promise<void> {
+async function checkNode(client: KubeClient, node: string): Promise<V1Node> {
   const object = await client.core.readNode({ name: node }).catch((err: unknown) => {
     throw apiError(err, `node ${node}`, client.server);
   });
@@ -198,6 +198,7 @@ async function checkNode(client: KubeClient, node: string): Promise<void> {
       hint: 'pick a node with CRI-O >= 1.25 or containerd >= 2.0 with --node; `kcr doctor` lists them',
     });
   }
+  return object;
 }
 
 async function create(
@@ -281,7 +282,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)',
       });
     }
-    if (client) await checkNode(client, node);
+    const target = client ? await checkNode(client, node) : undefined;
     const namespace =
       o.namespace ?? src.savedPod?.metadata?.namespace ?? src.info.namespace ?? client?.defaultNamespace;
     const build = (image: string) =>
@@ -291,11 +292,13 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         savedPod: src.savedPod,
         image,
         node,
+        ...(target ? { nodeLabels: target.metadata?.labels ?? {} } : {}),
         name: o.name,
         namespace,
         expose: o.expose,
       });
-    build('validate'); // a saved Pod that does not fit the archive fails here, before anything is pushed
+    // A saved Pod that does not fit the archive or the node fails here, before anything is pushed.
+    build('validate');
     const image = await checkpointImage(o, src, node);
     const { pod, service, warnings } = build(image);
     const result: RestoreResult = {

@@ -262,6 +262,50 @@ describe('restore from an archive', () => {
     expect(r.stderr).toContain('/etc/containers/registries.conf');
   });
 
+  it('drops the nodeSelector that pinned the pod to its old node, so the new node admits it, and says so', async () => {
+    const archive = await checkpointed('pinned', {
+      spec: { nodeSelector: { 'kubernetes.io/hostname': 'node-1', 'kubernetes.io/os': 'linux' } },
+    });
+    restoreAsCrio();
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--name',
+      'pinned-moved',
+      '--node',
+      'node-2',
+      '--wait',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: the saved pod was pinned to node-1 (kubernetes.io/hostname=node-1); that pin is dropped for node-2',
+    );
+    const pod = created('pinned-moved');
+    expect(pod.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod.status.phase).toBe('Running');
+  });
+
+  it('refuses a node that lacks a label the pod requires, before pushing anything', async () => {
+    c.state.nodes.get('node-1')!.labels.disktype = 'ssd';
+    try {
+      const archive = await checkpointed('needs-ssd', { spec: { nodeSelector: { disktype: 'ssd' } } });
+      const before = c.state.createdPods.length;
+      const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'node-2']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "error: node node-2 does not match the saved pod's node constraints: disktype=ssd",
+      );
+      expect(r.stderr).toContain('hint: pick a --node that does (`kubectl get nodes -l disktype=ssd`)');
+      expect(r.stderr).not.toContain('pushing');
+      expect(c.state.createdPods.length).toBe(before);
+    } finally {
+      delete c.state.nodes.get('node-1')!.labels.disktype;
+    }
+  });
+
   it('refuses a node whose runtime cannot restore', async () => {
     const archive = await checkpointed('to-old-node');
     const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'old-node']);
