@@ -57,7 +57,8 @@ export {
   type RestoreResult,
   type RestoreEvent,
   type PublishFn,
-  type FetchImageFn,
+  type ImageFetcher,
+  type ImageFacts,
   type FetchedImage,
 } from './restore.js';
 export { restoreHint } from './restore-hints.js';

@@ -3,6 +3,7 @@
  * pushed as a checkpoint image, the Pod written from the saved Pod or from spec.dump, and the
  * test cluster applies CRI-O's bind-mount rule to it, as a CRI-O node would.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -404,7 +405,7 @@ describe('restore from a checkpoint image', () => {
       '-o',
       'json',
     ]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(`pulling the checkpoint from ${image}\n`);
     expect(r.code).toBe(0);
     const pod = JSON.parse(r.stdout) as {
       spec: { nodeName: string; containers: { name: string; image: string }[] };
@@ -412,6 +413,92 @@ describe('restore from a checkpoint image', () => {
     expect(pod.spec.nodeName).toBe('node-2');
     expect(pod.spec.containers).toMatchObject([{ name: 'webserver', image }]);
     expect(readFileSync(archive).length).toBeGreaterThan(0);
+  });
+
+  it("reads the image's manifest first: the source node comes from its annotation, and a bad node or kubeconfig fails before the layer is pulled", async () => {
+    // A layer of its own (one extra member), so that damaging it below touches no other test's image.
+    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('layered.tar'), {
+      add: [{ name: 'kcr-test-nonce', data: randomBytes(16) }],
+    });
+    writeFileSync(
+      `${archive}.pod.json`,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'layered', namespace: 'default' },
+        spec: { nodeName: 'node-1', containers: [{ name: 'webserver', image: 'localhost/nginx:latest' }] },
+      }),
+    );
+    const ref = `${repo()}:layered`;
+    const pushed = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      ref,
+      '--insecure',
+      '--node',
+      'node-2',
+      '--name',
+      'layered-1',
+    ]);
+    expect(pushed.code).toBe(0);
+
+    // No --node: the image says it was checkpointed on node-1 (the saved Pod's node, not node-2).
+    const dry = await kcr(['restore', ref, '--insecure', '--name', 'layered-2', '--dry-run', '-o', 'json']);
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.stdout) as { spec: { nodeName: string } }).spec.nodeName).toBe('node-1');
+
+    // Damage the stored layer: a pull would now fail on its digest, so these errors prove none happened.
+    const layer = registry.blobFile(
+      `sha256:${createHash('sha256').update(readFileSync(archive)).digest('hex')}`,
+    );
+    const bytes = readFileSync(layer);
+    bytes[5000] = bytes[5000]! ^ 0xff;
+    writeFileSync(layer, bytes);
+    const toOldNode = await kcr(['restore', ref, '--insecure', '--node', 'old-node']);
+    expect(toOldNode.code).toBe(2);
+    expect(toOldNode.stderr).toContain('error: node old-node cannot restore checkpoints');
+    expect(toOldNode.stderr).not.toContain('pulling');
+    const noKubeconfig = await kcr(['restore', ref, '--insecure', '--kubeconfig', tmp.path('missing.yaml')]);
+    expect(noKubeconfig.code).toBe(2);
+    expect(noKubeconfig.stderr).toContain('no such kubeconfig file');
+    const pulled = await kcr(['restore', ref, '--insecure', '--name', 'layered-3']);
+    expect(pulled.code).toBe(2);
+    expect(pulled.stderr).toMatch(/expected sha256:[0-9a-f]{64}, got sha256:/);
+  });
+
+  it('refuses an image that is not a checkpoint, from its manifest', async () => {
+    const archive = tmp.path('plain-layer.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const ref = `${registry.host}/plain:v1`;
+    // An ordinary image: a manifest without any checkpoint annotation.
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    );
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const upload = await fetch(`http://${registry.host}/v2/plain/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(upload.headers.get('location')!, `http://${registry.host}`);
+    location.searchParams.set('digest', configDigest);
+    expect((await fetch(location, { method: 'PUT', body: config })).status).toBe(201);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [],
+    };
+    const put = await fetch(`http://${registry.host}/v2/plain/manifests/v1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: JSON.stringify(manifest),
+    });
+    expect(put.status).toBe(201);
+    const r = await kcr(['restore', ref, '--insecure', '--node', 'node-1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${ref}: not a checkpoint image`);
   });
 
   it('names a reference that is neither a file nor in the registry', async () => {

@@ -39,6 +39,7 @@ export function restoreProgress(ctx: CliContext) {
     onEvent: (e: RestoreEvent) => {
       if (ctx.quiet) return;
       if (e.type === 'publishing') ctx.io.stderr.write(`pushing the checkpoint image to ${e.reference}\n`);
+      if (e.type === 'pulling') ctx.io.stderr.write(`pulling the checkpoint from ${e.image}\n`);
       if (e.type === 'waiting') ctx.io.stderr.write(`waiting for pod ${e.namespace}/${e.name} to run\n`);
     },
     stop: () => bars.stop(),
@@ -60,7 +61,7 @@ export async function runRestore(source: string, f: Flags, ctx: CliContext): Pro
     timeoutSeconds: f.timeout,
     dryRun: f.dryRun,
     publish: publisher(registry, progress.onProgress),
-    fetchImage: imageFetcher(registry),
+    images: imageFetcher(registry, progress.onProgress),
     signal: ctx.signal,
     onEvent: progress.onEvent,
   };
@@ -89,7 +90,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--name <name>', "name of the new pod (default: the original pod's)")
     .option(
       '--node <node>',
-      'node to restore on (default: the original node); it needs CRI-O >= 1.25 or containerd >= 2.0',
+      "node to restore on (default: the node it was checkpointed on, from the saved Pod or the image's annotation); it needs CRI-O >= 1.25 or containerd >= 2.0",
     )
     .option(
       '--registry <repository>',
