@@ -372,6 +372,31 @@ describe('cancelling a copy', () => {
   afterEach(() => {
     release?.();
     c.api.execHooks.afterFirstChunk = undefined;
+    c.api.execHooks.fail = undefined;
+  });
+
+  it('stops the cat when sha256sum fails on the node, reports that failure, and leaves no file', async () => {
+    const pod = newPod();
+    const out = tempDir('kcr-out-');
+    // cat sends one chunk, then waits for its client to go away: only an aborted copy lets it end.
+    c.api.execHooks.afterFirstChunk = (record) => record.closed;
+    c.api.execHooks.fail = (record) =>
+      record.command[0] === 'sha256sum'
+        ? { exitCode: 1, stderr: 'sha256sum: /checkpoints/x.tar: Input/output error\n' }
+        : undefined;
+    try {
+      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Input/output error');
+      expect(r.stderr).not.toContain('cancelled');
+      const helper = c.state.createdPods.at(-1)!.metadata.name;
+      const cat = c.api.execs.find((e) => e.pod === `default/${helper}` && e.command[0] === 'cat')!;
+      await cat.closed; // never settles if the copy left the cat running
+      expect(c.state.deletedPods).toContain(`default/${helper}`);
+      expect(readdirSync(out.dir)).toEqual([]);
+    } finally {
+      out.cleanup();
+    }
   });
 
   it('removes the helper pod and leaves no partial file when Ctrl-C arrives mid-copy', async () => {
