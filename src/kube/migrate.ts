@@ -12,6 +12,7 @@ import { apiError } from './api-errors.js';
 import { checkpoint, type CheckpointEvent, type CheckpointOutcome } from './checkpoint.js';
 import { KubeClient } from './client.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
+import { checkPodName, derivedPodName } from './names.js';
 import { restore, type PublishFn, type RestoreEvent, type RestoreResult } from './restore.js';
 import { runtimeInfo } from './versions.js';
 
@@ -21,7 +22,7 @@ export interface MigrateOptions extends KubeconfigOptions {
   container?: string;
   to: string;
   registry: string;
-  /** Name of the new pod; default `<pod>-<node>`. */
+  /** Name of the new pod; default `<pod>-<node>`, shortened with a hash past 253 characters. */
   name?: string;
   deleteSource?: boolean;
   /** Seconds for the checkpoint (kubelet) and for the new pod to run. */
@@ -56,6 +57,8 @@ async function checkTarget(client: KubeClient, node: string, from: string | unde
 }
 
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
+  // The new pod's name is checked first: an invalid one would fail only after the checkpoint and push.
+  const name = o.name !== undefined ? checkPodName(o.name) : derivedPodName(o.pod, o.to);
   const client = KubeClient.fromKubeconfig(o);
   const namespace = o.namespace ?? client.defaultNamespace;
   const source = await client.core.readNamespacedPod({ name: o.pod, namespace }).catch((err: unknown) => {
@@ -82,7 +85,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
       source: outcome.copy!.path,
       namespace,
       node: o.to,
-      name: o.name ?? `${o.pod}-${o.to}`,
+      name,
       wait: true,
       timeoutSeconds: o.timeoutSeconds,
     });

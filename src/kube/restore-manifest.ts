@@ -14,6 +14,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { CheckpointInfo, SpecDump } from '../archive/index.js';
 import { KcrError } from '../errors.js';
+import { checkPodName, labelValue, serviceNameFor } from './names.js';
 import { placementOn } from './node-placement.js';
 
 export const RESTORED_FROM_LABEL = 'kcr.dev/restored-from';
@@ -129,8 +130,8 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
       namespace: input.namespace ?? saved.metadata?.namespace ?? 'default',
       labels: {
         ...withoutControllerLabels(saved.metadata?.labels),
-        [RESTORED_FROM_LABEL]: saved.metadata?.name ?? container,
-        [RESTORE_LABEL]: name,
+        [RESTORED_FROM_LABEL]: labelValue(saved.metadata?.name ?? container),
+        [RESTORE_LABEL]: labelValue(name),
       },
       annotations: { ...(saved.metadata?.annotations ?? {}), [CHECKPOINT_IMAGE_ANNOTATION]: input.image },
     },
@@ -226,8 +227,8 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
       namespace: input.namespace ?? input.info.namespace ?? 'default',
       labels: {
         ...userLabels,
-        [RESTORED_FROM_LABEL]: input.info.pod ?? input.info.container,
-        [RESTORE_LABEL]: name,
+        [RESTORED_FROM_LABEL]: labelValue(input.info.pod ?? input.info.container),
+        [RESTORE_LABEL]: labelValue(name),
       },
       annotations: { [CHECKPOINT_IMAGE_ANNOTATION]: input.image },
     },
@@ -243,7 +244,7 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
 }
 
 function serviceFor(pod: V1Pod, ports: number[]): V1Service {
-  const name = pod.metadata!.name!;
+  const name = serviceNameFor(pod.metadata!.name!);
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -253,7 +254,7 @@ function serviceFor(pod: V1Pod, ports: number[]): V1Service {
       labels: { [RESTORED_FROM_LABEL]: pod.metadata!.labels![RESTORED_FROM_LABEL]! },
     },
     spec: {
-      selector: { [RESTORE_LABEL]: name },
+      selector: { [RESTORE_LABEL]: pod.metadata!.labels![RESTORE_LABEL]! },
       ports: ports.map((port) => ({ name: `tcp-${port}`, port, targetPort: port, protocol: 'TCP' })),
     },
   };
@@ -261,7 +262,9 @@ function serviceFor(pod: V1Pod, ports: number[]): V1Service {
 
 export function restoreManifests(input: ManifestInput): RestoreManifests {
   const warnings: string[] = [];
-  const name = input.name ?? input.savedPod?.metadata?.name ?? input.info.pod ?? input.info.container;
+  const name = checkPodName(
+    input.name ?? input.savedPod?.metadata?.name ?? input.info.pod ?? input.info.container,
+  );
   const pod = input.savedPod
     ? fromSavedPod(input, input.savedPod, name, warnings)
     : fromSpecDump(input, name, warnings);

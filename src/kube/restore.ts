@@ -9,6 +9,7 @@ import type { CheckpointInfo } from '../archive/index.js';
 import { KcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
 import { KubeClient } from './client.js';
+import { checkPodName } from './names.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
 import { podEvents, waitForRunning } from './pod-status.js';
 import { restoreHint } from './restore-hints.js';
@@ -165,7 +166,19 @@ async function create(
   try {
     await client.core.createNamespacedService({ namespace: ns, body: service });
   } catch (err) {
-    throw apiError(err, `service ${ns}/${service.metadata!.name}`, client.server);
+    // Nothing half-done: the pod goes again, so that a retry does not meet "already exists".
+    const e = apiError(err, `service ${ns}/${service.metadata!.name}`, client.server);
+    const undo = await client.core
+      .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: ns, gracePeriodSeconds: 0 })
+      .then(
+        () => `the pod ${ns}/${pod.metadata!.name} was deleted again`,
+        (deleteErr: unknown) =>
+          `delete the pod ${ns}/${pod.metadata!.name} by hand (${apiError(deleteErr, 'pod').message})`,
+      );
+    throw new KcrError(e.code, e.message, {
+      hint: `${undo}; ${e.code === 'conflict' ? 'pick another name with --name, or delete the existing service' : (e.hint ?? 'retry once the cause is fixed')}`,
+      cause: err,
+    });
   }
   o.onEvent?.({ type: 'created', kind: 'Service', namespace: ns, name: service.metadata!.name! });
 }
@@ -214,6 +227,7 @@ async function waitRestored(
 function validate(o: RestoreOptions): void {
   if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0))
     throw new KcrError('usage', `--timeout ${o.timeoutSeconds}: must be above 0`);
+  if (o.name !== undefined) checkPodName(o.name);
 }
 
 /** The node to restore on: --node, else where the checkpoint was taken (saved Pod, or image annotation). */

@@ -101,6 +101,48 @@ describe('kcr migrate', () => {
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
   });
 
+  it('refuses an invalid --name before checkpointing anything', async () => {
+    c.state.addPod({ name: 'named', node: 'node-1', containers: [{ name: 'webserver' }] });
+    const calls = c.kubelets.get('node-1')!.calls.length;
+    const r = await kcr([
+      'migrate',
+      'named',
+      '--to',
+      'node-2',
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--name',
+      'Named_2',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: --name Named_2: not a valid pod name');
+    expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+  });
+
+  it('shortens POD-NODE with a hash when it would pass 253 characters', async () => {
+    const node = `${'n'.repeat(45)}.${'m'.repeat(44)}`;
+    await c.addNode(node);
+    const pod = `long-${'p'.repeat(165)}`;
+    c.state.addPod({ name: pod, node: 'node-1', containers: [{ name: 'webserver' }] });
+    const r = await kcr([
+      'migrate',
+      pod,
+      '--to',
+      node,
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--insecure',
+      '-o',
+      'json',
+    ]);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const name = (JSON.parse(r.stdout) as { pod: { name: string } }).pod.name;
+    expect(name).toHaveLength(253);
+    expect(name).toMatch(new RegExp(`^${pod}-n+\\.m+-[0-9a-f]{8}$`));
+    expect(c.state.pods.get(`default/${name}`)?.spec.nodeName).toBe(node);
+  });
+
   it('refuses the node the pod already runs on', async () => {
     c.state.addPod({ name: 'here', node: 'node-1', containers: [{ name: 'webserver' }] });
     const r = await kcr(['migrate', 'here', '--to', 'node-1', '--registry', `${registry.host}/checkpoints`]);

@@ -307,6 +307,79 @@ describe('restore from an archive', () => {
     }
   });
 
+  it('refuses an invalid --name before pushing anything', async () => {
+    const archive = await checkpointed('bad-name');
+    const before = c.state.createdPods.length;
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--name', 'Shop_Restored']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: --name Shop_Restored: not a valid pod name');
+    expect(r.stderr).not.toContain('pushing');
+    expect(c.state.createdPods.length).toBe(before);
+  });
+
+  it('gives a long pod name label values and a Service name the API server accepts', async () => {
+    const long = `shop-${'x'.repeat(80)}.example`;
+    const archive = await checkpointed(long);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--node',
+      'node-2',
+      '-n',
+      'long-names',
+      '--expose',
+      '8080',
+    ]);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const pod = created(long, 'long-names');
+    const labels = pod.metadata.labels!;
+    expect(labels['kcr.dev/restore']).toMatch(/^shop-x+-[0-9a-f]{8}$/);
+    expect(labels['kcr.dev/restore']!.length).toBeLessThanOrEqual(63);
+    const [svcName, svc] = [...c.state.services.entries()].find(([, s]) =>
+      JSON.stringify(s.spec).includes(labels['kcr.dev/restore']!),
+    )!;
+    expect(svcName).toMatch(/^long-names\/shop-x+-[0-9a-f]{8}$/);
+    expect((svc.spec as { selector: object }).selector).toEqual({
+      'kcr.dev/restore': labels['kcr.dev/restore'],
+    });
+    expect(r.stdout).toContain(`service/${svcName.split('/')[1]} created`);
+  });
+
+  it('deletes the new pod again when its Service cannot be created', async () => {
+    const archive = await checkpointed('svc-taken');
+    c.state.services.set('default/svc-taken-2', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'svc-taken-2',
+        namespace: 'default',
+        uid: 'u',
+        resourceVersion: '1',
+        creationTimestamp: '',
+      },
+    });
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--name',
+      'svc-taken-2',
+      '--expose',
+      '8080',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: service default/svc-taken-2: services "svc-taken-2" already exists');
+    expect(r.stderr).toContain('hint: the pod default/svc-taken-2 was deleted again');
+    expect(c.state.pods.has('default/svc-taken-2')).toBe(false);
+    expect(c.state.deletedPods).toContain('default/svc-taken-2');
+  });
+
   it('refuses a node whose runtime cannot restore', async () => {
     const archive = await checkpointed('to-old-node');
     const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'old-node']);

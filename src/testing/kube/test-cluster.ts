@@ -83,7 +83,12 @@ export async function startTestCluster(options: { nodes?: string[] } = {}): Prom
       ),
       async addNode(name, nodeOptions = {}) {
         const node = state.addNode(name, nodeOptions);
-        const kubelet = new FakeKubelet(state, node, await pki.server(`kubelet-${name}`), pki.ca.cert);
+        const kubelet = new FakeKubelet(
+          state,
+          node,
+          await pki.server(`kubelet-${name}`.slice(0, 64)) /* CN: 64 at most */,
+          pki.ca.cert,
+        );
         await kubelet.start();
         kubelets.set(name, kubelet);
         return kubelet;
