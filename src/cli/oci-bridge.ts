@@ -48,7 +48,7 @@ export function imageFetcher(options: RegistryOptions, onProgress?: ProgressCall
         import('../oci/index.js'),
         import('../archive/index.js'),
       ]);
-      const temp = await makeTempDir('kcr-image-');
+      const temp = await makeTempDir('kcr-image-', options.env?.KCR_TMPDIR || undefined);
       try {
         const archivePath = join(temp.dir, 'checkpoint.tar');
         await pullCheckpointImage(image, archivePath, {

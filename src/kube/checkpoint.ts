@@ -71,6 +71,7 @@ export interface CheckpointOutcome {
 export type CheckpointEvent =
   | { type: 'checkpointing'; target: CheckpointTarget }
   | { type: 'checkpointed'; target: CheckpointTarget; archive: string }
+  | { type: 'failed'; target: CheckpointTarget; error: KcrError }
   | { type: 'helper-pod'; target: CheckpointTarget; pod: HelperPod }
   | { type: 'copy-progress'; target: CheckpointTarget; progress: CopyProgress }
   | { type: 'copied'; target: CheckpointTarget; copy: LocalCopy }
@@ -319,6 +320,7 @@ async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
     return outcome;
   } catch (err) {
     if (!isKcrError(err)) throw err;
+    emit({ type: 'failed', target: p.target, error: err });
     return { ...outcome, error: err };
   }
 }

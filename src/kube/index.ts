@@ -71,7 +71,7 @@ export {
   type WaitOutcome,
   type PodFailure,
 } from './pod-status.js';
-export { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
+export { migrate, type MigrateOptions, type MigrateResult, type MigrateEvent } from './migrate.js';
 export {
   doctor,
   type DoctorOptions,

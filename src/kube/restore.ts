@@ -4,7 +4,7 @@
  * Publishing and fetching images belong to the oci module; they are passed in, so that kube
  * depends on archive metadata only.
  */
-import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { CheckpointInfo } from '../archive/index.js';
 import { KcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
@@ -14,6 +14,7 @@ import type { KubeconfigOptions } from './kubeconfig.js';
 import { podEvents, waitForRunning } from './pod-status.js';
 import { restoreHint } from './restore-hints.js';
 import { restoreManifests } from './restore-manifest.js';
+import { readRestoreNode } from './restore-node.js';
 import {
   fetchImageSource,
   inspectImageSource,
@@ -23,7 +24,6 @@ import {
   type ImageFetcher,
   type Source,
 } from './restore-source.js';
-import { runtimeInfo } from './versions.js';
 
 export type { FetchedImage, ImageFacts, ImageFetcher } from './restore-source.js';
 
@@ -128,19 +128,6 @@ async function checkpointImage(o: RestoreOptions, src: Source): Promise<string> 
   const image = `${repositoryOf(pushed.reference)}@${pushed.digest}`;
   o.onEvent?.({ type: 'published', image });
   return image;
-}
-
-async function checkNode(client: KubeClient, node: string): Promise<V1Node> {
-  const object = await client.core.readNode({ name: node }).catch((err: unknown) => {
-    throw apiError(err, `node ${node}`, client.server);
-  });
-  const runtime = runtimeInfo(object.status?.nodeInfo?.containerRuntimeVersion);
-  if (!runtime.supported) {
-    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, {
-      hint: 'pick a node with CRI-O >= 1.25 or containerd >= 2.0 with --node; `kcr doctor` lists them',
-    });
-  }
-  return object;
 }
 
 async function create(
@@ -255,7 +242,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   let src = kind === 'archive' ? await openArchiveSource(o.source) : undefined;
   try {
     const node = chooseNode(o, src, facts);
-    const target = client ? await checkNode(client, node) : undefined;
+    const target = client ? await readRestoreNode(client, node, '--node') : undefined;
     if (!src) {
       o.onEvent?.({ type: 'pulling', image: facts!.image });
       src = await fetchImageSource(o.images!, facts!, o.signal);

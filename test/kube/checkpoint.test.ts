@@ -139,13 +139,16 @@ describe('checkpoint through the API server', () => {
     }
   });
 
-  it('draws a copy progress bar on a terminal, and none with -q', async () => {
+  it('draws a status line while the kubelet works and a copy progress bar on a terminal, and none with -q', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
     const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir };
     try {
       const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], { env, tty: true });
       expect(shown.code).toBe(0);
+      expect(shown.stderr).toContain(
+        `\r\x1b[Kcheckpointing default/${pod.metadata.name}/web on node-1: waiting for the kubelet\r\x1b[K`,
+      );
       expect(shown.stderr).toMatch(
         new RegExp(`copying default/${pod.metadata.name}/web \\[=+ *\\] 3\\.29 MiB/3\\.29 MiB`),
       );
