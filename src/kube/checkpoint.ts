@@ -35,6 +35,12 @@ export interface CheckpointOptions extends KubeconfigOptions {
   timeoutSeconds?: number;
   /** Copy archives here: a file (one target) or a directory. */
   output?: string;
+  /**
+   * Without `output`: the directory to save each Pod object in, as `<archive file name>.pod.json`
+   * (the CLI passes its working directory). Unset, only kcr running on the node itself saves it,
+   * beside the archive.
+   */
+  podJsonDir?: string;
   via?: KubeletVia;
   kubeletUrl?: string;
   kubeletTls?: KubeletTlsOptions;
@@ -65,6 +71,8 @@ export interface CheckpointOutcome {
   /** Archive path on the node. */
   archive?: string;
   copy?: LocalCopy;
+  /** Where the Pod object was saved when the archive was not copied (with a copy: `copy.podJson`). */
+  podJson?: string;
   error?: KcrError;
 }
 
@@ -295,6 +303,29 @@ async function copyArchive(
   return { ...copy, podJson: saved };
 }
 
+/**
+ * Without -o the archive stays on the node, but the Pod object is saved now, because restore
+ * needs it later and the pod may be gone by then: beside the archive when kcr runs on the node
+ * itself, else in `podJsonDir`. A failure here is a warning: the checkpoint itself succeeded.
+ */
+async function savePodObject(s: Session, p: Planned, archive: string): Promise<string | undefined> {
+  const onNode = s.via === 'kubelet' && (await readableHere(archive));
+  const dir = onNode ? posix.dirname(archive) : s.options.podJsonDir;
+  if (!dir) return undefined;
+  const path = join(dir, `${posix.basename(archive)}.pod.json`);
+  try {
+    await writePrivateFile(path, podJson(p.pod));
+    return path;
+  } catch (err) {
+    const why = isKcrError(err) ? err.message : String(err);
+    s.options.onEvent?.({
+      type: 'warning',
+      message: `the Pod object of ${p.target.namespace}/${p.target.pod} was not saved (${why}); restore will rebuild it from the archive's spec.dump`,
+    });
+    return undefined;
+  }
+}
+
 async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
   const o = s.options;
   const emit = o.onEvent ?? (() => undefined);
@@ -313,9 +344,9 @@ async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
     if (destination) {
       outcome.copy = await copyArchive(s, p, outcome.archive, destination);
       emit({ type: 'copied', target: p.target, copy: outcome.copy });
-    } else if (s.via === 'kubelet' && (await readableHere(outcome.archive))) {
-      // Running on the node itself: keep the Pod object beside the archive there.
-      await writePrivateFile(`${outcome.archive}.pod.json`, podJson(p.pod));
+    } else {
+      const saved = await savePodObject(s, p, outcome.archive);
+      if (saved) outcome.podJson = saved;
     }
     return outcome;
   } catch (err) {

@@ -15,6 +15,8 @@ import { runCliCaptured } from '../../src/testing/run-cli.js';
 const FIXTURE_SHA = createHash('sha256').update(readFileSync(FIXTURE_ARCHIVE)).digest('hex');
 let c: TestCluster;
 const home = tempDir('kcr-home-');
+/** The working directory of every run: without -o, kcr saves each Pod object there. */
+const cwd = tempDir('kcr-cwd-');
 
 beforeAll(async () => {
   c = await startTestCluster({ nodes: ['node-1', 'node-2'] });
@@ -22,6 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.close();
   home.cleanup();
+  cwd.cleanup();
 });
 
 function kcr(
@@ -31,6 +34,7 @@ function kcr(
     signal?: AbortSignal;
     env?: NodeJS.ProcessEnv;
     serviceAccountDir?: string;
+    cwd?: string;
   } = {},
 ) {
   return runCliCaptured(argv, {
@@ -41,6 +45,7 @@ function kcr(
       KUBERNETES_SERVICE_HOST: '',
       ...options.env,
     },
+    cwd: options.cwd ?? cwd.dir,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.serviceAccountDir ? { serviceAccountDir: options.serviceAccountDir } : {}),
   });
@@ -55,18 +60,33 @@ function newPod(
 }
 
 describe('checkpoint through the API server', () => {
-  it('checkpoints the only container and prints the archive path on the node', async () => {
+  it('checkpoints the only container, prints the archive path on the node, and saves the Pod object here', async () => {
     const pod = newPod();
-    const r = await kcr(['checkpoint', pod.metadata.name]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const [header, row] = r.stdout.trim().split('\n');
-    expect(header).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+NODE\s+ARCHIVE$/);
-    expect(row).toMatch(
-      new RegExp(
-        `^default\\s+${pod.metadata.name}\\s+web\\s+node-1\\s+/var/lib/kubelet/checkpoints/checkpoint-${pod.metadata.name}_default-web-\\S+Z\\.tar$`,
-      ),
-    );
+    const here = tempDir('kcr-here-');
+    try {
+      const r = await kcr(['checkpoint', pod.metadata.name], { cwd: here.dir });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const [header, row] = r.stdout.trim().split('\n');
+      expect(header).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+NODE\s+ARCHIVE\s+POD OBJECT$/);
+      const archive = `checkpoint-${pod.metadata.name}_default-web-\\S+Z\\.tar`;
+      expect(row).toMatch(
+        new RegExp(
+          `^default\\s+${pod.metadata.name}\\s+web\\s+node-1\\s+/var/lib/kubelet/checkpoints/${archive}\\s+${here.dir}/${archive}\\.pod\\.json$`,
+        ),
+      );
+      // Restore needs the Pod object, and the pod may be gone by then: it is saved here, private.
+      const [saved] = readdirSync(here.dir);
+      expect(saved).toMatch(new RegExp(`^${archive}\\.pod\\.json$`));
+      expect(statSync(here.path(saved!)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(here.path(saved!), 'utf8'))).toMatchObject({
+        kind: 'Pod',
+        metadata: { name: pod.metadata.name },
+        spec: { nodeName: 'node-1' },
+      });
+    } finally {
+      here.cleanup();
+    }
     // The call went through the node proxy, so the kubelet saw the API server's identity.
     expect(
       c.api.requests.some(
@@ -142,9 +162,13 @@ describe('checkpoint through the API server', () => {
   it('draws a status line while the kubelet works and a copy progress bar on a terminal, and none with -q', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
-    const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir };
+    const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir, PATH: process.env.PATH };
     try {
-      const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], { env, tty: true });
+      const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], {
+        env,
+        tty: true,
+        cwd: cwd.dir,
+      });
       expect(shown.code).toBe(0);
       expect(shown.stderr).toContain(
         `\r\x1b[Kcheckpointing default/${pod.metadata.name}/web on node-1: waiting for the kubelet\r\x1b[K`,
@@ -154,6 +178,7 @@ describe('checkpoint through the API server', () => {
       );
       const quiet = await runKcr(['-q', 'checkpoint', pod.metadata.name, '-o', out.path('q.tar')], {
         env,
+        cwd: cwd.dir,
         tty: true,
       });
       expect(quiet.code).toBe(0);

@@ -40,6 +40,7 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
     allContainers: f.allContainers,
     timeoutSeconds: f.timeout,
     output: f.output,
+    podJsonDir: ctx.io.cwd,
     via: f.via,
     kubeletUrl: f.kubeletUrl,
     kubeletTls: { clientCert: f.clientCert, clientKey: f.clientKey, caCert: f.caCert, insecure: f.insecure },
@@ -92,7 +93,9 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     )
     .option(
       '-o, --output <archive|dir>',
-      'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json',
+      'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json ' +
+        '(without -o the archive stays on the node and the Pod is saved as ./ARCHIVE_NAME.pod.json in the ' +
+        'current directory, or beside the archive when kcr runs on that node with --via kubelet)',
     )
     .option(
       '--via <path>',

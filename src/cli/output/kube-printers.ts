@@ -25,6 +25,7 @@ export function checkpointJson(outcomes: CheckpointOutcome[]) {
     ...(o.copy
       ? { local: { path: o.copy.path, size: o.copy.size, sha256: o.copy.sha256, podJson: o.copy.podJson } }
       : {}),
+    ...(o.podJson ? { podJson: o.podJson } : {}),
     ...errorJson(o.error),
   }));
 }
@@ -39,6 +40,9 @@ export function renderCheckpointOutcomes(outcomes: CheckpointOutcome[], format: 
     { header: 'CONTAINER', value: (o) => o.target.container },
     { header: 'NODE', value: (o) => o.target.node },
     { header: copied ? 'ARCHIVE ON NODE' : 'ARCHIVE', value: (o) => o.archive },
+    ...(outcomes.some((o) => o.podJson)
+      ? [{ header: 'POD OBJECT', value: (o: CheckpointOutcome) => o.podJson }]
+      : []),
     ...(copied
       ? [
           { header: 'LOCAL COPY', value: (o: CheckpointOutcome) => o.copy?.path },
