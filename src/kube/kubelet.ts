@@ -22,6 +22,8 @@ export interface KubeletRequest {
   query?: Record<string, string | undefined>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Largest answer accepted (default: http.ts's 4 MiB). */
+  maxBodyBytes?: number;
 }
 
 export interface KubeletEndpoint {
@@ -120,6 +122,7 @@ export class DirectKubelet implements KubeletEndpoint {
       options: this.tls,
       timeoutMs: req.timeoutMs,
       signal: req.signal,
+      ...(req.maxBodyBytes ? { maxBodyBytes: req.maxBodyBytes } : {}),
     });
   }
 }

@@ -524,6 +524,39 @@ describe('direct kubelet access', () => {
     expect(r.stdout).toContain(`checkpoint-${pod.metadata.name}_edge-web-`);
   });
 
+  it("reads a kubelet's /pods list larger than 4 MiB whole", async () => {
+    // A node full of pods with big annotations (last-applied configurations) answers with many MiB.
+    newPod({
+      namespace: 'big',
+      name: 'bulky',
+      annotations: { 'example.com/blob': 'x'.repeat(5 * 1024 * 1024) },
+    });
+    try {
+      const pod = newPod({ namespace: 'big' });
+      const r = await kcr(
+        [
+          'checkpoint',
+          pod.metadata.name,
+          '-n',
+          'big',
+          '--kubelet-url',
+          kubeletUrl(),
+          '--client-cert',
+          cert.certFile,
+          '--client-key',
+          cert.keyFile,
+          '--ca-cert',
+          c.pki.ca.certFile,
+        ],
+        { env: { KUBECONFIG: '' } },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    } finally {
+      c.state.pods.delete('big/bulky');
+    }
+  });
+
   it("says the kubelet certificate is not trusted when listing the kubelet's pods without --ca-cert", async () => {
     const pod = newPod({ namespace: 'edge' });
     const argv = ['checkpoint', pod.metadata.name, '-n', 'edge', '--kubelet-url', kubeletUrl()];
