@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { KcrError, isKcrError } from '../errors.js';
 import { apiError, networkError } from './api-errors.js';
 import type { KubeClient } from './client.js';
-import { KUBELET_TLS_HINT, type KubeletEndpoint } from './kubelet.js';
+import { kubeletTlsHint, type KubeletEndpoint } from './kubelet.js';
 import { matchesSelector, parseSelector } from './selector.js';
 
 export interface PodSource {
@@ -67,7 +67,7 @@ export class KubeletPods implements PodSource {
             })
           : err;
       }
-      const net = networkError(err, this.kubelet.server, KUBELET_TLS_HINT);
+      const net = networkError(err, this.kubelet.server, kubeletTlsHint(this.kubelet.server));
       throw (
         net ?? new KcrError('network', `kubelet ${this.kubelet.server}/pods: ${String(err)}`, { cause: err })
       );

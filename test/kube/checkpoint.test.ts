@@ -644,6 +644,33 @@ describe('direct kubelet access', () => {
     expect(insecure.code).toBe(0);
   });
 
+  it("suggests the node's hostname when the kubelet's certificate does not name its address", async () => {
+    // As a self-signed kubelet certificate: issued for the hostname only, while kcr dials the InternalIP.
+    const kubelet = await c.addNode('host-cert', { servingNames: ['DNS:host-cert'] });
+    kubelet.node.checkpointUsers.add('node-admin');
+    const pod = newPod({ node: 'host-cert' });
+    const r = await kcr([
+      'checkpoint',
+      pod.metadata.name,
+      '--via',
+      'kubelet',
+      '--client-cert',
+      cert.certFile,
+      '--client-key',
+      cert.keyFile,
+      '--ca-cert',
+      c.pki.ca.certFile,
+    ]);
+    expect(r.code).toBe(2);
+    const port = kubelet.node.kubeletPort;
+    expect(r.stderr).toContain(
+      `https://127.0.0.1:${port}: TLS certificate not trusted (err_tls_cert_altname_invalid)`,
+    );
+    expect(r.stderr).toContain(
+      `hint: the kubelet's serving certificate is not issued for 127.0.0.1: kubelet certificates name the node's hostname, so pass --kubelet-url https://<node hostname>:${port} (often https://host-cert:${port})`,
+    );
+  });
+
   it('explains 401 without a client certificate', async () => {
     const pod = newPod();
     const r = await kcr([
