@@ -358,21 +358,35 @@ async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
 
 /**
  * Every request in flight listens on the caller's signal; with --parallel above a few that passes
- * Node's default of 10 listeners, so the tasks share one linked signal with a matching limit.
+ * Node's default of 10 listeners, so the tasks share one linked signal with a matching limit. The
+ * one listener on the caller's signal is removed when the run ends (dispose): a long-lived signal
+ * (the server's, a test's) must not collect one per run.
  */
-function fanOutSignal(signal: AbortSignal | undefined, parallel: number): AbortSignal | undefined {
-  if (!signal) return undefined;
+function fanOutSignal(
+  signal: AbortSignal | undefined,
+  parallel: number,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!signal) return { signal: undefined, dispose: () => {} };
   const linked = new AbortController();
   setMaxListeners(parallel * 4 + 10, linked.signal);
+  const forward = () => linked.abort(signal.reason);
   if (signal.aborted) linked.abort(signal.reason);
-  else signal.addEventListener('abort', () => linked.abort(signal.reason), { once: true });
-  return linked.signal;
+  else signal.addEventListener('abort', forward, { once: true });
+  return { signal: linked.signal, dispose: () => signal.removeEventListener('abort', forward) };
 }
 
 /** Checkpoints the selected containers; one failed target does not stop the others. */
 export async function checkpoint(input: CheckpointOptions): Promise<CheckpointOutcome[]> {
   validate(input);
-  const options = { ...input, signal: fanOutSignal(input.signal, input.parallel ?? 4) };
+  const fanOut = fanOutSignal(input.signal, input.parallel ?? 4);
+  try {
+    return await checkpointAll({ ...input, signal: fanOut.signal });
+  } finally {
+    fanOut.dispose();
+  }
+}
+
+async function checkpointAll(options: CheckpointOptions): Promise<CheckpointOutcome[]> {
   const s = openSession(options);
   const namespace = options.namespace ?? s.client?.defaultNamespace ?? 'default';
   const planned = plan(await findPods(s, namespace), options);

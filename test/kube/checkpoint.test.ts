@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkpoint } from '../../src/kube/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
@@ -142,6 +144,9 @@ describe('checkpoint through the API server', () => {
       expect(helper.spec.nodeName).toBe('node-1');
       // A public image that has sh, cat, stat, sha256sum and sleep, fully qualified for CRI-O.
       expect(helper.spec.containers[0]!.image).toBe('docker.io/library/busybox:1.36');
+      // Long enough for a slow copy of a big archive (kcr deletes it sooner; this only bounds a crash).
+      expect(helper.spec.activeDeadlineSeconds).toBe(6 * 3600);
+      expect(helper.spec.containers[0]!.command).toEqual(['sleep', String(6 * 3600)]);
       expect(helper.spec.volumes).toEqual([
         { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints', type: 'Directory' } },
       ]);
@@ -376,6 +381,21 @@ describe('a selector', () => {
     } finally {
       kubelet.gate = undefined;
     }
+  });
+
+  it("leaves no listener on the caller's signal once done", async () => {
+    for (let i = 0; i < 3; i++) newPod({ name: `listen-${i}`, labels: { app: 'listen' } });
+    const controller = new AbortController();
+    for (let run = 0; run < 3; run++) {
+      const outcomes = await checkpoint({
+        kubeconfig: c.kubeconfig,
+        env: {},
+        selector: 'app=listen',
+        signal: controller.signal,
+      });
+      expect(outcomes.filter((o) => o.archive)).toHaveLength(3);
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
   });
 
   it('reports each failed pod and still checkpoints the rest', async () => {
