@@ -4,7 +4,7 @@
  * test cluster applies CRI-O's bind-mount rule to it, as a CRI-O node would.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointArchive, readMetadata, type SpecDump } from '../../src/archive/index.js';
@@ -71,8 +71,9 @@ async function checkpointed(
     containers: [{ name: 'webserver', ports: [8080] }],
     ...extra,
   });
-  const dir = tempDir('kcr-ckpt-');
-  const r = await kcr(['checkpoint', podName, '-o', dir.dir, '--format', 'json']);
+  // Inside this file's temp directory, which afterAll removes.
+  const dir = mkdtempSync(tmp.path('ckpt-'));
+  const r = await kcr(['checkpoint', podName, '-o', dir, '--format', 'json']);
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { local: { path: string } }[])[0]!.local.path;
 }
