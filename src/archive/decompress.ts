@@ -68,9 +68,14 @@ export function decompressor(compression: Exclude<Compression, 'none'>): Transfo
 const liveTempDirs = new Set<string>();
 let exitHookInstalled = false;
 
-/** A private directory (mode 0700) that is removed on close, or at process exit if close never ran. */
-export async function makeTempDir(prefix = 'kcr-'): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const base = process.env.KCR_TMPDIR ?? tmpdir();
+/**
+ * A private directory (mode 0700) under `base` (default: KCR_TMPDIR, else the system's temp
+ * directory) that is removed on close, or at process exit if close never ran.
+ */
+export async function makeTempDir(
+  prefix = 'kcr-',
+  base: string = process.env.KCR_TMPDIR || tmpdir(),
+): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(base, prefix));
   liveTempDirs.add(dir);
   if (!exitHookInstalled) {

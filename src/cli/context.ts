@@ -14,6 +14,8 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Where a pod's service account is mounted (default: the standard path); tests point it elsewhere. */
+  serviceAccountDir?: string;
 }
 
 export interface CliContext {

@@ -16,7 +16,15 @@ export function addKubeFlags(cmd: Command, namespaceHelp = "namespace (default: 
     .option('--context <name>', 'kubeconfig context to use');
 }
 
-/** Flags beat KUBECONFIG, which beats ~/.kube/config; the environment is the CLI's, not the process's. */
+/**
+ * Flags beat KUBECONFIG, which beats ~/.kube/config, which beats the pod's service account (when
+ * KUBERNETES_SERVICE_HOST is set); the environment is the CLI's, not the process's.
+ */
 export function kubeconfigOptions(flags: KubeFlags, ctx: CliContext): KubeconfigOptions {
-  return { kubeconfig: flags.kubeconfig, context: flags.context, env: ctx.io.env };
+  return {
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    env: ctx.io.env,
+    ...(ctx.io.serviceAccountDir ? { serviceAccountDir: ctx.io.serviceAccountDir } : {}),
+  };
 }

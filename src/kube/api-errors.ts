@@ -53,14 +53,18 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** Socket-level failures (refused, DNS, TLS) naming the server that could not be reached. */
-export function networkError(err: unknown, server: string, tlsHint?: string): KcrError | undefined {
+export function networkError(
+  err: unknown,
+  server: string,
+  tlsHint?: string | ((code: string) => string),
+): KcrError | undefined {
   const code = errorCode(err);
   if (code === undefined) return undefined;
   if (TLS_CODES.has(code)) {
+    const hint = typeof tlsHint === 'function' ? tlsHint(code) : tlsHint;
     return new KcrError('network', `${server}: TLS certificate not trusted (${code.toLowerCase()})`, {
       hint:
-        tlsHint ??
-        "the kubeconfig's certificate-authority does not match the server; check the cluster entry",
+        hint ?? "the kubeconfig's certificate-authority does not match the server; check the cluster entry",
       cause: err,
     });
   }

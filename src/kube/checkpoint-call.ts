@@ -6,7 +6,7 @@ import { KcrError } from '../errors.js';
 import { networkError } from './api-errors.js';
 import { checkpointError, timeoutHint, type CheckpointErrorContext } from './checkpoint-errors.js';
 import { isLocalTimeout } from './http.js';
-import { KUBELET_TLS_HINT, type KubeletEndpoint } from './kubelet.js';
+import { kubeletTlsHint, type KubeletEndpoint } from './kubelet.js';
 
 /** The kubelet's CRI timeout (runtimeRequestTimeout) applies whenever ours is not longer. */
 export const KUBELET_DEFAULT_TIMEOUT_SECONDS = 120;
@@ -58,7 +58,8 @@ export async function requestCheckpoint(kubelet: KubeletEndpoint, call: Checkpoi
         },
       );
     }
-    const net = networkError(err, kubelet.server, kubelet.via === 'kubelet' ? KUBELET_TLS_HINT : undefined);
+    const tlsHint = kubelet.via === 'kubelet' ? kubeletTlsHint(kubelet.server, kubelet.node) : undefined;
+    const net = networkError(err, kubelet.server, tlsHint);
     if (net) throw new KcrError(net.code, `${what}: ${net.message}`, { hint: net.hint, cause: err });
     throw new KcrError('network', `${what}: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,

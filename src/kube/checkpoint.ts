@@ -35,6 +35,12 @@ export interface CheckpointOptions extends KubeconfigOptions {
   timeoutSeconds?: number;
   /** Copy archives here: a file (one target) or a directory. */
   output?: string;
+  /**
+   * Without `output`: the directory to save each Pod object in, as `<archive file name>.pod.json`
+   * (the CLI passes its working directory). Unset, only kcr running on the node itself saves it,
+   * beside the archive.
+   */
+  podJsonDir?: string;
   via?: KubeletVia;
   kubeletUrl?: string;
   kubeletTls?: KubeletTlsOptions;
@@ -65,12 +71,15 @@ export interface CheckpointOutcome {
   /** Archive path on the node. */
   archive?: string;
   copy?: LocalCopy;
+  /** Where the Pod object was saved when the archive was not copied (with a copy: `copy.podJson`). */
+  podJson?: string;
   error?: KcrError;
 }
 
 export type CheckpointEvent =
   | { type: 'checkpointing'; target: CheckpointTarget }
   | { type: 'checkpointed'; target: CheckpointTarget; archive: string }
+  | { type: 'failed'; target: CheckpointTarget; error: KcrError }
   | { type: 'helper-pod'; target: CheckpointTarget; pod: HelperPod }
   | { type: 'copy-progress'; target: CheckpointTarget; progress: CopyProgress }
   | { type: 'copied'; target: CheckpointTarget; copy: LocalCopy }
@@ -294,6 +303,29 @@ async function copyArchive(
   return { ...copy, podJson: saved };
 }
 
+/**
+ * Without -o the archive stays on the node, but the Pod object is saved now, because restore
+ * needs it later and the pod may be gone by then: beside the archive when kcr runs on the node
+ * itself, else in `podJsonDir`. A failure here is a warning: the checkpoint itself succeeded.
+ */
+async function savePodObject(s: Session, p: Planned, archive: string): Promise<string | undefined> {
+  const onNode = s.via === 'kubelet' && (await readableHere(archive));
+  const dir = onNode ? posix.dirname(archive) : s.options.podJsonDir;
+  if (!dir) return undefined;
+  const path = join(dir, `${posix.basename(archive)}.pod.json`);
+  try {
+    await writePrivateFile(path, podJson(p.pod));
+    return path;
+  } catch (err) {
+    const why = isKcrError(err) ? err.message : String(err);
+    s.options.onEvent?.({
+      type: 'warning',
+      message: `the Pod object of ${p.target.namespace}/${p.target.pod} was not saved (${why}); restore will rebuild it from the archive's spec.dump`,
+    });
+    return undefined;
+  }
+}
+
 async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
   const o = s.options;
   const emit = o.onEvent ?? (() => undefined);
@@ -312,34 +344,49 @@ async function runOne(s: Session, p: Planned): Promise<CheckpointOutcome> {
     if (destination) {
       outcome.copy = await copyArchive(s, p, outcome.archive, destination);
       emit({ type: 'copied', target: p.target, copy: outcome.copy });
-    } else if (s.via === 'kubelet' && (await readableHere(outcome.archive))) {
-      // Running on the node itself: keep the Pod object beside the archive there.
-      await writePrivateFile(`${outcome.archive}.pod.json`, podJson(p.pod));
+    } else {
+      const saved = await savePodObject(s, p, outcome.archive);
+      if (saved) outcome.podJson = saved;
     }
     return outcome;
   } catch (err) {
     if (!isKcrError(err)) throw err;
+    emit({ type: 'failed', target: p.target, error: err });
     return { ...outcome, error: err };
   }
 }
 
 /**
  * Every request in flight listens on the caller's signal; with --parallel above a few that passes
- * Node's default of 10 listeners, so the tasks share one linked signal with a matching limit.
+ * Node's default of 10 listeners, so the tasks share one linked signal with a matching limit. The
+ * one listener on the caller's signal is removed when the run ends (dispose): a long-lived signal
+ * (the server's, a test's) must not collect one per run.
  */
-function fanOutSignal(signal: AbortSignal | undefined, parallel: number): AbortSignal | undefined {
-  if (!signal) return undefined;
+function fanOutSignal(
+  signal: AbortSignal | undefined,
+  parallel: number,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!signal) return { signal: undefined, dispose: () => {} };
   const linked = new AbortController();
   setMaxListeners(parallel * 4 + 10, linked.signal);
+  const forward = () => linked.abort(signal.reason);
   if (signal.aborted) linked.abort(signal.reason);
-  else signal.addEventListener('abort', () => linked.abort(signal.reason), { once: true });
-  return linked.signal;
+  else signal.addEventListener('abort', forward, { once: true });
+  return { signal: linked.signal, dispose: () => signal.removeEventListener('abort', forward) };
 }
 
 /** Checkpoints the selected containers; one failed target does not stop the others. */
 export async function checkpoint(input: CheckpointOptions): Promise<CheckpointOutcome[]> {
   validate(input);
-  const options = { ...input, signal: fanOutSignal(input.signal, input.parallel ?? 4) };
+  const fanOut = fanOutSignal(input.signal, input.parallel ?? 4);
+  try {
+    return await checkpointAll({ ...input, signal: fanOut.signal });
+  } finally {
+    fanOut.dispose();
+  }
+}
+
+async function checkpointAll(options: CheckpointOptions): Promise<CheckpointOutcome[]> {
   const s = openSession(options);
   const namespace = options.namespace ?? s.client?.defaultNamespace ?? 'default';
   const planned = plan(await findPods(s, namespace), options);

@@ -48,7 +48,12 @@ export class KubeClient {
   async raw(
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
-    options: { query?: Record<string, string | undefined>; timeoutMs: number; signal?: AbortSignal },
+    options: {
+      query?: Record<string, string | undefined>;
+      timeoutMs: number;
+      signal?: AbortSignal;
+      maxBodyBytes?: number;
+    },
   ): Promise<HttpResponse> {
     return httpRequest({
       method,
@@ -56,6 +61,7 @@ export class KubeClient {
       options: await this.requestOptions(),
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     });
   }
 }

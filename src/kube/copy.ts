@@ -92,7 +92,11 @@ async function remoteText(
   return result.stdout.trim();
 }
 
-/** Streams `cat` into the local temp file and returns its digest and size. */
+/**
+ * Streams `cat` into the local temp file and returns its digest and size. The copy counts only
+ * when the exec succeeded, the file write finished without error, and the bytes on disk are the
+ * bytes that were hashed.
+ */
 async function streamToFile(
   client: KubeClient,
   pod: HelperPod,
@@ -100,6 +104,7 @@ async function streamToFile(
   temp: string,
   total: number,
   o: CopyFromNodeOptions,
+  signal: AbortSignal,
 ) {
   const meter = new Meter((bytes) => o.onProgress?.({ bytes, total }));
   const file = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
@@ -109,6 +114,7 @@ async function streamToFile(
     throw fileError(o.destination, err, 'cannot write');
   }
   const written = finished(file);
+  written.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   meter.pipe(file);
   // pipe() does not pass a write failure (disk full) back; destroying the meter ends the exec with it.
   file.on('error', (err) => meter.destroy(fileError(o.destination, err, 'cannot write')));
@@ -119,7 +125,7 @@ async function streamToFile(
       container: HELPER_CONTAINER,
       command: ['cat', path],
       stdout: meter,
-      signal: o.signal,
+      signal,
     });
     if (result.exitCode !== 0) {
       throw new KcrError(
@@ -127,11 +133,56 @@ async function streamToFile(
         `cat ${path} on ${o.node} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
       );
     }
-  } finally {
-    meter.end();
+  } catch (err) {
+    meter.destroy();
+    file.destroy();
     await written.catch(() => undefined);
+    throw err;
+  }
+  meter.end();
+  try {
+    await written;
+  } catch (err) {
+    throw fileError(o.destination, err, 'cannot write');
+  }
+  if (file.bytesWritten !== meter.bytes) {
+    throw new KcrError(
+      'integrity',
+      `${o.destination}: wrote ${file.bytesWritten} of the ${meter.bytes} bytes received from ${o.node}`,
+      { hint: 'the local disk may be full; free space and retry' },
+    );
   }
   return { sha256: meter.hash.digest('hex'), size: meter.bytes };
+}
+
+/**
+ * Runs the two execs side by side; when one fails, the other is aborted and awaited, so that no
+ * stream still writes into the temp file when the caller removes it. The error is the first
+ * failure's, not the cancellation that it caused.
+ */
+async function bothOrNeither<A, B>(
+  signal: AbortSignal | undefined,
+  a: (signal: AbortSignal) => Promise<A>,
+  b: (signal: AbortSignal) => Promise<B>,
+): Promise<[A, B]> {
+  const local = new AbortController();
+  const forward = () => local.abort(signal?.reason);
+  if (signal?.aborted) local.abort(signal.reason);
+  else signal?.addEventListener('abort', forward, { once: true });
+  let first: { error: unknown } | undefined;
+  const failFast = <T>(p: Promise<T>) =>
+    p.catch((error: unknown) => {
+      first ??= { error };
+      local.abort();
+      throw error;
+    });
+  try {
+    const [ra, rb] = await Promise.allSettled([failFast(a(local.signal)), failFast(b(local.signal))]);
+    if (first) throw first.error;
+    return [(ra as PromiseFulfilledResult<A>).value, (rb as PromiseFulfilledResult<B>).value];
+  } finally {
+    signal?.removeEventListener('abort', forward);
+  }
 }
 
 export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): Promise<CopyResult> {
@@ -160,10 +211,12 @@ export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): 
       });
     }
     // The node-side digest is computed while the bytes travel, so a GiB archive is read twice but waited for once.
-    const [remoteSum, local] = await Promise.all([
-      remoteText(client, helper, ['sha256sum', inPod], o.signal),
-      streamToFile(client, helper, inPod, temp, total, o),
-    ]);
+    const pod = helper;
+    const [remoteSum, local] = await bothOrNeither(
+      o.signal,
+      (signal) => remoteText(client, pod, ['sha256sum', inPod], signal),
+      (signal) => streamToFile(client, pod, inPod, temp, total, o, signal),
+    );
     const remote = remoteSum.split(/\s+/)[0] ?? '';
     if (remote !== local.sha256 || local.size !== total) {
       throw new KcrError(
@@ -186,10 +239,10 @@ export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): 
   } finally {
     // Never with the caller's signal: after Ctrl-C the deletion is exactly what must still happen.
     if (helper) {
-      const pod = helper;
-      await deleteHelperPod(client, pod).catch((err: unknown) =>
+      const created = helper;
+      await deleteHelperPod(client, created).catch((err: unknown) =>
         o.onWarning?.(
-          `helper pod ${pod.namespace}/${pod.name} was not deleted (${err instanceof Error ? err.message : String(err)}); delete it with kubectl`,
+          `helper pod ${created.namespace}/${created.name} was not deleted (${err instanceof Error ? err.message : String(err)}); delete it with kubectl`,
         ),
       );
     }

@@ -3,9 +3,10 @@
  * Each check yields findings (ok, warn, fail) with a fix; the cluster is ready when none fails.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { isKcrError } from '../errors.js';
+import { KcrError, isKcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
 import { KubeClient } from './client.js';
+import { mapLimit } from './concurrency.js';
 import { runCanary } from './doctor-canary.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
 import { ProxiedKubelet } from './kubelet.js';
@@ -38,6 +39,9 @@ export interface DoctorOptions extends KubeconfigOptions {
   signal?: AbortSignal;
   pollIntervalMs?: number;
 }
+
+/** Requests in flight at once: the node checks of a 500-node cluster should not flood the API server. */
+export const DOCTOR_PARALLEL = 8;
 
 const GATE_FIX =
   'set featureGates: {ContainerCheckpoint: true} in the KubeletConfiguration (/var/lib/kubelet/config.yaml) and restart the kubelet; `kcr setup kubeadm` prints a complete config';
@@ -176,7 +180,22 @@ const PERMISSIONS: Permission[] = [
     purpose: 'checkpoint through the API server',
     required: true,
   },
+  {
+    verb: 'get',
+    resource: 'nodes',
+    subresource: 'proxy',
+    namespaced: false,
+    purpose: "read each kubelet's configuration (/configz) for the feature-gate check",
+    required: false,
+  },
   { verb: 'get', resource: 'pods', namespaced: true, purpose: 'find the pod and its node', required: true },
+  {
+    verb: 'list',
+    resource: 'pods',
+    namespaced: true,
+    purpose: 'checkpoint the pods of a label selector (-l)',
+    required: false,
+  },
   {
     verb: 'create',
     resource: 'pods',
@@ -261,11 +280,22 @@ export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const findings: Finding[] = [];
   const version = await serverVersion(client, findings);
   const nodes = await nodesToCheck(client, o.node, findings);
-  for (const node of nodes) {
-    findings.push(runtimeFinding(node));
-    findings.push(await gateFinding(client, node, o.signal));
-  }
-  for (const p of PERMISSIONS) findings.push(await rbacFinding(client, p, namespace));
+  // One /configz per node through the API server: concurrent, but bounded for large clusters.
+  const gates = await mapLimit(
+    nodes,
+    DOCTOR_PARALLEL,
+    (node) => gateFinding(client, node, o.signal),
+    o.signal,
+  );
+  const reviews = await mapLimit(
+    PERMISSIONS,
+    DOCTOR_PARALLEL,
+    (p) => rbacFinding(client, p, namespace),
+    o.signal,
+  );
+  if (o.signal?.aborted) throw new KcrError('cancelled', 'doctor cancelled');
+  nodes.forEach((node, i) => findings.push(runtimeFinding(node), gates[i]!));
+  findings.push(...reviews);
   if (o.canary) {
     const usable = nodes.filter((n) =>
       findings.every((f) => f.subject !== n.metadata?.name || f.status !== 'fail'),

@@ -10,7 +10,7 @@ import { apiError, isNotFound } from './api-errors.js';
 import type { KubeClient } from './client.js';
 import { waitForRunning } from './pod-status.js';
 
-/** The kcr image has sh, stat, sha256sum and cat; busybox works as well. */
+/** busybox by default: it has sleep, stat, sha256sum and cat (see defaults.ts). */
 export { DEFAULT_HELPER_IMAGE } from './defaults.js';
 export const HELPER_MOUNT = '/checkpoints';
 export const HELPER_CONTAINER = 'copy';
@@ -25,12 +25,19 @@ export interface HelperPodSpec {
   /** Directory on the node to mount read-only at /checkpoints. */
   hostDir: string;
   image: string;
-  /** The pod stops itself after this long even if kcr never deletes it. */
+  /** The pod stops itself after this long even if kcr never deletes it (default HELPER_LIFETIME_SECONDS). */
   lifetimeSeconds?: number;
 }
 
+/**
+ * How long the helper may live. kcr deletes it as soon as the copy ends; this bound only matters
+ * when kcr dies first. It must outlast the slowest copy, and the pod starts before the archive's
+ * size is known: 6 h carries 10 GiB over a link of 0.5 MiB/s.
+ */
+export const HELPER_LIFETIME_SECONDS = 6 * 3600;
+
 export function helperPodManifest(spec: HelperPodSpec): V1Pod {
-  const lifetime = spec.lifetimeSeconds ?? 3600;
+  const lifetime = spec.lifetimeSeconds ?? HELPER_LIFETIME_SECONDS;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -114,7 +121,7 @@ export async function startHelperPod(
       `helper pod ${pod.namespace}/${pod.name} on ${spec.node}: ${reason}${message ? `: ${message}` : ''}`,
       {
         hint: /Image|Pull/i.test(reason)
-          ? `the node cannot pull ${spec.image}; pass --helper-image with an image it can pull (busybox works)`
+          ? `the node cannot pull ${spec.image}; pass --helper-image with an image it can pull that has sleep, stat, sha256sum and cat (a mirror of busybox works)`
           : 'check the node with `kubectl describe node`',
       },
     );

@@ -1,11 +1,13 @@
 /**
  * One small HTTPS request helper for the calls the generated client cannot make: node-proxy
- * paths with query strings, and direct kubelet calls. Bodies here are small (JSON or a line of
- * text), so they are buffered.
+ * paths with query strings, and direct kubelet calls. Bodies are buffered, up to a limit per
+ * call (4 MiB unless the caller says otherwise: a kubelet's /pods on a full node is far larger);
+ * an answer past it is an error naming the limit, never a silently cut body.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { KcrError } from '../errors.js';
+import { formatBytes } from '../util/units.js';
 
 export interface HttpResponse {
   status: number;
@@ -20,9 +22,11 @@ export interface HttpRequest {
   options: https.RequestOptions;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Largest answer accepted (default 4 MiB). */
+  maxBodyBytes?: number;
 }
 
-const MAX_BODY = 4 * 1024 * 1024;
+export const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 
 export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const transport = req.url.protocol === 'http:' ? http : https;
@@ -37,10 +41,19 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       { ...req.options, method: req.method, headers, signal: req.signal },
       (res) => {
         const chunks: Buffer[] = [];
+        const limit = req.maxBodyBytes ?? DEFAULT_MAX_BODY;
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size <= MAX_BODY) chunks.push(chunk);
+          if (size <= limit) return void chunks.push(chunk);
+          const where = `${req.url.origin}${req.url.pathname}`;
+          reject(
+            new KcrError(
+              'remote',
+              `${req.method} ${where}: the answer is larger than ${formatBytes(limit)}, kcr's limit for it`,
+            ),
+          );
+          request.destroy();
         });
         res.on('end', () =>
           resolve({

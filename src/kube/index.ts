@@ -57,7 +57,8 @@ export {
   type RestoreResult,
   type RestoreEvent,
   type PublishFn,
-  type FetchImageFn,
+  type ImageFetcher,
+  type ImageFacts,
   type FetchedImage,
 } from './restore.js';
 export { restoreHint } from './restore-hints.js';
@@ -70,7 +71,7 @@ export {
   type WaitOutcome,
   type PodFailure,
 } from './pod-status.js';
-export { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
+export { migrate, type MigrateOptions, type MigrateResult, type MigrateEvent } from './migrate.js';
 export {
   doctor,
   type DoctorOptions,

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { tempDir } from '../testing/archive-builder.js';
-import { loadKubeconfig } from './kubeconfig.js';
+import { hasKubeconfig, loadKubeconfig } from './kubeconfig.js';
 
 const tmp = tempDir('kcr-kubeconfig-');
 afterAll(() => tmp.cleanup());
@@ -68,5 +68,52 @@ describe('loadKubeconfig', () => {
     const bad = tmp.path('bad.yaml');
     writeFileSync(bad, 'clusters: [');
     expect(() => loadKubeconfig({ kubeconfig: bad, env: {} })).toThrow(`${bad}: not a valid kubeconfig`);
+  });
+});
+
+describe('in a pod (the service account)', () => {
+  const sa = tmp.path('serviceaccount');
+  mkdirSync(sa);
+  writeFileSync(`${sa}/token`, 'sa-token');
+  writeFileSync(`${sa}/ca.crt`, '');
+  writeFileSync(`${sa}/namespace`, 'jobs\n');
+  const inPod = {
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+    HOME: tmp.path('nohome'),
+  };
+
+  it('uses the service account when KUBERNETES_SERVICE_HOST is set and the token is mounted', () => {
+    const loaded = loadKubeconfig({ env: inPod, serviceAccountDir: sa });
+    expect(loaded).toMatchObject({ server: 'https://10.96.0.1:443', namespace: 'jobs' });
+    expect(hasKubeconfig({ env: inPod, serviceAccountDir: sa })).toBe(true);
+  });
+
+  it('brackets an IPv6 service address', () => {
+    const loaded = loadKubeconfig({
+      env: { ...inPod, KUBERNETES_SERVICE_HOST: 'fd00::1' },
+      serviceAccountDir: sa,
+    });
+    expect(loaded.server).toBe('https://[fd00::1]:443');
+  });
+
+  it('ignores a mounted token outside a pod (no KUBERNETES_SERVICE_HOST)', () => {
+    const env = { HOME: tmp.path('nohome') };
+    expect(hasKubeconfig({ env, serviceAccountDir: sa })).toBe(false);
+    expect(() => loadKubeconfig({ env, serviceAccountDir: sa })).toThrow('no kubeconfig found');
+  });
+
+  it('ignores KUBERNETES_SERVICE_HOST without a token', () => {
+    const env = { ...inPod };
+    expect(() => loadKubeconfig({ env, serviceAccountDir: tmp.path('no-sa') })).toThrow(
+      'no kubeconfig found',
+    );
+  });
+
+  it('lets KUBECONFIG beat the service account, as kubectl does', () => {
+    const a = kubeconfig('in-pod.yaml', [{ name: 'ops', server: 'https://ops:6443' }], 'ops');
+    expect(loadKubeconfig({ env: { ...inPod, KUBECONFIG: a }, serviceAccountDir: sa }).server).toBe(
+      'https://ops:6443',
+    );
   });
 });

@@ -3,7 +3,7 @@
  * KUBECONFIG (the first file that names a thing wins), else ~/.kube/config, else the in-cluster
  * service account. The environment is passed in so that tests and the server never read globals.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KcrError } from '../errors.js';
@@ -13,8 +13,10 @@ export interface KubeconfigOptions {
   kubeconfig?: string;
   /** `--context`: a context name from the kubeconfig. */
   context?: string;
-  /** The environment to read KUBECONFIG and HOME from (default: process.env). */
+  /** The environment to read KUBECONFIG, HOME and KUBERNETES_SERVICE_HOST/PORT from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Where the pod's service account is mounted (token, ca.crt, namespace); tests point it elsewhere. */
+  serviceAccountDir?: string;
 }
 
 export interface LoadedKubeconfig {
@@ -25,7 +27,7 @@ export interface LoadedKubeconfig {
   server: string;
 }
 
-const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function loadFile(path: string): KubeConfig {
   const kc = new KubeConfig();
@@ -67,11 +69,51 @@ export function kubeconfigFiles(options: KubeconfigOptions): string[] {
   return [];
 }
 
+/**
+ * kubectl's (client-go's) rule for running inside a pod: the API server's address is in
+ * KUBERNETES_SERVICE_HOST/PORT and the service account token is mounted.
+ */
+function inCluster(options: KubeconfigOptions): boolean {
+  const env = options.env ?? process.env;
+  const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(dir, 'token'));
+}
+
 /** True when a kubeconfig (or in-cluster credentials) is available, without loading it. */
 export function hasKubeconfig(options: KubeconfigOptions): boolean {
-  return (
-    kubeconfigFiles(options).length > 0 || (options.env === undefined && existsSync(SERVICE_ACCOUNT_TOKEN))
-  );
+  return kubeconfigFiles(options).length > 0 || inCluster(options);
+}
+
+/**
+ * The service account as a kubeconfig. client-node's loadFromCluster reads process.env and a fixed
+ * path; this takes both from the options. The token is a file the client re-reads, because
+ * kubelets rotate bound tokens.
+ */
+function fromServiceAccount(options: KubeconfigOptions): KubeConfig {
+  const env = options.env ?? process.env;
+  const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  const host = env.KUBERNETES_SERVICE_HOST!;
+  const port = env.KUBERNETES_SERVICE_PORT || '443';
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let namespace: string | undefined;
+  try {
+    namespace = readFileSync(join(dir, 'namespace'), 'utf8').trim() || undefined;
+  } catch {
+    namespace = undefined; // kubectl falls back to `default` as well
+  }
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'in-cluster', server, caFile: join(dir, 'ca.crt'), skipTLSVerify: false }],
+    users: [
+      {
+        name: 'service-account',
+        authProvider: { name: 'tokenFile', config: { tokenFile: join(dir, 'token') } },
+      },
+    ],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account', namespace }],
+    currentContext: 'in-cluster',
+  });
+  return kc;
 }
 
 export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfig {
@@ -87,9 +129,8 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfi
     }
     kc = loadFile(present[0]!);
     for (const file of present.slice(1)) mergeFirstWins(kc, loadFile(file));
-  } else if (existsSync(SERVICE_ACCOUNT_TOKEN) && options.env === undefined) {
-    kc = new KubeConfig();
-    kc.loadFromCluster();
+  } else if (inCluster(options)) {
+    kc = fromServiceAccount(options);
   } else {
     throw new KcrError('not-found', 'no kubeconfig found', {
       hint: 'pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config (kubeadm: /etc/kubernetes/admin.conf)',

@@ -15,6 +15,23 @@ export const KUBELET_TLS_HINT =
   "the kubelet's serving certificate is not trusted: pass its CA with --ca-cert (kubelets without serverTLSBootstrap " +
   'sign their own: /var/lib/kubelet/pki/kubelet.crt), or --insecure to skip verification';
 
+/**
+ * The hint for a TLS failure talking to a kubelet directly. A certificate for another name is the
+ * usual case with an address: kubelets' serving certificates (self-signed ones in particular) are
+ * issued for the node's hostname, while kcr defaults to the node's InternalIP.
+ */
+export function kubeletTlsHint(server: string, node?: string): (code: string) => string {
+  return (code) => {
+    if (code !== 'ERR_TLS_CERT_ALTNAME_INVALID') return KUBELET_TLS_HINT;
+    const port = new URL(server).port || '10250';
+    const example = node ? ` (often https://${node}:${port})` : '';
+    return (
+      `the kubelet's serving certificate is not issued for ${new URL(server).hostname}: kubelet certificates name the ` +
+      `node's hostname, so pass --kubelet-url https://<node hostname>:${port}${example}, with its CA in --ca-cert`
+    );
+  };
+}
+
 export interface KubeletRequest {
   method: 'GET' | 'POST';
   /** Kubelet path, e.g. `/checkpoint/default/web/web` or `/configz`. */
@@ -22,6 +39,8 @@ export interface KubeletRequest {
   query?: Record<string, string | undefined>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Largest answer accepted (default: http.ts's 4 MiB). */
+  maxBodyBytes?: number;
 }
 
 export interface KubeletEndpoint {
@@ -120,6 +139,7 @@ export class DirectKubelet implements KubeletEndpoint {
       options: this.tls,
       timeoutMs: req.timeoutMs,
       signal: req.signal,
+      ...(req.maxBodyBytes ? { maxBodyBytes: req.maxBodyBytes } : {}),
     });
   }
 }

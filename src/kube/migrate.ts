@@ -1,19 +1,24 @@
 /**
  * `kcr migrate POD --to NODE`: checkpoint one container, copy the archive here, publish it as a
  * checkpoint image, restore it as a new pod pinned to NODE, wait until it runs, and only then
- * (with deleteSource) delete the original. The archive lives in a private temp directory that
+ * (with deleteSource) delete the original. Everything that can be checked is checked before the
+ * checkpoint. The archive lives in a private temp directory (KCR_TMPDIR, else the system's) that
  * is removed at the end, whatever happened.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { makeTempDir } from '../archive/index.js';
 import { KcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
 import { checkpoint, type CheckpointEvent, type CheckpointOutcome } from './checkpoint.js';
 import { KubeClient } from './client.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
+import { checkPodName, derivedPodName } from './names.js';
+import { placementOn } from './node-placement.js';
 import { restore, type PublishFn, type RestoreEvent, type RestoreResult } from './restore.js';
-import { runtimeInfo } from './versions.js';
+import { readRestoreNode } from './restore-node.js';
+
+export type MigrateEvent =
+  CheckpointEvent | RestoreEvent | { type: 'deleted'; namespace: string; name: string };
 
 export interface MigrateOptions extends KubeconfigOptions {
   pod: string;
@@ -21,18 +26,18 @@ export interface MigrateOptions extends KubeconfigOptions {
   container?: string;
   to: string;
   registry: string;
-  /** Name of the new pod; default `<pod>-<node>`. */
+  /** Name of the new pod; default `<pod>-<node>`, shortened with a hash past 253 characters. */
   name?: string;
   deleteSource?: boolean;
+  /** Delete the source even when a controller owns it (and will replace it). */
+  force?: boolean;
   /** Seconds for the checkpoint (kubelet) and for the new pod to run. */
   timeoutSeconds?: number;
   helperImage?: string;
   helperNamespace?: string;
   publish: PublishFn;
   signal?: AbortSignal;
-  onEvent?: (
-    event: CheckpointEvent | RestoreEvent | { type: 'deleted'; namespace: string; name: string },
-  ) => void;
+  onEvent?: (event: MigrateEvent) => void;
   pollIntervalMs?: number;
 }
 
@@ -42,35 +47,47 @@ export interface MigrateResult {
   deletedSource: boolean;
 }
 
-async function checkTarget(client: KubeClient, node: string, from: string | undefined): Promise<void> {
-  const object = await client.core.readNode({ name: node }).catch((err: unknown) => {
-    throw apiError(err, `node ${node}`, client.server);
-  });
-  const runtime = runtimeInfo(object.status?.nodeInfo?.containerRuntimeVersion);
-  if (!runtime.supported)
-    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, {
-      hint: 'pick another --to node; `kcr doctor` lists them',
-    });
-  if (from === node)
-    throw new KcrError('usage', `the pod already runs on ${node}`, { hint: 'pass another node with --to' });
+/**
+ * A pod a controller owns comes back when deleted: the ReplicaSet (or StatefulSet, Job, ...)
+ * creates a fresh one, and the workload then runs twice, once restored and once from scratch.
+ */
+function checkDeletable(source: V1Pod, o: MigrateOptions, namespace: string): void {
+  if (!o.deleteSource || o.force) return;
+  const owner =
+    source.metadata?.ownerReferences?.find((r) => r.controller) ?? source.metadata?.ownerReferences?.[0];
+  if (!owner) return;
+  throw new KcrError(
+    'conflict',
+    `pod ${namespace}/${o.pod} belongs to ${owner.kind} ${owner.name}: deleting it makes the ${owner.kind} create a new pod, so the workload would run twice`,
+    {
+      hint: `migrate without --delete-source and scale the ${owner.kind} down yourself, or pass --force to delete the pod anyway`,
+    },
+  );
 }
 
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
+  // The new pod's name is checked first: an invalid one would fail only after the checkpoint and push.
+  const name = o.name !== undefined ? checkPodName(o.name) : derivedPodName(o.pod, o.to);
   const client = KubeClient.fromKubeconfig(o);
   const namespace = o.namespace ?? client.defaultNamespace;
   const source = await client.core.readNamespacedPod({ name: o.pod, namespace }).catch((err: unknown) => {
     throw apiError(err, `pod ${namespace}/${o.pod}`, client.server);
   });
+  checkDeletable(source, o, namespace);
   // Fail before the (long) checkpoint if the target can never run the result.
-  await checkTarget(client, o.to, source.spec?.nodeName);
-  const work = await mkdtemp(join(tmpdir(), 'kcr-migrate-'));
+  const from = source.spec?.nodeName;
+  if (from === o.to)
+    throw new KcrError('usage', `the pod already runs on ${o.to}`, { hint: 'pass another node with --to' });
+  const target = await readRestoreNode(client, o.to, '--to');
+  placementOn(source.spec, from, { name: o.to, labels: target.metadata?.labels ?? {} });
+  const work = await makeTempDir('kcr-migrate-', (o.env ?? process.env).KCR_TMPDIR || undefined);
   try {
     const [outcome] = await checkpoint({
       ...o,
       namespace,
       pod: o.pod,
       container: o.container,
-      output: `${work}/`,
+      output: `${work.dir}/`,
       via: 'apiserver',
       timeoutSeconds: o.timeoutSeconds,
       onEvent: o.onEvent,
@@ -82,7 +99,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
       source: outcome.copy!.path,
       namespace,
       node: o.to,
-      name: o.name ?? `${o.pod}-${o.to}`,
+      name,
       wait: true,
       timeoutSeconds: o.timeoutSeconds,
     });
@@ -96,6 +113,6 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     }
     return { checkpoint: outcome, restore: restored, deletedSource };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await work.remove();
   }
 }

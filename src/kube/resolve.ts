@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { KcrError, isKcrError } from '../errors.js';
 import { apiError, networkError } from './api-errors.js';
 import type { KubeClient } from './client.js';
-import { KUBELET_TLS_HINT, type KubeletEndpoint } from './kubelet.js';
+import { kubeletTlsHint, type KubeletEndpoint } from './kubelet.js';
 import { matchesSelector, parseSelector } from './selector.js';
 
 export interface PodSource {
@@ -37,6 +37,12 @@ export class ApiServerPods implements PodSource {
   }
 }
 
+/**
+ * A full node's pod list with managedFields and big annotations passes 4 MiB; 64 MiB holds
+ * hundreds of pods and still bounds what a wrong --kubelet-url can make kcr buffer.
+ */
+export const KUBELET_PODS_MAX_BYTES = 64 * 1024 * 1024;
+
 /** The kubelet's `GET /pods` (what it runs), for kcr on a node with only kubelet credentials. */
 export class KubeletPods implements PodSource {
   private cache: V1Pod[] | undefined;
@@ -46,10 +52,22 @@ export class KubeletPods implements PodSource {
     if (this.cache) return this.cache;
     let res;
     try {
-      res = await this.kubelet.request({ method: 'GET', path: '/pods', timeoutMs: 30_000 });
+      res = await this.kubelet.request({
+        method: 'GET',
+        path: '/pods',
+        timeoutMs: 30_000,
+        maxBodyBytes: KUBELET_PODS_MAX_BYTES,
+      });
     } catch (err) {
-      if (isKcrError(err)) throw err;
-      const net = networkError(err, this.kubelet.server, KUBELET_TLS_HINT);
+      if (isKcrError(err)) {
+        throw err.code === 'remote'
+          ? new KcrError(err.code, err.message, {
+              hint: "pass a kubeconfig, so that kcr asks the API server for the one pod instead of reading the kubelet's whole list",
+              cause: err,
+            })
+          : err;
+      }
+      const net = networkError(err, this.kubelet.server, kubeletTlsHint(this.kubelet.server));
       throw (
         net ?? new KcrError('network', `kubelet ${this.kubelet.server}/pods: ${String(err)}`, { cause: err })
       );

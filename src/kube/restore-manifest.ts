@@ -14,6 +14,8 @@ import type {
 } from '@kubernetes/client-node';
 import type { CheckpointInfo, SpecDump } from '../archive/index.js';
 import { KcrError } from '../errors.js';
+import { checkPodName, labelValue, serviceNameFor } from './names.js';
+import { placementOn } from './node-placement.js';
 
 export const RESTORED_FROM_LABEL = 'kcr.dev/restored-from';
 export const RESTORE_LABEL = 'kcr.dev/restore';
@@ -55,6 +57,8 @@ export interface ManifestInput {
   /** The checkpoint image that replaces the checkpointed container's image. */
   image: string;
   node: string;
+  /** The target node's labels, to check the saved pod's nodeSelector and node affinity against. */
+  nodeLabels?: Record<string, string>;
   name?: string;
   namespace?: string;
   /** Ports to expose through a Service. */
@@ -109,8 +113,15 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
     nodeName: _node,
     schedulingGates: _gates,
     priority: _priority,
+    nodeSelector: _selector,
+    affinity: _affinity,
     ...spec
   } = saved.spec ?? { containers: [] };
+  const placement = placementOn(saved.spec, saved.spec?.nodeName, {
+    name: input.node,
+    ...(input.nodeLabels ? { labels: input.nodeLabels } : {}),
+  });
+  warnings.push(...placement.warnings);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -119,13 +130,15 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
       namespace: input.namespace ?? saved.metadata?.namespace ?? 'default',
       labels: {
         ...withoutControllerLabels(saved.metadata?.labels),
-        [RESTORED_FROM_LABEL]: saved.metadata?.name ?? container,
-        [RESTORE_LABEL]: name,
+        [RESTORED_FROM_LABEL]: labelValue(saved.metadata?.name ?? container),
+        [RESTORE_LABEL]: labelValue(name),
       },
       annotations: { ...(saved.metadata?.annotations ?? {}), [CHECKPOINT_IMAGE_ANNOTATION]: input.image },
     },
     spec: {
       ...spec,
+      ...(placement.nodeSelector ? { nodeSelector: placement.nodeSelector } : {}),
+      ...(placement.affinity ? { affinity: placement.affinity } : {}),
       nodeName: input.node,
       containers: containers.map(swap),
       ...(initContainers.length ? { initContainers: initContainers.map(swap) } : {}),
@@ -214,8 +227,8 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
       namespace: input.namespace ?? input.info.namespace ?? 'default',
       labels: {
         ...userLabels,
-        [RESTORED_FROM_LABEL]: input.info.pod ?? input.info.container,
-        [RESTORE_LABEL]: name,
+        [RESTORED_FROM_LABEL]: labelValue(input.info.pod ?? input.info.container),
+        [RESTORE_LABEL]: labelValue(name),
       },
       annotations: { [CHECKPOINT_IMAGE_ANNOTATION]: input.image },
     },
@@ -231,7 +244,7 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
 }
 
 function serviceFor(pod: V1Pod, ports: number[]): V1Service {
-  const name = pod.metadata!.name!;
+  const name = serviceNameFor(pod.metadata!.name!);
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -241,7 +254,7 @@ function serviceFor(pod: V1Pod, ports: number[]): V1Service {
       labels: { [RESTORED_FROM_LABEL]: pod.metadata!.labels![RESTORED_FROM_LABEL]! },
     },
     spec: {
-      selector: { [RESTORE_LABEL]: name },
+      selector: { [RESTORE_LABEL]: pod.metadata!.labels![RESTORE_LABEL]! },
       ports: ports.map((port) => ({ name: `tcp-${port}`, port, targetPort: port, protocol: 'TCP' })),
     },
   };
@@ -249,7 +262,9 @@ function serviceFor(pod: V1Pod, ports: number[]): V1Service {
 
 export function restoreManifests(input: ManifestInput): RestoreManifests {
   const warnings: string[] = [];
-  const name = input.name ?? input.savedPod?.metadata?.name ?? input.info.pod ?? input.info.container;
+  const name = checkPodName(
+    input.name ?? input.savedPod?.metadata?.name ?? input.info.pod ?? input.info.container,
+  );
   const pod = input.savedPod
     ? fromSavedPod(input, input.savedPod, name, warnings)
     : fromSpecDump(input, name, warnings);

@@ -4,32 +4,34 @@
  * Publishing and fetching images belong to the oci module; they are passed in, so that kube
  * depends on archive metadata only.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
-import { CheckpointArchive, readMetadata, type CheckpointInfo, type SpecDump } from '../archive/index.js';
-import { KcrError, fileError } from '../errors.js';
+import type { CheckpointInfo } from '../archive/index.js';
+import { KcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
 import { KubeClient } from './client.js';
+import { checkPodName } from './names.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
 import { podEvents, waitForRunning } from './pod-status.js';
 import { restoreHint } from './restore-hints.js';
 import { restoreManifests } from './restore-manifest.js';
-import { runtimeInfo } from './versions.js';
+import { readRestoreNode } from './restore-node.js';
+import {
+  fetchImageSource,
+  inspectImageSource,
+  openArchiveSource,
+  sourceKind,
+  type ImageFacts,
+  type ImageFetcher,
+  type Source,
+} from './restore-source.js';
+
+export type { FetchedImage, ImageFacts, ImageFetcher } from './restore-source.js';
 
 export type PublishFn = (
   archivePath: string,
   reference: string,
   options: { signal?: AbortSignal; sourceNode?: string },
 ) => Promise<{ reference: string; digest: string }>;
-
-export interface FetchedImage {
-  /** A local copy of the image's layer, which is the checkpoint archive. */
-  archivePath: string;
-  /** The reference to put in the Pod, pinned by digest. */
-  image: string;
-  dispose(): Promise<void>;
-}
-export type FetchImageFn = (reference: string, signal?: AbortSignal) => Promise<FetchedImage>;
 
 export interface RestoreOptions extends KubeconfigOptions {
   /** An archive path, or a checkpoint image reference. */
@@ -44,7 +46,8 @@ export interface RestoreOptions extends KubeconfigOptions {
   timeoutSeconds?: number;
   dryRun?: boolean;
   publish?: PublishFn;
-  fetchImage?: FetchImageFn;
+  /** Reads checkpoint images (restore IMAGE_REF): the manifest first, the layer last. */
+  images?: ImageFetcher;
   signal?: AbortSignal;
   onEvent?: (event: RestoreEvent) => void;
   pollIntervalMs?: number;
@@ -53,6 +56,7 @@ export interface RestoreOptions extends KubeconfigOptions {
 export type RestoreEvent =
   | { type: 'publishing'; reference: string }
   | { type: 'published'; image: string }
+  | { type: 'pulling'; image: string }
   | { type: 'created'; kind: 'Pod' | 'Service'; namespace: string; name: string }
   | { type: 'waiting'; namespace: string; name: string };
 
@@ -65,77 +69,6 @@ export interface RestoreResult {
   dryRun: boolean;
   /** True once the pod was seen Running (with --wait). */
   running: boolean;
-}
-
-interface Source {
-  info: CheckpointInfo;
-  spec: SpecDump;
-  savedPod?: V1Pod;
-  archivePath: string;
-  /** Set when the source already is an image. */
-  image?: string;
-  dispose(): Promise<void>;
-}
-
-async function readSavedPod(path: string): Promise<V1Pod | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
-    throw fileError(path, err);
-  }
-  let pod: V1Pod;
-  try {
-    pod = JSON.parse(text) as V1Pod;
-  } catch (err) {
-    throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, {
-      hint: 'move the damaged file away to restore from spec.dump',
-    });
-  }
-  if (pod.kind !== 'Pod' || !pod.spec) throw new KcrError('invalid-input', `${path}: not a Pod object`);
-  return pod;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile() || s.isDirectory(),
-    () => false,
-  );
-}
-
-async function loadSource(o: RestoreOptions): Promise<Source> {
-  let fetched: FetchedImage | undefined;
-  let archivePath = o.source;
-  if (!(await isFile(o.source))) {
-    if (!o.fetchImage || /^[./~]/.test(o.source) || o.source.endsWith('.tar')) {
-      throw new KcrError('not-found', `${o.source}: no such archive`, {
-        hint: 'give a checkpoint archive path or a checkpoint image reference (REGISTRY/REPO:TAG)',
-      });
-    }
-    fetched = await o.fetchImage(o.source, o.signal);
-    archivePath = fetched.archivePath;
-  }
-  try {
-    const archive = await CheckpointArchive.open(archivePath);
-    try {
-      const { info, spec } = await readMetadata(archive);
-      const savedPod = fetched ? undefined : await readSavedPod(`${o.source}.pod.json`);
-      return {
-        info,
-        spec,
-        savedPod,
-        archivePath,
-        image: fetched?.image,
-        dispose: async () => fetched?.dispose(),
-      };
-    } finally {
-      await archive.close();
-    }
-  } catch (err) {
-    await fetched?.dispose();
-    throw err;
-  }
 }
 
 /** A tag that says what and when: `webserver-20261128-160140`. */
@@ -161,8 +94,8 @@ function repositoryOf(reference: string): string {
   return reference.slice(0, slash + 1) + last;
 }
 
-async function checkpointImage(o: RestoreOptions, src: Source, node: string | undefined): Promise<string> {
-  if (src.image) return src.image;
+/** `--registry` for an archive: checked before anything is read, pulled or pushed. */
+function publishTarget(o: RestoreOptions): string {
   if (!o.registry) {
     throw new KcrError('usage', `restoring ${o.source} needs --registry REGISTRY/REPOSITORY`, {
       hint: 'the node pulls the checkpoint as an image: kcr pushes it there first',
@@ -173,31 +106,28 @@ async function checkpointImage(o: RestoreOptions, src: Source, node: string | un
       'usage',
       `--registry ${o.registry}: give REGISTRY/REPOSITORY, e.g. registry.example.com/checkpoints`,
     );
-  const lastSegment = o.registry.slice(o.registry.lastIndexOf('/') + 1);
-  const reference = lastSegment.includes(':') ? o.registry : `${o.registry}:${checkpointTag(src.info)}`;
+  if (!o.dryRun && !o.publish)
+    throw new KcrError('usage', 'publishing checkpoint images is not available here');
+  return o.registry;
+}
+
+async function checkpointImage(o: RestoreOptions, src: Source): Promise<string> {
+  if (src.image) return src.image;
+  const registry = publishTarget(o);
+  const lastSegment = registry.slice(registry.lastIndexOf('/') + 1);
+  const reference = lastSegment.includes(':') ? registry : `${registry}:${checkpointTag(src.info)}`;
   if (o.dryRun) return reference;
-  if (!o.publish) throw new KcrError('usage', 'publishing checkpoint images is not available here');
   o.onEvent?.({ type: 'publishing', reference });
-  const pushed = await o.publish(src.archivePath, reference, {
+  // The node the checkpoint was taken on, as the saved Pod records it; not the restore target.
+  const sourceNode = src.savedPod?.spec?.nodeName;
+  const pushed = await o.publish!(src.archivePath, reference, {
     signal: o.signal,
-    ...(node ? { sourceNode: node } : {}),
+    ...(sourceNode ? { sourceNode } : {}),
   });
   // By digest, so the node runs exactly what was pushed (a tag and a digest together confuse containers/image).
   const image = `${repositoryOf(pushed.reference)}@${pushed.digest}`;
   o.onEvent?.({ type: 'published', image });
   return image;
-}
-
-async function checkNode(client: KubeClient, node: string): Promise<void> {
-  const object = await client.core.readNode({ name: node }).catch((err: unknown) => {
-    throw apiError(err, `node ${node}`, client.server);
-  });
-  const runtime = runtimeInfo(object.status?.nodeInfo?.containerRuntimeVersion);
-  if (!runtime.supported) {
-    throw new KcrError('conflict', `node ${node} cannot restore checkpoints: ${runtime.reason}`, {
-      hint: 'pick a node with CRI-O >= 1.25 or containerd >= 2.0 with --node; `kcr doctor` lists them',
-    });
-  }
 }
 
 async function create(
@@ -223,7 +153,19 @@ async function create(
   try {
     await client.core.createNamespacedService({ namespace: ns, body: service });
   } catch (err) {
-    throw apiError(err, `service ${ns}/${service.metadata!.name}`, client.server);
+    // Nothing half-done: the pod goes again, so that a retry does not meet "already exists".
+    const e = apiError(err, `service ${ns}/${service.metadata!.name}`, client.server);
+    const undo = await client.core
+      .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: ns, gracePeriodSeconds: 0 })
+      .then(
+        () => `the pod ${ns}/${pod.metadata!.name} was deleted again`,
+        (deleteErr: unknown) =>
+          `delete the pod ${ns}/${pod.metadata!.name} by hand (${apiError(deleteErr, 'pod').message})`,
+      );
+    throw new KcrError(e.code, e.message, {
+      hint: `${undo}; ${e.code === 'conflict' ? 'pick another name with --name, or delete the existing service' : (e.hint ?? 'retry once the cause is fixed')}`,
+      cause: err,
+    });
   }
   o.onEvent?.({ type: 'created', kind: 'Service', namespace: ns, name: service.metadata!.name! });
 }
@@ -269,34 +211,63 @@ async function waitRestored(
   );
 }
 
-export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+function validate(o: RestoreOptions): void {
   if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0))
     throw new KcrError('usage', `--timeout ${o.timeoutSeconds}: must be above 0`);
-  const src = await loadSource(o);
+  if (o.name !== undefined) checkPodName(o.name);
+}
+
+/** The node to restore on: --node, else where the checkpoint was taken (saved Pod, or image annotation). */
+function chooseNode(o: RestoreOptions, src: Source | undefined, facts: ImageFacts | undefined): string {
+  const node = o.node ?? src?.savedPod?.spec?.nodeName ?? facts?.sourceNode;
+  if (!node) {
+    throw new KcrError('usage', `which node should restore ${o.source}? it does not say where it ran`, {
+      hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)',
+    });
+  }
+  return node;
+}
+
+/**
+ * Cheap checks first, the expensive part last: flags, the kubeconfig, the image's manifest and the
+ * target node are all checked before an image is pulled or pushed, so that a typo costs seconds,
+ * not a GiB transfer.
+ */
+export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  validate(o);
+  const kind = await sourceKind(o.source, o.images);
+  if (kind === 'archive') publishTarget(o);
+  const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
+  const facts = kind === 'image' ? await inspectImageSource(o.images!, o.source, o.signal) : undefined;
+  let src = kind === 'archive' ? await openArchiveSource(o.source) : undefined;
   try {
-    const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
-    const node = o.node ?? src.savedPod?.spec?.nodeName;
-    if (!node) {
-      throw new KcrError('usage', `which node should restore ${o.source}? it does not say where it ran`, {
-        hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)',
-      });
+    const node = chooseNode(o, src, facts);
+    const target = client ? await readRestoreNode(client, node, '--node') : undefined;
+    if (!src) {
+      o.onEvent?.({ type: 'pulling', image: facts!.image });
+      src = await fetchImageSource(o.images!, facts!, o.signal);
     }
-    if (client) await checkNode(client, node);
+    const loaded = src;
     const namespace =
-      o.namespace ?? src.savedPod?.metadata?.namespace ?? src.info.namespace ?? client?.defaultNamespace;
+      o.namespace ??
+      loaded.savedPod?.metadata?.namespace ??
+      loaded.info.namespace ??
+      client?.defaultNamespace;
     const build = (image: string) =>
       restoreManifests({
-        info: src.info,
-        spec: src.spec,
-        savedPod: src.savedPod,
+        info: loaded.info,
+        spec: loaded.spec,
+        savedPod: loaded.savedPod,
         image,
         node,
+        ...(target ? { nodeLabels: target.metadata?.labels ?? {} } : {}),
         name: o.name,
         namespace,
         expose: o.expose,
       });
-    build('validate'); // a saved Pod that does not fit the archive fails here, before anything is pushed
-    const image = await checkpointImage(o, src, node);
+    // A saved Pod that does not fit the archive or the node fails here, before anything is pushed.
+    build('validate');
+    const image = await checkpointImage(o, loaded);
     const { pod, service, warnings } = build(image);
     const result: RestoreResult = {
       image,
@@ -310,11 +281,11 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     if (!client) return result;
     await create(client, pod, service, o);
     if (o.wait) {
-      await waitRestored(client, pod, image, src.info.image, o);
+      await waitRestored(client, pod, image, loaded.info.image, o);
       result.running = true;
     }
     return result;
   } finally {
-    await src.dispose();
+    await src?.dispose();
   }
 }

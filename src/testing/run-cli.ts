@@ -24,7 +24,13 @@ function capture(isTTY = false): OutputStream & { chunks: Buffer[] } {
 
 export async function runCliCaptured(
   argv: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer; signal?: AbortSignal; cwd?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    stdin?: string | Buffer;
+    signal?: AbortSignal;
+    cwd?: string;
+    serviceAccountDir?: string;
+  } = {},
 ): Promise<CliResult> {
   const stdout = capture();
   const stderr = capture();
@@ -36,6 +42,7 @@ export async function runCliCaptured(
       stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
       env: { ...process.env, ...options.env },
       cwd: options.cwd ?? process.cwd(),
+      ...(options.serviceAccountDir ? { serviceAccountDir: options.serviceAccountDir } : {}),
     },
     options.signal,
   );

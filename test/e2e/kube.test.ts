@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, waitForRunning } from '../../src/kube/index.js';
-import { tempDir } from '../../src/testing/archive-builder.js';
+import { tempDir, type TempDir } from '../../src/testing/archive-builder.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
 const env = process.env;
@@ -27,12 +27,14 @@ const suffix = Math.random().toString(36).slice(2, 7);
 const podName = `kcr-e2e-${suffix}`;
 
 describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () => {
-  const tmp = tempDir('kcr-e2e-');
+  // Made in beforeAll, not while collecting: a skipped suite runs no hooks and would leak it.
+  let tmp: TempDir;
   let client: KubeClient;
   const kcr = (argv: string[]) =>
     runCliCaptured([...argv, '-n', namespace], { env: { KUBECONFIG: kubeconfig } });
 
   beforeAll(async () => {
+    tmp = tempDir('kcr-e2e-');
     client = KubeClient.fromKubeconfig({ kubeconfig });
     await client.core.createNamespacedPod({
       namespace,
@@ -59,7 +61,7 @@ describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () =
         .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 })
         .catch(() => undefined);
     }
-    tmp.cleanup();
+    tmp?.cleanup();
   });
 
   it('kcr doctor says the cluster is ready', async () => {

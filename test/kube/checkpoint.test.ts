@@ -4,8 +4,10 @@
  * cluster gets.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkpoint } from '../../src/kube/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
@@ -15,6 +17,8 @@ import { runCliCaptured } from '../../src/testing/run-cli.js';
 const FIXTURE_SHA = createHash('sha256').update(readFileSync(FIXTURE_ARCHIVE)).digest('hex');
 let c: TestCluster;
 const home = tempDir('kcr-home-');
+/** The working directory of every run: without -o, kcr saves each Pod object there. */
+const cwd = tempDir('kcr-cwd-');
 
 beforeAll(async () => {
   c = await startTestCluster({ nodes: ['node-1', 'node-2'] });
@@ -22,15 +26,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.close();
   home.cleanup();
+  cwd.cleanup();
 });
 
 function kcr(
   argv: string[],
-  options: { kubeconfig?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    kubeconfig?: string;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    serviceAccountDir?: string;
+    cwd?: string;
+  } = {},
 ) {
   return runCliCaptured(argv, {
-    env: { KUBECONFIG: options.kubeconfig ?? c.kubeconfig, HOME: home.dir, ...options.env },
+    // KUBERNETES_SERVICE_HOST is cleared so that a CI job running in a pod does not lend its service account.
+    env: {
+      KUBECONFIG: options.kubeconfig ?? c.kubeconfig,
+      HOME: home.dir,
+      KUBERNETES_SERVICE_HOST: '',
+      ...options.env,
+    },
+    cwd: options.cwd ?? cwd.dir,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.serviceAccountDir ? { serviceAccountDir: options.serviceAccountDir } : {}),
   });
 }
 
@@ -43,18 +62,33 @@ function newPod(
 }
 
 describe('checkpoint through the API server', () => {
-  it('checkpoints the only container and prints the archive path on the node', async () => {
+  it('checkpoints the only container, prints the archive path on the node, and saves the Pod object here', async () => {
     const pod = newPod();
-    const r = await kcr(['checkpoint', pod.metadata.name]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const [header, row] = r.stdout.trim().split('\n');
-    expect(header).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+NODE\s+ARCHIVE$/);
-    expect(row).toMatch(
-      new RegExp(
-        `^default\\s+${pod.metadata.name}\\s+web\\s+node-1\\s+/var/lib/kubelet/checkpoints/checkpoint-${pod.metadata.name}_default-web-\\S+Z\\.tar$`,
-      ),
-    );
+    const here = tempDir('kcr-here-');
+    try {
+      const r = await kcr(['checkpoint', pod.metadata.name], { cwd: here.dir });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const [header, row] = r.stdout.trim().split('\n');
+      expect(header).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+NODE\s+ARCHIVE\s+POD OBJECT$/);
+      const archive = `checkpoint-${pod.metadata.name}_default-web-\\S+Z\\.tar`;
+      expect(row).toMatch(
+        new RegExp(
+          `^default\\s+${pod.metadata.name}\\s+web\\s+node-1\\s+/var/lib/kubelet/checkpoints/${archive}\\s+${here.dir}/${archive}\\.pod\\.json$`,
+        ),
+      );
+      // Restore needs the Pod object, and the pod may be gone by then: it is saved here, private.
+      const [saved] = readdirSync(here.dir);
+      expect(saved).toMatch(new RegExp(`^${archive}\\.pod\\.json$`));
+      expect(statSync(here.path(saved!)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(here.path(saved!), 'utf8'))).toMatchObject({
+        kind: 'Pod',
+        metadata: { name: pod.metadata.name },
+        spec: { nodeName: 'node-1' },
+      });
+    } finally {
+      here.cleanup();
+    }
     // The call went through the node proxy, so the kubelet saw the API server's identity.
     expect(
       c.api.requests.some(
@@ -108,6 +142,11 @@ describe('checkpoint through the API server', () => {
       const helper = c.state.createdPods.at(-1)!;
       expect(helper.metadata.name).toMatch(/^kcr-copy-/);
       expect(helper.spec.nodeName).toBe('node-1');
+      // A public image that has sh, cat, stat, sha256sum and sleep, fully qualified for CRI-O.
+      expect(helper.spec.containers[0]!.image).toBe('docker.io/library/busybox:1.36');
+      // Long enough for a slow copy of a big archive (kcr deletes it sooner; this only bounds a crash).
+      expect(helper.spec.activeDeadlineSeconds).toBe(6 * 3600);
+      expect(helper.spec.containers[0]!.command).toEqual(['sleep', String(6 * 3600)]);
       expect(helper.spec.volumes).toEqual([
         { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints', type: 'Directory' } },
       ]);
@@ -125,18 +164,26 @@ describe('checkpoint through the API server', () => {
     }
   });
 
-  it('draws a copy progress bar on a terminal, and none with -q', async () => {
+  it('draws a status line while the kubelet works and a copy progress bar on a terminal, and none with -q', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
-    const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir };
+    const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir, PATH: process.env.PATH };
     try {
-      const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], { env, tty: true });
+      const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], {
+        env,
+        tty: true,
+        cwd: cwd.dir,
+      });
       expect(shown.code).toBe(0);
+      expect(shown.stderr).toContain(
+        `\r\x1b[Kcheckpointing default/${pod.metadata.name}/web on node-1: waiting for the kubelet\r\x1b[K`,
+      );
       expect(shown.stderr).toMatch(
         new RegExp(`copying default/${pod.metadata.name}/web \\[=+ *\\] 3\\.29 MiB/3\\.29 MiB`),
       );
       const quiet = await runKcr(['-q', 'checkpoint', pod.metadata.name, '-o', out.path('q.tar')], {
         env,
+        cwd: cwd.dir,
         tty: true,
       });
       expect(quiet.code).toBe(0);
@@ -170,13 +217,15 @@ describe('checkpoint through the API server', () => {
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
   });
 
-  it('falls back to v4.channel.k8s.io when the API server does not speak v5', async () => {
+  it('falls back to v4.channel.k8s.io when the API server does not speak v5, with the --helper-image given', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
     c.api.execProtocols = ['v4.channel.k8s.io'];
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir + '/']);
+      const mirror = 'registry.example.com/mirror/busybox:1.36';
+      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir + '/', '--helper-image', mirror]);
       expect(r.code).toBe(0);
+      expect(c.state.createdPods.at(-1)!.spec.containers[0]!.image).toBe(mirror);
       const helper = c.state.createdPods.at(-1)!.metadata.name;
       const used = c.api.execs.filter((e) => e.pod === `default/${helper}`).map((e) => e.protocol);
       expect(new Set(used)).toEqual(new Set(['v4.channel.k8s.io']));
@@ -206,6 +255,44 @@ describe('checkpoint through the API server', () => {
       expect(c.api.requests.filter((q) => q.user === 'ci-bot').length).toBeGreaterThan(3);
     } finally {
       out.cleanup();
+    }
+  });
+});
+
+describe('in a pod, with only a service account', () => {
+  it("uses the pod's service account and namespace when KUBERNETES_SERVICE_HOST is set", async () => {
+    const pod = newPod({ namespace: 'jobs' });
+    const sa = tempDir('kcr-sa-');
+    try {
+      const user = 'system:serviceaccount:jobs:kcr';
+      c.state.addUser(
+        user,
+        [],
+        [
+          { verbs: ['create'], resources: ['nodes/proxy'] },
+          { verbs: ['get'], resources: ['pods'], namespaces: ['jobs'] },
+        ],
+      );
+      c.state.tokens.set('sa-token-jobs', user);
+      writeFileSync(sa.path('token'), 'sa-token-jobs');
+      writeFileSync(sa.path('namespace'), 'jobs');
+      copyFileSync(c.pki.ca.certFile, sa.path('ca.crt'));
+      const port = new URL(c.api.url).port;
+      const r = await kcr(['checkpoint', pod.metadata.name], {
+        env: {
+          KUBECONFIG: '',
+          HOME: sa.path('nohome'),
+          KUBERNETES_SERVICE_HOST: '127.0.0.1',
+          KUBERNETES_SERVICE_PORT: port,
+        },
+        serviceAccountDir: sa.dir,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`checkpoint-${pod.metadata.name}_jobs-web-`);
+      expect(c.api.requests.some((q) => q.user === user && q.method === 'POST')).toBe(true);
+    } finally {
+      sa.cleanup();
     }
   });
 });
@@ -296,6 +383,21 @@ describe('a selector', () => {
     }
   });
 
+  it("leaves no listener on the caller's signal once done", async () => {
+    for (let i = 0; i < 3; i++) newPod({ name: `listen-${i}`, labels: { app: 'listen' } });
+    const controller = new AbortController();
+    for (let run = 0; run < 3; run++) {
+      const outcomes = await checkpoint({
+        kubeconfig: c.kubeconfig,
+        env: {},
+        selector: 'app=listen',
+        signal: controller.signal,
+      });
+      expect(outcomes.filter((o) => o.archive)).toHaveLength(3);
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+  });
+
   it('reports each failed pod and still checkpoints the rest', async () => {
     newPod({ name: 'mixed-ok', labels: { app: 'mixed' } });
     newPod({ name: 'mixed-pending', labels: { app: 'mixed' }, phase: 'Pending' });
@@ -318,6 +420,31 @@ describe('cancelling a copy', () => {
   afterEach(() => {
     release?.();
     c.api.execHooks.afterFirstChunk = undefined;
+    c.api.execHooks.fail = undefined;
+  });
+
+  it('stops the cat when sha256sum fails on the node, reports that failure, and leaves no file', async () => {
+    const pod = newPod();
+    const out = tempDir('kcr-out-');
+    // cat sends one chunk, then waits for its client to go away: only an aborted copy lets it end.
+    c.api.execHooks.afterFirstChunk = (record) => record.closed;
+    c.api.execHooks.fail = (record) =>
+      record.command[0] === 'sha256sum'
+        ? { exitCode: 1, stderr: 'sha256sum: /checkpoints/x.tar: Input/output error\n' }
+        : undefined;
+    try {
+      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Input/output error');
+      expect(r.stderr).not.toContain('cancelled');
+      const helper = c.state.createdPods.at(-1)!.metadata.name;
+      const cat = c.api.execs.find((e) => e.pod === `default/${helper}` && e.command[0] === 'cat')!;
+      await cat.closed; // never settles if the copy left the cat running
+      expect(c.state.deletedPods).toContain(`default/${helper}`);
+      expect(readdirSync(out.dir)).toEqual([]);
+    } finally {
+      out.cleanup();
+    }
   });
 
   it('removes the helper pod and leaves no partial file when Ctrl-C arrives mid-copy', async () => {
@@ -417,6 +544,39 @@ describe('direct kubelet access', () => {
     expect(r.stdout).toContain(`checkpoint-${pod.metadata.name}_edge-web-`);
   });
 
+  it("reads a kubelet's /pods list larger than 4 MiB whole", async () => {
+    // A node full of pods with big annotations (last-applied configurations) answers with many MiB.
+    newPod({
+      namespace: 'big',
+      name: 'bulky',
+      annotations: { 'example.com/blob': 'x'.repeat(5 * 1024 * 1024) },
+    });
+    try {
+      const pod = newPod({ namespace: 'big' });
+      const r = await kcr(
+        [
+          'checkpoint',
+          pod.metadata.name,
+          '-n',
+          'big',
+          '--kubelet-url',
+          kubeletUrl(),
+          '--client-cert',
+          cert.certFile,
+          '--client-key',
+          cert.keyFile,
+          '--ca-cert',
+          c.pki.ca.certFile,
+        ],
+        { env: { KUBECONFIG: '' } },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    } finally {
+      c.state.pods.delete('big/bulky');
+    }
+  });
+
   it("says the kubelet certificate is not trusted when listing the kubelet's pods without --ca-cert", async () => {
     const pod = newPod({ namespace: 'edge' });
     const argv = ['checkpoint', pod.metadata.name, '-n', 'edge', '--kubelet-url', kubeletUrl()];
@@ -502,6 +662,33 @@ describe('direct kubelet access', () => {
     );
     const insecure = await kcr([...base, '--insecure']);
     expect(insecure.code).toBe(0);
+  });
+
+  it("suggests the node's hostname when the kubelet's certificate does not name its address", async () => {
+    // As a self-signed kubelet certificate: issued for the hostname only, while kcr dials the InternalIP.
+    const kubelet = await c.addNode('host-cert', { servingNames: ['DNS:host-cert'] });
+    kubelet.node.checkpointUsers.add('node-admin');
+    const pod = newPod({ node: 'host-cert' });
+    const r = await kcr([
+      'checkpoint',
+      pod.metadata.name,
+      '--via',
+      'kubelet',
+      '--client-cert',
+      cert.certFile,
+      '--client-key',
+      cert.keyFile,
+      '--ca-cert',
+      c.pki.ca.certFile,
+    ]);
+    expect(r.code).toBe(2);
+    const port = kubelet.node.kubeletPort;
+    expect(r.stderr).toContain(
+      `https://127.0.0.1:${port}: TLS certificate not trusted (err_tls_cert_altname_invalid)`,
+    );
+    expect(r.stderr).toContain(
+      `hint: the kubelet's serving certificate is not issued for 127.0.0.1: kubelet certificates name the node's hostname, so pass --kubelet-url https://<node hostname>:${port} (often https://host-cert:${port})`,
+    );
   });
 
   it('explains 401 without a client certificate', async () => {
@@ -656,7 +843,7 @@ describe('errors become hints', () => {
         ? {
             kind: 'waiting',
             reason: 'ImagePullBackOff',
-            message: 'Back-off pulling image "ghcr.io/kcr-project/kcr:0.1.0"',
+            message: 'Back-off pulling image "docker.io/library/busybox:1.36"',
           }
         : { kind: 'running' };
     try {
@@ -665,7 +852,9 @@ describe('errors become hints', () => {
       expect(r.stderr).toMatch(
         /error: helper pod default\/kcr-copy-\w+ on node-1: ImagePullBackOff: Back-off pulling image/,
       );
-      expect(r.stderr).toContain('pass --helper-image with an image it can pull (busybox works)');
+      expect(r.stderr).toContain(
+        'pass --helper-image with an image it can pull that has sleep, stat, sha256sum and cat',
+      );
       const helper = c.state.createdPods.at(-1)!.metadata.name;
       expect(c.state.deletedPods).toContain(`default/${helper}`);
     } finally {

@@ -42,6 +42,10 @@ describe('a ready cluster', () => {
     );
     expect(r.stdout).toMatch(/^rbac\s+create nodes\/proxy\s+ok/m);
     expect(r.stdout).toMatch(/^rbac\s+create pods\/exec in default\s+ok/m);
+    expect(r.stdout).toMatch(
+      /^rbac\s+list pods in default\s+ok\s+allowed \(checkpoint the pods of a label selector \(-l\)\)$/m,
+    );
+    expect(r.stdout).toMatch(/^rbac\s+get nodes\/proxy\s+ok\s+allowed \(read each kubelet's configuration/m);
     expect(r.stdout).toContain('ready: this cluster can checkpoint and restore');
     // The gate was read from the kubelet through the node proxy, as kcr checkpoint calls it.
     expect(c.api.requests.some((q) => q.path === '/api/v1/nodes/node-1/proxy/configz')).toBe(true);
@@ -87,6 +91,11 @@ describe('a ready cluster', () => {
       fix: 'kubectl create clusterrole kcr --verb=create --resource=nodes/proxy, then bind it to your user',
     });
     expect(findings.find((f) => f.subject === 'create pods/exec in dev')).toMatchObject({ status: 'warn' });
+    expect(findings.find((f) => f.subject === 'list pods in dev')).toMatchObject({ status: 'ok' });
+    expect(findings.find((f) => f.subject === 'get nodes/proxy')).toMatchObject({
+      status: 'warn',
+      fix: 'kubectl create clusterrole kcr --verb=get --resource=nodes/proxy, then bind it to your user',
+    });
     // Without nodes/proxy the kubelet's configuration is out of reach; the doctor says so instead of guessing.
     expect(findings.find((f) => f.check === 'feature-gate')).toMatchObject({ status: 'warn' });
     expect(findings.find((f) => f.check === 'feature-gate')!.message).toContain(
@@ -176,5 +185,46 @@ describe('a cluster that is not ready', () => {
     expect(r.stdout).toMatch(
       /^feature-gate\s+gate-disabled\s+FAIL\s+ContainerCheckpoint is disabled in the kubelet configuration$/m,
     );
+  });
+});
+
+describe('a cluster of many nodes', () => {
+  let c: TestCluster;
+  const names = Array.from({ length: 10 }, (_, i) => `worker-${i}`);
+  beforeAll(async () => {
+    c = await startTestCluster({ nodes: names });
+  });
+  afterAll(() => c?.close());
+
+  it("reads the kubelets' /configz concurrently, at most 8 at a time", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let waiting: (() => void)[] = [];
+    let started = 0;
+    // Hold each call until 8 wait (or all that remain): a doctor that asks one node at a time never gets past the first.
+    const gate = () =>
+      new Promise<void>((resolve) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        started++;
+        waiting.push(() => {
+          inFlight--;
+          resolve();
+        });
+        if (waiting.length === 8 || started === names.length) {
+          const release = waiting;
+          waiting = [];
+          release.forEach((r) => r());
+        }
+      });
+    for (const k of c.kubelets.values()) k.configzGate = gate;
+    const r = await kcr(c, ['doctor', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const gates = (JSON.parse(r.stdout) as { findings: Finding[] }).findings.filter(
+      (f) => f.check === 'feature-gate',
+    );
+    expect(gates.map((f) => f.subject)).toEqual(names);
+    expect(gates.every((f) => f.status === 'ok')).toBe(true);
+    expect(maxInFlight).toBe(8);
   });
 });

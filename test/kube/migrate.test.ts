@@ -8,6 +8,7 @@ import { crioRestoreFate } from '../../src/testing/kube/crio-restore.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
 import { startRegistry, type TestRegistry } from '../../src/testing/registry.js';
+import { runKcr } from '../../src/testing/cli.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
 let c: TestCluster;
@@ -64,6 +65,81 @@ describe('kcr migrate', () => {
     expect(c.state.deletedPods.at(-1)).toBe('default/web');
   });
 
+  it('refuses --delete-source for a pod a controller owns, unless --force', async () => {
+    const owned = c.state.addPod({ name: 'owned', node: 'node-1', containers: [{ name: 'webserver' }] });
+    owned.metadata.ownerReferences = [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'owned-7d4f9', uid: 'rs-uid', controller: true },
+    ];
+    const calls = c.kubelets.get('node-1')!.calls.length;
+    const argv = [
+      'migrate',
+      'owned',
+      '--to',
+      'node-2',
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--insecure',
+      '--delete-source',
+    ];
+    const refused = await kcr(argv);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'error: pod default/owned belongs to ReplicaSet owned-7d4f9: deleting it makes the ReplicaSet create a new pod, so the workload would run twice',
+    );
+    expect(refused.stderr).toContain('or pass --force to delete the pod anyway');
+    expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+    const forced = await kcr([...argv, '--force']);
+    expect(forced.code).toBe(0);
+    expect(c.state.pods.has('default/owned')).toBe(false);
+  });
+
+  it('refuses a target node that lacks a label the pod requires, before checkpointing', async () => {
+    c.state.addPod({
+      name: 'ssd-only',
+      node: 'node-1',
+      containers: [{ name: 'webserver' }],
+      spec: { nodeSelector: { disktype: 'ssd' } },
+    });
+    const calls = c.kubelets.get('node-1')!.calls.length;
+    const r = await kcr([
+      'migrate',
+      'ssd-only',
+      '--to',
+      'node-2',
+      '--registry',
+      `${registry.host}/checkpoints`,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "error: node node-2 does not match the saved pod's node constraints: disktype=ssd",
+    );
+    expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+  });
+
+  it('shows the checkpoint, copy and push on a terminal, and keeps the archive under KCR_TMPDIR', async () => {
+    c.state.addPod({ name: 'shown', node: 'node-1', containers: [{ name: 'webserver' }] });
+    const work = tempDir('kcr-tmpdir-');
+    let during: string[] = [];
+    c.api.execHooks.afterFirstChunk = async () => {
+      during = readdirSync(work.dir);
+    };
+    try {
+      const r = await runKcr(
+        ['migrate', 'shown', '--to', 'node-2', '--registry', `${registry.host}/checkpoints`, '--insecure'],
+        { env: { KUBECONFIG: c.kubeconfig, HOME: home.dir, KCR_TMPDIR: work.dir }, tty: true },
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('checkpointing default/shown/webserver on node-1: waiting for the kubelet');
+      expect(r.stderr).toMatch(/copying default\/shown\/webserver \[=+ *\] 3\.29 MiB\/3\.29 MiB/);
+      expect(r.stderr).toContain(`pushing the checkpoint image to ${registry.host}/checkpoints:webserver-`);
+      expect(during).toEqual([expect.stringMatching(/^kcr-migrate-/)]);
+      expect(readdirSync(work.dir)).toEqual([]);
+    } finally {
+      c.api.execHooks.afterFirstChunk = undefined;
+      work.cleanup();
+    }
+  });
+
   it('keeps the original without --delete-source', async () => {
     c.state.addPod({ name: 'keep', node: 'node-1', containers: [{ name: 'webserver' }] });
     const r = await kcr([
@@ -99,6 +175,48 @@ describe('kcr migrate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: node old-node cannot restore checkpoints');
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+  });
+
+  it('refuses an invalid --name before checkpointing anything', async () => {
+    c.state.addPod({ name: 'named', node: 'node-1', containers: [{ name: 'webserver' }] });
+    const calls = c.kubelets.get('node-1')!.calls.length;
+    const r = await kcr([
+      'migrate',
+      'named',
+      '--to',
+      'node-2',
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--name',
+      'Named_2',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: --name Named_2: not a valid pod name');
+    expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+  });
+
+  it('shortens POD-NODE with a hash when it would pass 253 characters', async () => {
+    const node = `${'n'.repeat(45)}.${'m'.repeat(44)}`;
+    await c.addNode(node);
+    const pod = `long-${'p'.repeat(165)}`;
+    c.state.addPod({ name: pod, node: 'node-1', containers: [{ name: 'webserver' }] });
+    const r = await kcr([
+      'migrate',
+      pod,
+      '--to',
+      node,
+      '--registry',
+      `${registry.host}/checkpoints`,
+      '--insecure',
+      '-o',
+      'json',
+    ]);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const name = (JSON.parse(r.stdout) as { pod: { name: string } }).pod.name;
+    expect(name).toHaveLength(253);
+    expect(name).toMatch(new RegExp(`^${pod}-n+\\.m+-[0-9a-f]{8}$`));
+    expect(c.state.pods.get(`default/${name}`)?.spec.nodeName).toBe(node);
   });
 
   it('refuses the node the pod already runs on', async () => {

@@ -3,7 +3,8 @@
  * pushed as a checkpoint image, the Pod written from the saved Pod or from spec.dump, and the
  * test cluster applies CRI-O's bind-mount rule to it, as a CRI-O node would.
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointArchive, readMetadata, type SpecDump } from '../../src/archive/index.js';
@@ -70,8 +71,9 @@ async function checkpointed(
     containers: [{ name: 'webserver', ports: [8080] }],
     ...extra,
   });
-  const dir = tempDir('kcr-ckpt-');
-  const r = await kcr(['checkpoint', podName, '-o', dir.dir, '--format', 'json']);
+  // Inside this file's temp directory, which afterAll removes.
+  const dir = mkdtempSync(tmp.path('ckpt-'));
+  const r = await kcr(['checkpoint', podName, '-o', dir, '--format', 'json']);
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { local: { path: string } }[])[0]!.local.path;
 }
@@ -262,6 +264,123 @@ describe('restore from an archive', () => {
     expect(r.stderr).toContain('/etc/containers/registries.conf');
   });
 
+  it('drops the nodeSelector that pinned the pod to its old node, so the new node admits it, and says so', async () => {
+    const archive = await checkpointed('pinned', {
+      spec: { nodeSelector: { 'kubernetes.io/hostname': 'node-1', 'kubernetes.io/os': 'linux' } },
+    });
+    restoreAsCrio();
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--name',
+      'pinned-moved',
+      '--node',
+      'node-2',
+      '--wait',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: the saved pod was pinned to node-1 (kubernetes.io/hostname=node-1); that pin is dropped for node-2',
+    );
+    const pod = created('pinned-moved');
+    expect(pod.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod.status.phase).toBe('Running');
+  });
+
+  it('refuses a node that lacks a label the pod requires, before pushing anything', async () => {
+    c.state.nodes.get('node-1')!.labels.disktype = 'ssd';
+    try {
+      const archive = await checkpointed('needs-ssd', { spec: { nodeSelector: { disktype: 'ssd' } } });
+      const before = c.state.createdPods.length;
+      const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'node-2']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "error: node node-2 does not match the saved pod's node constraints: disktype=ssd",
+      );
+      expect(r.stderr).toContain('hint: pick a --node that does (`kubectl get nodes -l disktype=ssd`)');
+      expect(r.stderr).not.toContain('pushing');
+      expect(c.state.createdPods.length).toBe(before);
+    } finally {
+      delete c.state.nodes.get('node-1')!.labels.disktype;
+    }
+  });
+
+  it('refuses an invalid --name before pushing anything', async () => {
+    const archive = await checkpointed('bad-name');
+    const before = c.state.createdPods.length;
+    const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--name', 'Shop_Restored']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: --name Shop_Restored: not a valid pod name');
+    expect(r.stderr).not.toContain('pushing');
+    expect(c.state.createdPods.length).toBe(before);
+  });
+
+  it('gives a long pod name label values and a Service name the API server accepts', async () => {
+    const long = `shop-${'x'.repeat(80)}.example`;
+    const archive = await checkpointed(long);
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--node',
+      'node-2',
+      '-n',
+      'long-names',
+      '--expose',
+      '8080',
+    ]);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const pod = created(long, 'long-names');
+    const labels = pod.metadata.labels!;
+    expect(labels['kcr.dev/restore']).toMatch(/^shop-x+-[0-9a-f]{8}$/);
+    expect(labels['kcr.dev/restore']!.length).toBeLessThanOrEqual(63);
+    const [svcName, svc] = [...c.state.services.entries()].find(([, s]) =>
+      JSON.stringify(s.spec).includes(labels['kcr.dev/restore']!),
+    )!;
+    expect(svcName).toMatch(/^long-names\/shop-x+-[0-9a-f]{8}$/);
+    expect((svc.spec as { selector: object }).selector).toEqual({
+      'kcr.dev/restore': labels['kcr.dev/restore'],
+    });
+    expect(r.stdout).toContain(`service/${svcName.split('/')[1]} created`);
+  });
+
+  it('deletes the new pod again when its Service cannot be created', async () => {
+    const archive = await checkpointed('svc-taken');
+    c.state.services.set('default/svc-taken-2', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'svc-taken-2',
+        namespace: 'default',
+        uid: 'u',
+        resourceVersion: '1',
+        creationTimestamp: '',
+      },
+    });
+    const r = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      repo(),
+      '--insecure',
+      '--name',
+      'svc-taken-2',
+      '--expose',
+      '8080',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: service default/svc-taken-2: services "svc-taken-2" already exists');
+    expect(r.stderr).toContain('hint: the pod default/svc-taken-2 was deleted again');
+    expect(c.state.pods.has('default/svc-taken-2')).toBe(false);
+    expect(c.state.deletedPods).toContain('default/svc-taken-2');
+  });
+
   it('refuses a node whose runtime cannot restore', async () => {
     const archive = await checkpointed('to-old-node');
     const r = await kcr(['restore', archive, '--registry', repo(), '--insecure', '--node', 'old-node']);
@@ -360,7 +479,7 @@ describe('restore from a checkpoint image', () => {
       '-o',
       'json',
     ]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(`pulling the checkpoint from ${image}\n`);
     expect(r.code).toBe(0);
     const pod = JSON.parse(r.stdout) as {
       spec: { nodeName: string; containers: { name: string; image: string }[] };
@@ -368,6 +487,92 @@ describe('restore from a checkpoint image', () => {
     expect(pod.spec.nodeName).toBe('node-2');
     expect(pod.spec.containers).toMatchObject([{ name: 'webserver', image }]);
     expect(readFileSync(archive).length).toBeGreaterThan(0);
+  });
+
+  it("reads the image's manifest first: the source node comes from its annotation, and a bad node or kubeconfig fails before the layer is pulled", async () => {
+    // A layer of its own (one extra member), so that damaging it below touches no other test's image.
+    const archive = await rewriteArchive(FIXTURE_ARCHIVE, tmp.path('layered.tar'), {
+      add: [{ name: 'kcr-test-nonce', data: randomBytes(16) }],
+    });
+    writeFileSync(
+      `${archive}.pod.json`,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'layered', namespace: 'default' },
+        spec: { nodeName: 'node-1', containers: [{ name: 'webserver', image: 'localhost/nginx:latest' }] },
+      }),
+    );
+    const ref = `${repo()}:layered`;
+    const pushed = await kcr([
+      'restore',
+      archive,
+      '--registry',
+      ref,
+      '--insecure',
+      '--node',
+      'node-2',
+      '--name',
+      'layered-1',
+    ]);
+    expect(pushed.code).toBe(0);
+
+    // No --node: the image says it was checkpointed on node-1 (the saved Pod's node, not node-2).
+    const dry = await kcr(['restore', ref, '--insecure', '--name', 'layered-2', '--dry-run', '-o', 'json']);
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.stdout) as { spec: { nodeName: string } }).spec.nodeName).toBe('node-1');
+
+    // Damage the stored layer: a pull would now fail on its digest, so these errors prove none happened.
+    const layer = registry.blobFile(
+      `sha256:${createHash('sha256').update(readFileSync(archive)).digest('hex')}`,
+    );
+    const bytes = readFileSync(layer);
+    bytes[5000] = bytes[5000]! ^ 0xff;
+    writeFileSync(layer, bytes);
+    const toOldNode = await kcr(['restore', ref, '--insecure', '--node', 'old-node']);
+    expect(toOldNode.code).toBe(2);
+    expect(toOldNode.stderr).toContain('error: node old-node cannot restore checkpoints');
+    expect(toOldNode.stderr).not.toContain('pulling');
+    const noKubeconfig = await kcr(['restore', ref, '--insecure', '--kubeconfig', tmp.path('missing.yaml')]);
+    expect(noKubeconfig.code).toBe(2);
+    expect(noKubeconfig.stderr).toContain('no such kubeconfig file');
+    const pulled = await kcr(['restore', ref, '--insecure', '--name', 'layered-3']);
+    expect(pulled.code).toBe(2);
+    expect(pulled.stderr).toMatch(/expected sha256:[0-9a-f]{64}, got sha256:/);
+  });
+
+  it('refuses an image that is not a checkpoint, from its manifest', async () => {
+    const archive = tmp.path('plain-layer.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const ref = `${registry.host}/plain:v1`;
+    // An ordinary image: a manifest without any checkpoint annotation.
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    );
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const upload = await fetch(`http://${registry.host}/v2/plain/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(upload.headers.get('location')!, `http://${registry.host}`);
+    location.searchParams.set('digest', configDigest);
+    expect((await fetch(location, { method: 'PUT', body: config })).status).toBe(201);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [],
+    };
+    const put = await fetch(`http://${registry.host}/v2/plain/manifests/v1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: JSON.stringify(manifest),
+    });
+    expect(put.status).toBe(201);
+    const r = await kcr(['restore', ref, '--insecure', '--node', 'node-1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${ref}: not a checkpoint image`);
   });
 
   it('names a reference that is neither a file nor in the registry', async () => {

@@ -5,12 +5,12 @@
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
-import type { CheckpointEvent, CheckpointOptions } from '../../kube/index.js';
+import type { CheckpointOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
-import { progressRenderer } from '../progress.js';
+import { kubeProgress } from '../kube-progress.js';
 
 interface Flags extends KubeFlags {
   container?: string;
@@ -40,6 +40,7 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
     allContainers: f.allContainers,
     timeoutSeconds: f.timeout,
     output: f.output,
+    podJsonDir: ctx.io.cwd,
     via: f.via,
     kubeletUrl: f.kubeletUrl,
     kubeletTls: { clientCert: f.clientCert, clientKey: f.clientKey, caCert: f.caCert, insecure: f.insecure },
@@ -50,27 +51,14 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
   };
 }
 
-function eventHandler(ctx: CliContext): { onEvent: (e: CheckpointEvent) => void; stop: () => void } {
-  const bars = progressRenderer(ctx);
-  const onEvent = (e: CheckpointEvent) => {
-    const label = `${e.type === 'warning' ? '' : `${e.target.namespace}/${e.target.pod}/${e.target.container}`}`;
-    if (e.type === 'copy-progress') {
-      bars.onProgress?.({ phase: 'copy', label, transferred: e.progress.bytes, total: e.progress.total });
-    } else if (e.type === 'copied') {
-      bars.onProgress?.({ phase: 'copy', label, transferred: e.copy.size, total: e.copy.size, done: true });
-    } else if (e.type === 'warning') ctx.io.stderr.write(`warning: ${e.message}\n`);
-  };
-  return { onEvent, stop: () => bars.stop() };
-}
-
 export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliContext): Promise<void> {
-  const events = eventHandler(ctx);
+  const progress = kubeProgress(ctx);
   let outcomes;
   try {
     const { checkpoint } = await import('../../kube/index.js');
-    outcomes = await checkpoint({ ...toOptions(pod, f, ctx), onEvent: events.onEvent });
+    outcomes = await checkpoint({ ...toOptions(pod, f, ctx), onEvent: progress.onEvent });
   } finally {
-    events.stop();
+    progress.stop();
   }
   const failed = outcomes.filter((o) => o.error);
   // One target: its error is the command's error, with its hint.
@@ -105,7 +93,9 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     )
     .option(
       '-o, --output <archive|dir>',
-      'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json',
+      'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json ' +
+        '(without -o the archive stays on the node and the Pod is saved as ./ARCHIVE_NAME.pod.json in the ' +
+        'current directory, or beside the archive when kcr runs on that node with --via kubelet)',
     )
     .option(
       '--via <path>',
@@ -129,7 +119,7 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
     .option(
       '--helper-image <image>',
-      'image of the copy helper pod (needs sleep, stat, sha256sum, cat)',
+      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
       DEFAULT_HELPER_IMAGE,
     )
     .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")

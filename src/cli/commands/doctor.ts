@@ -27,7 +27,11 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
       '--canary',
       'also checkpoint a throwaway pod for real (it is deleted; the archive stays on the node)',
     )
-    .option('--canary-image <image>', 'image of the canary pod (needs sleep)', DEFAULT_HELPER_IMAGE)
+    .option(
+      '--canary-image <image>',
+      'image of the canary pod; any image with sleep (e.g. a mirror of busybox)',
+      DEFAULT_HELPER_IMAGE,
+    )
     .option(
       '-o, --output <format>',
       'table, json or yaml',

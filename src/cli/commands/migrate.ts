@@ -1,14 +1,14 @@
 /** `kcr migrate POD --to NODE --registry REPO`: checkpoint, publish, restore on NODE, then optionally delete the original. */
 import type { Command } from 'commander';
 import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
-import type { MigrateResult } from '../../kube/index.js';
+import type { MigrateOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { kubeProgress } from '../kube-progress.js';
 import { publisher } from '../oci-bridge.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { choice, positiveInt } from '../options.js';
-import { toJson, toYaml } from '../output/format.js';
-import { restoreProgress } from './restore.js';
+import { renderMigrate } from '../output/kube-printers.js';
 
 interface Flags extends KubeFlags, RegistryFlags {
   to: string;
@@ -16,22 +16,28 @@ interface Flags extends KubeFlags, RegistryFlags {
   container?: string;
   name?: string;
   deleteSource?: boolean;
+  force?: boolean;
   timeout?: number;
   helperImage: string;
   helperNamespace?: string;
   output?: 'json' | 'yaml';
 }
 
-function summary(r: MigrateResult) {
+function toOptions(pod: string, f: Flags, ctx: CliContext): Omit<MigrateOptions, 'publish' | 'onEvent'> {
   return {
-    source: { ...r.checkpoint.target, archive: r.checkpoint.archive },
-    image: r.restore.image,
-    pod: {
-      namespace: r.restore.pod.metadata?.namespace,
-      name: r.restore.pod.metadata?.name,
-      node: r.restore.node,
-    },
-    deletedSource: r.deletedSource,
+    ...kubeconfigOptions(f, ctx),
+    pod,
+    namespace: f.namespace,
+    container: f.container,
+    to: f.to,
+    registry: f.registry,
+    name: f.name,
+    deleteSource: f.deleteSource,
+    force: f.force,
+    timeoutSeconds: f.timeout,
+    helperImage: f.helperImage,
+    helperNamespace: f.helperNamespace,
+    signal: ctx.signal,
   };
 }
 
@@ -51,11 +57,19 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'name of the new pod (default: POD-NODE)')
     .option('--delete-source', 'delete the original pod once the new one runs')
     .option(
+      '--force',
+      'with --delete-source: delete the original even when a controller (ReplicaSet, StatefulSet, ...) owns it and will replace it',
+    )
+    .option(
       '--timeout <seconds>',
       'checkpoint timeout, and how long to wait for the new pod',
       positiveInt('--timeout'),
     )
-    .option('--helper-image <image>', 'image of the copy helper pod', DEFAULT_HELPER_IMAGE)
+    .option(
+      '--helper-image <image>',
+      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
+      DEFAULT_HELPER_IMAGE,
+    )
     .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
     .option(
       '-o, --output <format>',
@@ -64,43 +78,19 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
     );
   addRegistryFlags(addKubeFlags(cmd)).action(async (pod: string, f: Flags) => {
     const registry = await registryOptions(ctx, f);
-    const progress = restoreProgress(ctx);
-    let result: MigrateResult;
+    const progress = kubeProgress(ctx);
+    let result;
     try {
       const { migrate } = await import('../../kube/index.js');
       result = await migrate({
-        ...kubeconfigOptions(f, ctx),
-        pod,
-        namespace: f.namespace,
-        container: f.container,
-        to: f.to,
-        registry: f.registry,
-        name: f.name,
-        deleteSource: f.deleteSource,
-        timeoutSeconds: f.timeout,
-        helperImage: f.helperImage,
-        helperNamespace: f.helperNamespace,
+        ...toOptions(pod, f, ctx),
         publish: publisher(registry, progress.onProgress),
-        signal: ctx.signal,
-        onEvent: (e) => {
-          if (e.type === 'publishing' || e.type === 'waiting') progress.onEvent(e);
-        },
+        onEvent: progress.onEvent,
       });
     } finally {
       progress.stop();
     }
     for (const w of result.restore.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
-    if (f.output) {
-      ctx.io.stdout.write(f.output === 'json' ? toJson(summary(result)) : toYaml(summary(result)));
-      return;
-    }
-    const p = result.restore.pod.metadata;
-    const lines = [
-      `checkpointed ${result.checkpoint.target.namespace}/${result.checkpoint.target.pod}/${result.checkpoint.target.container} on ${result.checkpoint.target.node}`,
-      `pushed ${result.restore.image}`,
-      `pod/${p?.name} running on ${result.restore.node}`,
-      ...(result.deletedSource ? [`pod/${pod} deleted`] : []),
-    ];
-    ctx.io.stdout.write(lines.join('\n') + '\n');
+    ctx.io.stdout.write(renderMigrate(result, f.output ?? 'text'));
   });
 }

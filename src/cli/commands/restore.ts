@@ -4,11 +4,11 @@
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import type { RestoreEvent, RestoreOptions } from '../../kube/index.js';
+import type { RestoreOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { imageFetcher, publisher } from '../oci-bridge.js';
-import { progressRenderer } from '../progress.js';
+import { kubeProgress } from '../kube-progress.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
@@ -31,23 +31,9 @@ function collectPorts(value: string, previous: number[] = []): number[] {
   return [...previous, ...ports];
 }
 
-/** Progress bars for the push, and one line on stderr per step that takes a while. */
-export function restoreProgress(ctx: CliContext) {
-  const bars = progressRenderer(ctx);
-  return {
-    onProgress: bars.onProgress,
-    onEvent: (e: RestoreEvent) => {
-      if (ctx.quiet) return;
-      if (e.type === 'publishing') ctx.io.stderr.write(`pushing the checkpoint image to ${e.reference}\n`);
-      if (e.type === 'waiting') ctx.io.stderr.write(`waiting for pod ${e.namespace}/${e.name} to run\n`);
-    },
-    stop: () => bars.stop(),
-  };
-}
-
 export async function runRestore(source: string, f: Flags, ctx: CliContext): Promise<void> {
   const registry = await registryOptions(ctx, f);
-  const progress = restoreProgress(ctx);
+  const progress = kubeProgress(ctx);
   const options: RestoreOptions = {
     ...kubeconfigOptions(f, ctx),
     source,
@@ -60,7 +46,7 @@ export async function runRestore(source: string, f: Flags, ctx: CliContext): Pro
     timeoutSeconds: f.timeout,
     dryRun: f.dryRun,
     publish: publisher(registry, progress.onProgress),
-    fetchImage: imageFetcher(registry),
+    images: imageFetcher(registry, progress.onProgress),
     signal: ctx.signal,
     onEvent: progress.onEvent,
   };
@@ -89,7 +75,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--name <name>', "name of the new pod (default: the original pod's)")
     .option(
       '--node <node>',
-      'node to restore on (default: the original node); it needs CRI-O >= 1.25 or containerd >= 2.0',
+      "node to restore on (default: the node it was checkpointed on, from the saved Pod or the image's annotation); it needs CRI-O >= 1.25 or containerd >= 2.0",
     )
     .option(
       '--registry <repository>',

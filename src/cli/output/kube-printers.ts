@@ -4,7 +4,7 @@
  */
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { KcrError } from '../../errors.js';
-import type { CheckpointOutcome, DoctorReport, RestoreResult } from '../../kube/index.js';
+import type { CheckpointOutcome, DoctorReport, MigrateResult, RestoreResult } from '../../kube/index.js';
 import { formatBytes } from '../../util/units.js';
 import { toJson, toYaml } from './format.js';
 import { renderTable, type Column } from './table.js';
@@ -25,6 +25,7 @@ export function checkpointJson(outcomes: CheckpointOutcome[]) {
     ...(o.copy
       ? { local: { path: o.copy.path, size: o.copy.size, sha256: o.copy.sha256, podJson: o.copy.podJson } }
       : {}),
+    ...(o.podJson ? { podJson: o.podJson } : {}),
     ...errorJson(o.error),
   }));
 }
@@ -39,6 +40,9 @@ export function renderCheckpointOutcomes(outcomes: CheckpointOutcome[], format: 
     { header: 'CONTAINER', value: (o) => o.target.container },
     { header: 'NODE', value: (o) => o.target.node },
     { header: copied ? 'ARCHIVE ON NODE' : 'ARCHIVE', value: (o) => o.archive },
+    ...(outcomes.some((o) => o.podJson)
+      ? [{ header: 'POD OBJECT', value: (o: CheckpointOutcome) => o.podJson }]
+      : []),
     ...(copied
       ? [
           { header: 'LOCAL COPY', value: (o: CheckpointOutcome) => o.copy?.path },
@@ -69,6 +73,32 @@ export function restoreLines(r: RestoreResult): string {
   const lines = [`pod/${r.pod.metadata?.name} created${suffix} on ${r.node} from ${r.image}`];
   if (r.service) lines.push(`service/${r.service.metadata?.name} created${suffix}`);
   if (r.running) lines.push(`pod/${r.pod.metadata?.name} running`);
+  return lines.join('\n') + '\n';
+}
+
+export function migrateJson(r: MigrateResult) {
+  return {
+    source: { ...r.checkpoint.target, archive: r.checkpoint.archive },
+    image: r.restore.image,
+    pod: {
+      namespace: r.restore.pod.metadata?.namespace,
+      name: r.restore.pod.metadata?.name,
+      node: r.restore.node,
+    },
+    deletedSource: r.deletedSource,
+  };
+}
+
+export function renderMigrate(r: MigrateResult, format: 'text' | 'json' | 'yaml'): string {
+  if (format === 'json') return toJson(migrateJson(r));
+  if (format === 'yaml') return toYaml(migrateJson(r));
+  const t = r.checkpoint.target;
+  const lines = [
+    `checkpointed ${t.namespace}/${t.pod}/${t.container} on ${t.node}`,
+    `pushed ${r.restore.image}`,
+    `pod/${r.restore.pod.metadata?.name} running on ${r.restore.node}`,
+    ...(r.deletedSource ? [`pod/${t.pod} deleted`] : []),
+  ];
   return lines.join('\n') + '\n';
 }
 

@@ -81,6 +81,40 @@ function selected<T extends { metadata: { labels?: Record<string, string> } }>(i
   return items.filter((i) => matchesSelector(i.metadata.labels, requirements));
 }
 
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** The API server's validation messages for names and label values, word for word. */
+function invalidMeta(kind: 'Pod' | 'Service', meta: Partial<ObjectMeta>, name: string): Handled | undefined {
+  const causes: string[] = [];
+  if (kind === 'Pod' && (name.length > 253 || !SUBDOMAIN.test(name))) {
+    causes.push(
+      name.length > 253
+        ? `metadata.name: Invalid value: "${name}": must be no more than 253 characters`
+        : `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+    );
+  }
+  if (kind === 'Service' && (name.length > 63 || !DNS1035.test(name))) {
+    causes.push(
+      `metadata.name: Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+    );
+  }
+  for (const value of Object.values(meta.labels ?? {})) {
+    if (value.length > 63)
+      causes.push(`metadata.labels: Invalid value: "${value}": must be no more than 63 characters`);
+    else if (!LABEL_VALUE.test(value))
+      causes.push(
+        `metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`,
+      );
+  }
+  if (causes.length === 0) return undefined;
+  return {
+    status: 422,
+    body: statusBody(422, `${kind} "${name}" is invalid: ${causes.join(', ')}`, { name, kind }),
+  };
+}
+
 function createPod(ctx: RouteContext, ns: string): Handled {
   const input = ctx.body as Partial<PodJson> | undefined;
   const meta: Partial<ObjectMeta> = input?.metadata ?? {};
@@ -95,6 +129,8 @@ function createPod(ctx: RouteContext, ns: string): Handled {
       : 'spec.containers: Required value';
     return { status: 422, body: statusBody(422, `Pod "${name}" is invalid: ${what}`, { name, kind: 'Pod' }) };
   }
+  const invalid = invalidMeta('Pod', meta, name);
+  if (invalid) return invalid;
   if (ctx.state.pods.has(`${ns}/${name}`))
     return { status: 409, body: statusBody(409, `pods "${name}" already exists`, { name, kind: 'pods' }) };
   const pod: PodJson = {
@@ -159,6 +195,8 @@ function services(ctx: RouteContext, ns: string, name: string | undefined): Hand
   if (!name && ctx.method === 'POST') {
     const input = ctx.body as KubeObject;
     const svcName = input.metadata?.name ?? '';
+    const invalid = invalidMeta('Service', input.metadata ?? {}, svcName);
+    if (invalid) return invalid;
     if (ctx.state.services.has(`${ns}/${svcName}`))
       return { status: 409, body: statusBody(409, `services "${svcName}" already exists`) };
     const spec = {

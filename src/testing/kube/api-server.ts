@@ -177,6 +177,7 @@ export class FakeApiServer {
         command: url.searchParams.getAll('command'),
         protocol,
         closedByClient: [],
+        closed: new Promise<void>((resolve) => ws.once('close', () => resolve())),
       };
       this.execs.push(record);
       void serveExec(ws, pod, node, record, this.execHooks);

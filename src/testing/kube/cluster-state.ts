@@ -49,6 +49,8 @@ export interface FakeNode {
   alwaysFail?: KubeletFailure;
   /** Client certificate CNs the kubelet authorizes for `nodes/checkpoint` besides system:masters. */
   checkpointUsers: Set<string>;
+  /** Labels besides kubernetes.io/hostname and kubernetes.io/os. */
+  labels: Record<string, string>;
 }
 
 export interface PodOptions {
@@ -60,6 +62,8 @@ export interface PodOptions {
   annotations?: Record<string, string>;
   volumes?: PodJson['spec']['volumes'];
   phase?: 'Running' | 'Pending';
+  /** More of the pod's spec (nodeSelector, affinity, ...). */
+  spec?: Record<string, unknown>;
 }
 
 /** How a created pod turns out: Running, or stuck with a container waiting reason and message. */
@@ -109,6 +113,7 @@ export class ClusterState {
       kubeletPort: 0,
       failures: [],
       checkpointUsers: new Set(),
+      labels: {},
       kubeletRootDir: '/var/lib/kubelet',
       root: join(this.rootDir, 'nodes', name),
       ...options,
@@ -123,7 +128,7 @@ export class ClusterState {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: newMeta(node.name, undefined, {
-        labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' },
+        labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', ...node.labels },
       }),
       spec: { podCIDR: '10.244.0.0/24' },
       status: {
@@ -177,6 +182,7 @@ export class ClusterState {
           imagePullPolicy: 'IfNotPresent',
         })),
         ...(o.volumes ? { volumes: o.volumes } : {}),
+        ...o.spec,
         serviceAccountName: 'default',
         schedulerName: 'default-scheduler',
       },
@@ -194,6 +200,13 @@ export class ClusterState {
   admitPod(pod: PodJson): void {
     // The scheduler's part: a pod without nodeName goes to the first node.
     pod.spec.nodeName ??= [...this.nodes.keys()][0];
+    const rejection = this.kubeletAdmission(pod);
+    if (rejection) {
+      pod.status = { phase: 'Failed', reason: 'NodeAffinity', message: rejection };
+      bumpVersion(pod.metadata);
+      this.createdPods.push(pod);
+      return;
+    }
     const fate = this.podFate(pod);
     if (fate.kind === 'running') {
       pod.status = runningStatus(pod, '127.0.0.1');
@@ -204,6 +217,16 @@ export class ClusterState {
     }
     bumpVersion(pod.metadata);
     this.createdPods.push(pod);
+  }
+
+  /** The kubelet's admission: a pod bound with nodeName must still match the node's labels (nodeSelector). */
+  private kubeletAdmission(pod: PodJson): string | undefined {
+    const node = this.nodes.get(pod.spec.nodeName ?? '');
+    if (!node) return undefined;
+    const labels = this.nodeObject(node).metadata.labels ?? {};
+    const selector = (pod.spec.nodeSelector ?? {}) as Record<string, string>;
+    if (Object.entries(selector).every(([k, v]) => labels[k] === v)) return undefined;
+    return "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector";
   }
 
   addEvent(pod: PodJson, type: string, reason: string, message: string): void {

@@ -19,6 +19,8 @@ export interface ExecRecord {
   protocol: string;
   /** Streams the client closed with a v5 CLOSE frame. */
   closedByClient: number[];
+  /** Settles when the connection is gone, whoever closed it. */
+  closed: Promise<void>;
 }
 
 export interface ExecHooks {
@@ -26,6 +28,8 @@ export interface ExecHooks {
   afterFirstChunk?: (record: ExecRecord) => Promise<void>;
   /** Called when a client goes away before the command finished. */
   onClientGone?: (record: ExecRecord) => void;
+  /** Makes a command fail as it can on a node (a read error): its exit code and stderr. */
+  fail?: (record: ExecRecord) => { exitCode: number; stderr: string } | undefined;
 }
 
 const CHUNK = 64 * 1024;
@@ -108,6 +112,11 @@ async function run(
   record: ExecRecord,
   hooks: ExecHooks,
 ): Promise<number> {
+  const failure = hooks.fail?.(record);
+  if (failure) {
+    await send(ws, frame(2, failure.stderr));
+    return failure.exitCode;
+  }
   const [name, ...args] = command;
   const path = args.at(-1) ?? '';
   const file = resolve(path);

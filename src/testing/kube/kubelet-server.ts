@@ -77,6 +77,8 @@ export class FakeKubelet {
   readonly calls: { path: string; user: string; timeout?: string }[] = [];
   /** Awaited inside each checkpoint call; tests use it to hold calls open. */
   gate: (() => Promise<void>) | undefined;
+  /** Awaited inside each /configz call, likewise. */
+  configzGate: (() => Promise<void>) | undefined;
   /** Which archive a checkpoint of (namespace, pod, container) produces. */
   archiveFor: (ns: string, pod: string, container: string) => string = () => FIXTURE_ARCHIVE;
 
@@ -121,6 +123,7 @@ export class FakeKubelet {
       return this.checkpoint(res, caller, url, parts[1]!, parts[2]!, parts[3]!);
     }
     if (url.pathname === '/configz' && req.method === 'GET') {
+      await this.configzGate?.();
       const config = {
         kind: 'KubeletConfiguration',
         apiVersion: 'kubelet.config.k8s.io/v1beta1',

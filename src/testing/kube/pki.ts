@@ -99,12 +99,9 @@ export class TestPki {
     };
   }
 
-  /** A serving certificate for 127.0.0.1 and localhost. */
-  server(name: string): Promise<Pem> {
-    return this.issue(
-      `/CN=${name}`,
-      'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-    );
+  /** A serving certificate, by default for 127.0.0.1 and localhost. */
+  server(name: string, altNames: string[] = ['DNS:localhost', 'IP:127.0.0.1']): Promise<Pem> {
+    return this.issue(`/CN=${name}`, `subjectAltName=${altNames.join(',')}\nextendedKeyUsage=serverAuth\n`);
   }
 
   /** A client certificate: Kubernetes reads CN as the user name and each O as a group. */

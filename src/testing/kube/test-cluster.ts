@@ -21,6 +21,8 @@ export interface KubeconfigUser {
   namespace?: string;
 }
 
+export type NodeOptions = Partial<Omit<FakeNode, 'name'>> & { servingNames?: string[] };
+
 export interface TestCluster {
   dir: string;
   state: ClusterState;
@@ -31,7 +33,8 @@ export interface TestCluster {
   kubeconfig: string;
   /** The kubeadm-style apiserver-kubelet-client certificate, for direct kubelet calls. */
   kubeletClient: Pem;
-  addNode(name: string, options?: Partial<Omit<FakeNode, 'name'>>): Promise<FakeKubelet>;
+  /** `servingNames`: the kubelet certificate's subjectAltNames (default localhost and 127.0.0.1). */
+  addNode(name: string, options?: NodeOptions): Promise<FakeKubelet>;
   kubeconfigFor(user: KubeconfigUser): Promise<string>;
   close(): Promise<void>;
 }
@@ -81,9 +84,10 @@ export async function startTestCluster(options: { nodes?: string[] } = {}): Prom
         { user: 'kubernetes-admin' },
         { 'client-certificate': admin.certFile, 'client-key': admin.keyFile },
       ),
-      async addNode(name, nodeOptions = {}) {
+      async addNode(name, { servingNames, ...nodeOptions } = {}) {
         const node = state.addNode(name, nodeOptions);
-        const kubelet = new FakeKubelet(state, node, await pki.server(`kubelet-${name}`), pki.ca.cert);
+        const serving = await pki.server(`kubelet-${name}`.slice(0, 64) /* CN: 64 at most */, servingNames);
+        const kubelet = new FakeKubelet(state, node, serving, pki.ca.cert);
         await kubelet.start();
         kubelets.set(name, kubelet);
         return kubelet;

@@ -1,0 +1,147 @@
+/**
+ * What the Kubernetes commands show on stderr while they work: a status line while the kubelet
+ * checkpoints (a checkpoint can take minutes and prints nothing until it is done), progress bars
+ * for copies, pushes and pulls, warnings, and one line per restore step. Bars and the status line
+ * appear only on a terminal without -q; warnings always, step lines unless -q.
+ */
+import type { CheckpointEvent, CheckpointTarget, MigrateEvent, RestoreEvent } from '../kube/index.js';
+import type { TransferProgress } from '../oci/index.js';
+import type { CliContext } from './context.js';
+import { progressRenderer } from './progress.js';
+
+export interface KubeProgress {
+  /** For the oci transfers (push, pull). */
+  onProgress?: (p: TransferProgress) => void;
+  onEvent(e: MigrateEvent): void;
+  stop(): void;
+}
+
+const CHECKPOINT_EVENTS = new Set<string>([
+  'checkpointing',
+  'checkpointed',
+  'failed',
+  'helper-pod',
+  'copy-progress',
+  'copied',
+  'warning',
+] satisfies CheckpointEvent['type'][]);
+
+function label(t: CheckpointTarget): string {
+  return `${t.namespace}/${t.pod}/${t.container}`;
+}
+
+/** One line, rewritten in place, until the bars take over the terminal. */
+class StatusLine {
+  private text = '';
+  private timer: NodeJS.Timeout | undefined;
+  private since = 0;
+  constructor(private readonly write: (s: string) => void) {}
+
+  show(text: string): void {
+    if (text !== this.text) this.since = Date.now();
+    this.text = text;
+    this.draw();
+    // The elapsed time says the wait is alive; unref'd, so it never keeps kcr running.
+    this.timer ??= setInterval(() => this.draw(), 1000).unref();
+  }
+
+  clear(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.text) this.write('\r\x1b[K');
+    this.text = '';
+  }
+
+  private draw(): void {
+    const seconds = Math.floor((Date.now() - this.since) / 1000);
+    this.write(`\r\x1b[K${this.text}${seconds > 0 ? ` (${seconds}s)` : ''}`);
+  }
+}
+
+export function kubeProgress(ctx: CliContext): KubeProgress {
+  const bars = progressRenderer(ctx);
+  const terminal = !ctx.quiet && Boolean(ctx.io.stderr.isTTY);
+  const status = terminal ? new StatusLine((s) => void ctx.io.stderr.write(s)) : undefined;
+  const checkpointing = new Map<string, CheckpointTarget>();
+  let done = 0;
+  let barsShown = false;
+
+  const onProgress = bars.onProgress
+    ? (p: TransferProgress) => {
+        if (!barsShown) {
+          barsShown = true;
+          status?.clear();
+        }
+        bars.onProgress!(p);
+      }
+    : undefined;
+
+  const showStatus = () => {
+    if (!status || barsShown) return;
+    const waiting = [...checkpointing.values()];
+    if (waiting.length === 0) return status.clear();
+    const one = waiting[0]!;
+    status.show(
+      waiting.length === 1
+        ? `checkpointing ${label(one)} on ${one.node}: waiting for the kubelet`
+        : `checkpointing ${waiting.length} containers: waiting for the kubelets, ${done} done`,
+    );
+  };
+
+  const onCheckpointEvent = (e: CheckpointEvent) => {
+    switch (e.type) {
+      case 'checkpointing':
+        checkpointing.set(label(e.target), e.target);
+        return showStatus();
+      case 'checkpointed':
+      case 'failed':
+        checkpointing.delete(label(e.target));
+        done++;
+        return showStatus();
+      case 'copy-progress':
+        return onProgress?.({
+          phase: 'copy',
+          label: label(e.target),
+          transferred: e.progress.bytes,
+          total: e.progress.total,
+        });
+      case 'copied':
+        return onProgress?.({
+          phase: 'copy',
+          label: label(e.target),
+          transferred: e.copy.size,
+          total: e.copy.size,
+          done: true,
+        });
+      case 'warning':
+        status?.clear();
+        ctx.io.stderr.write(`warning: ${e.message}\n`);
+        return showStatus();
+      case 'helper-pod':
+        return;
+    }
+  };
+
+  const step = (line: string) => {
+    if (ctx.quiet) return;
+    status?.clear();
+    ctx.io.stderr.write(`${line}\n`);
+  };
+  const onRestoreEvent = (e: RestoreEvent) => {
+    if (e.type === 'publishing') step(`pushing the checkpoint image to ${e.reference}`);
+    if (e.type === 'pulling') step(`pulling the checkpoint from ${e.image}`);
+    if (e.type === 'waiting') step(`waiting for pod ${e.namespace}/${e.name} to run`);
+  };
+
+  return {
+    ...(onProgress ? { onProgress } : {}),
+    onEvent: (e) => {
+      if (CHECKPOINT_EVENTS.has(e.type)) onCheckpointEvent(e as CheckpointEvent);
+      else onRestoreEvent(e as RestoreEvent);
+    },
+    stop: () => {
+      status?.clear();
+      bars.stop();
+    },
+  };
+}
