@@ -5,6 +5,23 @@
  */
 import { ApiException } from '@kubernetes/client-node';
 import { KcrError, type KcrErrorCode } from '../errors.js';
+import {
+  errorCodes,
+  isConnectionDropped,
+  isConnectionRefused,
+  isDnsFailure,
+  isHostUnreachable,
+  isTimeout,
+  isTlsVerificationError,
+} from '../util/net-errors.js';
+
+/** Failures to reach or keep talking to a server: the fix is the address or the network. */
+const isReachabilityFailure = (code: string) =>
+  isConnectionRefused(code) ||
+  isDnsFailure(code) ||
+  isHostUnreachable(code) ||
+  isConnectionDropped(code) ||
+  isTimeout(code);
 
 /** The fields of a metav1.Status that kcr reads. */
 export interface KubeStatus {
@@ -31,36 +48,16 @@ export function parseStatus(body: unknown): KubeStatus | undefined {
   return undefined;
 }
 
-/** TLS failures that a CA flag or --insecure fixes. */
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-function errorCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  // node-fetch wraps the socket error; the code we want may be one or two causes down.
-  for (let depth = 0; depth < 3 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Socket-level failures (refused, DNS, TLS) naming the server that could not be reached. */
 export function networkError(
   err: unknown,
   server: string,
   tlsHint?: string | ((code: string) => string),
 ): KcrError | undefined {
-  const code = errorCode(err);
+  const codes = errorCodes(err);
+  const code = codes.find(isTlsVerificationError) ?? codes.find(isReachabilityFailure) ?? codes[0];
   if (code === undefined) return undefined;
-  if (TLS_CODES.has(code)) {
+  if (isTlsVerificationError(code)) {
     const hint = typeof tlsHint === 'function' ? tlsHint(code) : tlsHint;
     return new KcrError('network', `${server}: TLS certificate not trusted (${code.toLowerCase()})`, {
       hint:
@@ -68,7 +65,7 @@ export function networkError(
       cause: err,
     });
   }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code)) {
+  if (isReachabilityFailure(code)) {
     return new KcrError('network', `${server}: cannot connect (${code.toLowerCase()})`, {
       hint: 'check that the server is up and reachable from here, and the address in the kubeconfig or flag',
       cause: err,
@@ -127,7 +124,7 @@ export function apiError(err: unknown, what: string, server = 'the API server'):
 }
 
 export function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || errorCode(err) === 'ABORT_ERR');
+  return err instanceof Error && (err.name === 'AbortError' || errorCodes(err).includes('ABORT_ERR'));
 }
 
 export function httpText(status: number): string {
