@@ -1,5 +1,6 @@
 /** kubectl's connection flags, shared by the Kubernetes commands: --kubeconfig, --context, -n. */
 import type { Command } from 'commander';
+import { DEFAULT_HELPER_IMAGE } from '../kube/defaults.js';
 import type { KubeconfigOptions } from '../kube/index.js';
 import type { CliContext } from './context.js';
 
@@ -27,4 +28,15 @@ export function kubeconfigOptions(flags: KubeFlags, ctx: CliContext): Kubeconfig
     env: ctx.io.env,
     ...(ctx.io.serviceAccountDir ? { serviceAccountDir: ctx.io.serviceAccountDir } : {}),
   };
+}
+
+/** The copy helper pod's flags, shared by `kcr checkpoint -o` and `kcr migrate`. */
+export function addHelperPodFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--helper-image <image>',
+      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
+      DEFAULT_HELPER_IMAGE,
+    )
+    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)");
 }

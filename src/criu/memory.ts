@@ -75,7 +75,7 @@ export class ProcessMemory {
   }
 
   /** Index of the first run that ends after `addr` (where a forward scan from `addr` starts). */
-  private firstRunFrom(addr: bigint): number {
+  firstRunEndingAfter(addr: bigint): number {
     let lo = 0;
     let hi = this.runs.length;
     while (lo < hi) {
@@ -100,7 +100,7 @@ export class ProcessMemory {
       if (last && last.reason === reason && last.offset + last.length === offset) last.length += len;
       else missing.push({ offset, length: len, reason });
     };
-    for (let i = this.firstRunFrom(addr); i < this.runs.length && cursor < end; i++) {
+    for (let i = this.firstRunEndingAfter(addr); i < this.runs.length && cursor < end; i++) {
       const run = this.runs[i]!;
       if (run.vaddr >= end) break;
       addMissing(cursor, run.vaddr, 'not-dumped');

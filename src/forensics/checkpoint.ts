@@ -101,8 +101,15 @@ export class Checkpoint {
     return cached;
   }
 
-  private async loadMemory(pid: number): Promise<ProcessMemory | undefined> {
-    const file = `pagemap-${pid}.img`;
+  private loadMemory(pid: number): Promise<ProcessMemory | undefined> {
+    return this.memoryFromPagemap(`pagemap-${pid}.img`, pid);
+  }
+
+  /**
+   * A memory reader over any pagemap image (a task's, or a shared-memory object's
+   * pagemap-shmem-N.img), or undefined when the image is absent. `owner` names it in errors.
+   */
+  async memoryFromPagemap(file: string, owner: number): Promise<ProcessMemory | undefined> {
     const image = await this.image(file);
     if (!image) return undefined;
     const member = this.imageMember(file);
@@ -115,7 +122,7 @@ export class Checkpoint {
     const pagesMember = this.imageMember(`pages-${pagemap.pagesId}.img`);
     const pages = this.archive.has(pagesMember) ? this.archive.randomAccess(pagesMember) : undefined;
     const pageSize = derivePageSize(pages?.size ?? 0, pagemap.presentPages);
-    return new ProcessMemory(pid, withPageSize(pagemap, pageSize), pageSize, pages);
+    return new ProcessMemory(owner, withPageSize(pagemap, pageSize), pageSize, pages);
   }
 
   async close(): Promise<void> {

@@ -4,10 +4,9 @@
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
 import type { CheckpointOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
-import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
 import { kubeProgress } from '../kube-progress.js';
@@ -118,18 +117,12 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--insecure', "do not verify the kubelet's serving certificate")
     .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
     .option(
-      '--helper-image <image>',
-      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
-      DEFAULT_HELPER_IMAGE,
-    )
-    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
-    .option(
       '--format <format>',
       'table, json or yaml',
       choice('--format', ['table', 'json', 'yaml'] as const),
       'table',
     );
-  addKubeFlags(cmd).action(async (pod: string | undefined, f: Flags) => {
+  addHelperPodFlags(addKubeFlags(cmd)).action(async (pod: string | undefined, f: Flags) => {
     if (f.insecure && f.via !== 'kubelet' && !f.kubeletUrl) {
       throw new KcrError('usage', '--insecure applies to direct kubelet calls only', {
         hint: 'add --via kubelet, or drop --insecure',

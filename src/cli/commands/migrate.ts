@@ -1,9 +1,8 @@
 /** `kcr migrate POD --to NODE --registry REPO`: checkpoint, publish, restore on NODE, then optionally delete the original. */
 import type { Command } from 'commander';
-import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
 import type { MigrateOptions } from '../../kube/index.js';
 import type { CliContext } from '../context.js';
-import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { kubeProgress } from '../kube-progress.js';
 import { publisher } from '../oci-bridge.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -66,17 +65,11 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
       positiveInt('--timeout'),
     )
     .option(
-      '--helper-image <image>',
-      'image of the copy helper pod; any image with sleep, stat, sha256sum and cat (e.g. a mirror of busybox)',
-      DEFAULT_HELPER_IMAGE,
-    )
-    .option('--helper-namespace <namespace>', "namespace for the copy helper pod (default: the pod's)")
-    .option(
       '-o, --output <format>',
       'print the result as json or yaml',
       choice('--output', ['json', 'yaml'] as const),
     );
-  addRegistryFlags(addKubeFlags(cmd)).action(async (pod: string, f: Flags) => {
+  addRegistryFlags(addHelperPodFlags(addKubeFlags(cmd))).action(async (pod: string, f: Flags) => {
     const registry = await registryOptions(ctx, f);
     const progress = kubeProgress(ctx);
     let result;

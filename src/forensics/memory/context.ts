@@ -2,10 +2,7 @@
  * What every memory view starts from: the decoded images, each process's memory reader and
  * mappings, and the shared-memory objects (pagemap-shmem-<id>.img), loaded once.
  */
-import { entriesAs } from '../../criu/image.js';
-import { ProcessMemory } from '../../criu/memory.js';
-import { pagemapEntry, pagemapHead } from '../../criu/messages/mm.js';
-import { buildPagemap, derivePageSize, withPageSize } from '../../criu/pagemap.js';
+import type { ProcessMemory } from '../../criu/memory.js';
 import type { Checkpoint } from '../checkpoint.js';
 import { loadDumpImages, type DumpImages, type TaskImages } from '../images.js';
 import { checkPid } from '../inspect.js';
@@ -30,24 +27,9 @@ export interface MemoryContext {
 
 const SHMEM_PAGEMAP = /^pagemap-shmem-(\d+)\.img$/;
 
-async function loadShmem(cp: Checkpoint, file: string, shmid: number): Promise<ProcessMemory | undefined> {
-  const image = await cp.image(file);
-  if (!image) return undefined;
-  const member = cp.imageMember(file);
-  const [first, ...rest] = image.entries;
-  const head = first
-    ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0]
-    : undefined;
-  const pagemap = buildPagemap(
-    head,
-    entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member),
-    member,
-  );
-  const pagesMember = cp.imageMember(`pages-${pagemap.pagesId}.img`);
-  const pages = cp.archive.has(pagesMember) ? cp.archive.randomAccess(pagesMember) : undefined;
-  const pageSize = derivePageSize(pages?.size ?? 0, pagemap.presentPages);
-  // The reader's "pid" is the negated shmid: it belongs to no process of its own.
-  return new ProcessMemory(-shmid, withPageSize(pagemap, pageSize), pageSize, pages);
+/** The reader's "pid" is the negated shmid: shared memory belongs to no process of its own. */
+function loadShmem(cp: Checkpoint, file: string, shmid: number): Promise<ProcessMemory | undefined> {
+  return cp.memoryFromPagemap(file, -shmid);
 }
 
 async function loadAllShmem(cp: Checkpoint): Promise<Map<number, ProcessMemory>> {

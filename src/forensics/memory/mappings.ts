@@ -127,7 +127,7 @@ export function presentPagesIn(memory: ProcessMemory | undefined, start: bigint,
   if (!memory) return 0;
   const size = BigInt(memory.pageSize);
   let pages = 0n;
-  for (let i = firstRunEndingAfter(memory, start); i < memory.runs.length; i++) {
+  for (let i = memory.firstRunEndingAfter(start); i < memory.runs.length; i++) {
     const run = memory.runs[i]!;
     if (run.vaddr >= end) break;
     if (run.fileOffset === null) continue;
@@ -137,17 +137,6 @@ export function presentPagesIn(memory: ProcessMemory | undefined, start: bigint,
     if (to > from) pages += (to - from) / size;
   }
   return Number(pages);
-}
-
-function firstRunEndingAfter(memory: ProcessMemory, addr: bigint): number {
-  let lo = 0;
-  let hi = memory.runs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (memory.runEnd(memory.runs[mid]!) <= addr) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Loads pagemap-shmem-<id>.img on demand; see shmem.ts. */
