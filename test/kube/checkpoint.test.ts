@@ -482,6 +482,8 @@ describe('direct kubelet access', () => {
     c.state.nodes.get('node-1')!.checkpointUsers.add('node-admin');
   });
   const kubeletUrl = () => `https://127.0.0.1:${c.state.nodes.get('node-1')!.kubeletPort}`;
+  const clientCert = () => ['--client-cert', cert.certFile, '--client-key', cert.keyFile];
+  const trustKubelet = () => ['--ca-cert', c.pki.ca.certFile];
 
   it('checkpoints with a client certificate and a verified kubelet certificate', async () => {
     const pod = newPod();
@@ -490,12 +492,8 @@ describe('direct kubelet access', () => {
       pod.metadata.name,
       '--kubelet-url',
       kubeletUrl(),
-      '--client-cert',
-      cert.certFile,
-      '--client-key',
-      cert.keyFile,
-      '--ca-cert',
-      c.pki.ca.certFile,
+      ...clientCert(),
+      ...trustKubelet(),
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -509,12 +507,8 @@ describe('direct kubelet access', () => {
       pod.metadata.name,
       '--via',
       'kubelet',
-      '--client-cert',
-      cert.certFile,
-      '--client-key',
-      cert.keyFile,
-      '--ca-cert',
-      c.pki.ca.certFile,
+      ...clientCert(),
+      ...trustKubelet(),
     ]);
     expect(r.code).toBe(0);
     expect(c.kubelets.get('node-1')!.calls.at(-1)?.user).toBe('node-admin');
@@ -530,12 +524,8 @@ describe('direct kubelet access', () => {
         'edge',
         '--kubelet-url',
         kubeletUrl(),
-        '--client-cert',
-        cert.certFile,
-        '--client-key',
-        cert.keyFile,
-        '--ca-cert',
-        c.pki.ca.certFile,
+        ...clientCert(),
+        ...trustKubelet(),
       ],
       { env: { KUBECONFIG: '' } },
     );
@@ -561,12 +551,8 @@ describe('direct kubelet access', () => {
           'big',
           '--kubelet-url',
           kubeletUrl(),
-          '--client-cert',
-          cert.certFile,
-          '--client-key',
-          cert.keyFile,
-          '--ca-cert',
-          c.pki.ca.certFile,
+          ...clientCert(),
+          ...trustKubelet(),
         ],
         { env: { KUBECONFIG: '' } },
       );
@@ -602,12 +588,8 @@ describe('direct kubelet access', () => {
           pod.metadata.name,
           '--kubelet-url',
           url,
-          '--client-cert',
-          cert.certFile,
-          '--client-key',
-          cert.keyFile,
-          '--ca-cert',
-          c.pki.ca.certFile,
+          ...clientCert(),
+          ...trustKubelet(),
           '-o',
           out.dir,
           '--format',
@@ -642,16 +624,7 @@ describe('direct kubelet access', () => {
 
   it('says the kubelet certificate is not trusted without --ca-cert, and --insecure skips the check', async () => {
     const pod = newPod();
-    const base = [
-      'checkpoint',
-      pod.metadata.name,
-      '--kubelet-url',
-      kubeletUrl(),
-      '--client-cert',
-      cert.certFile,
-      '--client-key',
-      cert.keyFile,
-    ];
+    const base = ['checkpoint', pod.metadata.name, '--kubelet-url', kubeletUrl(), ...clientCert()];
     const r = await kcr(base);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
@@ -674,12 +647,8 @@ describe('direct kubelet access', () => {
       pod.metadata.name,
       '--via',
       'kubelet',
-      '--client-cert',
-      cert.certFile,
-      '--client-key',
-      cert.keyFile,
-      '--ca-cert',
-      c.pki.ca.certFile,
+      ...clientCert(),
+      ...trustKubelet(),
     ]);
     expect(r.code).toBe(2);
     const port = kubelet.node.kubeletPort;
@@ -693,14 +662,7 @@ describe('direct kubelet access', () => {
 
   it('explains 401 without a client certificate', async () => {
     const pod = newPod();
-    const r = await kcr([
-      'checkpoint',
-      pod.metadata.name,
-      '--kubelet-url',
-      kubeletUrl(),
-      '--ca-cert',
-      c.pki.ca.certFile,
-    ]);
+    const r = await kcr(['checkpoint', pod.metadata.name, '--kubelet-url', kubeletUrl(), ...trustKubelet()]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unauthorized by the kubelet');
     expect(r.stderr).toContain('--client-cert/--client-key');
@@ -718,8 +680,7 @@ describe('direct kubelet access', () => {
       intruder.certFile,
       '--client-key',
       intruder.keyFile,
-      '--ca-cert',
-      c.pki.ca.certFile,
+      ...trustKubelet(),
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
@@ -733,17 +694,7 @@ describe('direct kubelet access', () => {
   it('refuses one --kubelet-url for pods on several nodes', async () => {
     newPod({ name: 'spread-1', labels: { app: 'spread' }, node: 'node-1' });
     newPod({ name: 'spread-2', labels: { app: 'spread' }, node: 'node-2' });
-    const r = await kcr([
-      'checkpoint',
-      '-l',
-      'app=spread',
-      '--kubelet-url',
-      kubeletUrl(),
-      '--client-cert',
-      cert.certFile,
-      '--client-key',
-      cert.keyFile,
-    ]);
+    const r = await kcr(['checkpoint', '-l', 'app=spread', '--kubelet-url', kubeletUrl(), ...clientCert()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--kubelet-url names one kubelet, but the pods run on 2 nodes');
   });
