@@ -41,6 +41,8 @@ afterAll(async () => {
 });
 
 const repo = () => `${registry.host}/checkpoints`;
+/** The test registry speaks plain HTTP, so every push there needs --insecure. */
+const toTestRegistry = () => ['--registry', repo(), '--insecure'];
 let specForImages: SpecDump | undefined;
 afterEach(() => {
   c.state.podFate = () => ({ kind: 'running' });
@@ -85,9 +87,7 @@ describe('restore from an archive', () => {
     const r = await kcr([
       'restore',
       archive,
-      '--registry',
-      repo(),
-      '--insecure',
+      ...toTestRegistry(),
       '--name',
       'shop-restored',
       '--node',
@@ -192,9 +192,7 @@ describe('restore from an archive', () => {
     const r = await kcr([
       'restore',
       archive,
-      '--registry',
-      repo(),
-      '--insecure',
+      ...toTestRegistry(),
       '--node',
       'node-1',
       '--name',
@@ -248,16 +246,7 @@ describe('restore from an archive', () => {
       reason: 'ErrImagePull',
       message: 'pinging container registry 127.0.0.1: http: server gave HTTP response to HTTPS client',
     });
-    const r = await kcr([
-      'restore',
-      archive,
-      '--registry',
-      repo(),
-      '--insecure',
-      '--name',
-      'pull-fails-2',
-      '--wait',
-    ]);
+    const r = await kcr(['restore', archive, ...toTestRegistry(), '--name', 'pull-fails-2', '--wait']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('ErrImagePull: pinging container registry');
     expect(r.stderr).toContain('cannot pull');
@@ -272,9 +261,7 @@ describe('restore from an archive', () => {
     const r = await kcr([
       'restore',
       archive,
-      '--registry',
-      repo(),
-      '--insecure',
+      ...toTestRegistry(),
       '--name',
       'pinned-moved',
       '--node',
@@ -324,9 +311,7 @@ describe('restore from an archive', () => {
     const r = await kcr([
       'restore',
       archive,
-      '--registry',
-      repo(),
-      '--insecure',
+      ...toTestRegistry(),
       '--node',
       'node-2',
       '-n',
@@ -366,9 +351,7 @@ describe('restore from an archive', () => {
     const r = await kcr([
       'restore',
       archive,
-      '--registry',
-      repo(),
-      '--insecure',
+      ...toTestRegistry(),
       '--name',
       'svc-taken-2',
       '--expose',

@@ -8,7 +8,7 @@ import { matchesSelector, parseSelector } from '../../kube/selector.js';
 import type { ClusterState, User } from './cluster-state.js';
 import type { Caller } from './kubelet-server.js';
 import { newMeta, notFound, statusBody, type KubeObject, type ObjectMeta, type PodJson } from './objects.js';
-import type { Pem } from './pki.js';
+import type { Pem } from '../pki.js';
 
 export type Handled =
   { status: number; body: unknown } | { status: number; raw: string; contentType: string };

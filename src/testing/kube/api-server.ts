@@ -12,7 +12,7 @@ import type { ClusterState } from './cluster-state.js';
 import { serveExec, type ExecHooks, type ExecRecord } from './exec-server.js';
 import { callerOf, type Caller } from './kubelet-server.js';
 import { statusBody, type StatusBody } from './objects.js';
-import type { Pem } from './pki.js';
+import type { Pem } from '../pki.js';
 import { route, type Handled } from './api-routes.js';
 
 export interface ApiServerOptions {

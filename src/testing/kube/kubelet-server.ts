@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { fixture } from '../fixtures.js';
 import type { ClusterState, FakeNode, KubeletFailure } from './cluster-state.js';
-import type { Pem } from './pki.js';
+import type { Pem } from '../pki.js';
 
 export const FIXTURE_ARCHIVE = fixture(
   'crio',

@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { FakeApiServer } from './api-server.js';
 import { ClusterState, type FakeNode, type Rule } from './cluster-state.js';
 import { FakeKubelet } from './kubelet-server.js';
-import { TestPki, type Pem } from './pki.js';
+import { TestPki, type Pem } from '../pki.js';
 
 export interface KubeconfigUser {
   user: string;
