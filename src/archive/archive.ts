@@ -133,21 +133,8 @@ export class CheckpointArchive {
   async readRange(name: string, offset: number, length: number): Promise<Buffer> {
     const member = this.require(name);
     const start = Math.min(offset, member.size);
-    const len = Math.max(0, Math.min(length, member.size - start));
-    const buf = Buffer.alloc(len);
-    if (len === 0) return buf;
-    const fh = await this.backend.handle(member);
-    const { base } = this.backend.locate(member);
-    let done = 0;
-    while (done < len) {
-      const { bytesRead } = await fh.read(buf, done, len - done, base + start + done);
-      if (bytesRead === 0) {
-        throw new KcrError('invalid-input', `${this.path}: ${name} is truncated at byte ${start + done}`, {
-          hint: 'the archive was cut short; copy it again',
-        });
-      }
-      done += bytesRead;
-    }
+    const buf = Buffer.alloc(Math.max(0, Math.min(length, member.size - start)));
+    await this.readInto(name, start, buf, 0, buf.length);
     return buf;
   }
 
