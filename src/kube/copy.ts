@@ -3,14 +3,13 @@
  * `sha256sum` runs beside it, and the local copy counts as done only when both digests and the
  * size agree. The helper pod is deleted on success, failure and Ctrl-C alike.
  */
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { KcrError, fileError } from '../errors.js';
+import { DigestStream } from '../util/digest-stream.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
 import { commitPrivateFile, tempNameFor } from './files.js';
@@ -52,21 +51,6 @@ export interface CopyResult {
   sha256: string;
 }
 
-/** Hashes and counts what flows through, reporting progress. */
-class Meter extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  constructor(private readonly report: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.report(this.bytes);
-    done(null, chunk);
-  }
-}
-
 async function remoteText(
   client: KubeClient,
   pod: HelperPod,
@@ -106,7 +90,7 @@ async function streamToFile(
   o: CopyFromNodeOptions,
   signal: AbortSignal,
 ) {
-  const meter = new Meter((bytes) => o.onProgress?.({ bytes, total }));
+  const meter = new DigestStream((bytes) => o.onProgress?.({ bytes, total }));
   const file = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
   try {
     await once(file, 'open');
@@ -152,7 +136,7 @@ async function streamToFile(
       { hint: 'the local disk may be full; free space and retry' },
     );
   }
-  return { sha256: meter.hash.digest('hex'), size: meter.bytes };
+  return { sha256: meter.hex(), size: meter.bytes };
 }
 
 /**
@@ -263,13 +247,13 @@ export async function copyLocalFile(
   } catch (err) {
     throw fileError(source, err);
   }
-  const meter = new Meter((bytes) => onProgress?.({ bytes, total }));
+  const meter = new DigestStream((bytes) => onProgress?.({ bytes, total }));
   try {
     await pipeline(createReadStream(source), meter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), {
       signal,
     });
     await commitPrivateFile(temp, destination);
-    return { path: destination, size: meter.bytes, sha256: meter.hash.digest('hex') };
+    return { path: destination, size: meter.bytes, sha256: meter.hex() };
   } catch (err) {
     await rm(temp, { force: true });
     if (signal?.aborted) throw new KcrError('cancelled', `copying ${source}: cancelled`);

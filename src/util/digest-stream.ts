@@ -15,8 +15,12 @@ export class DigestStream extends Transform {
     this.onBytes?.(this.bytes);
     done(null, chunk);
   }
-  /** `sha256:<hex>` of everything that passed; valid once the stream has finished, and only once. */
+  /** Hex sha256 of everything that passed; valid once the stream has finished, and only once. */
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+  /** `sha256:<hex>`, the OCI form; the same once-only rule as hex(). */
   digest(): string {
-    return 'sha256:' + this.hash.digest('hex');
+    return 'sha256:' + this.hex();
   }
 }
