@@ -3,22 +3,15 @@
  * Kubelet archive names contain colons, so the archive part ends at the last colon whose
  * left side is an existing file.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { CheckpointArchive } from '../archive/archive.js';
 import { fileError, KcrError } from '../errors.js';
+import { isFile } from '../util/fs-checks.js';
 
 export interface ImageBytes {
   /** Display name: the file path, or `archive:member`. */
   name: string;
   data: Buffer;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 export async function loadImageBytes(spec: string): Promise<ImageBytes> {

@@ -10,6 +10,7 @@ import type { TarMember } from '../archive/tar-index.js';
 import { escapesRoot } from '../archive/tar-index.js';
 import { KcrError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { isDirectory } from '../util/fs-checks.js';
 import type { Checkpoint } from './checkpoint.js';
 import { ROOTFS_DIFF } from './rootfs.js';
 
@@ -57,10 +58,7 @@ async function findFile(cp: Checkpoint, path: string): Promise<{ tar: NestedTar;
 
 /** Where `-o` sends the file: into a directory (keeping its container path), or to a file name. */
 async function targetPath(output: string, memberName: string): Promise<string> {
-  const isDir = await stat(output)
-    .then((s) => s.isDirectory())
-    .catch(() => false);
-  if (!isDir) return output;
+  if (!(await isDirectory(output))) return output;
   const dir = resolve(output);
   const target = resolve(dir, memberName);
   const rel = relative(dir, target);

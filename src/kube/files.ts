@@ -3,11 +3,12 @@
  * and secrets, so they are 0600 from the first byte, and they appear under their final name
  * only when complete (util/atomic-file: temp name in the same directory, then rename).
  */
-import { chmod, rename, stat } from 'node:fs/promises';
+import { chmod, rename } from 'node:fs/promises';
 import { fileError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 export { tempNameFor } from '../util/atomic-file.js';
+export { isDirectory } from '../util/fs-checks.js';
 
 export async function writePrivateFile(path: string, content: string): Promise<void> {
   try {
@@ -21,12 +22,4 @@ export async function writePrivateFile(path: string, content: string): Promise<v
 export async function commitPrivateFile(temp: string, path: string): Promise<void> {
   await chmod(temp, 0o600);
   await rename(temp, path);
-}
-
-export async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }

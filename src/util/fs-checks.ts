@@ -1,0 +1,16 @@
+/** Questions about a path that treat "cannot stat it" as "no": the caller reports the real error later. */
+import { stat } from 'node:fs/promises';
+
+export async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
