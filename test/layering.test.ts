@@ -17,6 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   forensics: ['archive', 'criu', 'errors', 'util', 'version'],
   oci: ['archive', 'criu', 'errors', 'util', 'version'],
   kube: ['archive', 'errors', 'util', 'version'],
+  backup: ['archive', 'errors', 'forensics', 'kube', 'oci', 'util', 'version'],
 };
 
 function sources(dir: string): string[] {
