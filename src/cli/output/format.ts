@@ -1,4 +1,5 @@
 /** Machine-readable renderings shared by every command: `-o json` and `-o yaml`. */
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { stringifyJson } from '../../util/json.js';
 
@@ -10,9 +11,22 @@ export function toJson(value: unknown): string {
   return stringifyJson(value, 2) + '\n';
 }
 
+/**
+ * The value as JSON would see it (toJSON called, undefined dropped), with bigints kept as bigints:
+ * a plain JSON round trip would turn 18446744073699065856 into the double 18446744073699066000.
+ * The marker carries a fresh nonce, so no string in the data can be mistaken for a bigint.
+ */
+function jsonView(value: unknown): unknown {
+  const mark = `\u0000bigint:${randomUUID()}:`;
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${mark}${v}` : v));
+  if (text === undefined) return undefined;
+  return JSON.parse(text, (_k, v: unknown) =>
+    typeof v === 'string' && v.startsWith(mark) ? BigInt(v.slice(mark.length)) : v,
+  );
+}
+
 export function toYaml(value: unknown): string {
-  // YAML has no bigint: write them as plain integers through a JSON round trip.
-  const plain: unknown = JSON.parse(stringifyJson(value, 0), (_k, v: unknown) => v);
   yamlStringify ??= (requireLazily('yaml') as typeof import('yaml')).stringify;
-  return yamlStringify(plain, { lineWidth: 0 });
+  // yaml writes a bigint as a plain integer, digit for digit, as stringifyJson does in JSON.
+  return yamlStringify(jsonView(value), { lineWidth: 0 });
 }
