@@ -2,6 +2,7 @@
  * `kcr mem dump ARCHIVE --pid N [--address A [--length L]] [-o FILE|DIR] [--hex]`: the memory of
  * a process, one file per mapping plus a `maps` index, or one range as raw bytes or a hexdump.
  */
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Checkpoint } from '../../forensics/checkpoint.js';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
@@ -12,6 +13,7 @@ import {
   type ProcessMemoryView,
 } from '../../forensics/memory/context.js';
 import { dumpProcess, writeRange } from '../../forensics/memory/dump.js';
+import { hexdumpStream } from '../../forensics/memory/hexdump.js';
 import { readRange, resolveRange, type AddressRange } from '../../forensics/memory/ranges.js';
 import { KcrError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
@@ -19,7 +21,6 @@ import { formatBytes } from '../../util/units.js';
 import { ARCHIVE_ARG, address, byteSize } from '../address-options.js';
 import type { CliContext } from '../context.js';
 import { positiveInt } from '../options.js';
-import { HexDumper, hexdump } from '../output/hexdump.js';
 
 interface DumpFlags {
   pid: number;
@@ -29,39 +30,18 @@ interface DumpFlags {
   hex?: boolean;
 }
 
-/** Hexdumps are read in pieces this big, so a large mapping never sits in memory whole. */
-const HEX_PIECE = 1024 * 1024;
-
 /** Writes to stdout, waiting for it to drain when it is a stream that asks to (a slow pipe). */
-async function writeOut(ctx: CliContext, text: string): Promise<void> {
+async function writeOut(ctx: CliContext, chunk: Buffer): Promise<void> {
   const out = ctx.io.stdout;
-  if (out.write(text) === false && 'once' in out && typeof out.once === 'function') {
+  if (out.write(chunk) === false && 'once' in out && typeof out.once === 'function') {
     await new Promise<void>((resolve) => (out as NodeJS.WritableStream).once('drain', resolve));
   }
 }
 
-async function hexOfMappings(
-  context: MemoryContext,
-  view: ProcessMemoryView,
-  write: (t: string) => void | Promise<void>,
-) {
-  for (const m of view.mappings) {
-    if (m.dumpedPages === 0) continue;
-    await write(
-      `# ${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.offset.toString(16).padStart(8, '0')} ${m.name || '(anonymous)'}  ${m.dumpedPages}/${m.totalPages} pages dumped\n`,
-    );
-    let text = '';
-    const dumper = new HexDumper((t) => (text += t));
-    for (let at = m.start; at < m.end; at += BigInt(HEX_PIECE)) {
-      const length = Number(m.end - at < BigInt(HEX_PIECE) ? m.end - at : BigInt(HEX_PIECE));
-      const { data, missing } = await readRange(context, view, { address: at, length });
-      dumper.push(data, at, missing);
-      await write(text);
-      text = '';
-    }
-    dumper.end();
-    await write(text);
-  }
+/** Pipes a hexdump to the file (atomically, 0600) or to stdout, never holding it whole. */
+async function sendHex(ctx: CliContext, hex: Readable, output: string | undefined): Promise<void> {
+  if (output) return writeFileAtomic(output, hex, { mode: 0o600, signal: ctx.signal });
+  for await (const chunk of hex as AsyncIterable<Buffer>) await writeOut(ctx, chunk);
 }
 
 function note(ctx: CliContext, text: string) {
@@ -86,19 +66,14 @@ async function dumpRange(
     );
     return;
   }
+  if (wantHex) return sendHex(ctx, hexdumpStream(context, view, { range, signal: ctx.signal }), f.output);
   const { data, missing } = await readRange(context, view, range);
-  if (!wantHex) {
-    ctx.io.stdout.write(data);
-    if (missing.length)
-      note(
-        ctx,
-        `note: ${missing.reduce((n, m) => n + m.length, 0)} bytes were not in the dump (read as zeros)`,
-      );
-    return;
-  }
-  const text = hexdump(data, range.address, missing);
-  if (f.output) await writeFileAtomic(f.output, text, { mode: 0o600, signal: ctx.signal });
-  else ctx.io.stdout.write(text);
+  ctx.io.stdout.write(data);
+  if (missing.length)
+    note(
+      ctx,
+      `note: ${missing.reduce((n, m) => n + m.length, 0)} bytes were not in the dump (read as zeros)`,
+    );
 }
 
 async function dumpAll(
@@ -108,13 +83,7 @@ async function dumpAll(
   view: ProcessMemoryView,
   f: DumpFlags,
 ) {
-  if (f.hex) {
-    let text = '';
-    const sink = f.output ? (t: string) => void (text += t) : (t: string) => writeOut(ctx, t);
-    await hexOfMappings(context, view, sink);
-    if (f.output) await writeFileAtomic(f.output, text, { mode: 0o600, signal: ctx.signal });
-    return;
-  }
+  if (f.hex) return sendHex(ctx, hexdumpStream(context, view, { signal: ctx.signal }), f.output);
   if (!f.output) {
     throw new KcrError('usage', 'dumping a whole process needs -o DIR (one file per mapping)', {
       hint: 'give -o DIR, or --hex for a hexdump, or --address/--length for one range',

@@ -22,7 +22,7 @@ function parseExactJson(text: string): unknown {
 
 /** YAML read back the same way (the yaml package reads integers as bigint on request). */
 function parseExactYaml(text: string): unknown {
-  return parseYaml(text, { intAsBigInt: true, maxAliasCount: -1 }, undefined);
+  return parseYaml(text, { intAsBigInt: true, maxAliasCount: -1 });
 }
 
 /** Both parsers' numbers in one form, so a bigint 7n and a number 7 compare equal. */

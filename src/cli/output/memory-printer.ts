@@ -6,7 +6,7 @@ import type { HitCount, MemoryHit, MemorySearchResult } from '../../forensics/me
 import type { MemoryMapping } from '../../forensics/memory/mappings.js';
 import type { ProcessMemorySummary } from '../../forensics/memory/summary.js';
 import { formatBytes } from '../../util/units.js';
-import { printable } from './hexdump.js';
+import { printable } from '../../forensics/memory/hexdump.js';
 import { renderTable } from './table.js';
 
 const hex = (v: bigint) => '0x' + v.toString(16);

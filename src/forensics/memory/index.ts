@@ -7,3 +7,4 @@ export * from './scan.js';
 export * from './search.js';
 export * from './ranges.js';
 export * from './dump.js';
+export * from './hexdump.js';
