@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allFixtures, fixture } from '../testing/fixtures.js';
 import { CheckpointArchive } from './archive.js';
-import { readMetadata } from './engine.js';
+import { parseCrioSandboxName, readMetadata } from './engine.js';
+import { parseKubeletArchiveName } from './kubelet-name.js';
 
 const kubernetes = allFixtures().filter((c) => c.expected);
 
@@ -20,12 +22,41 @@ describe('engine detection', () => {
           image: info.image,
         }).toEqual(expected);
         expect(info.runtime).toBe('runc');
-        expect(info.checkpointedAt).toMatch(/^2026-11-28T16:0\d:\d\d/);
+        // The kubelet names the file after the checkpoint time, to the second.
+        const named = parseKubeletArchiveName(basename(archive))!.time.toISOString().slice(0, 19);
+        expect(info.checkpointedAt!.slice(0, 19)).toBe(named);
       } finally {
         await a.close();
       }
     },
   );
+
+  it.each([
+    ['crio-real/checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar', 'annotations'],
+    ['crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar', 'sandbox-name'],
+  ])('says where the pod of a real CRI-O archive came from (%s: %s)', async (archive, source) => {
+    const a = await CheckpointArchive.open(fixture(archive));
+    try {
+      expect((await readMetadata(a)).info.podSource).toBe(source);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('splits CRI-O sandbox and container names, and refuses names of another shape', () => {
+    const uid = '8095389c-472f-4d4d-97d5-0a3724e1f4ad';
+    expect(parseCrioSandboxName(`k8s_counter_default_${uid}_1`)).toEqual({
+      pod: 'counter',
+      namespace: 'default',
+      podUid: uid,
+    });
+    expect(parseCrioSandboxName(undefined, `k8s_ctr_web-1_shop_${uid}_0`)).toEqual({
+      pod: 'web-1',
+      namespace: 'shop',
+      podUid: uid,
+    });
+    expect(parseCrioSandboxName('counter', 'k8s_only_three_0')).toBeUndefined();
+  });
 
   it.each([
     ['podman/nginx-webserver-1.tar', 'webserver', 'localhost/nginx:latest', '10.88.0.23'],

@@ -24,6 +24,12 @@ export interface CheckpointInfo {
   pod?: string;
   namespace?: string;
   podUid?: string;
+  /**
+   * Where pod and namespace came from: `annotations` (the io.kubernetes.pod.* labels a kubelet
+   * sets), or `sandbox-name` (CRI-O's io.kubernetes.cri-o.SandboxName / Name, for archives made by
+   * `crictl checkpoint` or kubelets that set no labels). Absent when the pod is unknown.
+   */
+  podSource?: 'annotations' | 'sandbox-name';
   containerId?: string;
   /** The image the container ran, by name. */
   image?: string;
@@ -76,6 +82,39 @@ function realTime(value: string | undefined): string | undefined {
   return value && !value.startsWith('0001-01-01') ? value : undefined;
 }
 
+type PodIdentity = Pick<CheckpointInfo, 'pod' | 'namespace' | 'podUid' | 'podSource'>;
+
+/**
+ * CRI-O names every sandbox `k8s_<pod>_<namespace>_<uid>_<attempt>` and every container
+ * `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`. Pod names, namespaces and UIDs cannot hold
+ * `_` (DNS names, UUIDs), so the split is exact.
+ */
+export function parseCrioSandboxName(
+  sandboxName: string | undefined,
+  containerName?: string,
+): { pod: string; namespace: string; podUid: string } | undefined {
+  const sandbox = sandboxName && /^k8s_([^_]+)_([^_]+)_([^_]+)_\d+$/.exec(sandboxName);
+  if (sandbox) return { pod: sandbox[1]!, namespace: sandbox[2]!, podUid: sandbox[3]! };
+  const container = containerName && /^k8s_[^_]+_([^_]+)_([^_]+)_([^_]+)_\d+$/.exec(containerName);
+  if (container) return { pod: container[1]!, namespace: container[2]!, podUid: container[3]! };
+  return undefined;
+}
+
+/** The kubelet's labels when present, else CRI-O's own sandbox naming (crictl-made archives). */
+function crioPod(a: Record<string, string>): PodIdentity {
+  const labelled = a['io.kubernetes.pod.name'];
+  if (labelled) {
+    return {
+      pod: labelled,
+      namespace: a['io.kubernetes.pod.namespace'],
+      podUid: a['io.kubernetes.pod.uid'],
+      podSource: 'annotations',
+    };
+  }
+  const named = parseCrioSandboxName(a['io.kubernetes.cri-o.SandboxName'], a['io.kubernetes.cri-o.Name']);
+  return named ? { ...named, podSource: 'sandbox-name' } : {};
+}
+
 function clean(info: CheckpointInfo): CheckpointInfo {
   return Object.fromEntries(
     Object.entries(info).filter(([, v]) => v !== undefined),
@@ -125,15 +164,14 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
 
   if (engine === 'cri-o') {
     const metadata = parseJsonAnnotation(a['io.kubernetes.cri-o.Metadata']) as { name?: string } | undefined;
+    const pod = crioPod(a);
     return {
       spec,
       config,
       info: clean({
         ...common,
         container: metadata?.name ?? a['io.kubernetes.container.name'] ?? config?.name ?? 'unknown',
-        pod: a['io.kubernetes.pod.name'],
-        namespace: a['io.kubernetes.pod.namespace'],
-        podUid: a['io.kubernetes.pod.uid'],
+        ...pod,
         containerId: nonEmpty(config?.id) ?? a['io.kubernetes.cri-o.ContainerID'],
         image:
           nonEmpty(config?.rootfsImageName) ??

@@ -4,7 +4,7 @@
  */
 import { KcrError } from '../errors.js';
 
-export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'char' | 'block' | 'other';
 
 export interface TarMember {
   /** Normalised name: no leading `./`, no trailing `/` for directories. */
@@ -113,6 +113,12 @@ function memberType(flag: string): MemberType {
       return 'symlink';
     case '1':
       return 'hardlink';
+    case '3':
+      return 'char';
+    case '4':
+      return 'block';
+    case '6':
+      return 'fifo';
     default:
       return 'other';
   }

@@ -65,15 +65,34 @@ export async function readRawArgs(task: TaskImages, memory: ProcessMemory): Prom
 }
 
 export function parseCmdline(raw: Pick<RawArgs, 'args' | 'title'>, pageSize = 4096): string[] {
+  return parseCommandLine(raw, pageSize).cmdline;
+}
+
+/**
+ * Trailing empty arguments at which a title rewrite is assumed: setproctitle (redis, postgres)
+ * writes the title over argv[0] and zeroes the rest of the argv area, which reads as dozens of
+ * "" arguments. One trailing "" is a real (if rare) argument and is kept.
+ */
+const REWRITE_PADDING = 2;
+
+/** The command line and whether the process rewrote it (by either rule). */
+export function parseCommandLine(
+  raw: Pick<RawArgs, 'args' | 'title'>,
+  pageSize = 4096,
+): { cmdline: string[]; titleRewritten: boolean } {
   if (raw.title) {
     // get_mm_proctitle: one page from arg_start, up to the first NUL.
     const page = raw.title.subarray(0, pageSize);
     const nul = page.indexOf(0);
-    return [latin1OrUtf8(nul === -1 ? page : page.subarray(0, nul))];
+    return { cmdline: [latin1OrUtf8(nul === -1 ? page : page.subarray(0, nul))], titleRewritten: true };
   }
   const parts = latin1OrUtf8(raw.args).split('\0');
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
-  return parts;
+  let end = parts.length;
+  while (end > 0 && parts[end - 1] === '') end--;
+  if (parts.length - end >= REWRITE_PADDING && end > 0)
+    return { cmdline: parts.slice(0, end), titleRewritten: true };
+  return { cmdline: parts, titleRewritten: false };
 }
 
 /** Splits the environ block; entries without `=` are kept whole as names (lenient, unlike checkpointctl). */
@@ -100,14 +119,13 @@ export async function processArgs(
   memory: ProcessMemory | undefined,
   showSecrets: boolean,
 ): Promise<ProcessArgs> {
+  // A zombie has no memory at all: its empty command line is the truth (/proc shows the same).
+  if (task.zombie) return { pid: task.pid, cmdline: [], env: [] };
   const raw = memory ? await readRawArgs(task, memory) : undefined;
   if (!raw) return { pid: task.pid, cmdline: [], env: [], incomplete: true };
-  const out: ProcessArgs = {
-    pid: task.pid,
-    cmdline: parseCmdline(raw, memory?.pageSize),
-    env: maskEnv(parseEnviron(raw.env), showSecrets),
-  };
-  if (raw.title) out.titleRewritten = true;
+  const { cmdline, titleRewritten } = parseCommandLine(raw, memory?.pageSize);
+  const out: ProcessArgs = { pid: task.pid, cmdline, env: maskEnv(parseEnviron(raw.env), showSecrets) };
+  if (titleRewritten) out.titleRewritten = true;
   if (raw.incomplete) out.incomplete = true;
   return out;
 }

@@ -3,13 +3,14 @@
  * Everything starts from pstree.img: per-task images of tasks not in the tree are stale
  * leftovers (Podman reuses its checkpoint directory) and are ignored.
  */
-import { decodeEntries } from '../criu/image.js';
+import { decodeEntries, entriesAs } from '../criu/image.js';
 import { coreEntry, inventoryEntry, pstreeEntry, taskKobjIdsEntry } from '../criu/messages/core.js';
 import {
   fdinfoEntry,
   fileEntry,
   fsEntry,
   memfdInodeEntry,
+  pipeDataEntry,
   pipeEntry,
   regFileEntry,
   remapFilePathEntry,
@@ -42,6 +43,8 @@ export interface TaskImages {
   ppid: number;
   pgid: number;
   sid: number;
+  /** No threads, no memory, no files: only its core (name, state, exit code) is in the dump. */
+  zombie: boolean;
   threads: number[];
   /** Core of the main thread (holds task-wide state in `tc`). */
   core?: CoreEntry;
@@ -50,6 +53,14 @@ export interface TaskImages {
   ids?: IdsEntry;
   mm?: MmEntry;
   fs?: FsEntry;
+}
+
+/** Bytes queued in a pipe or FIFO at the checkpoint (pipes-data.img / fifo-data.img). */
+export interface PipeData {
+  bytes: number;
+  /** The pipe's buffer size. */
+  size?: number;
+  data: Uint8Array;
 }
 
 export interface DumpImages {
@@ -63,6 +74,9 @@ export interface DumpImages {
   mountpoints: Map<number, MntEntry[]>;
   tcpStreams: Map<number, TcpStreamEntry>;
   skQueues: SkPacketEntry[];
+  /** Queued bytes by pipe inode (pipe_id), for pipes and for FIFOs. */
+  pipeData: Map<number, PipeData>;
+  fifoData: Map<number, PipeData>;
   stats?: StatsEntry;
 }
 
@@ -77,9 +91,12 @@ function byKey<T>(items: T[], key: (item: T) => number | undefined): Map<number,
 
 async function loadTask(cp: Checkpoint, entry: DecodedOf<typeof pstreeEntry>): Promise<TaskImages> {
   const pid = entry.pid ?? 0;
-  const threads = entry.threads?.length ? entry.threads : [pid];
+  // CRIU records a zombie's thread list as [0] (it has no threads left) and still writes its
+  // core (name, task_state, exit code) as core-<pid>.img; it has no ids, mm, fs or pagemap image.
+  const zombie = entry.threads?.length === 1 && entry.threads[0] === 0;
+  const threads = zombie ? [] : entry.threads?.length ? entry.threads : [pid];
   const threadCores = new Map<number, CoreEntry>();
-  for (const tid of threads) {
+  for (const tid of zombie ? [pid] : threads) {
     const [core] = await cp.entries(`core-${tid}.img`, coreEntry);
     if (core) threadCores.set(tid, core);
   }
@@ -92,6 +109,7 @@ async function loadTask(cp: Checkpoint, entry: DecodedOf<typeof pstreeEntry>): P
     ppid: entry.ppid ?? 0,
     pgid: entry.pgid ?? 0,
     sid: entry.sid ?? 0,
+    zombie,
     threads,
     core,
     threadCores,
@@ -113,6 +131,21 @@ async function loadLegacyFiles(cp: Checkpoint): Promise<Map<number, FileEntry>> 
   for (const pipe of await cp.entries('pipes.img', pipeEntry))
     files.set(pipe.id ?? 0, { type: 2, id: pipe.id, pipe });
   return files;
+}
+
+/** pipes-data.img / fifo-data.img: one pipe_data_entry per pipe, its queued bytes right after it. */
+async function loadPipeData(cp: Checkpoint, file: string): Promise<Map<number, PipeData>> {
+  const out = new Map<number, PipeData>();
+  const image = await cp.image(file);
+  for (const entry of image?.entries ?? []) {
+    const [value] = entriesAs({ magic: image!.magic, entries: [entry] }, pipeDataEntry, cp.imageMember(file));
+    if (value?.pipe_id === undefined) continue;
+    const data = entry.extra?.kind === 'bytes' ? entry.extra.data : new Uint8Array();
+    const item: PipeData = { bytes: value.bytes ?? data.length, data };
+    if (value.size !== undefined) item.size = value.size;
+    out.set(value.pipe_id, item);
+  }
+  return out;
 }
 
 export async function loadDumpImages(cp: Checkpoint): Promise<DumpImages> {
@@ -163,6 +196,8 @@ export async function loadDumpImages(cp: Checkpoint): Promise<DumpImages> {
     mountpoints,
     tcpStreams,
     skQueues: await cp.entries('sk-queues.img', skPacketEntry),
+    pipeData: await loadPipeData(cp, 'pipes-data.img'),
+    fifoData: await loadPipeData(cp, 'fifo-data.img'),
     stats,
   };
 }

@@ -3,7 +3,8 @@
  * ExploreFds: ids.files_id → fdinfo-<files_id>.img → files.img by id; cwd/root from fs-<pid>.img.
  */
 import { fdTypes } from '../criu/messages/files.js';
-import type { DumpImages, FileEntry, TaskImages } from './images.js';
+import { printableBytes } from '../util/printable-bytes.js';
+import type { DumpImages, FileEntry, PipeData, TaskImages } from './images.js';
 import { exePath } from './ps-tree.js';
 
 export interface OpenFile {
@@ -24,6 +25,30 @@ export interface OpenFile {
   remap?: string;
   /** Socket or pipe inode. */
   inode?: number;
+  /** Pipes and FIFOs: which end this fd is (from its open flags). */
+  end?: 'read' | 'write' | 'read-write';
+  /** Pipes and FIFOs: the other fds in the checkpoint open on the same pipe. */
+  peers?: Array<{ pid: number; fd: number; end?: OpenFile['end'] }>;
+  /** Pipes and FIFOs: bytes that were queued in it (pipes-data.img / fifo-data.img); absent when none. */
+  queued?: QueuedBytes;
+}
+
+export interface QueuedBytes {
+  bytes: number;
+  /** The first bytes (at most QUEUE_HEAD), escaped by printableBytes. */
+  head: string;
+}
+
+/** How many queued bytes are shown: enough to recognise a message, never a whole buffer. */
+export const QUEUE_HEAD = 64;
+
+export function queuedBytes(data: PipeData): QueuedBytes {
+  return { bytes: data.bytes, head: printableBytes(data.data.subarray(0, QUEUE_HEAD)) };
+}
+
+function pipeEnd(flags: number): OpenFile['end'] {
+  const access = flags & 0o3;
+  return access === 0 ? 'read' : access === 1 ? 'write' : 'read-write';
 }
 
 export interface ProcessFiles {
@@ -95,9 +120,22 @@ export function describeFile(
     out.path = `pipe:[${file.pipe.pipe_id ?? 0}]`;
     out.inode = file.pipe.pipe_id;
     out.flags = '0o' + (file.pipe.flags ?? 0).toString(8);
+    out.end = pipeEnd(file.pipe.flags ?? 0);
+    const queued = images.pipeData.get(file.pipe.pipe_id ?? -1);
+    if (queued?.bytes) out.queued = queuedBytes(queued);
   } else if (file.fifo) {
-    out.path = `pipe:[${file.fifo.pipe_id ?? 0}]`;
+    // A FIFO is opened by path: CRIU keeps that open as a regular-file entry (regf_id) holding
+    // the path, the open flags and the mode, beside the pipe inode.
+    const reg = images.files.get(file.fifo.regf_id ?? -1)?.reg;
+    out.path = reg?.name ?? `pipe:[${file.fifo.pipe_id ?? 0}]`;
     out.inode = file.fifo.pipe_id;
+    if (reg?.flags !== undefined) {
+      out.flags = '0o' + reg.flags.toString(8);
+      out.end = pipeEnd(reg.flags);
+    }
+    if (reg?.mode !== undefined) out.mode = '0o' + reg.mode.toString(8);
+    const queued = images.fifoData.get(file.fifo.pipe_id ?? -1);
+    if (queued?.bytes) out.queued = queuedBytes(queued);
   } else if (file.isk || file.usk || file.psk) {
     const ino = file.isk?.ino ?? file.usk?.ino ?? file.psk?.id ?? 0;
     out.path = `socket:[${ino}]`;
@@ -145,10 +183,36 @@ export function processFiles(images: DumpImages, task: TaskImages): ProcessFiles
   return out;
 }
 
-/** Only Alive and Stopped tasks have fd tables in the dump; zombies are skipped. */
-export function openFiles(images: DumpImages, pid?: number): ProcessFiles[] {
+/** Every pipe and FIFO end over all processes, so each end can name where the others are open. */
+function linkPipeEnds(listed: ProcessFiles[], all: ProcessFiles[]): void {
+  const byInode = new Map<number, Array<{ pid: number; fd: number; end?: OpenFile['end'] }>>();
+  for (const pf of all) {
+    for (const f of pf.fds) {
+      if ((f.type !== 'PIPE' && f.type !== 'FIFO') || f.inode === undefined) continue;
+      const ends = byInode.get(f.inode) ?? [];
+      ends.push(f.end ? { pid: pf.pid, fd: f.fd, end: f.end } : { pid: pf.pid, fd: f.fd });
+      byInode.set(f.inode, ends);
+    }
+  }
+  for (const pf of listed) {
+    for (const f of pf.fds) {
+      if ((f.type !== 'PIPE' && f.type !== 'FIFO') || f.inode === undefined) continue;
+      const peers = (byInode.get(f.inode) ?? []).filter((e) => e.pid !== pf.pid || e.fd !== f.fd);
+      if (peers.length) f.peers = peers;
+    }
+  }
+}
+
+function fdTables(images: DumpImages, pid?: number): ProcessFiles[] {
   return images.tasks
     .filter((t) => (pid === undefined || t.pid === pid) && t.ids?.files_id !== undefined)
     .map((t) => processFiles(images, t))
     .sort((a, b) => a.pid - b.pid);
+}
+
+/** Only Alive and Stopped tasks have fd tables in the dump; zombies are skipped. */
+export function openFiles(images: DumpImages, pid?: number): ProcessFiles[] {
+  const listed = fdTables(images, pid);
+  linkPipeEnds(listed, pid === undefined ? listed : fdTables(images));
+  return listed;
 }

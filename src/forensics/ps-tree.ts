@@ -1,8 +1,11 @@
 /** The process tree: one record per task in pstree.img, with state, threads and credentials. */
 import type { DumpImages, TaskImages } from './images.js';
 
-/** Task states from compel's task-state.h (pycriu's display table swaps 3 and 6; this does not). */
-const TASK_STATES: Record<number, string> = { 1: 'alive', 2: 'dead', 3: 'stopped', 6: 'zombie' };
+/**
+ * Task states from compel's task-state.h (pycriu's display table swaps 3 and 6; this does not).
+ * CRIU writes a zombie as TASK_DEAD (2): it never dumps a task that is gone, so 2 is a zombie.
+ */
+const TASK_STATES: Record<number, string> = { 1: 'alive', 2: 'zombie', 3: 'stopped', 6: 'zombie' };
 
 export interface ThreadInfo {
   tid: number;
@@ -53,7 +56,7 @@ export function processInfo(images: DumpImages, task: TaskImages): ProcessInfo {
       comm: task.threadCores.get(tid)?.thread_core?.comm ?? comm,
     })),
   };
-  if (state === 'zombie' || state === 'dead') info.exitCode = tc?.exit_code ?? 0;
+  if (state === 'zombie') info.exitCode = tc?.exit_code ?? 0;
   if (creds?.uid !== undefined) info.uid = creds.uid;
   if (creds?.gid !== undefined) info.gid = creds.gid;
   if (creds?.euid !== undefined) info.euid = creds.euid;

@@ -22,6 +22,27 @@ export interface ExtractedFile {
   writtenTo?: string;
 }
 
+const NOT_REGULAR: Record<TarMember['type'], string> = {
+  file: 'a regular file',
+  dir: 'a directory',
+  symlink: 'a symbolic link',
+  hardlink: 'a hard link',
+  fifo: 'a FIFO (named pipe)',
+  char: 'a character device',
+  block: 'a block device',
+  other: 'a special file',
+};
+
+/** What to do instead, per kind: links name their target, the rest is described by `inspect --rootfs`. */
+function notRegularHint(member: TarMember): string {
+  if (member.type === 'dir')
+    return `extract the files inside it, e.g. ${member.name.replace(/\/$/, '')}/FILE; kcr inspect --rootfs lists them`;
+  if (member.linkname) return `it points to ${member.linkname}; extract that path instead`;
+  if (member.type === 'fifo')
+    return 'a FIFO holds no data in the layer; bytes queued in it at the checkpoint are shown by kcr inspect --files';
+  return 'kcr inspect --rootfs -o json shows its type, mode and owner';
+}
+
 function unsafe(name: string): KcrError {
   return new KcrError(
     'invalid-input',
@@ -47,10 +68,8 @@ async function findFile(cp: Checkpoint, path: string): Promise<{ tar: NestedTar;
   if (member.type !== 'file') {
     throw new KcrError(
       'invalid-input',
-      `${ROOTFS_DIFF}: ${member.name} is a ${member.type}, not a regular file`,
-      {
-        hint: member.linkname ? `it points to ${member.linkname}` : undefined,
-      },
+      `${ROOTFS_DIFF}: ${member.name} is ${NOT_REGULAR[member.type]}, not a regular file, so it has no contents to extract`,
+      { hint: notRegularHint(member) },
     );
   }
   return { tar, member };

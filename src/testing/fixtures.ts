@@ -12,6 +12,8 @@ export interface FactsFd {
   path?: string;
   pos?: number;
   flags_octal?: string;
+  /** crio-real facts: `O_RDWR | O_LARGEFILE` for files, `0x1` for pipes. */
+  flags?: string;
   size?: number;
   deleted?: boolean;
   remap?: string;
@@ -31,6 +33,11 @@ export interface FactsProcess {
   pgid: number;
   sid: number;
   comm: string;
+  /** `Alive`, or `Dead (zombie)` for a zombie (crio-real facts; absent in the Podman facts = Alive). */
+  task_state?: string;
+  /** A zombie has only core-PID.img: none of the fields below are in its facts. */
+  zombie?: boolean;
+  exit_code?: number;
   exe: string;
   cmdline: string[];
   env_names: string[];
@@ -40,6 +47,7 @@ export interface FactsProcess {
   root: string;
   dumped_pages: number;
   vma_count: number;
+  pages_img: string;
 }
 
 export interface FactsMemoryHit {
@@ -64,16 +72,43 @@ export interface Facts {
     queued_data: Array<{ socket_inode: number; length: number }>;
   };
   rootfs_diff: { members: Array<{ name: string; size: number; type: string }> };
-  deleted_files: { present?: boolean; parsed?: string[] };
+  /** Podman facts name the list `parsed`, crio-real facts `paths`; loadFacts fills `parsed` from either. */
+  deleted_files: { present?: boolean; parsed?: string[]; paths?: string[] };
   criu_dump_stats: { dump: Record<string, number> };
   memory_strings: { searched: string[]; hits: FactsMemoryHit[] };
-  container_config: { spec_env_names: string[]; spec_process_args: string[] };
+  container_config: {
+    spec_env_names: string[];
+    spec_process_args: string[];
+    /** `NAME=value` as spec.dump's process.env holds it (crio-real facts only). */
+    spec_env?: string[];
+    spec_annotations?: Record<string, string>;
+  };
   unreferenced_images: { members: string[] };
+  /** crio-real facts only. */
+  fifos?: {
+    list: Array<{
+      pipe_id: number;
+      path: string;
+      holders: Array<{ pid: number; fd: number; access: string }>;
+      queued: Array<{ bytes: number; data_base64: string }>;
+    }>;
+  };
+  pipes?: {
+    list: Array<{ pipe_id: number; ends: Array<{ pid: number; fd: number; end: 'read' | 'write' }> }>;
+  };
 }
 
+/** Facts by file name: a bare name is in `podman/`, a path is relative to test/fixtures. */
 export function loadFacts(name: string): Facts {
-  return JSON.parse(readFileSync(fixture('podman', name), 'utf8')) as Facts;
+  const facts = JSON.parse(
+    readFileSync(name.includes('/') ? fixture(name) : fixture('podman', name), 'utf8'),
+  ) as Facts;
+  facts.deleted_files.parsed ??= facts.deleted_files.paths;
+  return facts;
 }
+
+/** The processes that were alive at the checkpoint (zombies have no files, memory or arguments). */
+export const liveProcesses = (facts: Facts): FactsProcess[] => facts.processes.list.filter((p) => !p.zombie);
 
 export interface FixtureCase {
   /** Path relative to test/fixtures. */
@@ -85,6 +120,32 @@ export interface FixtureCase {
 interface Variants {
   variants: Array<{ archive: string; facts: string; expected: NonNullable<FixtureCase['expected']> }>;
 }
+
+/** Archives a real CRI-O 1.36 wrote (`crictl checkpoint`), each with its own facts beside it. */
+export const CRIO_REAL: FixtureCase[] = [
+  {
+    archive: 'crio-real/checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar',
+    facts: 'crio-real/checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar.facts.json',
+    expected: {
+      engine: 'cri-o',
+      pod: 'toolbox',
+      namespace: 'forensics',
+      container: 'toolbox',
+      image: '127.0.0.1:5000/kcr-fixtures/toolbox:1',
+    },
+  },
+  {
+    archive: 'crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar',
+    facts: 'crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar.facts.json',
+    expected: {
+      engine: 'cri-o',
+      pod: 'counter',
+      namespace: 'default',
+      container: 'counter',
+      image: '127.0.0.1:5000/bbcounter:latest',
+    },
+  },
+];
 
 /** Every fixture archive with its facts: the Podman originals and their Kubernetes-layout copies. */
 export function allFixtures(): FixtureCase[] {
@@ -98,6 +159,7 @@ export function allFixtures(): FixtureCase[] {
   const variants = JSON.parse(readFileSync(fixture('kubernetes-variants.json'), 'utf8')) as Variants;
   return [
     ...podman,
+    ...CRIO_REAL,
     ...variants.variants.map((v) => ({
       archive: v.archive,
       facts: v.facts.replace(/^podman\//, ''),

@@ -68,6 +68,9 @@ function filesText(files: ProcessFiles[]): string {
           f.flags,
           f.pos !== undefined && f.type === 'REG' ? `pos ${f.pos}` : undefined,
           f.deleted ? `DELETED (${f.remap?.toLowerCase() ?? 'remapped'})` : undefined,
+          f.end ? `${f.end} end` : undefined,
+          f.peers ? `other ends: ${f.peers.map((p) => `pid ${p.pid} fd ${p.fd}`).join(', ')}` : undefined,
+          f.queued ? `${f.queued.bytes} bytes queued: "${f.queued.head}"` : undefined,
         ].filter(Boolean);
         return {
           label: `${String(f.fd).padStart(3)}  ${f.type.padEnd(9)} ${f.path}${extra.length ? `  ${extra.join(', ')}` : ''}`,

@@ -62,6 +62,9 @@ describe.each(cases)('$name', ({ archive, facts: factsFile }) => {
   it('lists the same mappings as crit x mems: range, permissions, file and offset', async () => {
     for (const p of facts.processes.list) {
       const got = await maps(archive, p.pid);
+      // A zombie has no memory; crit 4.2's `x mems` aborts on it and prints nothing after it.
+      if (p.zombie) expect(got).toEqual([]);
+      if (p.zombie || !crit.has(p.pid)) continue;
       const want = crit.get(p.pid)!;
       expect(got.map((m) => [BigInt(m.start), BigInt(m.end), m.perms.slice(0, 3)])).toEqual(
         want.map((m) => [m.start, m.end, m.perms]),
@@ -90,12 +93,13 @@ describe.each(cases)('$name', ({ archive, facts: factsFile }) => {
       pagesMember: string;
     }>;
     expect(rows.map((row) => [row.pid, row.dumpedBytes / 4096, row.vmaCount, row.pagesMember])).toEqual(
-      facts.processes.list.map((p) => [
-        p.pid,
-        p.dumped_pages,
-        p.vma_count,
-        `checkpoint/${(p as unknown as { pages_img: string }).pages_img}`,
-      ]),
+      [...facts.processes.list]
+        .sort((a, b) => a.pid - b.pid)
+        .map((p) =>
+          p.zombie
+            ? [p.pid, 0, 0, undefined]
+            : [p.pid, p.dumped_pages, p.vma_count, `checkpoint/${p.pages_img}`],
+        ),
     );
   });
 
