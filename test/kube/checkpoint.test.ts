@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkpoint } from '../../src/kube/index.js';
+import { checkpoint } from '../../src/ops/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
