@@ -170,7 +170,11 @@ async function savePodObject(run: Run, p: PlannedCheckpoint, archive: string): P
 async function runOne(run: Run, p: PlannedCheckpoint): Promise<CheckpointOutcome> {
   const { emit } = run;
   const outcome: CheckpointOutcome = { target: p.target, via: run.session.via, pod: p.pod };
-  if (p.error) return { ...outcome, error: p.error };
+  if (p.error) {
+    // Found unfit while planning (with a selector): its one event says so, as for any failure.
+    emit({ type: 'failed', target: p.target, error: opError(p.error) });
+    return { ...outcome, error: p.error };
+  }
   try {
     emit({ type: 'checkpointing', target: p.target });
     outcome.archive = await run.session.checkpoint(p.target, run.signal);
