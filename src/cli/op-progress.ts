@@ -1,9 +1,9 @@
 /**
  * What the operations (checkpoint, restore, migrate) show on stderr while they work, drawn from
- * their events (ops/events.ts): a status line while the kubelet
- * checkpoints (a checkpoint can take minutes and prints nothing until it is done), progress bars
- * for copies, pushes and pulls, warnings, and one line per restore step. Bars and the status line
- * appear only on a terminal without -q; warnings always, step lines unless -q.
+ * their events (ops/events.ts): a status line while the kubelet checkpoints (a checkpoint can
+ * take minutes and prints nothing until it is done), progress bars for copies, pushes and pulls,
+ * warnings, and one line per restore step. Bars and the status line appear only on a terminal
+ * without -q; warnings always, step lines unless -q.
  */
 import type { CheckpointTarget, OpEvent } from '../ops/index.js';
 import type { TransferProgress } from '../oci/index.js';
