@@ -19,8 +19,12 @@ import {
 } from '../oci/index.js';
 import { makeTempDir } from '../util/temp-dir.js';
 
-/** What to restore: a checkpoint archive on disk, or a checkpoint image in a registry. */
-export type RestoreSource = { archive: string } | { image: ImageReference };
+/**
+ * What to restore: a checkpoint archive on disk, or a checkpoint image in a registry. For an
+ * archive, `pod` is the Pod object saved at checkpoint time (CheckpointOutcome.pod), for callers
+ * that keep it elsewhere (a backup catalog); without it, `ARCHIVE.pod.json` is read if it exists.
+ */
+export type RestoreSource = { archive: string; pod?: V1Pod } | { image: ImageReference };
 
 /** What an image's manifest says, before its layer is pulled. */
 export interface ImageFacts {
@@ -75,10 +79,10 @@ async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: 
   }
 }
 
-/** A local archive, with the Pod object kcr saved beside it (`ARCHIVE.pod.json`) if there is one. */
-export async function openArchiveSource(path: string): Promise<Source> {
+/** A local archive, with the Pod object given, or the one kcr saved beside it (`ARCHIVE.pod.json`) if there is one. */
+export async function openArchiveSource(path: string, pod?: V1Pod): Promise<Source> {
   const { info, spec } = await readArchive(path);
-  const savedPod = await readSavedPod(`${path}.pod.json`);
+  const savedPod = pod ?? (await readSavedPod(`${path}.pod.json`));
   return { info, spec, ...(savedPod ? { savedPod } : {}), archivePath: path, dispose: async () => {} };
 }
 

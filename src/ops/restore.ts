@@ -161,7 +161,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
   const facts =
     'image' in o.source ? await inspectImageSource(o.source.image, imageAccess(o, emit)) : undefined;
-  let src = 'archive' in o.source ? await openArchiveSource(o.source.archive) : undefined;
+  let src = 'archive' in o.source ? await openArchiveSource(o.source.archive, o.source.pod) : undefined;
   try {
     const node = chooseNode(o, src, facts);
     const target = client ? await readRestoreNode(client, node, '--node') : undefined;

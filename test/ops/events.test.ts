@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointArchive, readMetadata } from '../../src/archive/index.js';
 import { parseRepository } from '../../src/oci/index.js';
-import { checkpoint, migrate, type OpEvent } from '../../src/ops/index.js';
+import { checkpoint, migrate, restore, type OpEvent } from '../../src/ops/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { crioRestoreFate } from '../../src/testing/kube/crio-restore.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
@@ -114,6 +114,24 @@ describe('operations', () => {
         },
       },
     ]);
+  });
+
+  it('restores an archive with the Pod object the caller kept, instead of a file beside the archive', async () => {
+    const result = await restore({
+      ...access(),
+      source: {
+        archive: FIXTURE_ARCHIVE,
+        pod: {
+          metadata: { name: 'kept', namespace: 'default', labels: { app: 'kept' } },
+          spec: { nodeName: 'node-2', containers: [{ name: 'webserver', image: 'localhost/nginx:latest' }] },
+        },
+      },
+      repository: parseRepository(`${registry!.host}/checkpoints`),
+      dryRun: true,
+    });
+    expect(result.node).toBe('node-2');
+    expect(result.pod.metadata).toMatchObject({ name: 'kept', labels: { app: 'kept' } });
+    expect(result.image).toMatch(/^127\.0\.0\.1:\d+\/checkpoints:webserver-\d{8}-\d{6}$/);
   });
 
   it('does nothing once its signal is aborted, and says it was cancelled', async () => {
