@@ -38,12 +38,19 @@ async function child(
     }),
   );
   const exited = once(proc, 'exit') as Promise<[number | null, string | null]>;
-  const dir = await Promise.race([printed, exited.then(() => out.trim())]);
-  // The directory existed while the process ran; what happens at its end is what the test checks.
-  if (dir) expect(existsSync(dir)).toBe(true);
-  if (signal) proc.kill(signal);
-  const [code, killedBy] = await exited;
-  return { dir, code, signal: killedBy };
+  try {
+    const dir = await Promise.race([printed, exited.then(() => out.trim())]);
+    // A process that keeps running still has its directory; what happens at its end is what the test checks.
+    if (signal) {
+      expect(existsSync(dir)).toBe(true);
+      proc.kill(signal);
+    }
+    const [code, killedBy] = await exited;
+    return { dir, code, signal: killedBy };
+  } finally {
+    // Never left behind, whatever failed above.
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  }
 }
 
 describe('temp directories', () => {
