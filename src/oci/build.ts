@@ -6,7 +6,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CheckpointArchive, makeTempDir, readMetadata, type CheckpointInfo } from '../archive/index.js';
+import { CheckpointArchive, readMetadata, type CheckpointInfo } from '../archive/index.js';
+import { makeTempDir } from '../util/temp-dir.js';
 import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
 import { checkpointAnnotations } from './annotations.js';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   created?: string;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Where a compressed layer is made: KCR_TMPDIR from this environment (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A blob kcr can upload or copy: bytes in a file, or small bytes in memory. */
@@ -202,7 +205,7 @@ export async function buildCheckpointImage(
     const { info } = await readMetadata(archive);
     const platform = await resolvePlatform(archive, options.platform);
     const compression = options.compression ?? 'none';
-    const tempDir = async () => (temp ??= await makeTempDir('kcr-build-')).dir;
+    const tempDir = async () => (temp ??= await makeTempDir('build', { env: options.env })).dir;
     const layer = await makeLayer(
       tarPath,
       compression,
