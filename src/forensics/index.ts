@@ -8,6 +8,7 @@ export * from './mounts.js';
 export * from './rootfs.js';
 export * from './stats.js';
 export * from './container-log.js';
+export * from './container-config.js';
 export * from './summary.js';
 export * from './inspect.js';
 export * from './secret-names.js';

@@ -7,6 +7,7 @@ import { KcrError } from '../errors.js';
 import { ociArchitecture } from '../criu/arch.js';
 import type { Checkpoint } from './checkpoint.js';
 import { processArgs, type EnvVar } from './cmdline-env.js';
+import { configuredEnv, containerMetadata, type ContainerMetadata } from './container-config.js';
 import { containerLog, type ContainerLog } from './container-log.js';
 import { loadDumpImages, type DumpImages } from './images.js';
 import { mounts, type Mounts } from './mounts.js';
@@ -27,6 +28,7 @@ export const INSPECT_VIEWS = [
   'rootfs',
   'stats',
   'log',
+  'metadata',
 ] as const;
 export type InspectView = (typeof INSPECT_VIEWS)[number];
 
@@ -62,6 +64,12 @@ export interface Inspection {
   checkpoint: CheckpointSummary;
   criu: CriuInfo;
   processes?: InspectedProcess[];
+  /**
+   * With `env`: the environment the container was configured with (spec.dump `process.env`),
+   * beside each process's environment read from memory (`processes[].env`).
+   */
+  configuredEnv?: EnvVar[];
+  metadata?: ContainerMetadata;
   files?: ProcessFiles[];
   sockets?: SocketInfo[];
   mounts?: Mounts;
@@ -121,8 +129,10 @@ export async function inspect(cp: Checkpoint, options: InspectOptions): Promise<
     checkpoint: summarize(cp),
     criu: criuInfo(cp, images),
   };
+  if (v.has('metadata')) result.metadata = containerMetadata(cp, Boolean(options.showSecrets));
   if (v.has('processes') || v.has('cmdline') || v.has('env'))
     result.processes = await inspectProcesses(cp, images, options);
+  if (v.has('env')) result.configuredEnv = configuredEnv(cp, Boolean(options.showSecrets));
   if (v.has('files')) result.files = openFiles(images, options.pid);
   if (v.has('sockets')) result.sockets = sockets(images, options.pid);
   if (v.has('mounts')) {

@@ -38,7 +38,8 @@ export function selectedViews(f: InspectFlags): Set<InspectView> {
   if (f.cmdline || f.psTreeCmd) views.add('cmdline');
   if (f.env || f.psTreeEnv) views.add('env');
   for (const v of ['files', 'sockets', 'mounts', 'rootfs', 'stats', 'log'] as const) if (f[v]) views.add(v);
-  if (views.size === 0 && !f.metadata) views.add('processes');
+  if (f.metadata) views.add('metadata');
+  if (views.size === 0) views.add('processes');
   return views;
 }
 
@@ -51,7 +52,10 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .argument('<archive>', 'checkpoint archive (.tar, .tar.gz, .tar.zst) or extracted checkpoint directory')
     .option('--ps-tree', 'process tree: PID, PPID, command, state, threads, uid')
     .option('--cmdline', 'command lines, read from the dumped memory')
-    .option('--env', 'environment variables, read from the dumped memory (secret values masked)')
+    .option(
+      '--env',
+      'environment variables, read from the dumped memory, and the configured environment from spec.dump (secret values masked)',
+    )
     .option('--files', 'open files per process')
     .option('--sockets', 'sockets: protocol, state, addresses, queues; unix peers')
     .option('--mounts', 'mounts, as the runtime and as CRIU saw them')
@@ -66,7 +70,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'alias of --output (checkpointctl)', choice('--format', FORMATS))
     .option('--ps-tree-cmd', 'alias: --ps-tree --cmdline (checkpointctl)')
     .option('--ps-tree-env', 'alias: --ps-tree --env (checkpointctl)')
-    .option('--metadata', 'container metadata only (checkpointctl); always shown in the header')
+    .option('--metadata', "spec.dump's annotations and config.dump's fields (checkpointctl's Metadata)")
     .action(async (path: string, flags: InspectFlags) => {
       const result = await withCheckpoint(path, (cp) =>
         inspect(cp, {
