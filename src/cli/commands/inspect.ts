@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { inspect, INSPECT_VIEWS, type InspectView } from '../../forensics/inspect.js';
 import type { CliContext } from '../context.js';
+import { eachArchive, listOf } from '../each-archive.js';
 import { choice, integer, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { inspectionText } from '../output/inspect-printer.js';
@@ -49,7 +50,10 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .description(
       'show what was running in a checkpoint: processes, command lines, environment, files, sockets, mounts, rootfs changes, statistics, log',
     )
-    .argument('<archive>', 'checkpoint archive (.tar, .tar.gz, .tar.zst) or extracted checkpoint directory')
+    .argument(
+      '<archive...>',
+      'checkpoint archives (.tar, .tar.gz, .tar.zst) or extracted checkpoint directories',
+    )
     .option('--ps-tree', 'process tree: PID, PPID, command, state, threads, uid')
     .option('--cmdline', 'command lines, read from the dumped memory')
     .option(
@@ -71,18 +75,21 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--ps-tree-cmd', 'alias: --ps-tree --cmdline (checkpointctl)')
     .option('--ps-tree-env', 'alias: --ps-tree --env (checkpointctl)')
     .option('--metadata', "spec.dump's annotations and config.dump's fields (checkpointctl's Metadata)")
-    .action(async (path: string, flags: InspectFlags) => {
-      const result = await withCheckpoint(path, (cp) =>
-        inspect(cp, {
-          views: selectedViews(flags),
-          pid: flags.pid,
-          showSecrets: flags.showSecrets,
-          logTail: flags.tail,
-        }),
-      );
+    .action(async (paths: string[], flags: InspectFlags) => {
+      const options = {
+        views: selectedViews(flags),
+        pid: flags.pid,
+        showSecrets: flags.showSecrets,
+        logTail: flags.tail,
+      };
+      const results = (
+        await eachArchive(ctx, paths, (path) => withCheckpoint(path, (cp) => inspect(cp, options)))
+      ).map((r) => r.result);
       const format = flags.output ?? flags.format ?? 'tree';
-      ctx.io.stdout.write(
-        format === 'json' ? toJson(result) : format === 'yaml' ? toYaml(result) : inspectionText(result),
-      );
+      // One archive gives one document; several give a List of them, even if only one could be read.
+      const doc = paths.length === 1 ? results[0] : listOf(results);
+      if (format === 'json') ctx.io.stdout.write(toJson(doc));
+      else if (format === 'yaml') ctx.io.stdout.write(toYaml(doc));
+      else ctx.io.stdout.write(results.map(inspectionText).join('\n'));
     });
 }
