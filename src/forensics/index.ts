@@ -11,6 +11,7 @@ export * from './container-log.js';
 export * from './container-config.js';
 export * from './summary.js';
 export * from './inspect.js';
+export * from './view-errors.js';
 export * from './secret-names.js';
 export * from './list.js';
 export * from './image-file.js';

@@ -86,6 +86,14 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         await eachArchive(ctx, paths, (path) => withCheckpoint(path, (cp) => inspect(cp, options)))
       ).map((r) => r.result);
       const format = flags.output ?? flags.format ?? 'tree';
+      // Views that could not be built: named on stderr (in JSON/YAML also in `errors`), exit 2.
+      for (const r of results) {
+        for (const e of r.errors ?? []) {
+          const where = paths.length > 1 ? `${r.checkpoint.archive}: ` : '';
+          if (format === 'tree') ctx.io.stderr.write(`warning: ${where}${e.view} not shown: ${e.message}\n`);
+          ctx.exitCode = Math.max(ctx.exitCode, 2);
+        }
+      }
       // One archive gives one document; several give a List of them, even if only one could be read.
       const doc = paths.length === 1 ? results[0] : listOf(results);
       if (format === 'json') ctx.io.stdout.write(toJson(doc));
