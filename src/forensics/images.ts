@@ -118,6 +118,14 @@ function guardInto(problems: ImageProblem[]): Guard {
   };
 }
 
+function requireImage(cp: Checkpoint, file: string): void {
+  if (!cp.hasImage(file)) {
+    throw new KcrError('not-found', `${cp.path}: has no ${cp.imageMember(file)}`, {
+      hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
+    });
+  }
+}
+
 async function loadTask(
   cp: Checkpoint,
   entry: DecodedOf<typeof pstreeEntry>,
@@ -129,16 +137,23 @@ async function loadTask(
   const zombie = entry.threads?.length === 1 && entry.threads[0] === 0;
   const threads = zombie ? [] : entry.threads?.length ? entry.threads : [pid];
   const threadCores = new Map<number, CoreEntry>();
-  const first = async <F extends FieldMap>(file: string, spec: MessageSpec<F>) =>
-    guard(file, undefined, async () => (await cp.entries(file, spec))[0]);
+  // CRIU writes these for every live task: a missing one is a gap in the dump, said as such.
+  const first = async <F extends FieldMap>(file: string, spec: MessageSpec<F>, required = true) =>
+    guard(file, undefined, async () => {
+      if (required) requireImage(cp, file);
+      return (await cp.entries(file, spec))[0];
+    });
   for (const tid of zombie ? [pid] : threads) {
     const core = await first(`core-${tid}.img`, coreEntry);
     if (core) threadCores.set(tid, core);
   }
   const core = threadCores.get(pid);
-  const ids = await first(`ids-${pid}.img`, taskKobjIdsEntry);
-  const mm = await first(`mm-${pid}.img`, mmEntry);
-  const fs = await first(`fs-${pid}.img`, fsEntry);
+  const live = !zombie;
+  // Dumps before CRIU 1.x kept the ids in the core image.
+  const ids = await first(`ids-${pid}.img`, taskKobjIdsEntry, live && !core?.ids);
+  const mm = await first(`mm-${pid}.img`, mmEntry, live);
+  const fs = await first(`fs-${pid}.img`, fsEntry, live);
+  if (live) await guard(`pagemap-${pid}.img`, undefined, async () => requireImage(cp, `pagemap-${pid}.img`));
   return {
     pid,
     ppid: entry.ppid ?? 0,
@@ -212,11 +227,19 @@ async function loadAll(cp: Checkpoint, guard: Guard): Promise<Omit<DumpImages, '
   for (const task of tasks) {
     const filesId = task.ids?.files_id;
     if (filesId !== undefined && !fdinfo.has(filesId)) {
-      fdinfo.set(filesId, await entries(`fdinfo-${filesId}.img`, fdinfoEntry));
+      const file = `fdinfo-${filesId}.img`;
+      fdinfo.set(
+        filesId,
+        await guard(file, [], async () => (requireImage(cp, file), cp.entries(file, fdinfoEntry))),
+      );
     }
     const mntNs = task.ids?.mnt_ns_id;
     if (mntNs !== undefined && !mountpoints.has(mntNs)) {
-      mountpoints.set(mntNs, await entries(`mountpoints-${mntNs}.img`, mntEntry));
+      const file = `mountpoints-${mntNs}.img`;
+      mountpoints.set(
+        mntNs,
+        await guard(file, [], async () => (requireImage(cp, file), cp.entries(file, mntEntry))),
+      );
     }
   }
 

@@ -16,6 +16,7 @@ const TOOLBOX = fixture(CRIO_REAL[0]!.archive);
 let flipped = '';
 let noStats = '';
 let noFiles = '';
+let noCore = '';
 
 beforeAll(async () => {
   const a = await CheckpointArchive.open(TOOLBOX);
@@ -27,6 +28,7 @@ beforeAll(async () => {
   });
   noStats = await rewriteArchive(TOOLBOX, tmp.path('no-stats.tar'), { drop: ['stats-dump'] });
   noFiles = await rewriteArchive(TOOLBOX, tmp.path('no-files.tar'), { drop: ['checkpoint/files.img'] });
+  noCore = await rewriteArchive(TOOLBOX, tmp.path('no-core.tar'), { drop: ['checkpoint/core-7.img'] });
 });
 
 interface Doc {
@@ -82,5 +84,15 @@ describe('kcr inspect on a damaged archive', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^warning: files not shown: .*has no checkpoint\/files\.img$/m);
     expect(r.stderr).toMatch(/^warning: sockets not shown: .*has no checkpoint\/files\.img$/m);
+  });
+
+  it('reports a per-task image that CRIU always writes as missing, not as an empty task', async () => {
+    const r = await runCliCaptured(['inspect', noCore, '--ps-tree', '--rootfs', '-o', 'json']);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout) as Doc;
+    expect(doc.rootfs).toBeDefined();
+    expect(doc.errors).toEqual([
+      { view: 'processes', image: 'core-7.img', message: `${noCore}: has no checkpoint/core-7.img` },
+    ]);
   });
 });
