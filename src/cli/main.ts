@@ -5,12 +5,24 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import type { CliContext, CliIo } from './context.js';
+import { guardStream } from './output/escape.js';
 import { reportError } from './report-error.js';
 
 export { VERSION } from '../version.js';
 import { VERSION } from '../version.js';
 
-function buildProgram(ctx: CliContext): Command {
+/** Where commander's own usage errors are kept (it reports them through `outputError`). */
+interface UsageSlot {
+  command?: string;
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
   const program = new Command('kcr')
     .description('Kubernetes Checkpoint & Restore: checkpoint, inspect, image and restore running containers')
     .version(VERSION, '--version')
@@ -20,6 +32,8 @@ function buildProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
+      // runCli prints usage errors itself, as one error line and one hint naming the command.
+      outputError: () => void (usage.command = 'kcr'),
     })
     .exitOverride()
     .hook('preAction', (thisCommand) => {
@@ -34,6 +48,7 @@ function buildProgram(ctx: CliContext): Command {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
+      outputError: () => void (usage.command = commandPath(cmd)),
     });
     cmd.commands.forEach(apply);
   };
@@ -41,16 +56,32 @@ function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/**
+ * Commander's usage errors as kcr prints every error: one `error:` line, and one `hint:` line that
+ * carries commander's "did you mean" and names the command whose help to read.
+ */
+function printUsageError(ctx: CliContext, err: CommanderError, command: string): number {
+  const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+  const suggestion = /\(Did you mean (.*)\?\)/.exec(rest.join(' '))?.[1];
+  const help = `'${command} --help'`;
+  ctx.io.stderr.write(`error: ${command === 'kcr' ? '' : `${command.replace(/^kcr /, '')}: `}${first}\n`);
+  ctx.io.stderr.write(`hint: ${suggestion ? `did you mean ${suggestion}? ` : ''}run ${help} for usage\n`);
+  return 1;
+}
+
 /** Runs kcr with `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  // Every string kcr prints passes the terminal-safety escape; bars draw on the raw stderr.
   const ctx: CliContext = {
-    io,
+    io: { ...io, stdout: guardStream(io.stdout), stderr: guardStream(io.stderr) },
+    terminal: io.stderr,
     exitCode: 0,
     debug: argv.includes('--debug'),
     quiet: argv.includes('-q') || argv.includes('--quiet'),
     signal: signal ?? new AbortController().signal,
   };
-  const program = buildProgram(ctx);
+  const usage: UsageSlot = {};
+  const program = buildProgram(ctx, usage);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
@@ -65,8 +96,7 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
         return 0;
       }
       if (err.code === 'commander.executeSubCommandAsync') return 0;
-      io.stderr.write("hint: run 'kcr --help' or 'kcr COMMAND --help' for usage\n");
-      return 1;
+      return printUsageError(ctx, err, usage.command ?? 'kcr');
     }
     return reportError(ctx, err);
   }

@@ -39,7 +39,7 @@ export {
   type PushFromOptions,
 } from './publish.js';
 export { imageStoreDir } from './store.js';
-export { pullCheckpointImage, type PullOptions, type PullResult } from './pull.js';
+export { pullCheckpointImage, type PullOptions, type PullResult, type PullTarget } from './pull.js';
 export {
   inspectCheckpointImage,
   listImageTags,

@@ -241,7 +241,7 @@ export class RegistryClient {
       code === 'BLOB_UNKNOWN'
     ) {
       throw new KcrError('not-found', `${where}: ${what}: not found (${text})`, {
-        hint: 'check the repository and tag; `kcr image inspect` lists what is there',
+        hint: `check the repository and tag; \`skopeo list-tags docker://${where}\` lists the tags there`,
       });
     }
     if (isDenied(res.status)) {

@@ -191,13 +191,20 @@ describe('kcr criu decode', () => {
 describe('kcr rootfs extract', () => {
   it('writes one changed file, mode 0600, to a file or into a directory', async () => {
     const out = tmp.path('count');
-    const r = await runCliCaptured(['rootfs', 'extract', BUSYBOX, '/data/count', '-o', out]);
+    const r = await runCliCaptured(['rootfs', 'extract', BUSYBOX, '/data/count', '--output-file', out]);
     expect(r.code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe('25\n');
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const dir = tmp.path('into');
     mkdirSync(join(dir, 'usr/share/nginx/html'), { recursive: true });
-    await runCliCaptured(['rootfs', 'extract', CRIO.web2, 'usr/share/nginx/html/extra.html', '-o', dir]);
+    await runCliCaptured([
+      'rootfs',
+      'extract',
+      CRIO.web2,
+      'usr/share/nginx/html/extra.html',
+      '--output-file',
+      dir,
+    ]);
     expect(readFileSync(join(dir, 'usr/share/nginx/html/extra.html'), 'utf8')).toBe('changed\n');
   });
 
@@ -216,7 +223,14 @@ describe('kcr rootfs extract', () => {
     });
     const dir = tmp.path('target');
     mkdirSync(dir);
-    const r = await runCliCaptured(['rootfs', 'extract', path, '../../etc/cron.d/evil', '-o', dir]);
+    const r = await runCliCaptured([
+      'rootfs',
+      'extract',
+      path,
+      '../../etc/cron.d/evil',
+      '--output-file',
+      dir,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /^error: rootfs-diff\.tar: entry "\.\.\/\.\.\/etc\/cron\.d\/evil" would land outside the target directory/,

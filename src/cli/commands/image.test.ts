@@ -108,14 +108,22 @@ describe('kcr image build --push', () => {
     ]);
   });
 
-  it('draws progress bars (bytes, rate, ETA) on a terminal, and none with -q', async () => {
+  it('draws progress bars (bytes, rate, ETA) on a terminal, clears them before the result, and none with -q', async () => {
     const ref = `${registry.host}/checkpoints/progress:v1`;
     const shown = await runKcr(['image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
       env,
       tty: true,
     });
     expect(shown.code).toBe(0);
-    expect(shown.stderr).toMatch(/pushing layer [0-9a-f]{12} \[=+ *\] 3\.29 MiB\/3\.29 MiB .*\/s ETA 0s/);
+    expect(shown.stderr).toMatch(
+      /pushing +layer [0-9a-f]{12} \[=+ *\] +\d+% [\d.]+ [KM]iB\/3\.29 MiB (--|[\d.]+ [KMG]iB\/s) (--|\d+s|done)/,
+    );
+    // The bars end cleared (cursor back up, erase down), with wrapping never turned off.
+    expect(shown.stderr.endsWith('\x1b[0J')).toBe(true);
+    expect(shown.stderr).not.toContain('\x1b[?7l');
+    // eslint-disable-next-line no-control-regex
+    const lines = shown.stderr.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\n');
+    for (const line of lines) expect(line.length).toBeLessThan(120);
     const quiet = await runKcr(['-q', 'image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
       env,
       tty: true,
@@ -149,12 +157,25 @@ describe('kcr image pull', () => {
     const ref = `${registry.host}/checkpoints/counter:plain`;
     expect((await kcr('image', 'build', podmanTar, '-t', ref, '--push', '--insecure')).code).toBe(0);
     const out = join(work, 'pulled.tar');
-    const res = await kcr('image', 'pull', ref, '-o', out, '--insecure');
+    const res = await kcr('image', 'pull', ref, '--output-file', out, '--insecure');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('archive sha256 annotation');
     expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
     expect((await stat(out)).mode & 0o777).toBe(0o600);
+  });
+
+  it('takes the archive path as FILE, and streams the archive to stdout with -', async () => {
+    const ref = `${registry.host}/checkpoints/counter:plain`;
+    const positional = join(work, 'positional.tar');
+    const byName = await kcr('image', 'pull', ref, positional, '--insecure', '-o', 'json');
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(JSON.parse(byName.stdout)).toMatchObject({ output: positional });
+    expect((await readFile(positional)).equals(await readFile(podmanTar))).toBe(true);
+    const res = await kcr('image', 'pull', ref, '-', '--insecure');
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdoutBytes.equals(await readFile(podmanTar))).toBe(true);
+    expect(res.stderr).toMatch(/^pulled .* to stdout /);
   });
 
   it.each(['gzip', 'zstd'])('decompresses a %s layer back to the original tar', async (compression) => {
@@ -175,7 +196,7 @@ describe('kcr image pull', () => {
       ).code,
     ).toBe(0);
     const out = join(work, `pulled-${compression}.tar`);
-    expect((await kcr('image', 'pull', ref, '-o', out, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', ref, '--output-file', out, '--insecure')).code).toBe(0);
     expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
   });
 
@@ -183,7 +204,7 @@ describe('kcr image pull', () => {
     const ref = `${registry.host}/checkpoints/counter:from-zst`;
     expect((await kcr('image', 'build', podmanZst, '-t', ref, '--push', '--insecure')).code).toBe(0);
     const out = join(work, 'from-zst.tar');
-    expect((await kcr('image', 'pull', ref, '-o', out, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', ref, '--output-file', out, '--insecure')).code).toBe(0);
     const archive = await CheckpointArchive.open(out);
     try {
       expect(archive.compression).toBe('none');
@@ -235,7 +256,7 @@ describe('kcr image pull', () => {
     });
 
     const out = join(work, 'seed.tar');
-    const res = await kcr('image', 'pull', ref, '-o', out, '--insecure');
+    const res = await kcr('image', 'pull', ref, '--output-file', out, '--insecure');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     await expectSameFiles(out, podmanTar);
@@ -256,7 +277,7 @@ describe('kcr image pull', () => {
     ) as { mediaType: string };
     expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     const dockerOut = join(work, 'seed-v2s2.tar');
-    expect((await kcr('image', 'pull', dockerRef, '-o', dockerOut, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', dockerRef, '--output-file', dockerOut, '--insecure')).code).toBe(0);
     await expectSameFiles(dockerOut, podmanTar);
   });
 
@@ -265,7 +286,7 @@ describe('kcr image pull', () => {
       'image',
       'pull',
       `${registry.host}/checkpoints/counter:no-such-tag`,
-      '-o',
+      '--output-file',
       join(work, 'x.tar'),
       '--insecure',
     );
@@ -279,7 +300,7 @@ describe('kcr image pull', () => {
       'image',
       'pull',
       'no-such-registry.invalid/checkpoints/x:v1',
-      '-o',
+      '--output-file',
       join(work, 'x.tar'),
     );
     expect(res.code).toBe(2);
@@ -298,7 +319,7 @@ describe('kcr image pull', () => {
     await fh.close();
     const outDir = join(work, 'corrupt-out');
     await mkdir(outDir);
-    const res = await kcr('image', 'pull', ref, '-o', join(outDir, 'c.tar'), '--insecure');
+    const res = await kcr('image', 'pull', ref, '--output-file', join(outDir, 'c.tar'), '--insecure');
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^error: .*layer .*expected sha256:.*, got sha256:/m);
     expect(await readdir(outDir)).toEqual([]);
@@ -357,7 +378,9 @@ describe('kcr image inspect', () => {
     expect(text.stdout).toBe(byDefault.stdout);
     const wrong = await kcr('image', 'inspect', ref, '--insecure', '-o', 'xml');
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain('--output must be one of table, json, yaml');
+    expect(wrong.stderr).toContain(
+      'error: -o/--output takes an output format (table, json, yaml), not "xml"',
+    );
   });
 });
 
@@ -373,7 +396,7 @@ describe('kcr image build to an OCI layout or the local store, then push', () =>
     ) as { annotations: Record<string, string> };
     expect(raw.annotations['io.podman.annotations.checkpoint.runtime.name']).toBe('runc');
     const out = join(work, 'via-skopeo.tar');
-    expect((await kcr('image', 'pull', ref, '-o', out, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', ref, '--output-file', out, '--insecure')).code).toBe(0);
     expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
   });
 

@@ -4,7 +4,7 @@ import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { loadMemoryContext, processView } from '../../forensics/memory/context.js';
 import { ARCHIVE_ARG } from '../address-options.js';
 import type { CliContext } from '../context.js';
-import { choice, positiveInt } from '../options.js';
+import { outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { mappingJson, mapsText } from '../output/memory-printer.js';
 
@@ -18,7 +18,7 @@ export function registerMemMaps(mem: Command, ctx: CliContext): void {
     )
     .argument('<archive>', ARCHIVE_ARG)
     .requiredOption('--pid <pid>', 'the process (PID in the container)', positiveInt('--pid'))
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (path: string, opts: { pid: number; output: (typeof FORMATS)[number] }) => {
       const mappings = await withCheckpoint(path, async (cp) => {
         const context = await loadMemoryContext(cp, { pid: opts.pid });

@@ -7,7 +7,7 @@ import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { scanSecrets, type SecretFinding } from '../../forensics/secrets/secret-scan.js';
 import type { CliContext } from '../context.js';
 import { formatBytes } from '../../util/units.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { ARCHIVE_ARG } from '../address-options.js';
@@ -35,7 +35,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
     .argument('<archive>', ARCHIVE_ARG)
     .option('--memory', 'also scan all dumped memory')
     .option('--show-secrets', 'print the values instead of masking them')
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(
       async (
         path: string,

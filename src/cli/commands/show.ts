@@ -5,7 +5,7 @@ import { showable, type CheckpointSummary } from '../../forensics/summary.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
 import { eachArchive } from '../each-archive.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 
@@ -48,7 +48,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
       '<archive...>',
       'checkpoint archives (.tar, .tar.gz, .tar.zst) or extracted checkpoint directories',
     )
-    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (paths: string[], opts: ShowOptions) => {
       const rows = await eachArchive(ctx, paths, (path) => withCheckpoint(path, async (cp) => showable(cp)));
       if (rows.length || opts.output === 'json' || opts.output === 'yaml')

@@ -4,18 +4,30 @@
  */
 import type { BuildImageResult, CheckpointImageInfo, PullResult, PushResult } from '../../oci/index.js';
 import { formatBytes } from '../../util/units.js';
-import type { CliContext } from '../context.js';
-import { choiceWithAliases } from '../options.js';
+import type { CliContext, OutputStream } from '../context.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from './format.js';
 
 export const IMAGE_FORMATS = ['table', 'json', 'yaml'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-/** `-o` of the image commands: kcr's names, and `text` (their first name) for `table`. */
-export const imageFormat = choiceWithAliases('--output', IMAGE_FORMATS, { text: 'table' });
+/**
+ * `-o` of the image commands: kcr's names, and `text` (their first name) for `table`; `fileFlag`
+ * names the flag a path belongs to, for commands that write files.
+ */
+export function imageFormatFor(fileFlag?: string) {
+  return outputFormat(IMAGE_FORMATS, { aliases: { text: 'table' }, ...(fileFlag ? { fileFlag } : {}) });
+}
+export const imageFormat = imageFormatFor();
 
-function emit(ctx: CliContext, format: ImageFormat, value: unknown, text: () => string): void {
-  ctx.io.stdout.write(format === 'json' ? toJson(value) : format === 'yaml' ? toYaml(value) : text());
+function emit(
+  ctx: CliContext,
+  format: ImageFormat,
+  value: unknown,
+  text: () => string,
+  out: OutputStream = ctx.io.stdout,
+): void {
+  out.write(format === 'json' ? toJson(value) : format === 'yaml' ? toYaml(value) : text());
 }
 
 function pushLines(p: PushResult): string[] {
@@ -41,7 +53,12 @@ export function printPushResult(ctx: CliContext, format: ImageFormat, r: PushRes
   emit(ctx, format, r, () => pushLines(r).join('\n') + '\n');
 }
 
-export function printPullResult(ctx: CliContext, r: PullResult): void {
+export function printPullResult(
+  ctx: CliContext,
+  format: ImageFormat,
+  r: PullResult,
+  out: OutputStream = ctx.io.stdout,
+): void {
   const checks = [
     'layer digest',
     r.verified.diffId ? 'diff_id' : '',
@@ -49,8 +66,14 @@ export function printPullResult(ctx: CliContext, r: PullResult): void {
   ]
     .filter(Boolean)
     .join(', ');
-  ctx.io.stdout.write(
-    `pulled ${r.reference}@${r.digest} to ${r.output} (${formatBytes(r.size)}, ${r.archiveDigest}; checked: ${checks})\n`,
+  const to = r.output === '-' ? 'stdout' : r.output;
+  emit(
+    ctx,
+    format,
+    r,
+    () =>
+      `pulled ${r.reference}@${r.digest} to ${to} (${formatBytes(r.size)}, ${r.archiveDigest}; checked: ${checks})\n`,
+    out,
   );
 }
 

@@ -1,4 +1,5 @@
 /** kubectl-style tables: upper-case headers, columns padded with three spaces, no borders. */
+import { escapeText } from './escape.js';
 export type Cell = string | number | bigint | boolean | undefined | null;
 
 export interface Column<Row> {
@@ -12,7 +13,7 @@ export interface Column<Row> {
 
 function cellText(cell: Cell): string {
   if (cell === undefined || cell === null || cell === '') return '<none>';
-  return String(cell);
+  return escapeText(String(cell));
 }
 
 export function renderTable<Row>(
