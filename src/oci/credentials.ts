@@ -93,6 +93,9 @@ export async function runCredentialHelper(
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
       child.on('error', reject);
+      // A helper may exit without reading the server name: the write then fails with EPIPE (or
+      // ECONNRESET), which only matters through the helper's own exit status and output, judged below.
+      child.stdin.on('error', () => {});
       child.on('close', (c) => resolve({ code: c, stdout: out, stderr: errText }));
       child.stdin.end(server);
     },
@@ -105,7 +108,10 @@ export async function runCredentialHelper(
   if (code !== 0) {
     // Helpers print "credentials not found in native keychain" when they have nothing: that is anonymous access.
     if (/not found/i.test(stdout + stderr)) return undefined;
-    throw new KcrError('auth', `${program}: failed for ${server}: ${(stdout + stderr).trim().toLowerCase()}`);
+    const said = (stdout + stderr).trim().split('\n')[0]?.toLowerCase();
+    throw new KcrError('auth', `${program}: failed for ${server} (exit ${code})${said ? `: ${said}` : ''}`, {
+      hint: `check the helper: \`echo ${server} | ${program} get\` should print {"Username": …, "Secret": …}`,
+    });
   }
   let parsed: unknown;
   try {
