@@ -16,6 +16,11 @@ interface UsageSlot {
   command?: string;
 }
 
+/** Help is wrapped one column short of the terminal, so no line lands on the last column. */
+function helpWidth(ctx: CliContext): number {
+  return (ctx.io.stdout.isTTY && ctx.io.stdout.columns ? ctx.io.stdout.columns : 80) - 1;
+}
+
 function commandPath(cmd: Command): string {
   const names: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
@@ -32,6 +37,8 @@ function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
     .configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(ctx),
+      getErrHelpWidth: () => helpWidth(ctx),
       // runCli prints usage errors itself, as one error line and one hint naming the command.
       outputError: () => void (usage.command = 'kcr'),
     })
@@ -41,13 +48,16 @@ function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
       ctx.debug = Boolean(opts.debug);
       ctx.quiet = Boolean(opts.quiet);
     });
-  program.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  // Descriptions wrap even beside long flags, so help fits an 80-column terminal.
+  program.configureHelp({ sortSubcommands: false, showGlobalOptions: true, minWidthToWrap: 24 });
   registerCommands(program, ctx);
   // Every subcommand shares the output routing and throws instead of exiting.
   const apply = (cmd: Command) => {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(ctx),
+      getErrHelpWidth: () => helpWidth(ctx),
       outputError: () => void (usage.command = commandPath(cmd)),
     });
     cmd.commands.forEach(apply);

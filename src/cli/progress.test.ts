@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { barLine, elide, formatEta, RateMeter } from './progress.js';
+import { elide } from './output/elide.js';
+import { barLine, formatEta, RateMeter } from './progress.js';
 
 describe('RateMeter', () => {
   it('says nothing until half a second has passed, so an instant copy has no absurd rate', () => {

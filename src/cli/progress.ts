@@ -11,6 +11,7 @@ import { MultiBar, type Options, type Params, type SingleBar } from 'cli-progres
 import type { TransferProgress } from '../oci/index.js';
 import { formatBytes } from '../util/units.js';
 import type { CliContext } from './context.js';
+import { elide } from './output/elide.js';
 import { escapeText } from './output/escape.js';
 
 /** One bar's state, as any long operation reports it (transfers, memory scans). */
@@ -88,14 +89,6 @@ export function formatEta(seconds: number | undefined): string {
   const s = Math.round(seconds);
   if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-/** `head…tail` of a long value, so digests and paths keep both their ends. */
-export function elide(text: string, width: number): string {
-  if (text.length <= width) return text;
-  if (width <= 1) return text.slice(0, width);
-  const head = Math.ceil((width - 1) / 2);
-  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
 }
 
 export interface BarFields {

@@ -21,17 +21,27 @@ const CONTAINERD = fixture('containerd', 'checkpoint-counter_default-counter-202
 const BUSYBOX = fixture('podman', 'busybox-counter.tar');
 
 describe('kcr show', () => {
-  it('prints one row per archive with container, pod, namespace, engine and sizes', async () => {
+  it('prints one row per archive with container, pod, namespace, image, time and size', async () => {
     const r = await runCliCaptured(['show', CRIO.cthreads, CONTAINERD]);
     expect(r.code).toBe(0);
     const [header, ...rows] = r.stdout.trim().split('\n');
+    expect(header).toMatch(/^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+CHECKPOINTED\s+SIZE$/);
+    expect(rows[0]).toMatch(
+      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+2026-11-28 16:04Z\s+200 KiB$/,
+    );
+    expect(rows[1]).toMatch(/^counter\s+counter\s+default\s+localhost\/busybox:latest\s+2026-11-28 16:02Z/);
+  });
+
+  it('adds engine, runtime, full times, sizes and the archive with -o wide', async () => {
+    const r = await runCliCaptured(['show', CRIO.cthreads, CONTAINERD, '-o', 'wide']);
+    const [header, ...rows] = r.stdout.trim().split('\n');
     expect(header).toMatch(
-      /^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+ENGINE\s+RUNTIME\s+CHECKPOINTED\s+SIZE\s+MEMORY\s+ROOTFS DIFF$/,
+      /^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+ENGINE\s+RUNTIME\s+CREATED\s+CHECKPOINTED\s+SIZE\s+MEMORY\s+ROOTFS DIFF\s+ARCHIVE$/,
     );
     expect(rows[0]).toMatch(
-      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+2026-11-28T16:04:20/,
+      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+.*2026-11-28T16:04:20/,
     );
-    expect(rows[1]).toMatch(/^counter\s+counter\s+default\s+localhost\/busybox:latest\s+containerd\s+runc/);
+    expect(rows[1]).toMatch(/\s+containerd\s+runc\s+/);
   });
 
   it('gives scripts the sizes in bytes with -o json, always as an array', async () => {

@@ -76,7 +76,8 @@ describe('kcr image build --push', () => {
     );
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`pushed ${ref}@sha256:`);
+    expect(res.stdout).toContain(`pushed ${ref}\n`);
+    expect(res.stdout).toMatch(/^digest sha256:[0-9a-f]{64}$/m);
     const raw = JSON.parse(
       await tool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]),
     ) as {

@@ -7,6 +7,7 @@ import { eachArchive, listOf } from '../each-archive.js';
 import { choice, integer, outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { inspectionText } from '../output/inspect-printer.js';
+import { tableWidth } from '../output/table.js';
 
 const FORMATS = ['tree', 'json', 'yaml'] as const;
 
@@ -98,6 +99,6 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       const doc = paths.length === 1 ? results[0] : listOf(results);
       if (format === 'json') ctx.io.stdout.write(toJson(doc));
       else if (format === 'yaml') ctx.io.stdout.write(toYaml(doc));
-      else ctx.io.stdout.write(results.map(inspectionText).join('\n'));
+      else ctx.io.stdout.write(results.map((r) => inspectionText(r, tableWidth(ctx.io.stdout))).join('\n'));
     });
 }

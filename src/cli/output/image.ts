@@ -30,27 +30,38 @@ function emit(
   out.write(format === 'json' ? toJson(value) : format === 'yaml' ? toYaml(value) : text());
 }
 
-function pushLines(p: PushResult): string[] {
-  const moved = p.blobs.map((b) => `  ${b.result.padEnd(8)} ${b.digest} (${formatBytes(b.size)})`);
-  return [`pushed ${p.reference}@${p.digest}`, ...moved];
+/**
+ * The text results keep each line within 80 columns where the values allow (a digest line is 78),
+ * so nothing a user copies is wrapped or cut: a digest always sits whole on its own line. Blobs
+ * are named by their short digest, as docker push does; -o json has every digest in full.
+ */
+function pushLines(p: PushResult, withDigest: boolean): string[] {
+  const moved = p.blobs.map(
+    (b) => `       ${shortDigest(b.digest)}  ${b.result.padEnd(7)} ${formatBytes(b.size)}`,
+  );
+  return [`pushed ${p.reference}`, ...(withDigest ? [`digest ${p.digest}`] : []), ...moved];
 }
+
+const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
 export function printBuildResult(ctx: CliContext, format: ImageFormat, r: BuildImageResult): void {
   emit(ctx, format, r, () => {
+    const layer = r.manifest.layers[0];
     const lines = [
       `built ${r.reference ?? '(no reference)'} for ${r.platform.os}/${r.platform.architecture}: container ${r.info.container} (${r.info.engine})`,
-      `manifest ${r.digest}`,
-      `layer    ${r.manifest.layers[0]?.digest} ${r.manifest.layers[0]?.mediaType} (${formatBytes(r.layerSize)})`,
+      `digest ${r.digest}`,
+      `layer  ${layer?.digest}`,
+      `       ${layer?.mediaType}, ${formatBytes(r.layerSize)}`,
     ];
     if (r.ociLayout) lines.push(`wrote OCI layout ${r.ociLayout}`);
-    if (r.store) lines.push(`stored in ${r.store}; push it with: kcr image push ${r.reference}`);
-    if (r.pushed) lines.push(...pushLines(r.pushed));
+    if (r.store) lines.push(`stored in ${r.store}`, `push it with: kcr image push ${r.reference}`);
+    if (r.pushed) lines.push(...pushLines(r.pushed, r.pushed.digest !== r.digest));
     return lines.join('\n') + '\n';
   });
 }
 
 export function printPushResult(ctx: CliContext, format: ImageFormat, r: PushResult): void {
-  emit(ctx, format, r, () => pushLines(r).join('\n') + '\n');
+  emit(ctx, format, r, () => pushLines(r, true).join('\n') + '\n');
 }
 
 export function printPullResult(
