@@ -159,6 +159,7 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
     const key = `${p.verb}:${p.label}`;
     let state = bars.get(key);
     const total = p.total ?? p.transferred;
+    const created = !state;
     if (!state) {
       const fields = {
         verb: p.verb,
@@ -181,6 +182,8 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
     });
     state.bar.setTotal(total);
     state.bar.update(p.transferred, { line: barLine(state.fields, width()) });
+    // A new bar is drawn at once; after that the timer redraws at 8 fps.
+    if (created) multi.update();
   };
 
   return {

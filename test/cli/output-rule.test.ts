@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTar, rewriteArchive, tempDir } from '../../src/testing/archive-builder.js';
 import { fixture } from '../../src/testing/fixtures.js';
+import { runKcr } from '../../src/testing/cli.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
 const tmp = tempDir();
@@ -98,5 +99,25 @@ describe('text from an archive is escaped before it is printed', () => {
     expect(JSON.stringify(JSON.parse(json.stdout))).toContain('\u009b31m');
     const yaml = await runCliCaptured(['inspect', path, '--rootfs', '-o', 'yaml']);
     expect(yaml.stdout).not.toMatch(RAW_CONTROL);
+  });
+});
+
+describe('kcr secrets --memory', () => {
+  it('shows progress on a terminal, then values that end at the NUL, and hex addresses in JSON', async () => {
+    const shown = await runKcr(['secrets', BUSYBOX, '--memory', '--show-secrets'], { tty: true });
+    expect(shown.code).toBe(3);
+    expect(shown.stderr).toMatch(/scanning memory \[=* *\] +\d+% /);
+    // The bar is cleared before the summary line, and the table holds no raw control bytes.
+    expect(shown.stderr).toContain('\x1b[0J3 secrets found in ');
+    expect(shown.stdout).not.toMatch(RAW_CONTROL);
+    expect(shown.stdout).toMatch(
+      /^memory +pid 1 0x[0-9a-f]+ \[stack\] +secret-assignment +SECRET_TOKEN=s3cr3t-busybox-42$/m,
+    );
+    const json = await runKcr(['secrets', BUSYBOX, '--memory', '-o', 'json']);
+    const memory = (
+      JSON.parse(json.stdout) as { findings: { source: string; address?: unknown }[] }
+    ).findings.filter((f) => f.source === 'memory');
+    expect(memory.length).toBe(2);
+    for (const f of memory) expect(f.address).toMatch(/^0x[0-9a-f]+$/);
   });
 });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { scanSecrets, type SecretFinding } from '../../forensics/secrets/secret-scan.js';
 import type { CliContext } from '../context.js';
+import { withProgress } from '../progress.js';
 import { formatBytes } from '../../util/units.js';
 import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
@@ -41,8 +42,21 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
         path: string,
         f: { memory?: boolean; showSecrets?: boolean; output: (typeof FORMATS)[number] },
       ) => {
-        const scan = await withCheckpoint(path, (cp) =>
-          scanSecrets(cp, { memory: f.memory, showSecrets: f.showSecrets, signal: ctx.signal }),
+        // Scanning memory takes seconds on large archives: a bar on a terminal says it is alive.
+        const scan = await withProgress(ctx, (progress) =>
+          withCheckpoint(path, (cp) =>
+            scanSecrets(cp, {
+              memory: f.memory,
+              showSecrets: f.showSecrets,
+              signal: ctx.signal,
+              ...(progress.report
+                ? {
+                    onMemoryProgress: (transferred: number, total: number) =>
+                      progress.report!({ verb: 'scanning', label: 'memory', transferred, total }),
+                  }
+                : {}),
+            }),
+          ),
         );
         if (f.output === 'json') ctx.io.stdout.write(toJson(scan));
         else if (f.output === 'yaml') ctx.io.stdout.write(toYaml(scan));
