@@ -122,8 +122,9 @@ describe('kcr image build --push', () => {
     // The bars end cleared (cursor back up, erase down), with wrapping never turned off.
     expect(shown.stderr.endsWith('\x1b[0J')).toBe(true);
     expect(shown.stderr).not.toContain('\x1b[?7l');
+    // Each redraw starts at column 1 (CSI G): split there too, then drop the other sequences.
     // eslint-disable-next-line no-control-regex
-    const lines = shown.stderr.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\n');
+    const lines = shown.stderr.split(/\n|\x1b\[\d*G/).map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''));
     for (const line of lines) expect(line.length).toBeLessThan(120);
     const quiet = await runKcr(['-q', 'image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
       env,
@@ -418,7 +419,7 @@ describe('kcr image build to an OCI layout or the local store, then push', () =>
     expect(missing.code).toBe(2);
     const pushed = await kcr('image', 'push', ref, '--insecure');
     expect(pushed.code).toBe(0);
-    expect(pushed.stdout).toMatch(/uploaded +sha256:/);
+    expect(pushed.stdout).toMatch(/^ +[0-9a-f]{12} +uploaded +\d/m);
     // Pushed again, the blob HEAD checks find both blobs and skip them.
     const again = await kcr('image', 'push', ref, '--insecure', '-o', 'json');
     expect((JSON.parse(again.stdout) as { blobs: { result: string }[] }).blobs.map((b) => b.result)).toEqual([
