@@ -79,6 +79,27 @@ function printUsageError(ctx: CliContext, err: CommanderError, command: string):
   return 1;
 }
 
+/**
+ * kubectl spells it `--dry-run=client` (and `none`, `server`). kcr's --dry-run is client-side:
+ * `=client` is the same flag, `=none` is no dry run, and `=server` is refused. Done on argv, so the
+ * flag stays a plain boolean (an optional value would swallow `restore --dry-run ARCHIVE`).
+ */
+function kubectlDryRun(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const m = /^--dry-run=(.*)$/.exec(arg);
+    if (!m) out.push(arg);
+    else if (m[1] === 'client') out.push('--dry-run');
+    else if (m[1] !== 'none') {
+      throw new KcrError('usage', `--dry-run=${m[1]}: kcr dry runs are client-side only`, {
+        hint: 'use --dry-run (or --dry-run=client): kcr prints what it would create and creates nothing',
+      });
+    }
+  }
+  return out;
+}
+
 /** Runs kcr with `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   // Every string kcr prints passes the terminal-safety escape; bars draw on the raw stderr.
@@ -93,7 +114,7 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
   const usage: UsageSlot = {};
   const program = buildProgram(ctx, usage);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(kubectlDryRun(argv), { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

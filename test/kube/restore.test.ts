@@ -141,7 +141,7 @@ describe('restore from an archive', () => {
       'node-1',
       '--expose',
       '8080',
-      '--dry-run',
+      '--dry-run=client',
       '-o',
       'yaml',
     ]);

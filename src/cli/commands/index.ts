@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCheckpoint } from './checkpoint.js';
+import { registerCompletion } from './completion.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
@@ -16,6 +17,7 @@ import { registerSecrets } from './secrets.js';
 import { registerSetupCrio } from './setup-crio.js';
 import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
+import { registerVersion } from './version.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerShow(program, ctx);
@@ -36,4 +38,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
     .description('print node and cluster configuration for checkpoint/restore');
   registerSetupKubeadm(setup, ctx);
   registerSetupCrio(setup, ctx);
+  registerVersion(program, ctx);
+  // Last: it reads every command registered before it.
+  registerCompletion(program, ctx);
 }

@@ -102,5 +102,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
       if (result.limited && !ctx.quiet) {
         ctx.io.stderr.write(`stopped after ${f.max} hits; more may follow (use --max 0 for all)\n`);
       }
+      // As grep: exit 1 when nothing matched, so scripts can test for a string with `if kcr mem search`.
+      if (result.counts.length === 0) ctx.exitCode = 1;
     });
 }
