@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import type { CliContext, CliIo } from './context.js';
+import { KcrError } from '../errors.js';
 import { guardStream } from './output/escape.js';
 import { reportError } from './report-error.js';
 
