@@ -179,7 +179,9 @@ describe('checkpoint through the API server', () => {
         `\r\x1b[Kcheckpointing default/${pod.metadata.name}/web on node-1: waiting for the kubelet\r\x1b[K`,
       );
       expect(shown.stderr).toMatch(
-        new RegExp(`copying default/${pod.metadata.name}/web \\[=+ *\\] 3\\.29 MiB/3\\.29 MiB`),
+        new RegExp(
+          `copying +default/${pod.metadata.name}/web \\[=* *\\] +\\d+% [\\d.]+ (B|KiB|MiB)/3\\.29 MiB`,
+        ),
       );
       const quiet = await runKcr(
         ['-q', 'checkpoint', pod.metadata.name, '--output-file', out.path('q.tar')],
