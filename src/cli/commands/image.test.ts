@@ -461,7 +461,7 @@ describe('kcr image build --encrypt-to / pull --identity (ocicrypt)', () => {
       'image',
       'pull',
       ref,
-      '-o',
+      '--output-file',
       out,
       '--insecure',
       '--identity',
@@ -482,7 +482,7 @@ describe('kcr image build --encrypt-to / pull --identity (ocicrypt)', () => {
         /^error: .*: none of the given keys can decrypt the image\nhint: /,
       ],
     ] as const) {
-      const res = await kcr('image', 'pull', ref, '-o', refused, '--insecure', ...identity);
+      const res = await kcr('image', 'pull', ref, refused, '--insecure', ...identity);
       expect(res.code).toBe(2);
       if (typeof stderr === 'string') expect(res.stderr).toBe(stderr);
       else expect(res.stderr).toMatch(stderr);
