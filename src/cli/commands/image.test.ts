@@ -410,12 +410,47 @@ describe('kcr image build to an OCI layout or the local store, then push', () =>
     expect(result.blobs.map((b) => b.result)).toEqual(['uploaded', 'uploaded']);
   });
 
+  it('lists locally built images with image ls and removes them, and their layers, with image rm', async () => {
+    const one = `${registry.host}/checkpoints/local:one`;
+    const two = `${registry.host}/checkpoints/local:two`;
+    expect((await kcr('image', 'build', crioTar, '-t', one)).code).toBe(0);
+    expect((await kcr('image', 'build', podmanTar, '-t', two)).code).toBe(0);
+    const listed = await kcr('image', 'ls', '-o', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const images = JSON.parse(listed.stdout) as { reference: string; digest: string; size: number }[];
+    expect(images.filter((i) => i.reference.includes('/checkpoints/local:'))).toEqual([
+      expect.objectContaining({ reference: one, size: (await stat(crioTar)).size }),
+      expect.objectContaining({ reference: two, size: (await stat(podmanTar)).size }),
+    ]);
+    const table = await kcr('image', 'ls');
+    expect(table.stdout).toMatch(new RegExp(`^${one.replace(/[.:/]/g, '\\$&')} +[0-9a-f]{12} `, 'm'));
+    const removed = await kcr('image', 'rm', one);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(new RegExp(`^removed .*local:one \\(3\\.\\d+ MiB freed\\)$`, 'm'));
+    const after = JSON.parse((await kcr('image', 'ls', '-o', 'json')).stdout) as { reference: string }[];
+    expect(after.map((i) => i.reference)).toContain(two);
+    expect(after.map((i) => i.reference)).not.toContain(one);
+    const again = await kcr('image', 'rm', one);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      /^error: .*local:one: no such image in the local store .*\nhint: `kcr image ls` lists/,
+    );
+  });
+
   it('keeps a built image in the local store until kcr image push REF sends it', async () => {
     const ref = `${registry.host}/checkpoints/stored:v1`;
     const built = await kcr('image', 'build', crioTar, '-t', ref);
     expect(built.code).toBe(0);
     expect(built.stdout).toContain(`kcr image push ${ref}`);
-    const missing = await kcr('image', 'inspect', ref, '--insecure');
+    // image inspect reads the local store first; --remote asks the registry, which has nothing yet.
+    const local = await kcr('image', 'inspect', ref, '-o', 'json');
+    expect(local.code, local.stderr).toBe(0);
+    expect(JSON.parse(local.stdout)).toMatchObject({
+      reference: ref,
+      container: 'webserver',
+      checkpoint: true,
+    });
+    const missing = await kcr('image', 'inspect', ref, '--insecure', '--remote');
     expect(missing.code).toBe(2);
     const pushed = await kcr('image', 'push', ref, '--insecure');
     expect(pushed.code).toBe(0);
