@@ -11,3 +11,7 @@ export { openStore } from './stores/open-store.js';
 export { FileStore } from './stores/file-store.js';
 export type * from './encryption/types.js';
 export * from './read-backup.js';
+export * from './retention.js';
+export * from './prune.js';
+export * from './verify-deep.js';
+export { S3Store } from './stores/s3-store.js';

@@ -6,21 +6,12 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../src/testing/archive-builder.js';
-import { fixture } from '../../src/testing/fixtures.js';
-import { runCliCaptured } from '../../src/testing/run-cli.js';
+import { CTHREADS, kcrWithHome, WEB_1, WEB_2 } from '../../src/testing/backup-cli.js';
 
 const tmp = tempDir('kcr-backup-cli-');
 afterAll(() => tmp.cleanup());
 
-const WEB_1 = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
-const WEB_2 = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:03:10Z.tar');
-const CTHREADS = fixture('crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
-
-/** Each test gets its own data home: its own catalog and default store. */
-function kcrIn(home: string) {
-  return (...argv: string[]) =>
-    runCliCaptured(argv, { env: { XDG_DATA_HOME: home, KCR_CATALOG: '' }, cwd: tmp.dir });
-}
+const kcrIn = (home: string) => kcrWithHome(home, tmp.dir);
 
 interface Row {
   id: string;

@@ -25,7 +25,7 @@ import {
   type StoreEntry,
   type Tombstone,
 } from '../record.js';
-import { backupNotFound, storeWriteError } from './store-errors.js';
+import { backupNotFound, dataMissing, recordMisplaced, storeWriteError } from './store-errors.js';
 import type { PutOptions, Store, WrittenData } from './store.js';
 
 const RECORD = 'record.json';
@@ -132,9 +132,7 @@ export class FileStore implements Store {
     }
     const entry = parseStoreEntry(text, path);
     if (entry.id !== id) {
-      throw new KcrError('integrity', `${path}: holds the record of ${entry.id}, not ${id}`, {
-        hint: 'a record was moved between backups; run `kcr verify` on both',
-      });
+      throw recordMisplaced(path, entry.id, id);
     }
     return entry;
   }
@@ -154,10 +152,7 @@ export class FileStore implements Store {
       stream.once('error', (err) =>
         reject(
           errnoCode(err) === 'ENOENT'
-            ? new KcrError('integrity', `${this.url}: backup ${id} has a record but no data`, {
-                hint: "the data was removed behind kcr's back; `kcr verify --chain` shows what else is missing",
-                cause: err,
-              })
+            ? dataMissing(this.url, id, err)
             : storeWriteError(this.url, err, 'cannot read'),
         ),
       );

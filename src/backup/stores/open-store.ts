@@ -9,11 +9,13 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   switch (location.kind) {
     case 'file':
       return new FileStore(location.path);
-    case 's3':
+    case 's3': {
+      const { S3Store } = await import('./s3-store.js');
+      return new S3Store(location, options);
+    }
     case 'oci':
-      void options;
-      throw new KcrError('usage', `${url}: ${location.kind}:// stores are not available yet`, {
-        hint: 'use a file:// store for now',
+      throw new KcrError('usage', `${url}: oci:// stores are not available yet`, {
+        hint: 'use a file:// or s3:// store for now',
       });
   }
 }

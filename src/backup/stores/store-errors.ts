@@ -39,3 +39,18 @@ export function storeWriteError(url: string, err: unknown, what = 'cannot write'
   const detail = err instanceof Error ? err.message : String(err);
   return new KcrError('io', `${url}: ${what}: ${detail}`, { cause: err });
 }
+
+/** A record file that names another backup than the one it sits under. */
+export function recordMisplaced(where: string, found: string, id: string): KcrError {
+  return new KcrError('integrity', `${where}: holds the record of ${found}, not ${id}`, {
+    hint: 'a record was moved between backups; run `kcr verify` on both',
+  });
+}
+
+/** A record whose data object or file is gone. */
+export function dataMissing(url: string, id: string, cause: unknown): KcrError {
+  return new KcrError('integrity', `${url}: backup ${id} has a record but no data`, {
+    hint: "the data was removed behind kcr's back; `kcr verify --chain` shows what else is missing",
+    cause,
+  });
+}

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import { withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { choice, parseDuration } from '../options.js';
 import { LIST_FORMATS, renderBackups, type ListFormat } from '../output/backup-printers.js';
 
 interface BackupsFlags {
@@ -15,19 +15,6 @@ interface BackupsFlags {
   store?: string;
   removed?: boolean;
   output: ListFormat;
-}
-
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `90m`, `24h`, `7d`, `1h30m`: a duration as kubectl and Go write them (plus d and w). */
-export function parseDuration(flag: string, text: string): number {
-  const parts = [...text.matchAll(/(\d+)([smhdw])/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-    throw new KcrError('usage', `${flag} ${text}: not a duration`, {
-      hint: 'use a number and a unit: 90m, 24h, 7d, 2w, 1h30m',
-    });
-  }
-  return parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
 }
 
 export function registerBackups(program: Command, ctx: CliContext): void {

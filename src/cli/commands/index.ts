@@ -13,6 +13,7 @@ import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
 import { registerMigrate } from './migrate.js';
+import { registerPrune } from './prune.js';
 import { registerRestore } from './restore.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
 import { registerSecrets } from './secrets.js';
@@ -40,6 +41,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerBackups(program, ctx);
   registerStore(program, ctx);
   registerCatalog(program, ctx);
+  registerPrune(program, ctx);
   registerVerify(program, ctx);
   const setup = program
     .command('setup')

@@ -1,9 +1,9 @@
 /**
- * `kcr verify [ID...] [--store S] [--chain]`: re-read backups and check them against their
- * records; with --chain, check every container's hash chain. Exit 3 when anything is wrong.
+ * `kcr verify [ID...] [--store S] [--deep] [--chain]`: re-read backups and check them against
+ * their records; --deep also decodes every CRIU image; --chain checks every container's hash chain. Exit 3 when anything is wrong.
  */
 import type { Command } from 'commander';
-import type { ChainReport, VerifyResult } from '../../backup/index.js';
+import type { ChainReport, DeepVerifyResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { choice } from '../options.js';
@@ -15,13 +15,20 @@ const FORMATS = ['text', 'json', 'yaml'] as const;
 interface VerifyFlags {
   store?: string;
   chain?: boolean;
+  deep?: boolean;
   output: (typeof FORMATS)[number];
 }
 
 interface StoreVerification {
   store: string;
-  backups: VerifyResult[];
+  backups: DeepVerifyResult[];
   chain?: ChainReport;
+}
+
+function verifyLine(b: DeepVerifyResult): string {
+  if (!b.ok) return `FAILED  ${b.id}: ${b.problem}\n`;
+  const images = b.images ? ` (${b.images.decoded} CRIU images decoded)` : '';
+  return `ok      ${b.id}${images}${b.problem ? `: ${b.problem}` : ''}\n`;
 }
 
 export function registerVerify(program: Command, ctx: CliContext): void {
@@ -35,10 +42,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       '--store <name|url>',
       'the store to check (default: where the catalog says each id is, else the local store)',
     )
+    .option('--deep', 'also open each archive and decode every CRIU image in it')
     .option('--chain', 'also check the hash chains: removed, altered or reordered backups')
     .option('-o, --output <format>', 'text, json or yaml', choice('--output', FORMATS), 'text')
     .action(async (ids: string[], flags: VerifyFlags) => {
-      const { locateBackup, verifyBackupData, verifyChains } = await import('../../backup/index.js');
+      const { locateBackup, verifyBackupData, verifyBackupDeep, verifyChains } =
+        await import('../../backup/index.js');
+      const check = flags.deep ? verifyBackupDeep : verifyBackupData;
       const results = await withCatalog(ctx, async (catalog) => {
         // Group the ids by store: each store is opened once.
         const byStore = new Map<string | undefined, string[]>();
@@ -59,9 +69,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
                     .filter((e) => e.kind === 'Backup')
                     .map((e) => e.id)
                     .sort();
-            const backups: VerifyResult[] = [];
-            for (const id of targets)
-              backups.push(await verifyBackupData(named.store, id, { signal: ctx.signal }));
+            const backups: DeepVerifyResult[] = [];
+            for (const id of targets) backups.push(await check(named.store, id, { signal: ctx.signal }));
             out.push({
               store: named.name,
               backups,
@@ -78,8 +87,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       if (flags.output === 'json') return void ctx.io.stdout.write(toJson(results));
       if (flags.output === 'yaml') return void ctx.io.stdout.write(toYaml(results));
       for (const r of results) {
-        for (const b of r.backups)
-          ctx.io.stdout.write(b.ok ? `ok      ${b.id}\n` : `FAILED  ${b.id}: ${b.problem}\n`);
+        for (const b of r.backups) ctx.io.stdout.write(verifyLine(b));
         if (r.chain) {
           const lines = chainReportLines(r.chain);
           for (const line of lines) ctx.io.stdout.write(`FAILED  ${line}\n`);
