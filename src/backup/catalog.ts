@@ -4,9 +4,11 @@
  * `syncStore` rebuilds a store's rows from the store, and deleting the file loses nothing but the
  * list of store names.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { tempNameFor } from '../util/atomic-file.js';
 import { KcrError } from '../errors.js';
 import { isJsonObject } from '../util/json.js';
 import { matchesSelector, parseSelector } from '../kube/selector.js';
@@ -150,13 +152,26 @@ export function entryToRow(store: string, e: StoreEntry): BackupRow {
   return row;
 }
 
+const storesFileSchema = z.array(
+  z.object({ name: z.string(), url: z.string(), options: storeOptionsSchema, addedAt: z.string() }).strict(),
+);
+
+export interface CatalogOptions {
+  /**
+   * A small JSON file that mirrors the list of stores, kept apart from the database: after the
+   * database is deleted, the stores come back from it and `catalog sync` rebuilds the rest.
+   */
+  storesFile?: string;
+}
+
 export class Catalog {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    private readonly storesFile: string | undefined,
   ) {}
 
-  static open(path: string): Catalog {
+  static open(path: string, options: CatalogOptions = {}): Catalog {
     let db: Database.Database;
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -170,7 +185,52 @@ export class Catalog {
         cause: err,
       });
     }
-    return new Catalog(db, path);
+    const catalog = new Catalog(db, path, options.storesFile);
+    catalog.restoreStores();
+    return catalog;
+  }
+
+  /** Adds the stores the mirror file names and the database does not know (it was deleted). */
+  private restoreStores(): void {
+    if (!this.storesFile) return;
+    let text: string;
+    try {
+      text = readFileSync(this.storesFile, 'utf8');
+    } catch {
+      return;
+    }
+    let saved: z.infer<typeof storesFileSchema>;
+    try {
+      saved = storesFileSchema.parse(JSON.parse(text));
+    } catch (err) {
+      throw new KcrError(
+        'invalid-input',
+        `${this.storesFile}: not a list of stores: ${(err as Error).message}`,
+        {
+          hint: 'remove the file; `kcr store add` writes it again',
+          cause: err,
+        },
+      );
+    }
+    const known = this.listStores();
+    const insert = this.db.prepare('INSERT INTO stores (name, url, options, added_at) VALUES (?, ?, ?, ?)');
+    for (const s of saved) {
+      if (known.some((k) => k.name === s.name || k.url === s.url)) continue;
+      insert.run(s.name, s.url, JSON.stringify(s.options), s.addedAt);
+    }
+  }
+
+  /** Rewrites the mirror file (temporary name, then rename: never half-written). */
+  private saveStores(): void {
+    if (!this.storesFile) return;
+    const temp = tempNameFor(this.storesFile);
+    try {
+      writeFileSync(temp, JSON.stringify(this.listStores(), null, 2) + '\n', { mode: 0o600 });
+      renameSync(temp, this.storesFile);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw new KcrError('io', `${this.storesFile}: cannot write: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   close(): void {
@@ -203,6 +263,7 @@ export class Catalog {
     this.db
       .prepare('INSERT INTO stores (name, url, options, added_at) VALUES (?, ?, ?, ?)')
       .run(name, url, JSON.stringify(options), row.addedAt);
+    this.saveStores();
     return row;
   }
 
@@ -226,7 +287,9 @@ export class Catalog {
 
   /** Forgets a store and its rows; the store's backups are not touched. */
   removeStore(name: string): boolean {
-    return this.db.prepare('DELETE FROM stores WHERE name = ?').run(name).changes > 0;
+    const removed = this.db.prepare('DELETE FROM stores WHERE name = ?').run(name).changes > 0;
+    if (removed) this.saveStores();
+    return removed;
   }
 
   private upsertStatement() {

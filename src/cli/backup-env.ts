@@ -2,9 +2,11 @@
  * Where the backup commands keep their state, decided here and not in the library: the catalog at
  * `$KCR_CATALOG`, else `$XDG_DATA_HOME/kcr/catalog.db` (default `~/.local/share/kcr/catalog.db`), and
  * the default store `file://…/kcr/store` beside it, added to the catalog as `default` on first use.
+ * The list of stores is mirrored to `stores.json` beside the database, so deleting the database
+ * loses nothing: `kcr catalog sync` rebuilds it.
  */
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Catalog, NamedStore } from '../backup/index.js';
 import type { CliContext } from './context.js';
@@ -37,7 +39,8 @@ export function storeArgument(ctx: CliContext, value: string): string {
 /** Opens the catalog for the length of `fn`, and closes it (and any store opened) afterwards. */
 export async function withCatalog<T>(ctx: CliContext, fn: (catalog: Catalog) => Promise<T>): Promise<T> {
   const { Catalog } = await import('../backup/index.js');
-  const catalog = Catalog.open(catalogPath(ctx));
+  const path = catalogPath(ctx);
+  const catalog = Catalog.open(path, { storesFile: join(dirname(path), 'stores.json') });
   try {
     return await fn(catalog);
   } finally {

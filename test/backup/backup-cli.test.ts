@@ -101,9 +101,15 @@ describe('kcr backup, backups, store, catalog sync, verify', () => {
     const before = await backupIds(kcr);
     rmSync(join(home, 'kcr', 'catalog.db'));
     rmSync(join(home, 'kcr', 'catalog.db-wal'), { force: true });
-    expect((await kcr('store', 'add', 'offsite', `file://${storeDir}`)).stdout).toContain(': 2 backups');
-    expect(await backupIds(kcr)).toEqual(before);
+    rmSync(join(home, 'kcr', 'catalog.db-shm'), { force: true });
+    // The store list survives in stores.json; the backups come back from the store itself.
+    expect((await kcr('store', 'list')).stdout).toContain(`offsite   file://${storeDir}`);
+    expect(await backupIds(kcr)).toEqual([]);
     expect((await kcr('catalog', 'sync')).stdout).toBe('offsite: 2 backups, 0 removed\n');
+    expect(await backupIds(kcr)).toEqual(before);
+    // A store added again under its URL is refused, by name or by URL.
+    const again = await kcr('store', 'add', 'other', `file://${storeDir}`);
+    expect(again.stderr).toMatch(/^error: file:\/\/.* is already store "offsite"\n/);
   });
 
   it('verify finds a tampered backup (exit 3); rm leaves a tombstone that keeps the chain intact', async () => {
