@@ -4,7 +4,7 @@
  * the archive is opened and every CRIU image in it decoded.
  */
 import { join } from 'node:path';
-import { makeTempDir } from '../archive/decompress.js';
+import { makeTempDir } from '../util/temp-dir.js';
 import { KcrError } from '../errors.js';
 import { withCheckpoint } from '../forensics/checkpoint.js';
 import { checkImages, type ImageCheck } from '../forensics/image-check.js';
@@ -27,7 +27,7 @@ export async function verifyBackupDeep(
       ? { ...shallow, problem: 'encrypted: its data matches the record; give --identity to check inside' }
       : shallow;
   }
-  const temp = await makeTempDir('kcr-verify-');
+  const temp = await makeTempDir('verify');
   try {
     const path = join(temp.dir, 'archive');
     try {
