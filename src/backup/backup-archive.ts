@@ -29,6 +29,8 @@ export interface BackupArchiveOptions {
   podObject?: Record<string, unknown>;
   /** Labels to record (default: the Pod object's labels). */
   labels?: Record<string, string>;
+  /** Who the archive is of, as the API server named them (default: what the archive's metadata says). */
+  target?: { namespace: string; pod: string; container: string };
   /** The node the archive was taken on (default: the Pod object's `spec.nodeName`). */
   node?: string;
   /** The sha256 the archive must have (e.g. as the kubelet copy measured it); a mismatch stores nothing. */
@@ -106,7 +108,10 @@ export async function backupArchive(
     },
   );
   const podObject = options.podObject ?? (await readSavedPod(archivePath));
-  const source = await readSource(archivePath, options.node ?? podNode(podObject));
+  const source = {
+    ...(await readSource(archivePath, options.node ?? podNode(podObject))),
+    ...(options.target ?? {}),
+  };
   const now = options.now?.() ?? new Date();
   const id = newBackupId(now);
   const key = chainKey(source);

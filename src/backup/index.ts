@@ -15,3 +15,4 @@ export * from './retention.js';
 export * from './prune.js';
 export * from './verify-deep.js';
 export { S3Store } from './stores/s3-store.js';
+export * from './backup-pods.js';
