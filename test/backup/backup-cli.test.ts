@@ -182,7 +182,7 @@ describe('kcr backup, backups, store, catalog sync, verify', () => {
     [
       ['backup', 'no-such.tar'],
       2,
-      /^error: no-such.tar: no such archive\nhint: to back up a running pod, checkpoint it first/,
+      /^error: no-such.tar: no such archive\nhint: name an archive file, or a running pod by its name/,
     ],
     [['backups', '--store', 'nowhere'], 2, /^error: no store named "nowhere"\nhint: run `kcr store list`/],
   ])('bad input %j: one error and a hint', async (argv, code, message) => {

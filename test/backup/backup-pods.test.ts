@@ -9,6 +9,7 @@ import { readBackup } from '../../src/backup/read-backup.js';
 import { FileStore } from '../../src/backup/stores/file-store.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
+import { kcrWithHome } from '../../src/testing/backup-cli.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
 
 let c: TestCluster | undefined;
@@ -60,5 +61,28 @@ describe('backupPods', () => {
       }),
     ).rejects.toMatchObject({ code: 'not-found' });
     expect(await store.list()).toEqual([]);
+  });
+
+  it('kcr backup POD -n NS checkpoints, copies and stores in one command', async () => {
+    c!.state.addPod({ name: 'cli-web', node: 'node-1', containers: [{ name: 'webserver', ports: [8080] }] });
+    const kcr = kcrWithHome(tmp.path('home'), tmp.dir);
+    const env = ['--kubeconfig', c!.kubeconfig];
+    const r = await kcr('backup', 'cli-web', '-n', 'default', ...env, '-o', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      expect.objectContaining({
+        namespace: 'default',
+        pod: 'cli-web',
+        container: 'webserver',
+        node: 'node-1',
+        store: 'default',
+      }),
+    ]);
+    const listed = JSON.parse((await kcr('backups', '--pod', 'cli-web', '-o', 'json')).stdout) as unknown[];
+    expect(listed).toHaveLength(1);
+    const missing = await kcr('backup', 'no-such-pod', ...env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: .*no-such-pod.*\nhint: /);
   });
 });

@@ -13,7 +13,9 @@ import type { CliContext } from '../context.js';
 import { choice } from '../options.js';
 import { renderBackups, renderRecord } from '../output/backup-printers.js';
 import { progressRenderer } from '../progress.js';
+import { addKubeFlags } from '../kube-flags.js';
 import { registerBackupGet } from './backup-get.js';
+import { runBackupPods, type BackupPodFlags } from './backup-pods.js';
 import { registerBackupPin } from './backup-pin.js';
 import { registerBackupRm } from './backup-rm.js';
 
@@ -22,6 +24,11 @@ const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 interface BackupFlags {
   store?: string;
   output?: (typeof FORMATS)[number];
+}
+
+/** A pod name is a DNS subdomain: no slashes, no archive suffix. */
+function looksLikePod(arg: string): boolean {
+  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(arg) && !/\.tar(\.gz|\.zst)?$/.test(arg);
 }
 
 async function isArchivePath(path: string): Promise<boolean> {
@@ -35,48 +42,61 @@ export function registerBackup(program: Command, ctx: CliContext): void {
   const backup = program
     .command('backup')
     .description(
-      'store a checkpoint archive as a backup (recorded, checksummed, chained); or act on one by id',
+      'back up a running pod (checkpoint, copy, store) or an archive at hand: recorded, checksummed, chained; or act on one by id',
     )
-    .argument('[archive]', 'a checkpoint archive (.tar, .tar.gz, .tar.zst)')
+    .argument(
+      '[archive|pod]',
+      'a checkpoint archive (.tar, .tar.gz, .tar.zst), or a running pod to checkpoint and store',
+    )
     .option('--store <name|url>', 'a store added with `kcr store add`, or a URL (default: the local store)')
     .option('-o, --output <format>', 'table (default), wide, json or yaml', choice('--output', FORMATS))
-    .action(async (archive: string | undefined, flags: BackupFlags) => {
-      const output = flags.output ?? 'table';
-      if (archive === undefined) {
-        throw new KcrError('usage', 'kcr backup needs an archive (or a subcommand: get, pin, unpin, rm)', {
-          hint: 'for example: kcr backup ./checkpoint.tar --store default',
-        });
-      }
-      const path = resolve(ctx.io.cwd, archive);
-      if (!(await isArchivePath(path))) {
-        throw new KcrError('not-found', `${archive}: no such archive`, {
-          hint: 'to back up a running pod, checkpoint it first: kcr checkpoint POD -n NS -o ./ckpt/, then kcr backup ./ckpt/ARCHIVE',
-        });
-      }
-      const { backupArchive } = await import('../../backup/index.js');
-      const progress = progressRenderer(ctx);
-      const { entryToRow } = await import('../../backup/index.js');
-      const stored = await withCatalog(ctx, async (catalog) => {
-        const named = await openNamedStore(ctx, catalog, flags.store);
-        try {
-          const record = await backupArchive(named.store, path, {
-            signal: ctx.signal,
-            onProgress: (transferred, total) =>
-              progress.onProgress?.({ phase: 'upload', label: `backup → ${named.name}`, transferred, total }),
-          });
-          catalog.upsertEntry(named.name, record);
-          return { store: named.name, record };
-        } finally {
-          progress.stop();
-          await named.store.close();
-        }
+    .option('-c, --container <name>', 'pod: the container to back up (default: the only one)')
+    .option('--all-containers', 'pod: back up every container of the pod')
+    .option('-l, --selector <selector>', 'back up every pod matching this label selector');
+  addKubeFlags(backup);
+  backup.action(async (archive: string | undefined, flags: BackupFlags & BackupPodFlags) => {
+    const output = flags.output ?? 'table';
+    if (
+      flags.selector !== undefined ||
+      (archive !== undefined && looksLikePod(archive) && !(await isArchivePath(resolve(ctx.io.cwd, archive))))
+    ) {
+      return runBackupPods(ctx, archive, flags, output);
+    }
+    if (archive === undefined) {
+      throw new KcrError('usage', 'kcr backup needs an archive (or a subcommand: get, pin, unpin, rm)', {
+        hint: 'for example: kcr backup ./checkpoint.tar --store default',
       });
-      ctx.io.stdout.write(
-        output === 'json' || output === 'yaml'
-          ? renderRecord(stored.store, stored.record, output)
-          : renderBackups([entryToRow(stored.store, stored.record)], output),
-      );
+    }
+    const path = resolve(ctx.io.cwd, archive);
+    if (!(await isArchivePath(path))) {
+      throw new KcrError('not-found', `${archive}: no such archive`, {
+        hint: 'name an archive file, or a running pod by its name: kcr backup POD -n NS',
+      });
+    }
+    const { backupArchive } = await import('../../backup/index.js');
+    const progress = progressRenderer(ctx);
+    const { entryToRow } = await import('../../backup/index.js');
+    const stored = await withCatalog(ctx, async (catalog) => {
+      const named = await openNamedStore(ctx, catalog, flags.store);
+      try {
+        const record = await backupArchive(named.store, path, {
+          signal: ctx.signal,
+          onProgress: (transferred, total) =>
+            progress.onProgress?.({ phase: 'upload', label: `backup → ${named.name}`, transferred, total }),
+        });
+        catalog.upsertEntry(named.name, record);
+        return { store: named.name, record };
+      } finally {
+        progress.stop();
+        await named.store.close();
+      }
     });
+    ctx.io.stdout.write(
+      output === 'json' || output === 'yaml'
+        ? renderRecord(stored.store, stored.record, output)
+        : renderBackups([entryToRow(stored.store, stored.record)], output),
+    );
+  });
   registerBackupGet(backup, ctx);
   registerBackupPin(backup, ctx);
   registerBackupRm(backup, ctx);
