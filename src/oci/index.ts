@@ -47,3 +47,14 @@ export {
   type CheckpointImageInfo,
 } from './inspect.js';
 export { resolveImage, type ResolvedImage } from './resolve.js';
+export {
+  OCICRYPT_ANNOTATIONS,
+  LAYER_CIPHER,
+  isEncryptedMediaType,
+  decryptedMediaType,
+  parseOcicryptRecipient,
+  parseOcicryptIdentity,
+  unwrapLayerKey,
+  createLayerDecryptStream,
+  type LayerKey,
+} from './ocicrypt.js';
