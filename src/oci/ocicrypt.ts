@@ -99,6 +99,11 @@ const IDENTITY_HINT =
 
 /** A recipient for an encrypted image: an RSA (≥ 2048 bits) or EC public key, PEM or JWK. */
 export function parseOcicryptRecipient(text: string, what = 'recipient'): KeyObject {
+  // node:crypto would derive the public half of a private key silently; a private key passed as a
+  // recipient is a mistake worth stopping (it may be on its way to the wrong place).
+  if (/PRIVATE KEY-----/.test(text) || /"d"\s*:/.test(text)) {
+    throw keyError(what, 'is a private key; encrypt to the public key', RECIPIENT_HINT);
+  }
   let key: KeyObject;
   try {
     const trimmed = text.trim();
@@ -108,8 +113,6 @@ export function parseOcicryptRecipient(text: string, what = 'recipient'): KeyObj
   } catch (err) {
     throw keyError(what, `not a public key: ${(err as Error).message}`, RECIPIENT_HINT);
   }
-  if (key.type !== 'public')
-    throw keyError(what, 'is a private key; encrypt to the public key', RECIPIENT_HINT);
   checkKeyType(key, what, RECIPIENT_HINT);
   return key;
 }

@@ -20,6 +20,7 @@ import {
 } from 'node:stream';
 import { KcrError } from '../../errors.js';
 import { formatHeader, parseHeader, verifyHeaderMac, type ParsedHeader, type Stanza } from './age-header.js';
+import { ArmorDecoder, looksArmored } from './age-armor.js';
 import { FILE_KEY_SIZE, type AgeIdentity, type AgeRecipient } from './age-keys.js';
 import { parseSshIdentity, parseSshRecipient } from './age-ssh.js';
 import { NONCE_SIZE, StreamOpener, StreamSealer, payloadKey } from './age-stream.js';
@@ -130,8 +131,10 @@ function unwrapFileKey(header: ParsedHeader, identities: readonly AgeIdentity[])
   );
 }
 
-/** A Transform from an age file to its plaintext, for the first of `identities` that opens it. */
+/** A Transform from an age file (binary or armored) to its plaintext, for the first of `identities` that opens it. */
 export function createAgeDecryptStream(identities: readonly AgeIdentity[]): Transform {
+  let armor: ArmorDecoder | undefined;
+  let sniffed = false;
   let headerBytes: Buffer | undefined = Buffer.alloc(0);
   let fileKey: Buffer | undefined;
   let nonceBytes = Buffer.alloc(0);
@@ -147,21 +150,30 @@ export function createAgeDecryptStream(identities: readonly AgeIdentity[]): Tran
     return opener.write(data);
   };
 
+  /** The binary age file, piece by piece: header first, then the payload. */
+  const feed = (chunk: Buffer): Buffer[] => {
+    if (headerBytes) {
+      const data: Buffer = Buffer.concat([headerBytes, chunk]);
+      const header = parseHeader(data);
+      if (!header) {
+        headerBytes = data;
+        return [];
+      }
+      headerBytes = undefined;
+      fileKey = unwrapFileKey(header, identities);
+      chunk = data.subarray(header.payloadOffset);
+    }
+    return payload(chunk);
+  };
+
   return new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
-        if (headerBytes) {
-          const data: Buffer = Buffer.concat([headerBytes, chunk]);
-          const header = parseHeader(data);
-          if (!header) {
-            headerBytes = data;
-            return done();
-          }
-          headerBytes = undefined;
-          fileKey = unwrapFileKey(header, identities);
-          chunk = data.subarray(header.payloadOffset);
+        if (!sniffed && chunk.length > 0) {
+          sniffed = true;
+          if (looksArmored(chunk)) armor = new ArmorDecoder();
         }
-        const parts = payload(chunk);
+        const parts = feed(armor ? armor.write(chunk) : chunk);
         done(null, parts.length > 0 ? Buffer.concat(parts) : undefined);
       } catch (err) {
         done(err as Error);
@@ -169,6 +181,7 @@ export function createAgeDecryptStream(identities: readonly AgeIdentity[]): Tran
     },
     flush(done: TransformCallback) {
       try {
+        const parts = armor ? feed(armor.end()) : [];
         if (headerBytes) {
           throw new KcrError('invalid-input', 'not a valid age file: it ends inside the header', {
             hint: 'the data is empty, cut short, or not an age file',
@@ -178,7 +191,7 @@ export function createAgeDecryptStream(identities: readonly AgeIdentity[]): Tran
           throw new KcrError('integrity', 'encrypted data is damaged: it ends before the payload', {
             hint: 'the ciphertext was cut short; use another copy of the backup',
           });
-        done(null, opener.end());
+        done(null, Buffer.concat([...parts, opener.end()]));
       } catch (err) {
         done(err as Error);
       }
