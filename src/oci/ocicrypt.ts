@@ -97,6 +97,37 @@ const RECIPIENT_HINT =
 const IDENTITY_HINT =
   'give the unencrypted RSA or EC private key (PEM) whose public key the image was encrypted to, as skopeo --decryption-key takes';
 
+/** A PEM or JWK key as node:crypto reads it, or one `invalid-input` error naming the file. */
+function readKey(
+  text: string,
+  what: string,
+  create: typeof createPublicKey | typeof createPrivateKey,
+  problem: (err: Error) => string,
+  hint: string,
+): KeyObject {
+  let key: KeyObject;
+  try {
+    const trimmed = text.trim();
+    key = trimmed.startsWith('{')
+      ? create({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
+      : create(trimmed);
+  } catch (err) {
+    throw keyError(what, problem(err as Error), hint);
+  }
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw keyError(what, 'RSA key shorter than 2048 bits', hint);
+  }
+  if (type !== 'rsa' && type !== 'ec') {
+    throw keyError(
+      what,
+      `a ${type ?? 'unknown'} key; ocicrypt's JWE wraps keys for RSA and EC keys only`,
+      hint,
+    );
+  }
+  return key;
+}
+
 /** A recipient for an encrypted image: an RSA (≥ 2048 bits) or EC public key, PEM or JWK. */
 export function parseOcicryptRecipient(text: string, what = 'recipient'): KeyObject {
   // node:crypto would derive the public half of a private key silently; a private key passed as a
@@ -104,50 +135,14 @@ export function parseOcicryptRecipient(text: string, what = 'recipient'): KeyObj
   if (/PRIVATE KEY-----/.test(text) || /"d"\s*:/.test(text)) {
     throw keyError(what, 'is a private key; encrypt to the public key', RECIPIENT_HINT);
   }
-  let key: KeyObject;
-  try {
-    const trimmed = text.trim();
-    key = trimmed.startsWith('{')
-      ? createPublicKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
-      : createPublicKey(trimmed);
-  } catch (err) {
-    throw keyError(what, `not a public key: ${(err as Error).message}`, RECIPIENT_HINT);
-  }
-  checkKeyType(key, what, RECIPIENT_HINT);
-  return key;
+  return readKey(text, what, createPublicKey, (err) => `not a public key: ${err.message}`, RECIPIENT_HINT);
 }
 
 /** An identity that opens an encrypted image: an unencrypted RSA or EC private key (PEM or JWK). */
 export function parseOcicryptIdentity(text: string, what = 'identity'): KeyObject {
-  let key: KeyObject;
-  try {
-    const trimmed = text.trim();
-    key = trimmed.startsWith('{')
-      ? createPrivateKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
-      : createPrivateKey(trimmed);
-  } catch (err) {
-    const detail = /ENCRYPTED/.test(text)
-      ? 'the private key is protected by a passphrase'
-      : (err as Error).message;
-    throw keyError(what, `not a usable private key: ${detail}`, IDENTITY_HINT);
-  }
-  checkKeyType(key, what, IDENTITY_HINT);
-  return key;
-}
-
-function checkKeyType(key: KeyObject, what: string, hint: string): void {
-  const type = key.asymmetricKeyType;
-  if (type === 'rsa') {
-    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
-      throw keyError(what, 'RSA key shorter than 2048 bits', hint);
-    return;
-  }
-  if (type === 'ec') return;
-  throw keyError(
-    what,
-    `a ${type ?? 'unknown'} key; ocicrypt's JWE wraps keys for RSA and EC keys only`,
-    hint,
-  );
+  const problem = (err: Error) =>
+    `not a usable private key: ${/ENCRYPTED/.test(text) ? 'the private key is protected by a passphrase' : err.message}`;
+  return readKey(text, what, createPrivateKey, problem, IDENTITY_HINT);
 }
 
 /** AES-256-CTR over the layer with an HMAC-SHA256 (keyed with the AES key) over the ciphertext. */
