@@ -54,6 +54,7 @@ export {
   decryptedMediaType,
   parseOcicryptRecipient,
   parseOcicryptIdentity,
+  publicKeyFingerprint,
   unwrapLayerKey,
   createLayerDecryptStream,
   type LayerKey,

@@ -3,6 +3,7 @@
  * ocicrypt, what CRI-O and Podman decrypt with): skopeo opens what kcr encrypted, and kcr opens
  * what skopeo encrypted.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,12 @@ import { ANNOTATIONS } from './annotations.js';
 import { buildCheckpointImage, imageBlobs } from './build.js';
 import { writeOciLayout } from './layout.js';
 import { MEDIA_TYPES, type OciManifest } from './media-types.js';
-import { OCICRYPT_ANNOTATIONS, parseOcicryptIdentity, parseOcicryptRecipient } from './ocicrypt.js';
+import {
+  OCICRYPT_ANNOTATIONS,
+  parseOcicryptIdentity,
+  parseOcicryptRecipient,
+  publicKeyFingerprint,
+} from './ocicrypt.js';
 import { pullCheckpointImage } from './pull.js';
 import { pushImage } from './push.js';
 import { parseReference } from './reference.js';
@@ -179,6 +185,27 @@ describe('ocicrypt images', () => {
     const tampered = await failure([await identity('ocicrypt-ec.pem')]);
     expect(tampered.code).toBe('integrity');
     await expect(readFile(join(work, 'never.tar'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('names a recipient by the sha256 of its public key, as openssl prints it, from either half', async () => {
+    const der = join(work, 'ec.pub.der');
+    await tool('openssl', [
+      'pkey',
+      '-pubin',
+      '-in',
+      keyFile('ocicrypt-ec.pub.pem'),
+      '-outform',
+      'DER',
+      '-out',
+      der,
+    ]);
+    const expected =
+      'sha256:' +
+      createHash('sha256')
+        .update(await readFile(der))
+        .digest('hex');
+    expect(publicKeyFingerprint(await recipient('ocicrypt-ec.pub.pem'))).toBe(expected);
+    expect(publicKeyFingerprint(await identity('ocicrypt-ec.pem'))).toBe(expected);
   });
 
   it('refuses keys it cannot use, naming them', async () => {

@@ -12,6 +12,7 @@
  */
 import {
   createCipheriv,
+  createHash,
   createDecipheriv,
   createHmac,
   createPrivateKey,
@@ -143,6 +144,20 @@ export function parseOcicryptIdentity(text: string, what = 'identity'): KeyObjec
   const problem = (err: Error) =>
     `not a usable private key: ${/ENCRYPTED/.test(text) ? 'the private key is protected by a passphrase' : err.message}`;
   return readKey(text, what, createPrivateKey, problem, IDENTITY_HINT);
+}
+
+/**
+ * How a backup record names an image recipient without holding the key: `sha256:` of the public
+ * key's SubjectPublicKeyInfo (DER), what `openssl pkey -pubin -outform DER | sha256sum` prints.
+ */
+export function publicKeyFingerprint(key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return (
+    'sha256:' +
+    createHash('sha256')
+      .update(pub.export({ format: 'der', type: 'spki' }))
+      .digest('hex')
+  );
 }
 
 /** AES-256-CTR over the layer with an HMAC-SHA256 (keyed with the AES key) over the ciphertext. */
