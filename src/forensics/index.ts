@@ -20,3 +20,4 @@ export * from './memory/index.js';
 export * from './diff/index.js';
 export * from './secrets/index.js';
 export * from './secret-patterns.js';
+export * from './image-check.js';
