@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { KcrError } from '../errors.js';
 import type { ImageReference, RegistryOptions } from '../oci/index.js';
 import type { CliContext } from './context.js';
+import { positiveInt } from './options.js';
 
 export interface RegistryFlags {
   username?: string;
@@ -13,9 +14,19 @@ export interface RegistryFlags {
   authfile?: string;
   caFile?: string;
   insecure?: boolean;
+  /** `--timeout` on the image commands, `--registry-timeout` where `--timeout` already means a wait. */
+  timeout?: number;
+  registryTimeout?: number;
 }
 
-export function addRegistryFlags(cmd: Command): Command {
+/**
+ * `timeoutFlag`: restore and migrate already use `--timeout` for how long they wait for the Pod, so
+ * there the registry's deadline is `--registry-timeout`.
+ */
+export function addRegistryFlags(
+  cmd: Command,
+  timeoutFlag: '--timeout' | '--registry-timeout' = '--timeout',
+): Command {
   return cmd
     .option('--username <name>', 'registry user name (the password is read with --password-stdin)')
     .option('--password-stdin', 'read the registry password from standard input')
@@ -24,7 +35,12 @@ export function addRegistryFlags(cmd: Command): Command {
       'auth file in docker config.json format (default: $REGISTRY_AUTH_FILE, then ~/.docker/config.json)',
     )
     .option('--ca-file <path>', "PEM file with the CA that signed the registry's certificate")
-    .option('--insecure', 'allow plain HTTP or an unverified certificate, for the named registry only');
+    .option('--insecure', 'allow plain HTTP or an unverified certificate, for the named registry only')
+    .option(
+      `${timeoutFlag} <seconds>`,
+      'fail when the registry stays silent this long, or trickles a document or blob (default 60)',
+      positiveInt(timeoutFlag),
+    );
 }
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
@@ -33,7 +49,12 @@ async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
   return text.replace(/\r?\n$/, '');
 }
 
-export async function registryOptions(ctx: CliContext, flags: RegistryFlags): Promise<RegistryOptions> {
+export async function registryOptions(
+  ctx: CliContext,
+  flags: RegistryFlags,
+  timeoutFlag: '--timeout' | '--registry-timeout' = '--timeout',
+): Promise<RegistryOptions> {
+  const timeout = timeoutFlag === '--timeout' ? flags.timeout : flags.registryTimeout;
   if (flags.passwordStdin && !flags.username) {
     throw new KcrError('usage', '--password-stdin needs --username', {
       hint: 'echo "$PASSWORD" | kcr image push --username USER --password-stdin …',
@@ -51,6 +72,7 @@ export async function registryOptions(ctx: CliContext, flags: RegistryFlags): Pr
     ...(flags.authfile ? { authFile: flags.authfile } : {}),
     ...(flags.caFile ? { caFile: flags.caFile } : {}),
     ...(flags.insecure ? { insecure: true } : {}),
+    ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
   };
 }
 

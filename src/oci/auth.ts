@@ -51,14 +51,22 @@ export function credentialsRefused(registry: string, creds: Credentials | undefi
 export interface TokenRequest {
   registry: string;
   challenge: Challenge;
+  /** The challenge's realm, checked by realmUrl. */
+  realm: URL;
   scopes: string[];
   credentials: Credentials | undefined;
   dispatcher: Dispatcher;
   signal?: AbortSignal;
+  /** The whole token exchange must be over within this many ms. */
+  deadlineMs?: number;
 }
 
-/** The token server's URL from a Bearer challenge: it comes from the registry, so it is checked. */
-export function realmUrl(registry: string, challenge: Challenge): URL {
+/**
+ * The token server's URL from a Bearer challenge: it comes from the registry, so it is checked. A
+ * plain-HTTP realm is refused unless the user made the registry insecure (`allowHttp`): otherwise a
+ * registry could send the user's password across the network in the clear.
+ */
+export function realmUrl(registry: string, challenge: Challenge, allowHttp = false): URL {
   const { realm } = challenge.params;
   if (!realm) throw new KcrError('remote', `${registry}: bearer challenge without a realm`);
   let url: URL | undefined;
@@ -76,13 +84,18 @@ export function realmUrl(registry: string, challenge: Challenge): URL {
       },
     );
   }
+  if (url.protocol === 'http:' && !allowHttp) {
+    throw new KcrError('remote', `${registry}: bearer challenge realm ${url.origin} is plain HTTP`, {
+      hint: 'kcr sends credentials to a token server only over TLS; pass --insecure only if you trust the network to this registry',
+    });
+  }
   return url;
 }
 
 /** Fetches a Bearer token for the scopes; returns the Authorization header value. */
 export async function fetchToken(req: TokenRequest): Promise<string> {
   const { service, scope } = req.challenge.params;
-  const url = realmUrl(req.registry, req.challenge);
+  const url = new URL(req.realm);
   if (service) url.searchParams.set('service', service);
   const scopes = new Set(req.scopes);
   if (scope) for (const s of scope.split(' ')) scopes.add(s);
@@ -96,6 +109,7 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
       headers,
       dispatcher: req.dispatcher,
       signal: req.signal,
+      deadlineMs: req.deadlineMs,
     });
   } catch (err) {
     throw transportError(url.host, err, req.signal);

@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { KcrError, fileError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
@@ -35,10 +35,22 @@ export interface TlsSettings {
   caFile?: string;
   /** Skip certificate verification (only ever for the one registry the user named). */
   insecure?: boolean;
+  /** How long a connect, an answer's headers, or a pause between body bytes may take (ms). */
+  timeoutMs?: number;
 }
+
+/** The default for `--timeout`: a registry that says nothing for a minute is not going to. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * Requests whose answer only comes once the registry has taken in and verified a whole blob (the
+ * PUT that closes an upload, a PATCH carrying GiBs) may wait this long for their headers.
+ */
+export const UPLOAD_ANSWER_TIMEOUT_MS = 10 * 60_000;
 
 /** An undici Agent trusting the system roots plus `caFile`; `insecure` disables verification. */
 export function createAgent(tls: TlsSettings): Agent {
+  const timeout = tls.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let ca: string[] | undefined;
   if (tls.caFile) {
     let pem: string;
@@ -57,10 +69,11 @@ export function createAgent(tls: TlsSettings): Agent {
     ca = [...rootCertificates, pem];
   }
   return new Agent({
-    connect: { ...(ca ? { ca } : {}), rejectUnauthorized: !tls.insecure },
-    // Large uploads: the registry may take a while to answer after the last byte (it verifies the digest).
-    headersTimeout: 10 * 60_000,
-    bodyTimeout: 5 * 60_000,
+    connect: { ...(ca ? { ca } : {}), rejectUnauthorized: !tls.insecure, timeout },
+    // A server that never answers, or stops sending mid-body, fails after `timeout`; the requests
+    // that finish an upload ask for longer themselves (UPLOAD_ANSWER_TIMEOUT_MS).
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
     keepAliveTimeout: 10_000,
   });
 }
@@ -100,6 +113,12 @@ export function isTransientError(err: unknown): boolean {
 export function transportError(host: string, err: unknown, signal?: AbortSignal): KcrError {
   if (err instanceof KcrError) return err;
   if (signal?.aborted) return new KcrError('cancelled', 'cancelled', { cause: err });
+  if (err instanceof Error && err.name === 'TimeoutError') {
+    return new KcrError('timeout', `${host}: no complete answer within the time allowed`, {
+      hint: 'the server is too slow or stalled; raise --timeout (seconds) if the registry is just slow',
+      cause: err,
+    });
+  }
   // A request body streamed from a file fails the request with the file's error: that is about the file.
   const path = (err as { path?: unknown } | null)?.path;
   if (typeof path === 'string' && (err as { syscall?: unknown }).syscall) return fileError(path, err);
@@ -137,7 +156,7 @@ export function transportError(host: string, err: unknown, signal?: AbortSignal)
   }
   if (has(isTimeout)) {
     return new KcrError('timeout', `${host}: the registry stopped answering (${detail(err).toLowerCase()})`, {
-      hint: 'try again; if it keeps happening, check the registry and the network path to it',
+      hint: 'try again; if the registry is just slow, raise --timeout (seconds)',
       cause: err,
     });
   }
@@ -159,15 +178,27 @@ export interface SendOptions {
   body?: RequestBody;
   dispatcher: Dispatcher;
   signal?: AbortSignal;
+  /**
+   * The whole exchange (headers and body) must be over within this many ms: for small documents,
+   * so that a server trickling one byte a second cannot keep kcr waiting (idle timeouts never fire).
+   */
+  deadlineMs?: number;
+  /** Overrides the agent's wait for the answer's headers (uploads that end with a digest check). */
+  headersTimeoutMs?: number;
 }
 
 export async function send(url: string, options: SendOptions): Promise<HttpResponse> {
+  const signals = [
+    ...(options.signal ? [options.signal] : []),
+    ...(options.deadlineMs ? [AbortSignal.timeout(options.deadlineMs)] : []),
+  ];
   const res = await request(url, {
     method: options.method as Dispatcher.HttpMethod,
     headers: options.headers,
     body: options.body ?? null,
     dispatcher: options.dispatcher,
-    signal: options.signal,
+    signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+    ...(options.headersTimeoutMs ? { headersTimeout: options.headersTimeoutMs } : {}),
   });
   return { url, status: res.statusCode, headers: res.headers, body: res.body };
 }
@@ -271,4 +302,61 @@ export function parseRemoteJson(bytes: Buffer | string, host: string, what: stri
       cause: err,
     });
   }
+}
+
+/** Below this rate a blob download counts as stalled (a trickle that idle timeouts never catch). */
+const MIN_BYTES_PER_SECOND = 1024;
+
+/**
+ * A pass-through for a blob body that holds the registry to what it promised: not one byte past the
+ * size the manifest declared (the rest is never written: the download fails at that size), and at
+ * least MIN_BYTES_PER_SECOND over every `timeoutMs` window until the blob is complete.
+ */
+export function blobBodyGuard(
+  host: string,
+  what: string,
+  declaredSize: number,
+  timeoutMs: number,
+): Transform {
+  let received = 0;
+  let windowStart = Date.now();
+  let windowBytes = 0;
+  const minPerWindow = Math.ceil((MIN_BYTES_PER_SECOND * timeoutMs) / 1000);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      received += chunk.length;
+      if (received > declaredSize) {
+        done(
+          new KcrError(
+            'integrity',
+            `${host}: ${what} is larger than the ${declaredSize} bytes its manifest declares`,
+            {
+              hint: 'the registry sent more than the image describes; nothing was written',
+            },
+          ),
+        );
+        return;
+      }
+      windowBytes += chunk.length;
+      const now = Date.now();
+      if (now - windowStart >= timeoutMs) {
+        const needed = Math.min(minPerWindow, declaredSize - (received - windowBytes));
+        if (windowBytes < needed) {
+          done(
+            new KcrError(
+              'timeout',
+              `${host}: ${what} arrives too slowly (${windowBytes} bytes in ${Math.round((now - windowStart) / 1000)} s)`,
+              {
+                hint: 'the registry is stalling; try again later, or raise --timeout (seconds) on a very slow link',
+              },
+            ),
+          );
+          return;
+        }
+        windowStart = now;
+        windowBytes = 0;
+      }
+      done(null, chunk);
+    },
+  });
 }

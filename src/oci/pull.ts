@@ -13,7 +13,7 @@ import { ANNOTATIONS } from './annotations.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { cancelled } from './digest.js';
-import { isTransientError, transportError } from './http.js';
+import { blobBodyGuard, header, isTransientError, responseHost, transportError } from './http.js';
 import { layerCompression, type LayerCompression, type OciDescriptor } from './media-types.js';
 import {
   createLayerDecryptStream,
@@ -132,11 +132,25 @@ async function downloadLayer(
   const packed = new DigestStream((n) => report(n));
   const raw = new DigestStream();
   const res = await client.getBlob(layer.digest, options.signal);
+  const host = responseHost(res);
+  const what = `layer ${layer.digest}`;
+  const declared = Number(header(res, 'content-length'));
+  if (Number.isFinite(declared) && declared > layer.size) {
+    res.body.destroy();
+    throw new KcrError(
+      'integrity',
+      `${host}: ${what} is ${declared} bytes, its manifest declares ${layer.size}`,
+      {
+        hint: 'the registry sends something other than the image describes; nothing was written',
+      },
+    );
+  }
+  const guard = blobBodyGuard(host, what, layer.size, client.timeoutMs);
   const unpack: Transform[] = [
     ...(layerKey ? [createLayerDecryptStream(layerKey, `${ref.full}: layer ${layer.digest}`)] : []),
     ...(compression === 'none' ? [] : [decompressor(compression)]),
   ];
-  const stages: Transform[] = unpack.length === 0 ? [packed] : [packed, ...unpack, raw];
+  const stages: Transform[] = unpack.length === 0 ? [guard, packed] : [guard, packed, ...unpack, raw];
   let got: Downloaded | undefined;
   const downloaded = (): Downloaded => {
     const layerDigest = packed.digest();

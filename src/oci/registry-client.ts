@@ -17,7 +17,9 @@ import { resolveCredentials, type CredentialOptions, type Credentials } from './
 import { sha256Digest } from './digest.js';
 import {
   createAgent,
+  DEFAULT_TIMEOUT_MS,
   MAX_JSON_BYTES,
+  UPLOAD_ANSWER_TIMEOUT_MS,
   errorText,
   header,
   isTlsProtocolError,
@@ -42,9 +44,26 @@ export interface RegistryOptions extends CredentialOptions {
   chunkSize?: number;
   /** How often an upload is resumed after a broken connection before giving up. */
   retries?: number;
+  /**
+   * Milliseconds a registry may stay silent (connect, headers, between body bytes), and the deadline
+   * for a whole small document (manifest, config, token); default DEFAULT_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
 }
 
 export type Access = 'pull' | 'push';
+
+export interface RequestInit {
+  headers?: Headers;
+  body?: RequestBody;
+  signal?: AbortSignal;
+  /**
+   * What the exchange carries: a small document by default (the whole answer must arrive within the
+   * timeout); `upload` sends a blob and waits longer for the verdict; `download` streams a blob (its
+   * body is held to a rate by blobBodyGuard instead of a deadline).
+   */
+  transfer?: 'upload' | 'download';
+}
 
 export interface ConnectOptions extends RegistryOptions {
   signal?: AbortSignal;
@@ -107,8 +126,12 @@ export class RegistryClient {
   ): Promise<RegistryClient> {
     const credentials = await resolveCredentials(registry, options);
     const host = registryApiHost(registry);
-    const agent = createAgent({ caFile: options.caFile, insecure: options.insecure });
-    const otherAgent = createAgent({ caFile: options.caFile });
+    const agent = createAgent({
+      caFile: options.caFile,
+      insecure: options.insecure,
+      timeoutMs: options.timeoutMs,
+    });
+    const otherAgent = createAgent({ caFile: options.caFile, timeoutMs: options.timeoutMs });
     const scopes = [
       `repository:${repository}:${access === 'push' ? 'pull,push' : 'pull'}`,
       ...(options.mountFrom ?? []).filter((r) => r !== repository).map((r) => `repository:${r}:pull`),
@@ -157,12 +180,53 @@ export class RegistryClient {
     }
   }
 
+  /** The deadline for a whole small exchange (ping, HEAD, manifest, token). */
+  get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * How a request to `url` may go. Registries hand out URLs (upload Locations, redirects, token realms)
+   * that may point anywhere; credentials go only to the registry's own origin (scheme, host and port,
+   * as the user named it), everything else gets none and verified TLS, and plain HTTP is allowed only
+   * where the user allowed it: the registry itself is plain, or it is the host named with --insecure.
+   */
+  route(url: string): { dispatcher: Agent; credentials: boolean } {
+    const target = new URL(url);
+    const base = new URL(this.base);
+    const registryHost = target.hostname === base.hostname;
+    if (target.protocol !== 'https:' && target.protocol !== 'http:')
+      throw this.refusedUrl(target, 'is not an http(s) URL');
+    if (
+      target.protocol === 'http:' &&
+      !(registryHost && (this.options.insecure || base.protocol === 'http:'))
+    )
+      throw this.refusedUrl(target, 'is plain HTTP on a host not named with --insecure');
+    if (target.origin === base.origin) return { dispatcher: this.agent, credentials: true };
+    return { dispatcher: target.host === base.host ? this.agent : this.otherAgent, credentials: false };
+  }
+
+  private refusedUrl(target: URL, why: string): KcrError {
+    return new KcrError(
+      'remote',
+      `${this.registry}: refused to follow the registry to ${target.origin}: it ${why}`,
+      {
+        hint: 'a registry (or a proxy in front of it) sent an upload or download URL elsewhere; kcr sends data and credentials only over TLS, and credentials only to the registry itself',
+      },
+    );
+  }
+
   /** GET /v2/: finds the scheme (HTTPS, or HTTP for --insecure registries that do not speak TLS) and authenticates. */
   private async ping(signal?: AbortSignal): Promise<void> {
     const host = registryApiHost(this.registry);
     let res: HttpResponse;
     try {
-      res = await send(`${this.base}/v2/`, { method: 'GET', dispatcher: this.agent, signal });
+      res = await send(`${this.base}/v2/`, {
+        method: 'GET',
+        dispatcher: this.agent,
+        signal,
+        deadlineMs: this.timeoutMs,
+      });
     } catch (err) {
       if (!isTlsProtocolError(err)) throw transportError(host, err, signal);
       // Plain HTTP only for --insecure registries and, as docker and podman allow, loopback ones
@@ -170,7 +234,12 @@ export class RegistryClient {
       if (!this.options.insecure && !isLoopbackHost(host)) throw plainHttpError(host, err, signal);
       this.base = `http://${host}`;
       try {
-        res = await send(`${this.base}/v2/`, { method: 'GET', dispatcher: this.agent, signal });
+        res = await send(`${this.base}/v2/`, {
+          method: 'GET',
+          dispatcher: this.agent,
+          signal,
+          deadlineMs: this.timeoutMs,
+        });
       } catch (err2) {
         throw transportError(host, err2, signal);
       }
@@ -187,6 +256,7 @@ export class RegistryClient {
         headers: this.authHeaders(),
         dispatcher: this.agent,
         signal,
+        deadlineMs: this.timeoutMs,
       }).catch((err: unknown) => {
         throw transportError(host, err, signal);
       });
@@ -205,15 +275,20 @@ export class RegistryClient {
       this.authorization = basicHeader(this.credentials);
       return;
     }
-    const realmHost = realmUrl(this.registry, challenge).host;
-    const sameHost = realmHost === registryApiHost(this.registry);
+    const realm = realmUrl(this.registry, challenge, this.options.insecure === true);
+    const base = new URL(this.base);
+    // As docker does: credentials travel to a token server on another host only over TLS (a realm on
+    // the registry's own host may be as plain as the registry the user chose to reach over HTTP).
+    const withCredentials = realm.protocol === 'https:' || realm.hostname === base.hostname;
     this.authorization = await fetchToken({
       registry: this.registry,
       challenge,
+      realm,
       scopes: this.scopes,
-      credentials: this.credentials,
-      dispatcher: sameHost ? this.agent : this.otherAgent,
+      credentials: withCredentials ? this.credentials : undefined,
+      dispatcher: realm.host === base.host ? this.agent : this.otherAgent,
       signal,
+      deadlineMs: this.timeoutMs,
     });
   }
 
@@ -225,27 +300,30 @@ export class RegistryClient {
    * One request with auth. A 401 re-authenticates (tokens expire) and, when the body can be sent
    * again, retries once; a streamed body cannot, so the caller (the upload loop) resumes instead.
    */
-  async request(
-    method: string,
-    url: string,
-    init: { headers?: Headers; body?: RequestBody; signal?: AbortSignal } = {},
-  ): Promise<HttpResponse> {
+  async request(method: string, url: string, init: RequestInit = {}): Promise<HttpResponse> {
     const host = new URL(url).host;
+    const { dispatcher, credentials } = this.route(url);
     const replayable = init.body === undefined || typeof init.body === 'string' || Buffer.isBuffer(init.body);
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
         res = await send(url, {
           method,
-          headers: this.authHeaders(init.headers),
+          headers: credentials ? this.authHeaders(init.headers) : { ...init.headers },
           body: init.body,
-          dispatcher: this.agent,
+          dispatcher,
           signal: init.signal,
+          ...(init.transfer === 'upload'
+            ? { headersTimeoutMs: Math.max(this.timeoutMs, UPLOAD_ANSWER_TIMEOUT_MS) }
+            : init.transfer === 'download'
+              ? {}
+              : { deadlineMs: this.timeoutMs }),
         });
       } catch (err) {
         throw transportError(host, err, init.signal);
       }
-      if (res.status !== 401) return res;
+      // Another origin's 401 is its own business: our credentials never go there.
+      if (res.status !== 401 || !credentials) return res;
       await res.body.dump();
       if (attempt > 0) throw credentialsRefused(this.registry, this.credentials);
       await this.authenticate(header(res, 'www-authenticate'), init.signal);
@@ -332,18 +410,18 @@ export class RegistryClient {
     return header(res, 'docker-content-digest') ?? sha256Digest(bytes);
   }
 
-  /** GET a blob, following redirects to storage (without our Authorization header on other hosts). */
-  async getBlob(digest: string, signal?: AbortSignal): Promise<HttpResponse> {
-    let res = await this.request('GET', this.url(`blobs/${digest}`), { signal });
+  /** GET a blob, following redirects to storage (by route(): no credentials on other origins). */
+  async getBlob(
+    digest: string,
+    signal?: AbortSignal,
+    kind: 'document' | 'stream' = 'stream',
+  ): Promise<HttpResponse> {
+    const transfer = kind === 'stream' ? 'download' : undefined;
+    let res = await this.request('GET', this.url(`blobs/${digest}`), { signal, transfer });
     for (let hops = 0; [301, 302, 303, 307, 308].includes(res.status) && hops < 5; hops++) {
       await res.body.dump();
       const target = this.resolve(header(res, 'location') ?? '');
-      const sameHost = new URL(target).host === new URL(this.base).host;
-      res = sameHost
-        ? await this.request('GET', target, { signal })
-        : await send(target, { method: 'GET', dispatcher: this.otherAgent, signal }).catch((err: unknown) => {
-            throw transportError(new URL(target).host, err, signal);
-          });
+      res = await this.request('GET', target, { signal, transfer });
     }
     if (res.status !== 200) return this.fail(res, `blob ${digest}`);
     return res;

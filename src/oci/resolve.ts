@@ -110,9 +110,10 @@ export async function fetchConfig(
       `config ${descriptor.digest} is ${descriptor.size} bytes, too large for an image config`,
     );
   }
-  const res = await client.getBlob(descriptor.digest, signal);
+  const res = await client.getBlob(descriptor.digest, signal, 'document');
+  // Not one byte past the size the manifest declared (a config is small; a registry may not inflate it).
   const bytes = await readBody(res, responseHost(res), signal, {
-    maxBytes: MAX_CONFIG_BYTES,
+    maxBytes: descriptor.size,
     what: `config ${descriptor.digest}`,
   });
   const digest = sha256Digest(bytes);

@@ -82,6 +82,22 @@ describe('pushing through a connection that breaks', () => {
     expect(proxy.cuts).toBe(before + 1);
     expect(await pulledEqualsArchive(`${registry.host}/resume/monolithic:v1`, counterTar)).toBe(true);
   });
+
+  it.each([
+    ['a chunked upload', 512 * 1024, 'restart-chunked'],
+    ['a one-piece upload', 0, 'restart-monolithic'],
+  ])(
+    'survives the registry restarting mid-push in %s (refused for 800 ms)',
+    async (_what, chunkSize, repo) => {
+      proxy.restartOnCut(800);
+      proxy.arm(1_500_000);
+      const before = proxy.cuts;
+      const ref = `${proxy.host}/resume/${repo}:v1`;
+      await publishCheckpointImage(nginxTar, ref, { insecure: true, chunkSize });
+      expect(proxy.cuts).toBe(before + 1);
+      expect(await pulledEqualsArchive(`${registry.host}/resume/${repo}:v1`, nginxTar)).toBe(true);
+    },
+  );
 });
 
 describe('blob reuse', () => {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KcrError } from '../errors.js';
 import type { BlobSource } from './build.js';
 import { cancelled } from './digest.js';
+import { hasErrorCode, isConnectionRefused } from '../util/net-errors.js';
 import { header, isTransientError, type HttpResponse } from './http.js';
 import { shortDigest, throttled, type ProgressCallback } from './progress.js';
 import type { RegistryClient } from './registry-client.js';
@@ -115,6 +116,7 @@ async function putMonolithic(
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     body: bodyOf(blob, 0, size, report),
     signal,
+    transfer: 'upload',
   });
   if (res.status !== 201) return client.fail(res, `blob ${digest}`);
   await res.body.dump();
@@ -144,6 +146,7 @@ async function patchChunk(
     },
     body: bodyOf(blob, offset, end, report),
     signal,
+    transfer: 'upload',
   });
   if (res.status >= 500) {
     // A proxy or registry hiccup: worth asking where the upload stands and going on.
@@ -191,15 +194,38 @@ async function resumePoint(
   return { location: (await startUpload(client, digest, [], signal)).location!, offset: 0 };
 }
 
+/**
+ * Runs `step` again after failures a new connection may cure, waiting 200 ms, 400 ms, … in between:
+ * a registry that restarts refuses connections for a moment, and the status query that finds where
+ * an upload stands must outlive that moment rather than end the push.
+ */
+async function withBackoff<T>(step: () => Promise<T>, retries: number, signal?: AbortSignal): Promise<T> {
+  for (let failures = 0; ;) {
+    try {
+      return await step();
+    } catch (err) {
+      if (signal?.aborted) throw cancelled(err);
+      if (!retriable(err, true) || ++failures > retries) throw err;
+      await sleep(200 * 2 ** (failures - 1), undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
+
 const AUTH_EXPIRED = 'authorization expired during an upload';
 
-function retriable(err: unknown): boolean {
+/**
+ * Failures worth another try. `restarting`: once an upload session is open, a refused connection too
+ * (the registry is coming back up); at the very first contact a refusal means a wrong address.
+ */
+function retriable(err: unknown, restarting = false): boolean {
   if (err instanceof ServerHiccup) return true;
+  const transient = (e: unknown) =>
+    isTransientError(e) || (restarting && hasErrorCode(e, isConnectionRefused));
   if (err instanceof KcrError) {
     if (err.message.endsWith(AUTH_EXPIRED)) return true;
-    return (err.code === 'network' || err.code === 'timeout') && isTransientError(err.cause);
+    return (err.code === 'network' || err.code === 'timeout') && transient(err.cause);
   }
-  return isTransientError(err);
+  return transient(err);
 }
 
 async function chunkedUpload(
@@ -220,10 +246,15 @@ async function chunkedUpload(
       state = await patchChunk(client, state.location, blob, state.offset, end, report, options.signal);
     } catch (err) {
       if (options.signal?.aborted) throw cancelled(err);
-      if (!retriable(err) || ++failures > retries) throw err;
+      if (!retriable(err, true) || ++failures > retries) throw err;
       // Give the registry a moment to finish with the broken request before asking where it is.
       await sleep(200 * 2 ** (failures - 1), undefined, { signal: options.signal }).catch(() => undefined);
-      state = await resumePoint(client, first, state.location, digest, options.signal);
+      const from = state.location;
+      state = await withBackoff(
+        () => resumePoint(client, first, from, digest, options.signal),
+        retries,
+        options.signal,
+      );
       if (state.offset === 0) first = state.location;
       options.onProgress?.({
         phase: 'upload',
@@ -237,6 +268,7 @@ async function chunkedUpload(
   const res = await client.request('PUT', withDigest(state.location, digest), {
     headers: { 'content-length': '0' },
     signal: options.signal,
+    transfer: 'upload',
   });
   if (res.status !== 201) return client.fail(res, `blob ${digest}`);
   await res.body.dump();
@@ -265,7 +297,9 @@ export async function uploadBlob(
   const report = throttled(options.onProgress, { phase: 'upload', label, total: size });
   const retries = options.retries ?? 5;
   for (let failures = 0; ;) {
-    const started = await startUpload(client, digest, options.mountFrom ?? [], options.signal);
+    const started = await (failures === 0
+      ? startUpload(client, digest, options.mountFrom ?? [], options.signal)
+      : withBackoff(() => startUpload(client, digest, [], options.signal), retries, options.signal));
     if (started.mounted) return skipped('mounted');
     try {
       if (size <= MONOLITHIC_MAX && !options.chunkSize)
@@ -276,7 +310,10 @@ export async function uploadBlob(
     } catch (err) {
       if (options.signal?.aborted) throw cancelled(err);
       // Only monolithic uploads come back here: they restart as a whole.
-      if (!retriable(err) || ++failures > retries || size > MONOLITHIC_MAX || options.chunkSize) throw err;
+      // The registry answered the POST a moment ago: a refusal now means it is restarting.
+      if (!retriable(err, true) || ++failures > retries || size > MONOLITHIC_MAX || options.chunkSize)
+        throw err;
+      await sleep(200 * 2 ** (failures - 1), undefined, { signal: options.signal }).catch(() => undefined);
     }
   }
 }

@@ -23,6 +23,11 @@ export interface TcpProxy {
    * `GET /v2/repo/manifests/v1`) once `bodyBytes` bytes of its response body have reached the client.
    */
   armResponse(requestContains: string, bodyBytes: number): void;
+  /**
+   * After the next cut, stop listening for `ms` (connections are refused, as while a registry
+   * restarts), then listen again on the same port.
+   */
+  restartOnCut(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -32,6 +37,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let armedResponse: { match: string; bodyBytes: number } | undefined;
   let cuts = 0;
   let downstreamBytes = 0;
+  let restartMs: number | undefined;
+  let port = 0;
+  /** Counts a cut and, when a restart is armed, takes the listener down for a moment. */
+  const cut = () => {
+    cuts++;
+    if (restartMs === undefined) return;
+    const down = restartMs;
+    restartMs = undefined;
+    server.close();
+    setTimeout(() => server.listen(port, '127.0.0.1'), down).unref();
+  };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
@@ -68,7 +84,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       const upTo = bodyStart + watched.bodyLeft;
       watched = undefined;
       severed = true;
-      cuts++;
+      cut();
       upstream.pause();
       client.write(chunk.subarray(0, upTo), () => destroyBoth());
       return false;
@@ -82,8 +98,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         --armedRequest.left === 0
       ) {
         armedRequest = undefined;
-        cuts++;
         destroyBoth();
+        cut();
         return;
       }
       if (armedResponse && chunk.toString('latin1').includes(armedResponse.match)) {
@@ -92,8 +108,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       }
       if (armedAt !== undefined && sent > armedAt) {
         armedAt = undefined;
-        cuts++;
         destroyBoth();
+        cut();
         return;
       }
       if (!upstream.write(chunk)) client.pause();
@@ -114,7 +130,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  port = typeof address === 'object' && address ? address.port : 0;
   return {
     host: `127.0.0.1:${port}`,
     get cuts() {
@@ -132,9 +148,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     armResponse(requestContains, bodyBytes) {
       armedResponse = { match: requestContains, bodyBytes };
     },
+    restartOnCut(ms) {
+      restartMs = ms;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

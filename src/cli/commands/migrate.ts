@@ -67,18 +67,25 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
       'print the result as json or yaml',
       outputFormat(['json', 'yaml'] as const),
     );
-  addRegistryFlags(addHelperPodFlags(addKubeFlags(cmd))).action(async (pod: string, f: Flags) => {
-    const registry = await registryOptions(ctx, f);
-    const repository = await pushRepository(f.registry);
-    const progress = opProgress(ctx);
-    let result;
-    try {
-      const { migrate } = await import('../../ops/index.js');
-      result = await migrate({ ...toOptions(pod, f, ctx), repository, registry, onEvent: progress.onEvent });
-    } finally {
-      progress.stop();
-    }
-    for (const w of result.restore.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
-    ctx.io.stdout.write(renderMigrate(result, f.output ?? 'text'));
-  });
+  addRegistryFlags(addHelperPodFlags(addKubeFlags(cmd)), '--registry-timeout').action(
+    async (pod: string, f: Flags) => {
+      const registry = await registryOptions(ctx, f, '--registry-timeout');
+      const repository = await pushRepository(f.registry);
+      const progress = opProgress(ctx);
+      let result;
+      try {
+        const { migrate } = await import('../../ops/index.js');
+        result = await migrate({
+          ...toOptions(pod, f, ctx),
+          repository,
+          registry,
+          onEvent: progress.onEvent,
+        });
+      } finally {
+        progress.stop();
+      }
+      for (const w of result.restore.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
+      ctx.io.stdout.write(renderMigrate(result, f.output ?? 'text'));
+    },
+  );
 }

@@ -44,7 +44,7 @@ async function restoreSource(source: string): Promise<RestoreSource> {
 }
 
 export async function runRestore(source: string, f: Flags, ctx: CliContext): Promise<void> {
-  const registry = await registryOptions(ctx, f);
+  const registry = await registryOptions(ctx, f, '--registry-timeout');
   const from = await restoreSource(source);
   const repository = f.registry !== undefined ? await pushRepository(f.registry) : undefined;
   const progress = opProgress(ctx);
@@ -103,9 +103,10 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       'print the objects as json or yaml',
       outputFormat(['json', 'yaml'] as const),
     );
-  addRegistryFlags(addKubeFlags(cmd, 'namespace of the new pod (default: the original one)')).action(
-    async (source: string, f: Flags) => {
-      await runRestore(source, f, ctx);
-    },
-  );
+  addRegistryFlags(
+    addKubeFlags(cmd, 'namespace of the new pod (default: the original one)'),
+    '--registry-timeout',
+  ).action(async (source: string, f: Flags) => {
+    await runRestore(source, f, ctx);
+  });
 }
