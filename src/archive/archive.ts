@@ -33,6 +33,10 @@ interface Backend {
 export interface OpenOptions {
   /** Refuse compressed input instead of decompressing it (used where a temp copy is unwanted). */
   allowCompressed?: boolean;
+  /** Compressed input may inflate to at most this many bytes (default: the temp file system's free space minus a reserve). */
+  maxInflatedBytes?: number;
+  /** Stops decompressing (and removes the temp file) when it fires. */
+  signal?: AbortSignal;
 }
 
 export class CheckpointArchive {
@@ -51,6 +55,24 @@ export class CheckpointArchive {
     this.byName = new Map(list.map((m) => [m.name, m]));
   }
 
+  /**
+   * Names that occur more than once in the tar. As with `tar x`, the last one wins (it is the one
+   * every read sees); runtimes never write duplicates, so views warn about them.
+   */
+  duplicateMembers(): { name: string; count: number }[] {
+    if (this.byName.size === this.list.length) return [];
+    const counts = new Map<string, number>();
+    for (const m of this.list) counts.set(m.name, (counts.get(m.name) ?? 0) + 1);
+    return [...counts].filter(([, n]) => n > 1).map(([name, count]) => ({ name, count }));
+  }
+
+  /** What a reader of this archive should be told: duplicate members, and which copy is read. */
+  warnings(): string[] {
+    return this.duplicateMembers().map(
+      ({ name, count }) => `${this.path}: member ${name} occurs ${count} times; the last one is read`,
+    );
+  }
+
   /** Opens a checkpoint tar (plain, gzip or zstd, sniffed by magic bytes) or a checkpoint directory. */
   static async open(path: string, options: OpenOptions = {}): Promise<CheckpointArchive> {
     let info;
@@ -67,7 +89,10 @@ export class CheckpointArchive {
         hint: `decompress it first (e.g. \`${compression === 'zstd' ? 'zstd -d' : 'gunzip'}\`)`,
       });
     }
-    const temp = await decompressToTemp(path, compression);
+    const temp = await decompressToTemp(path, compression, {
+      maxBytes: options.maxInflatedBytes,
+      signal: options.signal,
+    });
     try {
       return await openTar(path, temp.tarPath, compression, info.size, temp.remove);
     } catch (err) {

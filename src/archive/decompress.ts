@@ -1,94 +1,88 @@
 /**
  * Compressed checkpoint input (Podman exports: zstd by default, or gzip). Detected by magic bytes,
- * decompressed once, streaming, into a private temporary file that the caller deletes.
+ * decompressed once, streaming, into a private temporary file that the caller deletes. The codecs
+ * are util/compression's; what is the archive's own here is the guard against decompression bombs:
+ * the tar structure is checked while the data inflates, the inflated size is bounded, and the work
+ * stops when the caller's signal fires, leaving nothing behind on any of those paths.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import { KcrError, fileError } from '../errors.js';
+import { KcrError } from '../errors.js';
+import {
+  SizeLimitExceeded,
+  byteLimit,
+  decompressor,
+  inflateLimitFor,
+  type Compression,
+} from '../util/compression.js';
 import { makeTempDir } from '../util/temp-dir.js';
+import { formatBytes } from '../util/units.js';
+import { NotTarData, TarStructureGuard } from './tar-guard.js';
 
-export type Compression = 'none' | 'gzip' | 'zstd';
+export { sniffCompression, type Compression } from '../util/compression.js';
 
-export async function sniffCompression(path: string): Promise<Compression> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw fileError(path, err);
-  }
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-    if (bytesRead === 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-    return 'none';
-  } catch (err) {
-    throw fileError(path, err);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fzstd's push-style decompressor as a Node Transform. */
-class ZstdTransform extends Transform {
-  private readonly decoder: ZstdDecompress;
-  constructor() {
-    super();
-    this.decoder = new ZstdDecompress((chunk) => {
-      this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    });
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-  override _flush(done: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(0), true);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-}
-
-export function decompressor(compression: Exclude<Compression, 'none'>): Transform {
-  return compression === 'gzip' ? createGunzip() : new ZstdTransform();
+export interface DecompressOptions {
+  /** Refuse to inflate past this many bytes; default: the free space of the temp file system minus a reserve. */
+  maxBytes?: number;
+  signal?: AbortSignal;
 }
 
 /**
  * Decompresses `path` into `<tempdir>/archive.tar` (mode 0600: archives hold process memory).
- * On failure nothing is left behind.
+ * On failure, or when `signal` fires, nothing is left behind.
  */
 export async function decompressToTemp(
   path: string,
   compression: Exclude<Compression, 'none'>,
+  options: DecompressOptions = {},
 ): Promise<{ tarPath: string; remove: () => Promise<void> }> {
   const temp = await makeTempDir('archive');
   const tarPath = join(temp.dir, 'archive.tar');
+  const limit = options.maxBytes ?? (await inflateLimitFor(temp.dir));
   try {
     await pipeline(
       createReadStream(path),
-      decompressor(compression),
+      await decompressor(compression),
+      byteLimit(limit),
+      new TarStructureGuard(),
       createWriteStream(tarPath, { mode: 0o600, flags: 'wx' }),
+      { signal: options.signal },
     );
   } catch (err) {
     await temp.remove();
-    if (err instanceof KcrError) throw err;
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new KcrError('invalid-input', `${path}: cannot decompress ${compression} data: ${detail}`, {
-      hint: 'the file is damaged or truncated; copy it again',
+    throw decompressError(path, compression, err, options.signal);
+  }
+  return { tarPath, remove: temp.remove };
+}
+
+function decompressError(
+  path: string,
+  compression: Exclude<Compression, 'none'>,
+  err: unknown,
+  signal?: AbortSignal,
+): KcrError {
+  if (signal?.aborted) return new KcrError('cancelled', 'cancelled', { cause: err });
+  if (err instanceof KcrError) return err;
+  if (err instanceof SizeLimitExceeded) {
+    return new KcrError('invalid-input', `${path}: inflates to more than ${formatBytes(err.limit)}`, {
+      hint: 'a decompression bomb, or an archive larger than the free space for temporary files: point KCR_TMPDIR at a larger file system, or decompress it yourself',
       cause: err,
     });
   }
-  return { tarPath, remove: temp.remove };
+  if (err instanceof NotTarData) {
+    return new KcrError(
+      'invalid-input',
+      `${path}: the ${compression} data is not a tar archive (${err.message})`,
+      {
+        hint: 'kcr reads checkpoint archives: an uncompressed, gzip or zstd tar written by kubelet, CRI-O, containerd or Podman',
+        cause: err,
+      },
+    );
+  }
+  const detail = (err instanceof Error ? err.message : String(err)).slice(0, 200);
+  return new KcrError('invalid-input', `${path}: cannot decompress ${compression} data: ${detail}`, {
+    hint: 'the file is damaged or truncated; copy it again',
+    cause: err,
+  });
 }

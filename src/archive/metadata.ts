@@ -105,8 +105,24 @@ export const containerdStatusSchema = z
 function describeZodError(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid content';
-  const where = issue.path.length ? issue.path.join('.') + ': ' : '';
+  // Keys come from the archive too: a short, printable path only.
+  const path = issue.path.join('.').replace(/[^\w.[\]-]/g, '?');
+  const where = path ? (path.length > 60 ? `${path.slice(0, 60)}…` : path) + ': ' : '';
   return `${where}${issue.message}`;
+}
+
+/**
+ * V8's JSON errors quote the text around the fault (`Unexpected token 'h', "hunter2"… is not valid
+ * JSON`), and the text is the archive's, secrets included: the quotes are dropped, the position kept.
+ */
+export function jsonErrorDetail(err: unknown): string {
+  if (!(err instanceof Error)) return 'invalid JSON';
+  if (err instanceof RangeError) return 'JSON nested too deeply';
+  const text = err.message
+    .replace(/"(?:[^"\\]|\\.)*"(\.\.\.)?/g, '…')
+    .replace(/'[^']*'/g, '…')
+    .toLowerCase();
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 /** Reads and validates a JSON member; errors name the member, e.g. `config.dump: unexpected end of JSON input`. */
@@ -120,8 +136,7 @@ export async function readJsonMember<T>(
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const detail = err instanceof Error ? err.message.toLowerCase() : 'invalid JSON';
-    throw new KcrError('invalid-input', `${name}: ${detail}`, {
+    throw new KcrError('invalid-input', `${name}: ${jsonErrorDetail(err)}`, {
       hint: `${archive.path} holds a damaged ${name}; the checkpoint cannot be trusted`,
     });
   }

@@ -39,19 +39,47 @@ function cString(buf: Buffer, start: number, length: number): string {
   return buf.toString('utf8', start, end === -1 || end > start + length ? start + length : end);
 }
 
-/** Octal numeric field, or GNU base-256 when the high bit of the first byte is set (sizes ≥ 8 GiB). */
+/**
+ * A numeric header field: octal, or GNU base-256 when the high bit of the first byte is set (sizes
+ * ≥ 8 GiB). Everything in a header is untrusted: a negative base-256 value, digits that are not
+ * octal, or a value past 2^53 give NaN, which each caller refuses or replaces.
+ */
 function numeric(buf: Buffer, start: number, length: number): number {
   const first = buf[start]!;
   if (first & 0x80) {
-    let value = first & 0x7f;
+    // Two's complement: 0xff… is negative, and no size, mode or time in a checkpoint is.
+    if (first & 0x40) return NaN;
+    let value = first & 0x3f;
     for (let i = 1; i < length; i++) value = value * 256 + buf[start + i]!;
-    return value;
+    return Number.isSafeInteger(value) ? value : NaN;
   }
   const text = cString(buf, start, length).trim();
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) return NaN;
   return parseInt(text, 8);
 }
+
+/** A PAX decimal: only digits (a PAX `size=-1536` once sent the indexer backwards forever). */
+function paxInteger(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value)) return NaN;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : NaN;
+}
+
+/** Latest time a JS Date can hold, in seconds (±8.64e15 ms). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/** A member's mtime from PAX (`1700000000.123`) or the header; garbage becomes the epoch, never an invalid Date. */
+function mtimeOf(pax: string | undefined, header: number): Date {
+  const seconds = pax !== undefined && /^-?\d{1,13}(\.\d+)?$/.test(pax) ? Number(pax) : header;
+  return Number.isFinite(seconds) && Math.abs(seconds) <= MAX_DATE_SECONDS
+    ? new Date(seconds * 1000)
+    : new Date(0);
+}
+
+/** PAX records and GNU long names are a few hundred bytes; more is not a name but an attack on memory. */
+const MAX_META_BYTES = 1024 * 1024;
 
 function checksumOk(header: Buffer): boolean {
   const stored = numeric(header, 148, 8);
@@ -66,13 +94,13 @@ function checksumOk(header: Buffer): boolean {
   return stored === unsigned || stored === signed;
 }
 
-function isZeroBlock(header: Buffer): boolean {
+export function isZeroBlock(header: Buffer): boolean {
   for (let i = 0; i < BLOCK; i++) if (header[i] !== 0) return false;
   return true;
 }
 
 /** PAX records are `"<len> <key>=<value>\n"`, with len counting the whole record. */
-function parsePax(data: Buffer): Map<string, string> {
+export function parsePax(data: Buffer): Map<string, string> {
   const out = new Map<string, string>();
   let pos = 0;
   while (pos < data.length) {
@@ -87,6 +115,37 @@ function parsePax(data: Buffer): Map<string, string> {
   }
   return out;
 }
+
+export interface HeaderInfo {
+  /** The type flag character. */
+  flag: string;
+  /** The size field; NaN when it is not a valid number. */
+  size: number;
+}
+
+/** The checked essentials of one 512-byte header block, or undefined when its checksum is wrong. */
+export function headerInfo(header: Buffer): HeaderInfo | undefined {
+  if (!checksumOk(header)) return undefined;
+  return { flag: String.fromCharCode(header[156]!), size: numeric(header, 124, 12) };
+}
+
+/** True for the flags whose data describes the next member (PAX, GNU long name and link). */
+export function isMetaFlag(flag: string): boolean {
+  return flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K';
+}
+
+/** The size of the member a header describes: PAX `size` (extended, then global) wins over the field. */
+export function memberSize(
+  info: HeaderInfo,
+  pax: Map<string, string>,
+  globalPax: Map<string, string>,
+): number {
+  if (isMetaFlag(info.flag)) return info.size;
+  return paxInteger(pax.get('size') ?? globalPax.get('size')) ?? info.size;
+}
+
+export const TAR_BLOCK = BLOCK;
+export const MAX_TAR_META_BYTES = MAX_META_BYTES;
 
 export function normaliseName(raw: string): string {
   let name = raw;
@@ -150,16 +209,17 @@ export async function indexTar(
       throw truncated(path, `a ${header.length}-byte fragment of a header at offset ${pos}`);
     }
     if (isZeroBlock(header)) break; // end-of-archive marker
-    if (!checksumOk(header)) {
+    const info = headerInfo(header);
+    if (!info) {
       if (pos === 0) throw notTar(path, 'the first block is not a tar header');
       throw truncated(path, `corrupt header at offset ${pos} (checksum mismatch)`);
     }
-    const flag = String.fromCharCode(header[156]!);
-    let size = numeric(header, 124, 12);
-    if (!Number.isFinite(size)) throw notTar(path, `invalid size field at offset ${pos}`);
+    const { flag } = info;
+    if (!Number.isFinite(info.size)) throw notTar(path, `invalid size field at offset ${pos}`);
+    const size = memberSize(info, pax, globalPax);
+    if (!Number.isFinite(size)) throw notTar(path, `invalid PAX size at offset ${pos}`);
     const dataOffset = pos + BLOCK;
-    const paxSize = pax.get('size') ?? globalPax.get('size');
-    if (paxSize !== undefined && flag !== 'x' && flag !== 'g') size = Number(paxSize);
+    // size ≥ 0, so each step moves at least one block on: the loop always ends.
     const next = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
     if (dataOffset + size > fileSize) {
       const rawName = cString(header, 0, 100);
@@ -169,7 +229,9 @@ export async function indexTar(
       );
     }
 
-    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+    if (isMetaFlag(flag)) {
+      if (size > MAX_META_BYTES)
+        throw notTar(path, `a ${size}-byte extended header at offset ${pos} (at most ${MAX_META_BYTES})`);
       const data = await readAt(dataOffset, size);
       if (flag === 'x') pax = parsePax(data);
       else if (flag === 'g') globalPax = new Map([...globalPax, ...parsePax(data)]);
@@ -191,14 +253,13 @@ export async function indexTar(
       });
     }
     const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
-    const mtimeSeconds = Number(pax.get('mtime') ?? numeric(header, 136, 12));
     const member: TarMember = {
       name,
       type: memberType(flag),
       offset: dataOffset,
       size,
-      mode: numeric(header, 100, 8) & 0o7777,
-      mtime: new Date(mtimeSeconds * 1000),
+      mode: (numeric(header, 100, 8) || 0) & 0o7777,
+      mtime: mtimeOf(pax.get('mtime') ?? globalPax.get('mtime'), numeric(header, 136, 12)),
     };
     if (linkname) member.linkname = linkname;
     if (unsafe) member.unsafe = true;

@@ -10,6 +10,9 @@ export async function main(argv: readonly string[]): Promise<never> {
     interrupted = true;
     process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupted' : 'terminated'}, cleaning up...\n`);
     controller.abort(new Error(signal));
+    // Work that does not watch the signal (a tar index, a decompression) gets one second; then kcr
+    // exits anyway, and the exit hooks remove its temporary files.
+    setTimeout(() => process.exit(130), 1000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

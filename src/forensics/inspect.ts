@@ -10,6 +10,7 @@ import { processArgs, type EnvVar } from './cmdline-env.js';
 import { configuredEnv, containerMetadata, type ContainerMetadata } from './container-config.js';
 import { containerLog, type ContainerLog } from './container-log.js';
 import { loadDumpImages, type DumpImages } from './images.js';
+import { describeCycles, processForest } from './process-forest.js';
 import { mounts, type Mounts } from './mounts.js';
 import { openFiles, type ProcessFiles } from './open-files.js';
 import { processTree, type ProcessInfo } from './ps-tree.js';
@@ -79,6 +80,8 @@ export interface Inspection {
   log?: ContainerLog;
   /** Views that were asked for and could not be built, with the image that stopped them. */
   errors?: ViewError[];
+  /** What looked wrong in the archive without stopping the inspection (duplicate members, PID cycles). */
+  warnings?: string[];
 }
 
 const imageCount = (cp: Checkpoint) => cp.imageFiles().filter((f) => f.endsWith('.img')).length;
@@ -110,8 +113,10 @@ async function addArgs(
 ): Promise<void> {
   const wantCmd = options.views.has('cmdline');
   const wantEnv = options.views.has('env');
+  // By PID in a map: a crafted pstree.img holds 100k processes, and a search per process is quadratic.
+  const tasks = new Map(images.tasks.map((t) => [t.pid, t]));
   for (const p of list) {
-    const task = images.tasks.find((t) => t.pid === p.pid)!;
+    const task = tasks.get(p.pid)!;
     const args = await processArgs(task, await cp.memory(p.pid), Boolean(options.showSecrets));
     if (wantCmd) p.cmdline = args.cmdline;
     if (wantEnv) p.env = args.env;
@@ -197,5 +202,18 @@ export async function inspect(cp: Checkpoint, options: InspectOptions): Promise<
   for (const key of Object.keys(result) as Array<keyof Inspection>)
     if (result[key] === undefined) delete result[key];
   if (errors.length) result.errors = errors;
+  const warnings = [...cp.archive.warnings(), ...pstreeWarnings(images)];
+  if (warnings.length > 0) result.warnings = warnings;
   return result;
+}
+
+/** Parent cycles and repeated PIDs in pstree.img: the tree shows those processes apart. */
+function pstreeWarnings(images: DumpImages): string[] {
+  const forest = processForest(images.tasks);
+  const out = describeCycles(forest.inCycles).map((c) => `pstree.img: processes in a parent cycle (${c})`);
+  if (forest.duplicates.length > 0)
+    out.push(
+      `pstree.img: PIDs ${[...new Set(forest.duplicates.map((t) => t.pid))].join(', ')} occur more than once`,
+    );
+  return out;
 }

@@ -2,12 +2,12 @@
  * `kcr rootfs extract`: one file out of rootfs-diff.tar, read by offset. Entries whose names
  * would land outside the target are refused, as are links (their targets are on the host).
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { lstat, mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NestedTar } from '../archive/nested-tar.js';
 import type { TarMember } from '../archive/tar-index.js';
-import { escapesRoot } from '../archive/tar-index.js';
+import { escapesRoot, normaliseName } from '../archive/tar-index.js';
 import { KcrError, fileError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { isDirectory } from '../util/fs-checks.js';
@@ -64,7 +64,11 @@ async function findFile(cp: Checkpoint, path: string): Promise<{ tar: NestedTar;
   if (escapesRoot(wanted)) throw unsafe(path);
   let member = tar.require(wanted);
   if (member.unsafe) throw unsafe(member.name);
-  if (member.type === 'hardlink' && member.linkname) member = tar.require(member.linkname);
+  if (member.type === 'hardlink' && member.linkname) {
+    // A hard link's target is another member: it must stay inside the archive as well.
+    if (escapesRoot(normaliseName(member.linkname))) throw unsafe(member.linkname);
+    member = tar.require(normaliseName(member.linkname));
+  }
   if (member.type !== 'file') {
     throw new KcrError(
       'invalid-input',
@@ -86,6 +90,27 @@ async function targetPath(output: string, memberName: string): Promise<string> {
   const target = intoDir ? resolve(dir, memberName) : resolve(output);
   const rel = relative(dir, target);
   if (intoDir && (rel.startsWith('..') || isAbsolute(rel))) throw unsafe(memberName);
+  if (intoDir) {
+    // Each component below the directory is looked at without following links: a symlink already
+    // in the directory (`DIR/etc -> /etc`) would otherwise carry the write out of it.
+    let at = dir;
+    const parts = rel.split(sep);
+    for (const [i, part] of parts.entries()) {
+      at = join(at, part);
+      const info = await lstat(at).catch(() => undefined);
+      const last = i === parts.length - 1;
+      if (!info) break;
+      if (info.isSymbolicLink()) {
+        throw new KcrError(
+          'invalid-input',
+          `${at}: is a symbolic link; kcr does not follow links inside the target directory`,
+          { hint: 'extract into a directory without links on the way, or name the output file' },
+        );
+      }
+      if (!last && !info.isDirectory())
+        throw new KcrError('invalid-input', `${at}: is not a directory`, { hint: 'name the output file' });
+    }
+  }
   const parent = dirname(target);
   await mkdir(parent, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
     throw fileError(parent, err, 'cannot create the directory');

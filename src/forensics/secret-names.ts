@@ -5,7 +5,7 @@
 import { SECRET_RULES } from './secret-patterns.js';
 
 const SECRET_NAME =
-  /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|(^|_)KEY($|_)|AUTH|SESSION|COOKIE|CERT|SIGNATURE|DSN|CONN(ECTION)?_?STR)/i;
+  /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|(^|_)(PASS|PWD|PW|PASSWD|CREDS?|PIN|SALT|JWT|BEARER|HMAC|OTP)($|_)|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|(^|_)KEY($|_)|AUTH|SESSION|COOKIE|CERT|SIGNATURE|DSN|CONN(ECTION)?_?STR)/i;
 /** Names that match the pattern above but are not secrets. */
 const NOT_SECRET = new Set(['PWD', 'OLDPWD', 'KEYTIMEOUT', 'SSH_AUTH_SOCK', 'XAUTHORITY', 'GPG_AGENT_INFO']);
 
@@ -17,6 +17,14 @@ export function isSecretName(name: string): boolean {
 
 /** URLs with inline credentials (`scheme://user:password@host`) are secrets whatever their name. */
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]+@/i;
+
+/**
+ * An environment entry without `=` (a process may rewrite its environ block): its text may be a
+ * name and a value run together (`SECRET_TOKENabc123`), so it is a secret when either test says so.
+ */
+export function isSecretEntry(entry: string): boolean {
+  return isSecretName(entry) || looksLikeSecretValue(entry);
+}
 
 /** Values that are secrets whatever their name: URLs with passwords and well-known token formats. */
 export function looksLikeSecretValue(value: string): boolean {

@@ -12,7 +12,7 @@ import { makeTempDir } from '../util/temp-dir.js';
 import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
 import { checkpointAnnotations } from './annotations.js';
-import { compressor } from './compress.js';
+import { compressor } from '../util/compression.js';
 import { encryptLayerFile } from './encrypt-layer.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { cancelled, digestFile, sha256Digest } from './digest.js';

@@ -7,10 +7,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decompressor } from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
 import { ANNOTATIONS } from './annotations.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { SizeLimitExceeded, byteLimit, decompressor, inflateLimitFor } from '../util/compression.js';
+import { formatBytes } from '../util/units.js';
+import { dirname } from 'node:path';
 import { DigestStream } from '../util/digest-stream.js';
 import { cancelled } from './digest.js';
 import { blobBodyGuard, header, isTransientError, responseHost, transportError } from './http.js';
@@ -97,6 +99,15 @@ function downloadError(
 ): KcrError {
   if (signal?.aborted) return cancelled(err);
   if (err instanceof KcrError) return err;
+  if (err instanceof SizeLimitExceeded) {
+    return new KcrError(
+      'invalid-input',
+      `${ref.full}: layer ${layer.layer.digest} inflates to more than ${formatBytes(err.limit)}`,
+      {
+        hint: 'more than the free space where the archive goes (or a decompression bomb); nothing was written',
+      },
+    );
+  }
   const message = err instanceof Error ? err.message : String(err);
   if (layer.compression !== 'none' && /incorrect header|invalid|unexpected end|zstd/i.test(message)) {
     return new KcrError(
@@ -146,9 +157,12 @@ async function downloadLayer(
     );
   }
   const guard = blobBodyGuard(host, what, layer.size, client.timeoutMs);
+  // A compressed layer may inflate far past its size (a bomb): bounded by the free space at the
+  // output file (a stream the caller owns has no disk of ours behind it).
+  const inflateLimit = typeof output === 'string' ? await inflateLimitFor(dirname(output)) : Infinity;
   const unpack: Transform[] = [
     ...(layerKey ? [createLayerDecryptStream(layerKey, `${ref.full}: layer ${layer.digest}`)] : []),
-    ...(compression === 'none' ? [] : [decompressor(compression)]),
+    ...(compression === 'none' ? [] : [await decompressor(compression), byteLimit(inflateLimit)]),
   ];
   const stages: Transform[] = unpack.length === 0 ? [guard, packed] : [guard, packed, ...unpack, raw];
   let got: Downloaded | undefined;

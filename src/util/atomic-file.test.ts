@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,5 +51,34 @@ describe('atomic files', () => {
       }),
     ).rejects.toThrow('digest mismatch');
     expect(await readdir(empty)).toEqual([]);
+  });
+
+  it('writes into an existing character device instead of renaming over it (-o /dev/null)', async () => {
+    const before = await stat('/dev/null');
+    await writeFileAtomic('/dev/null', Readable.from([Buffer.from('archive bytes')]));
+    const after = await stat('/dev/null');
+    expect(after.isCharacterDevice()).toBe(true);
+    expect(after.rdev).toBe(before.rdev);
+    expect(after.ino).toBe(before.ino);
+  });
+
+  it('writes into an existing FIFO, which stays a FIFO, and the reader gets the bytes', async () => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = readFile(fifo, 'utf8');
+    await writeFileAtomic(fifo, 'through the pipe');
+    expect(await reader).toBe('through the pipe');
+    expect((await stat(fifo)).isFIFO()).toBe(true);
+    expect((await readdir(dir)).filter((n) => n.includes('.kcr-'))).toEqual([]);
+  });
+
+  it('refuses to replace a directory, naming it', async () => {
+    const sub = join(dir, 'sub');
+    await mkdir(sub);
+    await expect(writeFileAtomic(sub, 'x')).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `${sub}: is a directory; kcr will not replace it`,
+    });
+    expect((await stat(sub)).isDirectory()).toBe(true);
   });
 });

@@ -1,10 +1,13 @@
 /**
  * Files are written under a temporary name in the target's directory, then renamed: a crash,
- * Ctrl-C or a failed check never leaves a half-written file under the real name.
+ * Ctrl-C or a failed check never leaves a half-written file under the real name. A target that
+ * exists and is not a regular file is never renamed over (as root, `-o /dev/null` would replace the
+ * system's /dev/null): a character device or FIFO is written into directly, anything else refused.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, createWriteStream } from 'node:fs';
-import { chmod, copyFile, rename, rm } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, rename, rm, stat } from 'node:fs/promises';
+import { KcrError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +24,29 @@ export interface AtomicWriteOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What `path` is now: absent or a regular file (write beside it, then rename), a stream-like special
+ * file (write into it), or something kcr must not touch.
+ */
+export async function targetKind(path: string): Promise<'file' | 'stream'> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    return 'file';
+  }
+  if (info.isFile()) return 'file';
+  if (info.isCharacterDevice() || info.isFIFO()) return 'stream';
+  const what = info.isDirectory()
+    ? 'a directory'
+    : info.isBlockDevice()
+      ? 'a block device'
+      : 'a special file';
+  throw new KcrError('invalid-input', `${path}: is ${what}; kcr will not replace it`, {
+    hint: 'name a new file, or a regular file to overwrite',
+  });
+}
+
 /** Streams `source` (through optional transforms) into `path` atomically. */
 export async function writeFileAtomic(
   path: string,
@@ -28,9 +54,13 @@ export async function writeFileAtomic(
   options: AtomicWriteOptions = {},
   ...transforms: Transform[]
 ): Promise<void> {
-  const temp = tempNameFor(path);
+  const direct = (await targetKind(path)) === 'stream';
+  const temp = direct ? path : tempNameFor(path);
   try {
-    const out = createWriteStream(temp, { mode: options.mode ?? 0o600, flags: 'wx' });
+    const out = createWriteStream(
+      temp,
+      direct ? { flags: 'w' } : { mode: options.mode ?? 0o600, flags: 'wx' },
+    );
     if (typeof source === 'string' || Buffer.isBuffer(source)) {
       await new Promise<void>((resolve, reject) => {
         out.on('error', reject);
@@ -40,9 +70,9 @@ export async function writeFileAtomic(
       await pipeline([source, ...transforms, out], { signal: options.signal });
     }
     await options.verify?.();
-    await rename(temp, path);
+    if (!direct) await rename(temp, path);
   } catch (err) {
-    await rm(temp, { force: true });
+    if (!direct) await rm(temp, { force: true });
     throw err;
   }
 }
@@ -56,6 +86,7 @@ export async function copyFileAtomic(
   path: string,
   options: { mode?: number } = {},
 ): Promise<void> {
+  if ((await targetKind(path)) === 'stream') return writeFileAtomic(path, createReadStream(source), options);
   const temp = tempNameFor(path);
   try {
     await copyFile(source, temp, fsConstants.COPYFILE_FICLONE);
@@ -65,4 +96,21 @@ export async function copyFileAtomic(
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Gives a finished temp file its name, 0600 whatever the umask said; into a device or FIFO that
+ * already has the name, the bytes are copied instead (and the temp file removed).
+ */
+export async function commitTempFile(temp: string, path: string, mode = 0o600): Promise<void> {
+  if ((await targetKind(path)) === 'stream') {
+    try {
+      await pipeline(createReadStream(temp), createWriteStream(path, { flags: 'w' }));
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return;
+  }
+  await chmod(temp, mode);
+  await rename(temp, path);
 }

@@ -3,9 +3,8 @@
  * and secrets, so they are 0600 from the first byte, and they appear under their final name
  * only when complete (./atomic-file.ts: temp name in the same directory, then rename).
  */
-import { chmod, rename } from 'node:fs/promises';
 import { fileError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { commitTempFile, writeFileAtomic } from './atomic-file.js';
 
 export async function writePrivateFile(path: string, content: string): Promise<void> {
   try {
@@ -15,8 +14,7 @@ export async function writePrivateFile(path: string, content: string): Promise<v
   }
 }
 
-/** Moves a finished temp file to its name, 0600 whatever the umask said. */
+/** Moves a finished temp file to its name, 0600 whatever the umask said (never over a device). */
 export async function commitPrivateFile(temp: string, path: string): Promise<void> {
-  await chmod(temp, 0o600);
-  await rename(temp, path);
+  await commitTempFile(temp, path);
 }

@@ -86,6 +86,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       const results = (
         await eachArchive(ctx, paths, (path) => withCheckpoint(path, (cp) => inspect(cp, options)))
       ).map((r) => r.result);
+      if (!ctx.quiet)
+        for (const r of results) for (const w of r.warnings ?? []) ctx.io.stderr.write(`warning: ${w}\n`);
       const format = flags.output ?? flags.format ?? 'tree';
       // Views that could not be built: named on stderr (in JSON/YAML also in `errors`), exit 2.
       for (const r of results) {

@@ -8,6 +8,7 @@ import { formatBytes, formatMicros } from '../../util/units.js';
 import { elide } from './elide.js';
 import { renderTable } from './table.js';
 import { renderTree, type TreeNode } from './tree.js';
+import { describeCycles, processForest } from '../../forensics/process-forest.js';
 
 function header(r: Inspection, width?: number): string {
   const c = r.checkpoint;
@@ -30,11 +31,8 @@ function header(r: Inspection, width?: number): string {
 
 const envLabel = (e: EnvVar) => (e.value === '' && !e.masked ? e.name : `${e.name}=${e.value}`);
 
-function processNode(
-  p: InspectedProcess,
-  byParent: Map<number, InspectedProcess[]>,
-  configured?: EnvVar[],
-): TreeNode {
+/** One process's node: its label and detail children (its child processes are attached by the caller). */
+function processNode(p: InspectedProcess, configured?: EnvVar[]): TreeNode {
   const threads = p.threads.length > 1 ? `, ${p.threads.length} threads` : '';
   const exit = p.exitCode !== undefined ? `, exit ${p.exitCode}` : '';
   const children: TreeNode[] = [];
@@ -59,22 +57,50 @@ function processNode(
   if (p.threads.length > 1) {
     children.push({ label: 'threads', children: p.threads.map((t) => ({ label: `${t.tid} ${t.comm}` })) });
   }
-  for (const child of byParent.get(p.pid) ?? []) children.push(processNode(child, byParent, configured));
   return {
     label: `[${p.pid}] ${p.comm}  (${p.state}${threads}${p.uid !== undefined ? `, uid ${p.uid}` : ''}${exit})`,
     children,
   };
 }
 
+/**
+ * The process tree, built in linear time without recursion (see processForest). Processes whose
+ * parent chain loops, and repeated PIDs, are shown under a warning rather than silently dropped.
+ */
 export function processTreeText(processes: InspectedProcess[], configured?: EnvVar[]): string {
-  const pids = new Set(processes.map((p) => p.pid));
-  const byParent = new Map<number, InspectedProcess[]>();
-  const roots: InspectedProcess[] = [];
-  for (const p of processes) {
-    if (!pids.has(p.ppid) || p.ppid === p.pid) roots.push(p);
-    else byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  const forest = processForest(processes);
+  const nodes = new Map<InspectedProcess, TreeNode>();
+  const nodeOf = (p: InspectedProcess) => {
+    let n = nodes.get(p);
+    if (!n) nodes.set(p, (n = processNode(p, configured)));
+    return n;
+  };
+  const stack = [...forest.roots];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const node = nodeOf(p);
+    for (const child of forest.children.get(p.pid) ?? []) {
+      node.children!.push(nodeOf(child));
+      stack.push(child);
+    }
   }
-  return renderTree(roots.map((p) => processNode(p, byParent, configured)));
+  const top = forest.roots.map(nodeOf);
+  if (forest.inCycles.length > 0) {
+    top.push({
+      label: `warning: ${forest.inCycles.length} processes in a parent cycle (${describeCycles(forest.inCycles).join('; ')}); the archive's pstree.img is inconsistent`,
+      children: forest.inCycles.map((p) => ({
+        ...processNode(p, configured),
+        label: `${processNode(p).label}  parent ${p.ppid}`,
+      })),
+    });
+  }
+  if (forest.duplicates.length > 0) {
+    top.push({
+      label: `warning: ${forest.duplicates.length} repeated PIDs in pstree.img; the first of each is shown above`,
+      children: forest.duplicates.map((p) => processNode(p, configured)),
+    });
+  }
+  return renderTree(top);
 }
 
 function metadataText(m: ContainerMetadata): string {

@@ -11,7 +11,7 @@ import { loadMemoryContext } from '../memory/context.js';
 import { memorySummary, type ProcessMemorySummary } from '../memory/summary.js';
 import { openFiles, type OpenFile } from '../open-files.js';
 import { processTree, type ProcessInfo } from '../ps-tree.js';
-import { isSecretName, looksLikeSecretValue, MASK } from '../secret-names.js';
+import { isSecretEntry, isSecretName, looksLikeSecretValue, MASK } from '../secret-names.js';
 import { sockets, type SocketInfo } from '../sockets.js';
 
 export interface ProcessSnapshot {
@@ -99,6 +99,9 @@ const mask = (name: string, value: string | undefined, show: boolean) =>
     ? value
     : MASK;
 
+/** An entry without `=` is all name, and may be a secret run together (`SECRET_TOKENabc123`). */
+const maskName = (name: string, show: boolean) => (!show && isSecretEntry(name) ? MASK : name);
+
 export function envChanges(
   a: Map<string, string> | undefined,
   b: Map<string, string> | undefined,
@@ -110,12 +113,14 @@ export function envChanges(
     const va = a?.get(name);
     const vb = b?.get(name);
     if (va === vb) continue;
-    const change: EnvChange = { name };
+    const bare = (va === undefined || va === '') && (vb === undefined || vb === '');
+    const shownName = bare ? maskName(name, showSecrets) : name;
+    const change: EnvChange = { name: shownName };
     const ma = mask(name, va, showSecrets);
     const mb = mask(name, vb, showSecrets);
     if (ma !== undefined) change.a = ma;
     if (mb !== undefined) change.b = mb;
-    if (ma !== va || mb !== vb) change.masked = true;
+    if (ma !== va || mb !== vb || shownName !== name) change.masked = true;
     out.push(change);
   }
   return out;

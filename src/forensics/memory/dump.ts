@@ -4,11 +4,12 @@
  * 8 MiB thread stack costs a few blocks. Files are 0600 (memory holds secrets) and appear under
  * their name only when complete (temp name + rename).
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { MissingRange } from '../../criu/memory.js';
 import { KcrError, fileError } from '../../errors.js';
-import { tempNameFor, writeFileAtomic } from '../../util/atomic-file.js';
+import { commitTempFile, targetKind, tempNameFor, writeFileAtomic } from '../../util/atomic-file.js';
 import type { MemoryContext, ProcessMemoryView } from './context.js';
 import type { MemoryMapping } from './mappings.js';
 import { presentExtents, type AddressRange, type PresentExtent } from './ranges.js';
@@ -41,6 +42,7 @@ async function writeSparseAtomic(
   extents: readonly PresentExtent[],
   signal?: AbortSignal,
 ): Promise<void> {
+  if ((await targetKind(path)) === 'stream') return writeSequential(path, size, extents, signal);
   const temp = tempNameFor(path);
   let fh;
   try {
@@ -60,12 +62,35 @@ async function writeSparseAtomic(
     await fh.truncate(size);
     await fh.close();
     fh = undefined;
-    await rename(temp, path);
+    await commitTempFile(temp, path);
   } catch (err) {
     await fh?.close().catch(() => {});
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/** Into a device or FIFO (`-o /dev/null`, a pipe): in order, with zeros for what was not dumped. */
+async function writeSequential(
+  path: string,
+  size: number,
+  extents: readonly PresentExtent[],
+  signal?: AbortSignal,
+): Promise<void> {
+  async function* bytes(): AsyncGenerator<Buffer> {
+    let cursor = 0;
+    for (const e of [...extents].sort((a, b) => a.offset - b.offset)) {
+      for (; cursor < e.offset; cursor += WRITE_CHUNK)
+        yield Buffer.alloc(Math.min(WRITE_CHUNK, e.offset - cursor));
+      for (let done = 0; done < e.length; done += WRITE_CHUNK) {
+        const n = Math.min(WRITE_CHUNK, e.length - done);
+        yield (await e.reader.read(e.readerAddress + BigInt(done), n)).data.subarray(0, n);
+      }
+      cursor = e.offset + e.length;
+    }
+    for (; cursor < size; cursor += WRITE_CHUNK) yield Buffer.alloc(Math.min(WRITE_CHUNK, size - cursor));
+  }
+  await writeFileAtomic(path, Readable.from(bytes()), { signal });
 }
 
 export async function writeRange(

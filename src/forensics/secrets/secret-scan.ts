@@ -14,7 +14,7 @@ import { AnchoredRegexMatcher, RegexMatcher, type Matcher } from '../memory/matc
 import { scanSegments } from '../memory/scan.js';
 import { searchMemory } from '../memory/search.js';
 import { ROOTFS_DIFF } from '../rootfs.js';
-import { isSecretName, MASK } from '../secret-names.js';
+import { isSecretEntry, isSecretName, MASK } from '../secret-names.js';
 import { SECRET_RULES, secretSpan, type SecretRule } from '../secret-patterns.js';
 
 export type SecretSource = 'env' | 'rootfs' | 'memory';
@@ -132,13 +132,28 @@ async function scanEnv(
   }
   const findings: SecretFinding[] = [];
   for (const { name, value, pids, inSpec } of seen.values()) {
-    if (value === '') continue;
     const where = [
       pids.length ? `pid${pids.length > 1 ? 's' : ''} ${pids.join(', ')}` : '',
       inSpec ? 'spec.dump' : '',
     ]
       .filter(Boolean)
       .join('; ');
+    if (value === '') {
+      // An entry without `=`: name and value may be run together, so the whole entry is the secret.
+      if (isSecretEntry(name)) {
+        const label = showSecrets ? name : MASK;
+        findings.push({
+          ...ENV_NAME_RULE,
+          source: 'env',
+          location: `${label} (${where}; an entry without "=")`,
+          name: label,
+          pids,
+          inSpec,
+          ...shown(name, [0, name.length], showSecrets),
+        });
+      }
+      continue;
+    }
     const base = { source: 'env' as const, location: `${name} (${where})`, name, pids, inSpec };
     const matches = SECRET_RULES.filter((r) => !r.generic)
       .map((r) => ruleMatch(r, value))
