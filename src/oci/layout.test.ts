@@ -1,5 +1,5 @@
 /** OCI layouts that are damaged or hand-made wrong: each is refused with an error naming the file. */
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,18 @@ describe('reading a damaged OCI layout', () => {
       } finally {
         await image.dispose();
       }
+    });
+
+    it('writes the whole layout by one mode rule: directories 0700, every file 0600', async () => {
+      const entries = (await readdir(dir, { recursive: true })) as string[];
+      const modes = await Promise.all(
+        entries.map(async (e) => {
+          const info = await stat(join(dir, e));
+          return [e, info.isDirectory() ? 'dir' : 'file', info.mode & 0o777] as const;
+        }),
+      );
+      expect(modes.filter(([, kind, mode]) => mode !== (kind === 'dir' ? 0o700 : 0o600))).toEqual([]);
+      expect(entries).toEqual(expect.arrayContaining(['index.json', 'oci-layout']));
     });
 
     it('refuses a config that no longer matches its digest when inspecting', async () => {

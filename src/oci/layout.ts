@@ -1,7 +1,8 @@
 /**
  * OCI image layouts (`oci-layout`, `index.json`, `blobs/sha256/…`), as skopeo's `oci:DIR` reads them.
- * Every file is written under a temporary name and renamed, so a crash never leaves a torn blob;
- * blobs are mode 0600 because the layer holds process memory.
+ * Every file is written under a temporary name and renamed, so a crash never leaves a torn blob.
+ * One mode rule for the whole layout: directories 0700, every file 0600 (blobs, and `index.json`
+ * and `oci-layout` as well): the layer holds process memory, and the index names what is inside.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,8 +22,8 @@ export function blobPath(dir: string, digest: string): string {
 }
 
 /** Writes a layout file atomically (temp file in the same directory, then rename). */
-async function writeLayoutFile(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
-  await writeFileAtomic(path, data, { mode }).catch((err: unknown) => {
+async function writeLayoutFile(path: string, data: Buffer | string): Promise<void> {
+  await writeFileAtomic(path, data, { mode: 0o600 }).catch((err: unknown) => {
     throw fileError(path, err, 'cannot write');
   });
 }
@@ -140,7 +141,7 @@ export async function writeOciLayout(
     throw fileError(dir, err, 'cannot create');
   }
   if (!(await exists(join(dir, LAYOUT_FILE)))) {
-    await writeLayoutFile(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }), 0o644);
+    await writeLayoutFile(join(dir, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   }
   await putBlob(dir, image.layer, options.onProgress);
   await putBlob(dir, { descriptor: image.manifest.config, data: image.configBytes });
@@ -174,7 +175,6 @@ export async function writeIndex(dir: string, index: OciIndex): Promise<void> {
       manifests: index.manifests,
       ...(index.annotations ? { annotations: index.annotations } : {}),
     }),
-    0o644,
   );
 }
 

@@ -19,7 +19,7 @@ afterAll(async () => {
 describe('atomic files', () => {
   it('names the temp file in the target directory, hidden and distinct per call', () => {
     const a = tempNameFor('/data/out.tar');
-    expect(a).toMatch(/^\/data\/\.out\.tar\.kcr-[0-9a-f]{8}\.tmp$/);
+    expect(a).toMatch(new RegExp(`^/data/\\.out\\.tar\\.kcr-${process.pid}-[0-9a-f]{8}\\.tmp$`));
     expect(tempNameFor('/data/out.tar')).not.toBe(a);
   });
 
@@ -80,5 +80,19 @@ describe('atomic files', () => {
       message: `${sub}: is a directory; kcr will not replace it`,
     });
     expect((await stat(sub)).isDirectory()).toBe(true);
+  });
+
+  it('removes the temp files of killed kcr runs (dead pid) on the next write there, and no others', async () => {
+    const here = join(dir, 'stale');
+    await mkdir(here);
+    // A pid that cannot exist (above pid_max), one that does (ours), and a file that is not ours.
+    const dead = join(here, '.dump.bin.kcr-99999999-0123abcd.tmp');
+    const live = join(here, `.dump.bin.kcr-${process.ppid}-0123abcd.tmp`);
+    const other = join(here, '.dump.bin.tmp');
+    for (const f of [dead, live, other]) await writeFile(f, 'process memory');
+    await writeFileAtomic(join(here, 'next.tar'), 'new');
+    expect((await readdir(here)).sort()).toEqual(
+      ['.dump.bin.kcr-' + process.ppid + '-0123abcd.tmp', '.dump.bin.tmp', 'next.tar'].sort(),
+    );
   });
 });

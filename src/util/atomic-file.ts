@@ -6,14 +6,51 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { KcrError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+/**
+ * `.<name>.kcr-<pid>-<random>.tmp` beside the target: the pid lets a later run tell the leftovers of
+ * a kcr that was killed (kill -9, power loss: hundreds of MB of process memory) from a live one's.
+ */
 export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.kcr-${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.kcr-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+const TEMP_NAME = /^\..+\.kcr-(\d+)-[0-9a-f]{8}\.tmp$/;
+
+/** True while a process with this pid exists (EPERM: it exists, owned by someone else). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files that kcr runs which no longer exist left in `dir` (see tempNameFor), so
+ * that a killed write does not keep its bytes on disk past the next write there. Best effort: a
+ * directory that cannot be read, or a file that cannot be removed, is left as it is.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    try {
+      await rm(join(dir, name), { force: true });
+      removed.push(name);
+    } catch {
+      /* someone else's file, or gone already */
+    }
+  }
+  return removed;
 }
 
 export interface AtomicWriteOptions {
@@ -55,6 +92,7 @@ export async function writeFileAtomic(
   ...transforms: Transform[]
 ): Promise<void> {
   const direct = (await targetKind(path)) === 'stream';
+  if (!direct) await removeStaleTempFiles(dirname(path));
   const temp = direct ? path : tempNameFor(path);
   try {
     const out = createWriteStream(
@@ -87,6 +125,7 @@ export async function copyFileAtomic(
   options: { mode?: number } = {},
 ): Promise<void> {
   if ((await targetKind(path)) === 'stream') return writeFileAtomic(path, createReadStream(source), options);
+  await removeStaleTempFiles(dirname(path));
   const temp = tempNameFor(path);
   try {
     await copyFile(source, temp, fsConstants.COPYFILE_FICLONE);
