@@ -93,9 +93,10 @@ export async function runCredentialHelper(
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
       child.on('error', reject);
+      // A helper may exit without reading the server name: the write then fails with EPIPE (or
+      // ECONNRESET), which only matters through the helper's own exit status and output, judged below.
+      child.stdin.on('error', () => {});
       child.on('close', (c) => resolve({ code: c, stdout: out, stderr: errText }));
-      // A helper may exit without reading its stdin: the EPIPE is not ours to throw (its answer says what went wrong).
-      child.stdin.on('error', () => undefined);
       child.stdin.end(server);
     },
   ).catch((err: unknown) => {
