@@ -275,8 +275,13 @@ export class RegistryClient {
       this.authorization = basicHeader(this.credentials);
       return;
     }
-    const realm = realmUrl(this.registry, challenge, this.options.insecure === true);
     const base = new URL(this.base);
+    // A plain-HTTP realm only where the registry itself is plain or --insecure by the user's choice.
+    const realm = realmUrl(
+      this.registry,
+      challenge,
+      this.options.insecure === true || base.protocol === 'http:',
+    );
     // As docker does: credentials travel to a token server on another host only over TLS (a realm on
     // the registry's own host may be as plain as the registry the user chose to reach over HTTP).
     const withCredentials = realm.protocol === 'https:' || realm.hostname === base.hostname;
