@@ -23,7 +23,7 @@ export function tempNameFor(path: string): string {
 const TEMP_NAME = /^\..+\.kcr-(\d+)-[0-9a-f]{8}\.tmp$/;
 
 /** True while a process with this pid exists (EPERM: it exists, owned by someone else). */
-function alive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -42,7 +42,7 @@ export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_NAME.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     try {
       await rm(join(dir, name), { force: true });
       removed.push(name);

@@ -106,4 +106,21 @@ describe('temp directories', () => {
     }
     expect(readdirSync(root)).toEqual([]);
   });
+
+  it('removes what a killed kcr left (its pid is gone) when the next one makes a directory, and nothing else', async () => {
+    const root = tmp.path('stale-root');
+    mkdirSync(root);
+    // Above pid_max: that kcr is certainly gone. The parent of this test is alive.
+    const dead = `${root}/kcr-archive-99999999-Ab12Cd`;
+    const living = `${root}/kcr-archive-${process.ppid}-Ab12Cd`;
+    const other = `${root}/systemd-private-1234-abcdef`;
+    for (const d of [dead, living, other]) {
+      mkdirSync(d);
+      writeFileSync(`${d}/archive.tar`, 'process memory');
+    }
+    const t = await makeTempDir('unit-test', { env: { KCR_TMPDIR: root } });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(living) && existsSync(other)).toBe(true);
+    await t.remove();
+  });
 });

@@ -9,11 +9,12 @@
  * `kcr-<purpose>-<pid>-<random>`, so that a later run can tell a directory left by a kcr that was
  * killed (SIGKILL, power loss) from one a running kcr still uses: see tempDirOwner().
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KcrError, fileError } from '../errors.js';
+import { processAlive } from './atomic-file.js';
 
 export interface TempDir {
   /** The directory, empty and private when made. */
@@ -74,6 +75,30 @@ function installHooks(): void {
   process.on('SIGTERM', onSignal);
 }
 
+const swept = new Set<string>();
+
+/**
+ * Removes the directories that kcr runs killed without cleanup (kill -9, power loss) left under
+ * `root`: those whose owner pid (from the name) no longer exists. A compressed inspect leaves a whole
+ * decompressed archive there. Once per root and process; best effort (others' files stay).
+ */
+export async function removeStaleTempDirs(root: string): Promise<string[]> {
+  if (swept.has(root)) return [];
+  swept.add(root);
+  const removed: string[] = [];
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const owner = tempDirOwner(name);
+    if (!owner || owner.pid === process.pid || processAlive(owner.pid)) continue;
+    try {
+      await rm(join(root, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      /* not ours to remove */
+    }
+  }
+  return removed;
+}
+
 /** A new private directory `kcr-<purpose>-<pid>-XXXXXX` under tempRoot(env). */
 export async function makeTempDir(
   purpose: string,
@@ -82,6 +107,7 @@ export async function makeTempDir(
   if (!PURPOSE.test(purpose)) throw new Error(`temp dir purpose ${JSON.stringify(purpose)}: use a-z, 0-9, -`);
   installHooks();
   const root = tempRoot(options.env);
+  await removeStaleTempDirs(root);
   let dir: string;
   try {
     dir = await mkdtemp(join(root, `kcr-${purpose}-${process.pid}-`));
