@@ -155,7 +155,7 @@ describe('hostile archives', () => {
       const target = join(tmp.dir, `extract-${input.id}`);
       mkdirSync(target);
       for (const path of ['/etc/passwd', '/etc/hosts', '../../escape', '/etc/cron.d/x']) {
-        const res = await run(['rootfs', 'extract', input.path, path, '-o', target]);
+        const res = await run(['rootfs', 'extract', input.path, path, '--output-file', target]);
         const why = problem(res, [0, 2]);
         if (why) failures.push(`${input.id} ${path}: ${why}`);
       }
