@@ -94,3 +94,5 @@ export {
   type KubeadmOptions,
   type InstalledFile,
 } from './setup.js';
+/** The Pod object as kcr reads it from a file or a kubelet: the fields it uses, checked. */
+export { podSchema } from './documents.js';
