@@ -14,3 +14,8 @@ export function stringifyJson(value: unknown, indent = 2): string {
   // JSON.stringify escapes the NUL as \u0000, so the marker cannot collide with real string content.
   return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
+
+/** True for a JSON object (not null, not an array); new code validates with util/validate.ts instead. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
