@@ -54,12 +54,20 @@ interface ZstdNapi {
 
 let zstdNapi: Promise<ZstdNapi | undefined> | undefined;
 
+function isZstdNapi(value: unknown): value is ZstdNapi {
+  return (
+    typeof value === 'object' && value !== null && 'CompressStream' in value && 'DecompressStream' in value
+  );
+}
+
 /** The native zstd binding, or undefined when the optional module is not installed or did not build. */
 function loadZstdNapi(): Promise<ZstdNapi | undefined> {
   zstdNapi ??= import('zstd-napi').then(
-    (mod) => {
-      const m = mod as unknown as ZstdNapi & { default?: ZstdNapi };
-      return m.CompressStream ? m : m.default;
+    (mod: unknown) => {
+      // A CommonJS module: its exports are the namespace itself or its default, by loader.
+      if (isZstdNapi(mod)) return mod;
+      const fallback = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
+      return isZstdNapi(fallback) ? fallback : undefined;
     },
     () => undefined,
   );
