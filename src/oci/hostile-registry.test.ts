@@ -78,8 +78,14 @@ function imageRegistry(
   declaredLayer: Buffer,
   sendLayer: (res: ServerResponse) => void,
 ): void {
+  // A spec-valid config (the OCI image spec requires rootfs.diff_ids, and kcr's config schema
+  // refuses one without): the attack is in the layer, not in the documents.
   const config = Buffer.from(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' } }),
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256(declaredLayer)] },
+    }),
   );
   const manifest = Buffer.from(
     JSON.stringify({
