@@ -103,27 +103,51 @@ export interface ImageProblem {
 
 /**
  * Reads an image through `load`; a failure is recorded in `problems` and `fallback` is used, so
- * one damaged image costs only the views that need it (inspect.ts decides which).
+ * one damaged image costs only the views that need it (inspect.ts decides which). `missing` records
+ * a required image that is not there without throwing first: a hostile pstree.img can name 100k
+ * tasks whose images do not exist, and an error (with its stack) per image is most of the time.
  */
-type Guard = <T>(image: string, fallback: T, load: () => Promise<T>) => Promise<T>;
+interface Guard {
+  <T>(image: string, fallback: T, load: () => Promise<T>): Promise<T>;
+  missing(image: string): void;
+}
 
-function guardInto(problems: ImageProblem[]): Guard {
-  return async (image, fallback, load) => {
+/** `core-7.img` and `core-9.img` are one kind: only the first problem of a kind is kept (view-errors reads only that). */
+const imageKind = (image: string) => image.replace(/-[0-9a-f]+\.img$/, '-N.img');
+
+function guardInto(cp: Checkpoint, problems: ImageProblem[], strict: boolean): Guard {
+  const kinds = new Set<string>();
+  const record = (image: string, error: unknown) => {
+    if (strict) throw error;
+    const kind = imageKind(image);
+    if (kinds.has(kind)) return;
+    kinds.add(kind);
+    problems.push({ image, message: error instanceof Error ? error.message : String(error), error });
+  };
+  const guard = async <T>(image: string, fallback: T, load: () => Promise<T>): Promise<T> => {
     try {
       return await load();
     } catch (error) {
-      problems.push({ image, message: error instanceof Error ? error.message : String(error), error });
+      record(image, error);
       return fallback;
     }
   };
+  return Object.assign(guard, {
+    missing(image: string) {
+      if (!strict && kinds.has(imageKind(image))) return;
+      record(image, missingImage(cp, image));
+    },
+  });
+}
+
+function missingImage(cp: Checkpoint, file: string): KcrError {
+  return new KcrError('not-found', `${cp.path}: has no ${cp.imageMember(file)}`, {
+    hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
+  });
 }
 
 function requireImage(cp: Checkpoint, file: string): void {
-  if (!cp.hasImage(file)) {
-    throw new KcrError('not-found', `${cp.path}: has no ${cp.imageMember(file)}`, {
-      hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
-    });
-  }
+  if (!cp.hasImage(file)) throw missingImage(cp, file);
 }
 
 async function loadTask(
@@ -138,11 +162,13 @@ async function loadTask(
   const threads = zombie ? [] : entry.threads?.length ? entry.threads : [pid];
   const threadCores = new Map<number, CoreEntry>();
   // CRIU writes these for every live task: a missing one is a gap in the dump, said as such.
-  const first = async <F extends FieldMap>(file: string, spec: MessageSpec<F>, required = true) =>
-    guard(file, undefined, async () => {
-      if (required) requireImage(cp, file);
-      return (await cp.entries(file, spec))[0];
-    });
+  const first = async <F extends FieldMap>(file: string, spec: MessageSpec<F>, required = true) => {
+    if (required && !cp.hasImage(file)) {
+      guard.missing(file);
+      return undefined;
+    }
+    return guard(file, undefined, async () => (await cp.entries(file, spec))[0]);
+  };
   for (const tid of zombie ? [pid] : threads) {
     const core = await first(`core-${tid}.img`, coreEntry);
     if (core) threadCores.set(tid, core);
@@ -153,7 +179,7 @@ async function loadTask(
   const ids = await first(`ids-${pid}.img`, taskKobjIdsEntry, live && !core?.ids);
   const mm = await first(`mm-${pid}.img`, mmEntry, live);
   const fs = await first(`fs-${pid}.img`, fsEntry, live);
-  if (live) await guard(`pagemap-${pid}.img`, undefined, async () => requireImage(cp, `pagemap-${pid}.img`));
+  if (live && !cp.hasImage(`pagemap-${pid}.img`)) guard.missing(`pagemap-${pid}.img`);
   return {
     pid,
     ppid: entry.ppid ?? 0,
@@ -202,15 +228,16 @@ async function loadPipeData(cp: Checkpoint, file: string): Promise<Map<number, P
 
 /**
  * Strict: the first image that cannot be read fails the whole load (mem, secrets, diff).
- * `tolerant`: every image that cannot be read is listed in `problems` and left out (inspect).
+ * `tolerant`: images that cannot be read are left out, and the first of each kind (`core-N.img`)
+ * is listed in `problems` (inspect).
  */
 export async function loadDumpImages(
   cp: Checkpoint,
   options: { tolerant?: boolean } = {},
 ): Promise<DumpImages> {
   const problems: ImageProblem[] = [];
-  const images = await loadAll(cp, guardInto(problems));
-  if (!options.tolerant && problems[0]) throw problems[0].error;
+  // Strict loading stops at the first image that cannot be read instead of reading on.
+  const images = await loadAll(cp, guardInto(cp, problems, !options.tolerant));
   return { ...images, problems };
 }
 
