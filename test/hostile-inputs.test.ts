@@ -57,6 +57,14 @@ async function run(args: string[], limitMs = RUN_LIMIT_MS): Promise<CliResult | 
   }
 }
 
+/**
+ * What a terminal obeys instead of drawing: C0 controls but tab and newline, DEL, and C1 (U+0080 to
+ * U+009F, which an 8-bit terminal reads as CSI and friends). The inputs plant ESC, OSC 52 and U+009B
+ * in member names, metadata, annotations and rootfs names; all of it must come out escaped.
+ */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
 /** What is wrong with one run, or undefined when it behaved. */
 function problem(res: CliResult | 'timeout', allowed: number[], secret?: string): string | undefined {
   if (res === 'timeout') return 'no answer in time';
@@ -65,12 +73,18 @@ function problem(res: CliResult | 'timeout', allowed: number[], secret?: string)
   if (/internal error/.test(res.stderr)) return `internal error: ${res.stderr.slice(0, 300)}`;
   if (/^\s+at .+\(.+:\d+:\d+\)$/m.test(out)) return 'stack trace printed';
   if (secret && out.includes(secret)) return 'printed the planted secret';
+  const raw = RAW_CONTROL.exec(out);
+  if (raw) return `printed a raw control character U+${raw[0].charCodeAt(0).toString(16).padStart(4, '0')}`;
   if (res.code === 2) {
     const lines = res.stderr.split('\n');
     const errors = lines.filter((l) => l.startsWith('error: ')).length;
     const hints = lines.filter((l) => l.startsWith('hint: ')).length;
-    // inspect shows what it could and names each view it could not (`warning: … not shown`), exit 2.
-    const partial = errors === 0 && hints === 0 && lines.some((l) => / not shown: /.test(l));
+    // A partial answer (inspect's views not shown, list's unreadable archives) shows what it could
+    // and names each failure on a `warning:` line, exit 2.
+    const partial =
+      errors === 0 &&
+      hints === 0 &&
+      lines.some((l) => /^warning: .*( not shown: | could not be read)/.test(l));
     if (!partial && (errors !== 1 || hints !== 1))
       return `${errors} error and ${hints} hint lines: ${res.stderr.slice(0, 300)}`;
   }
@@ -179,6 +193,39 @@ describe('hostile archives', () => {
     const tree = (await run(['inspect', cycle.path, '--ps-tree'])) as CliResult;
     expect(tree.stdout).toMatch(/warning: 3 processes in a parent cycle \(36 → 37 → 38 → 36\)/);
     for (const pid of [36, 37, 38]) expect(tree.stdout).toContain(`[${pid}] `);
+  }, 60_000);
+});
+
+describe('control characters from an archive', () => {
+  it('reach the terminal escaped: names, annotations, argv, env, the log and rootfs names', async () => {
+    const printed = inputs.filter((i) => i.id.startsWith('printed-'));
+    expect(printed.map((i) => i.id)).toEqual([
+      'printed-spec',
+      'printed-config',
+      'printed-log',
+      'printed-rootfs-name',
+    ]);
+    for (const input of printed) {
+      for (const args of [
+        ['show', input.path],
+        ['inspect', input.path, '--all'],
+        ['inspect', input.path, '--all', '-o', 'json'],
+        ['inspect', input.path, '--all', '-o', 'yaml'],
+      ]) {
+        const res = (await run(args)) as CliResult;
+        expect(problem(res, [0, 2]), `${input.id}: kcr ${args.join(' ')}`).toBeUndefined();
+      }
+    }
+    // The planted values did reach the output, visibly: the check above had something to catch.
+    const tree = (await run(['inspect', printed[0]!.path, '--all', '--show-secrets'])) as CliResult;
+    for (const what of ['pod', 'ns', 'ctr', 'arg', 'env'])
+      expect(tree.stdout).toContain(`${what}\\x1b]52;c;ZWNobyBoaQ==\\x07\\x1b[2J\\u009b31m`);
+    const json = (await run(['inspect', printed[1]!.path, '-o', 'json'])) as CliResult;
+    expect(json.stdout).toContain('name\\u001b]52;c;ZWNobyBoaQ==\\u0007\\u001b[2J\\u009b31m');
+    const log = (await run(['inspect', printed[2]!.path, '--log'])) as CliResult;
+    expect(log.stdout).toContain('log\\x1b]52');
+    const rootfs = (await run(['inspect', printed[3]!.path, '--rootfs'])) as CliResult;
+    expect(rootfs.stdout).toContain('etc/x\\x1b]52');
   }, 60_000);
 });
 

@@ -369,8 +369,15 @@ export async function hostileInputs(fixturePath: string): Promise<HostileInput[]
       ]),
     ],
   ];
+  // The cycle's members get a core image each (36's, copied), so that the tree can show them.
+  const core36 = find('checkpoint/core-36.img').data!;
+  const withCores = (members: RawMember[], pids: number[]) => [
+    ...members,
+    ...pids.map((pid) => ({ name: `checkpoint/core-${pid}.img`, data: core36 })),
+  ];
   for (const [label, data] of pstreeCases) {
-    tar(`pstree-${label}`, 'CRIU pstree', replaced('checkpoint/pstree.img', data));
+    const members = replaced('checkpoint/pstree.img', data);
+    tar(`pstree-${label}`, 'CRIU pstree', label === 'cycle' ? withCores(members, [37, 38]) : members);
     if (label.endsWith('100k')) out[out.length - 1]!.heavy = true;
   }
   for (const name of [
@@ -400,6 +407,39 @@ export async function hostileInputs(fixturePath: string): Promise<HostileInput[]
     ['c1', 'c1-\u009b31m'],
   ] as Array<[string, string]>)
     tar(`name-${label}`, 'control bytes', [...base, { name, data: b('x') }]);
+
+  // 8b. Control characters in what the views print: the container and image names (config.dump),
+  // pod, namespace and container annotations, argv and env (spec.dump), the container log, and a
+  // rootfs file name. OSC 52 writes the clipboard, CSI 2J clears the screen, U+009B is an 8-bit CSI.
+  const evil = (what: string) => `${what}\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J\u009b31m`;
+  const json = (name: string, edit: (doc: Record<string, unknown>) => void) => {
+    const doc = JSON.parse(find(name).data!.toString('utf8')) as Record<string, unknown>;
+    edit(doc);
+    return Buffer.from(JSON.stringify(doc), 'utf8');
+  };
+  const specDump = json('spec.dump', (spec) => {
+    const process = spec.process as { args: string[]; env: string[] };
+    process.args = [...process.args, evil('arg')];
+    process.env = [...process.env, `EVIL=${evil('env')}`, evil('NAME')];
+    spec.annotations = {
+      ...(spec.annotations as Record<string, string>),
+      'io.kubernetes.pod.name': evil('pod'),
+      'io.kubernetes.pod.namespace': evil('ns'),
+      'io.kubernetes.container.name': evil('ctr'),
+      [evil('key')]: 'value',
+    };
+  });
+  const configDump = json('config.dump', (config) => {
+    config.name = evil('name');
+    config.rootfsImageName = evil('image');
+  });
+  const printed: Array<[string, RawMember[]]> = [
+    ['spec', replaced('spec.dump', specDump)],
+    ['config', replaced('config.dump', configDump)],
+    ['log', replaced('ctr.log', Buffer.from(`2026-11-28T16:00:00Z stdout F ${evil('log')}\n`, 'utf8'))],
+    ['rootfs-name', replaced('rootfs-diff.tar', rawTar([{ name: evil('etc/x'), data: b('x') }]))],
+  ];
+  for (const [label, members] of printed) tar(`printed-${label}`, 'control bytes', members);
 
   // 9. rootfs diffs that point outside or lie.
   const rootfsCases: Array<[string, RawMember[]]> = [

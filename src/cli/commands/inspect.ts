@@ -89,11 +89,12 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       if (!ctx.quiet)
         for (const r of results) for (const w of r.warnings ?? []) ctx.io.stderr.write(`warning: ${w}\n`);
       const format = flags.output ?? flags.format ?? 'tree';
-      // Views that could not be built: named on stderr (in JSON/YAML also in `errors`), exit 2.
+      // Views that could not be built: named on stderr in every format (JSON and YAML also carry
+      // them in `errors`), so that exit 2 never comes without a word; exit 2.
       for (const r of results) {
         for (const e of r.errors ?? []) {
           const where = paths.length > 1 ? `${r.checkpoint.archive}: ` : '';
-          if (format === 'tree') ctx.io.stderr.write(`warning: ${where}${e.view} not shown: ${e.message}\n`);
+          if (!ctx.quiet) ctx.io.stderr.write(`warning: ${where}${e.view} not shown: ${e.message}\n`);
           ctx.exitCode = Math.max(ctx.exitCode, 2);
         }
       }
