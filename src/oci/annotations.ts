@@ -66,8 +66,9 @@ export function checkpointAnnotations(facts: AnnotationFacts): Annotations {
     [ANNOTATIONS.criuVersion, facts.criuVersion],
     [ANNOTATIONS.criuHostArch, facts.architecture],
     [ANNOTATIONS.podmanName, info.container],
-    // Podman refuses an image without this one ("image is not a checkpoint"), and compares it with its runtime.
-    [ANNOTATIONS.podmanRuntime, info.runtime],
+    // Podman refuses an image without this one ("image is not a checkpoint"), and compares it with its
+    // OCI runtime: `runc`, never containerd's shim name `io.containerd.runc.v2`.
+    [ANNOTATIONS.podmanRuntime, info.ociRuntime ?? info.runtime],
     [ANNOTATIONS.podmanRootfsImageName, info.image],
     [ANNOTATIONS.podmanRootfsImageId, info.imageId],
     [ANNOTATIONS.created, facts.created],
