@@ -5,3 +5,4 @@ export * from './metadata.js';
 export * from './engine.js';
 export * from './nested-tar.js';
 export * from './kubelet-name.js';
+export * from './restorers.js';

@@ -6,7 +6,14 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CheckpointArchive, makeTempDir, readMetadata, type CheckpointInfo } from '../archive/index.js';
+import {
+  CheckpointArchive,
+  makeTempDir,
+  readMetadata,
+  restoreFit,
+  type CheckpointInfo,
+  type RestoreFit,
+} from '../archive/index.js';
 import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
 import { checkpointAnnotations } from './annotations.js';
@@ -54,6 +61,8 @@ export interface BuiltImage {
   layer: BlobSource & { path: string; diffId: string };
   platform: OciPlatform;
   info: CheckpointInfo;
+  /** Why CRI-O and containerd could not restore the image (archive/restorers.ts); empty lists where they can. */
+  restoreFit: RestoreFit;
   /** Removes temporary files (decompressed input, compressed layer). */
   dispose(): Promise<void>;
 }
@@ -199,7 +208,8 @@ export async function buildCheckpointImage(
         },
       );
     }
-    const { info } = await readMetadata(archive);
+    const metadata = await readMetadata(archive);
+    const { info } = metadata;
     const platform = await resolvePlatform(archive, options.platform);
     const compression = options.compression ?? 'none';
     const tempDir = async () => (temp ??= await makeTempDir('kcr-build-')).dir;
@@ -231,6 +241,7 @@ export async function buildCheckpointImage(
       layer: { descriptor: layerDescriptor, path: layer.path, diffId: layer.diffId },
       platform,
       info,
+      restoreFit: restoreFit(archive, metadata),
       dispose,
     };
   } catch (err) {

@@ -2,6 +2,7 @@
  * Renderings of the image commands' results: `-o table` (the default) for people, as in every kcr
  * command with a human form, and `-o json|yaml` for machines.
  */
+import { RESTORER_NAMES } from '../../archive/index.js';
 import type { BuildImageResult, CheckpointImageInfo, PullResult, PushResult } from '../../oci/index.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
@@ -24,11 +25,13 @@ function pushLines(p: PushResult): string[] {
 }
 
 export function printBuildResult(ctx: CliContext, format: ImageFormat, r: BuildImageResult): void {
+  if (!ctx.quiet) for (const w of r.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
   emit(ctx, format, r, () => {
     const lines = [
       `built ${r.reference ?? '(no reference)'} for ${r.platform.os}/${r.platform.architecture}: container ${r.info.container} (${r.info.engine})`,
       `manifest ${r.digest}`,
       `layer    ${r.manifest.layers[0]?.digest} ${r.manifest.layers[0]?.mediaType} (${formatBytes(r.layerSize)})`,
+      `restorable by: ${r.restorableBy.length ? r.restorableBy.map((x) => RESTORER_NAMES[x]).join(', ') : 'no Kubernetes runtime'}`,
     ];
     if (r.ociLayout) lines.push(`wrote OCI layout ${r.ociLayout}`);
     if (r.store) lines.push(`stored in ${r.store}; push it with: kcr image push ${r.reference}`);
