@@ -18,6 +18,18 @@ import {
 
 export type Engine = 'cri-o' | 'containerd' | 'podman';
 
+/** checkpointctl's spelling of the engine names (`org.criu.checkpoint.engine.name`). */
+export const ENGINE_NAMES: Record<Engine, string> = {
+  'cri-o': 'CRI-O',
+  containerd: 'containerd',
+  podman: 'Podman',
+};
+
+/** The engine an `org.criu.checkpoint.engine.name` value names, if any. */
+export function engineByName(name: string | undefined): Engine | undefined {
+  return (Object.keys(ENGINE_NAMES) as Engine[]).find((e) => ENGINE_NAMES[e] === name);
+}
+
 export interface CheckpointInfo {
   engine: Engine;
   /** Kubernetes container name (Podman: the container name). */

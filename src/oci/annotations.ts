@@ -3,7 +3,7 @@
  * CRI-O checks only its `checkpoint.name`; containerd and checkpointctl read `org.criu.checkpoint.*`;
  * Podman needs both `checkpoint.name` and `checkpoint.runtime.name`, the latter equal to its runtime.
  */
-import type { CheckpointInfo, Engine } from '../archive/index.js';
+import { ENGINE_NAMES, type CheckpointInfo } from '../archive/index.js';
 import type { Annotations } from './media-types.js';
 
 export const ANNOTATIONS = {
@@ -33,9 +33,6 @@ export const ANNOTATIONS = {
   kcrCheckpointedAt: 'io.kcr.checkpoint.checkpointed',
   kcrPodUid: 'io.kcr.checkpoint.pod.uid',
 } as const;
-
-/** checkpointctl's spelling of the engine names. */
-const ENGINE_NAMES: Record<Engine, string> = { 'cri-o': 'CRI-O', containerd: 'containerd', podman: 'Podman' };
 
 export interface AnnotationFacts {
   info: CheckpointInfo;

@@ -13,6 +13,7 @@ import { registerMigrate } from './migrate.js';
 import { registerRestore } from './restore.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
 import { registerSecrets } from './secrets.js';
+import { registerSetupContainerd } from './setup-containerd.js';
 import { registerSetupCrio } from './setup-crio.js';
 import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
@@ -36,4 +37,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
     .description('print node and cluster configuration for checkpoint/restore');
   registerSetupKubeadm(setup, ctx);
   registerSetupCrio(setup, ctx);
+  registerSetupContainerd(setup, ctx);
 }
