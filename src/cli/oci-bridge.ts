@@ -31,7 +31,10 @@ export function publisher(options: RegistryOptions, onProgress?: ProgressCallbac
 export function imageFetcher(options: RegistryOptions, onProgress?: ProgressCallback): ImageFetcher {
   return {
     async inspect(reference, signal): Promise<ImageFacts> {
-      const { inspectCheckpointImage, parseReference } = await import('../oci/index.js');
+      const [{ inspectCheckpointImage, parseReference }, { engineByName }] = await Promise.all([
+        import('../oci/index.js'),
+        import('../archive/index.js'),
+      ]);
       const info = await inspectCheckpointImage(reference, { ...options, ...(signal ? { signal } : {}) });
       const ref = parseReference(reference);
       return {
@@ -41,6 +44,7 @@ export function imageFetcher(options: RegistryOptions, onProgress?: ProgressCall
         ...(info.pod ? { pod: info.pod } : {}),
         ...(info.namespace ? { namespace: info.namespace } : {}),
         ...(info.sourceNode ? { sourceNode: info.sourceNode } : {}),
+        ...(engineByName(info.engine) ? { engine: engineByName(info.engine) } : {}),
       };
     },
     async fetch(image, signal): Promise<FetchedImage> {

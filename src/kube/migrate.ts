@@ -15,7 +15,7 @@ import type { KubeconfigOptions } from './kubeconfig.js';
 import { checkPodName, derivedPodName } from './names.js';
 import { placementOn } from './node-placement.js';
 import { restore, type PublishFn, type RestoreEvent, type RestoreResult } from './restore.js';
-import { readRestoreNode } from './restore-node.js';
+import { checkRestoreRuntime, engineOfNode, readRestoreNode } from './restore-node.js';
 
 export type MigrateEvent =
   CheckpointEvent | RestoreEvent | { type: 'deleted'; namespace: string; name: string };
@@ -79,6 +79,15 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   if (from === o.to)
     throw new KcrError('usage', `the pod already runs on ${o.to}`, { hint: 'pass another node with --to' });
   const target = await readRestoreNode(client, o.to, '--to');
+  // The source node's runtime writes the archive: a target with the other runtime cannot restore it.
+  const engine = from
+    ? engineOfNode(
+        await client.core.readNode({ name: from }).catch((err: unknown) => {
+          throw apiError(err, `node ${from}`, client.server);
+        }),
+      )
+    : undefined;
+  if (engine) checkRestoreRuntime(target, { engine }, '--to');
   placementOn(source.spec, from, { name: o.to, labels: target.metadata?.labels ?? {} });
   const work = await makeTempDir('kcr-migrate-', (o.env ?? process.env).KCR_TMPDIR || undefined);
   try {

@@ -7,7 +7,15 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
-import { CheckpointArchive, readMetadata, type CheckpointInfo, type SpecDump } from '../archive/index.js';
+import {
+  CheckpointArchive,
+  readMetadata,
+  restoreFit,
+  type CheckpointInfo,
+  type Engine,
+  type RestoreFit,
+  type SpecDump,
+} from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
 
 /** What an image's manifest says, before its layer is pulled. */
@@ -21,6 +29,8 @@ export interface ImageFacts {
   namespace?: string;
   /** The node the checkpoint was taken on (`io.kcr.checkpoint.source.node`). */
   sourceNode?: string;
+  /** The engine that wrote the archive (`org.criu.checkpoint.engine.name`), known before the layer is pulled. */
+  engine?: Engine;
 }
 
 export interface FetchedImage {
@@ -39,6 +49,8 @@ export interface ImageFetcher {
 export interface Source {
   info: CheckpointInfo;
   spec: SpecDump;
+  /** Why CRI-O and containerd could not restore the archive (empty where they can). */
+  fit: RestoreFit;
   savedPod?: V1Pod;
   archivePath: string;
   /** Set when the source already is an image. */
@@ -87,10 +99,11 @@ export async function sourceKind(
   return 'image';
 }
 
-async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: SpecDump }> {
+async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: SpecDump; fit: RestoreFit }> {
   const archive = await CheckpointArchive.open(path);
   try {
-    return await readMetadata(archive);
+    const metadata = await readMetadata(archive);
+    return { info: metadata.info, spec: metadata.spec, fit: restoreFit(archive, metadata) };
   } finally {
     await archive.close();
   }
@@ -98,9 +111,9 @@ async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: 
 
 /** A local archive, with the Pod object kcr saved beside it (`ARCHIVE.pod.json`) if there is one. */
 export async function openArchiveSource(path: string): Promise<Source> {
-  const { info, spec } = await readArchive(path);
+  const { info, spec, fit } = await readArchive(path);
   const savedPod = await readSavedPod(`${path}.pod.json`);
-  return { info, spec, ...(savedPod ? { savedPod } : {}), archivePath: path, dispose: async () => {} };
+  return { info, spec, fit, ...(savedPod ? { savedPod } : {}), archivePath: path, dispose: async () => {} };
 }
 
 export async function inspectImageSource(
@@ -125,10 +138,11 @@ export async function fetchImageSource(
 ): Promise<Source> {
   const fetched = await fetcher.fetch(facts.image, signal);
   try {
-    const { info, spec } = await readArchive(fetched.archivePath);
+    const { info, spec, fit } = await readArchive(fetched.archivePath);
     return {
       info,
       spec,
+      fit,
       archivePath: fetched.archivePath,
       image: facts.image,
       dispose: () => fetched.dispose(),

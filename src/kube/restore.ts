@@ -14,7 +14,7 @@ import type { KubeconfigOptions } from './kubeconfig.js';
 import { podEvents, waitForRunning } from './pod-status.js';
 import { restoreHint } from './restore-hints.js';
 import { restoreManifests } from './restore-manifest.js';
-import { readRestoreNode } from './restore-node.js';
+import { checkRestoreRuntime, readRestoreNode } from './restore-node.js';
 import {
   fetchImageSource,
   inspectImageSource,
@@ -237,17 +237,27 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   validate(o);
   const kind = await sourceKind(o.source, o.images);
   if (kind === 'archive') publishTarget(o);
-  const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
+  // A dry run creates nothing, but it still reads the target node: whether its runtime can restore
+  // this checkpoint is the question a dry run is for.
+  const client = KubeClient.fromKubeconfig(o);
   const facts = kind === 'image' ? await inspectImageSource(o.images!, o.source, o.signal) : undefined;
   let src = kind === 'archive' ? await openArchiveSource(o.source) : undefined;
   try {
     const node = chooseNode(o, src, facts);
-    const target = client ? await readRestoreNode(client, node, '--node') : undefined;
+    const target = await readRestoreNode(client, node, '--node');
+    // An image's annotations name its engine: a wrong node is refused before the layer is pulled.
+    if (!src && facts?.engine) checkRestoreRuntime(target, { engine: facts.engine }, '--node');
     if (!src) {
       o.onEvent?.({ type: 'pulling', image: facts!.image });
       src = await fetchImageSource(o.images!, facts!, o.signal);
     }
     const loaded = src;
+    // The archive itself decides, before anything is pushed or created.
+    const runtimeWarnings = checkRestoreRuntime(
+      target,
+      { engine: loaded.info.engine, fit: loaded.fit },
+      '--node',
+    );
     const namespace =
       o.namespace ??
       loaded.savedPod?.metadata?.namespace ??
@@ -260,7 +270,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         savedPod: loaded.savedPod,
         image,
         node,
-        ...(target ? { nodeLabels: target.metadata?.labels ?? {} } : {}),
+        nodeLabels: target.metadata?.labels ?? {},
         name: o.name,
         namespace,
         expose: o.expose,
@@ -274,11 +284,11 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       node,
       pod,
       ...(service ? { service } : {}),
-      warnings,
+      warnings: [...runtimeWarnings, ...warnings],
       dryRun: Boolean(o.dryRun),
       running: false,
     };
-    if (!client) return result;
+    if (o.dryRun) return result;
     await create(client, pod, service, o);
     if (o.wait) {
       await waitRestored(client, pod, image, loaded.info.image, o);
