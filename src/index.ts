@@ -7,3 +7,4 @@ export * from './forensics/index.js';
 export { stringifyJson } from './util/json.js';
 export * as oci from './oci/index.js';
 export * as kube from './kube/index.js';
+export * as ops from './ops/index.js';

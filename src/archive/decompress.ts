@@ -2,15 +2,15 @@
  * Compressed checkpoint input (Podman exports: zstd by default, or gzip). Detected by magic bytes,
  * decompressed once, streaming, into a private temporary file that the caller deletes.
  */
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { KcrError, fileError } from '../errors.js';
+import { makeTempDir } from '../util/temp-dir.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -70,41 +70,6 @@ export function decompressor(compression: Exclude<Compression, 'none'>): Transfo
   return compression === 'gzip' ? createGunzip() : new ZstdTransform();
 }
 
-const liveTempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-/**
- * A private directory (mode 0700) under `base` (default: KCR_TMPDIR, else the system's temp
- * directory) that is removed on close, or at process exit if close never ran.
- */
-export async function makeTempDir(
-  prefix = 'kcr-',
-  base: string = process.env.KCR_TMPDIR || tmpdir(),
-): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(base, prefix));
-  liveTempDirs.add(dir);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const d of liveTempDirs) {
-        try {
-          // Synchronous on purpose: 'exit' handlers cannot await.
-          rmSync(d, { recursive: true, force: true });
-        } catch {
-          /* best effort at exit */
-        }
-      }
-    });
-  }
-  return {
-    dir,
-    remove: async () => {
-      liveTempDirs.delete(dir);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /**
  * Decompresses `path` into `<tempdir>/archive.tar` (mode 0600: archives hold process memory).
  * On failure nothing is left behind.
@@ -113,7 +78,7 @@ export async function decompressToTemp(
   path: string,
   compression: Exclude<Compression, 'none'>,
 ): Promise<{ tarPath: string; remove: () => Promise<void> }> {
-  const temp = await makeTempDir();
+  const temp = await makeTempDir('archive');
   const tarPath = join(temp.dir, 'archive.tar');
   try {
     await pipeline(

@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KcrError } from '../errors.js';
 import type { CheckpointArchive } from './archive.js';
-import { compressionOf, decompressor, makeTempDir, type Compression } from './decompress.js';
+import { makeTempDir } from '../util/temp-dir.js';
+import { compressionOf, decompressor, type Compression } from './decompress.js';
 import { indexTar, type TarMember } from './tar-index.js';
 
 /** Where the nested tar's bytes are: positional reads and streams over its uncompressed form. */
@@ -41,7 +42,7 @@ async function decompressed(
   memberName: string,
   compression: Exclude<Compression, 'none'>,
 ): Promise<NestedBytes> {
-  const temp = await makeTempDir('kcr-nested-');
+  const temp = await makeTempDir('nested');
   const file = join(temp.dir, 'nested.tar');
   let fh: FileHandle | undefined;
   try {

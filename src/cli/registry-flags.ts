@@ -1,7 +1,10 @@
-/** The registry flags shared by the image commands, and their translation into RegistryOptions. */
+/**
+ * The registry flags shared by the image commands, restore and migrate, and their translation into
+ * RegistryOptions; and restore's and migrate's --registry REGISTRY/REPOSITORY[:TAG], parsed once.
+ */
 import type { Command } from 'commander';
 import { KcrError } from '../errors.js';
-import type { RegistryOptions } from '../oci/index.js';
+import type { ImageReference, RegistryOptions } from '../oci/index.js';
 import type { CliContext } from './context.js';
 
 export interface RegistryFlags {
@@ -49,4 +52,16 @@ export async function registryOptions(ctx: CliContext, flags: RegistryFlags): Pr
     ...(flags.caFile ? { caFile: flags.caFile } : {}),
     ...(flags.insecure ? { insecure: true } : {}),
   };
+}
+
+/** `--registry REGISTRY/REPOSITORY[:TAG]`: where restore and migrate push the checkpoint image. */
+export async function pushRepository(value: string): Promise<ImageReference> {
+  // A bare name would mean Docker Hub's library/NAME: far more likely a forgotten registry host.
+  if (!value.includes('/'))
+    throw new KcrError(
+      'usage',
+      `--registry ${value}: give REGISTRY/REPOSITORY, e.g. registry.example.com/checkpoints`,
+    );
+  const { parseRepository } = await import('../oci/index.js');
+  return parseRepository(value);
 }

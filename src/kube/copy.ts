@@ -4,15 +4,16 @@
  * size agree. The helper pod is deleted on success, failure and Ctrl-C alike.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { finished, pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import { KcrError, fileError } from '../errors.js';
 import { DigestStream } from '../util/digest-stream.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
-import { commitPrivateFile, tempNameFor } from './files.js';
+import { tempNameFor } from '../util/atomic-file.js';
+import { commitPrivateFile } from '../util/private-file.js';
 import {
   deleteHelperPod,
   HELPER_CONTAINER,
@@ -230,33 +231,5 @@ export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): 
         ),
       );
     }
-  }
-}
-
-/** On the node itself (direct kubelet access as root) the archive is a local file: copy and hash it. */
-export async function copyLocalFile(
-  source: string,
-  destination: string,
-  onProgress?: (p: CopyProgress) => void,
-  signal?: AbortSignal,
-): Promise<CopyResult> {
-  const temp = tempNameFor(destination);
-  let total = 0;
-  try {
-    total = (await stat(source)).size;
-  } catch (err) {
-    throw fileError(source, err);
-  }
-  const meter = new DigestStream((bytes) => onProgress?.({ bytes, total }));
-  try {
-    await pipeline(createReadStream(source), meter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), {
-      signal,
-    });
-    await commitPrivateFile(temp, destination);
-    return { path: destination, size: meter.bytes, sha256: meter.hex() };
-  } catch (err) {
-    await rm(temp, { force: true });
-    if (signal?.aborted) throw new KcrError('cancelled', `copying ${source}: cancelled`);
-    throw fileError(source, err);
   }
 }

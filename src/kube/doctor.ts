@@ -6,7 +6,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { KcrError, isKcrError } from '../errors.js';
 import { apiError } from './api-errors.js';
 import { KubeClient } from './client.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
 import { runCanary } from './doctor-canary.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
 import { ProxiedKubelet } from './kubelet.js';

@@ -1,4 +1,8 @@
-/** Kubernetes: kubeconfig, kubelet checkpoint (proxied or direct), copy off nodes, restore, migrate, doctor, setup. */
+/**
+ * Kubernetes: kubeconfig, kubelet checkpoint (proxied or direct), copying archives off nodes,
+ * restore manifests and the restored objects, doctor, setup. It talks to the cluster only; the
+ * multi-step operations (checkpoint and copy, restore, migrate) are in ops/.
+ */
 export {
   loadKubeconfig,
   hasKubeconfig,
@@ -23,13 +27,12 @@ export {
 } from './checkpoint-call.js';
 export { checkpointError, type CheckpointErrorContext } from './checkpoint-errors.js';
 export {
-  checkpoint,
-  type CheckpointOptions,
-  type CheckpointOutcome,
-  type CheckpointEvent,
+  CheckpointSession,
+  type CheckpointSelection,
   type CheckpointTarget,
-  type LocalCopy,
-} from './checkpoint.js';
+  type PlannedCheckpoint,
+  type NodeCopyOptions,
+} from './checkpoint-session.js';
 export {
   chooseContainers,
   DEFAULT_CONTAINER_ANNOTATION,
@@ -51,16 +54,14 @@ export {
   type RestoreManifests,
 } from './restore-manifest.js';
 export {
-  restore,
-  checkpointTag,
-  type RestoreOptions,
-  type RestoreResult,
-  type RestoreEvent,
-  type PublishFn,
-  type ImageFetcher,
-  type ImageFacts,
-  type FetchedImage,
-} from './restore.js';
+  createRestoredPod,
+  createRestoredService,
+  waitRestored,
+  type WaitRestoredOptions,
+} from './restore-objects.js';
+export { readRestoreNode, checkRestoreRuntime, engineOfNode, type CheckpointOrigin } from './restore-node.js';
+export { placementOn, type Placement, type TargetNode } from './node-placement.js';
+export { checkPodName, derivedPodName } from './names.js';
 export { restoreHint } from './restore-hints.js';
 export {
   waitForRunning,
@@ -71,7 +72,6 @@ export {
   type WaitOutcome,
   type PodFailure,
 } from './pod-status.js';
-export { migrate, type MigrateOptions, type MigrateResult, type MigrateEvent } from './migrate.js';
 export {
   doctor,
   type DoctorOptions,
@@ -80,7 +80,14 @@ export {
   type FindingStatus,
   type CheckName,
 } from './doctor.js';
-export { runtimeInfo, parseVersion, type RuntimeInfo, type Semver } from './versions.js';
+export {
+  runtimeInfo,
+  parseVersion,
+  CONTAINERD_RESTORE_OPTION,
+  type RestorePath,
+  type RuntimeInfo,
+  type Semver,
+} from './versions.js';
 export {
   kubeadmConfig,
   crioDropIn,

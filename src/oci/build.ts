@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   CheckpointArchive,
-  makeTempDir,
   readMetadata,
   restoreFit,
   type CheckpointInfo,
   type RestoreFit,
 } from '../archive/index.js';
+import { makeTempDir } from '../util/temp-dir.js';
 import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
 import { checkpointAnnotations } from './annotations.js';
@@ -43,6 +43,8 @@ export interface BuildOptions {
   created?: string;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Where a compressed layer is made: KCR_TMPDIR from this environment (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A blob kcr can upload or copy: bytes in a file, or small bytes in memory. */
@@ -212,7 +214,7 @@ export async function buildCheckpointImage(
     const { info } = metadata;
     const platform = await resolvePlatform(archive, options.platform);
     const compression = options.compression ?? 'none';
-    const tempDir = async () => (temp ??= await makeTempDir('kcr-build-')).dir;
+    const tempDir = async () => (temp ??= await makeTempDir('build', { env: options.env })).dir;
     const layer = await makeLayer(
       tarPath,
       compression,

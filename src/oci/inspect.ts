@@ -5,7 +5,7 @@
 import { isCheckpointImage, readCheckpointAnnotations, type AnnotatedCheckpoint } from './annotations.js';
 import { readLayoutJson, readOciLayout } from './layout.js';
 import type { Annotations, OciDescriptor, OciImageConfig, OciManifest } from './media-types.js';
-import { parseLayoutReference, parseReference } from './reference.js';
+import { parseLayoutReference, parseReference, toReference, type ImageReference } from './reference.js';
 import { withRegistry, type RegistryOptions } from './registry-client.js';
 import { resolveImage } from './resolve.js';
 
@@ -54,11 +54,11 @@ function describe(
 }
 
 export async function inspectCheckpointImage(
-  reference: string,
+  reference: ImageReference | string,
   options: InspectOptions = {},
 ): Promise<CheckpointImageInfo> {
-  const layoutRef = parseLayoutReference(reference);
-  if (layoutRef) {
+  const layoutRef = typeof reference === 'string' ? parseLayoutReference(reference) : undefined;
+  if (typeof reference === 'string' && layoutRef) {
     const layout = await readOciLayout(layoutRef.dir, layoutRef.tag);
     const { value } = await readLayoutJson(layout.dir, layout.manifest.config, 'image config');
     const config = value as unknown as OciImageConfig;
@@ -72,7 +72,7 @@ export async function inspectCheckpointImage(
       annotations,
     );
   }
-  const ref = parseReference(reference);
+  const ref = toReference(reference);
   return withRegistry(ref.registry, ref.repository, 'pull', options, async (client) => {
     const image = await resolveImage(client, ref, options);
     return describe(

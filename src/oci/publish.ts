@@ -9,7 +9,7 @@ import { readOciLayout, writeOciLayout } from './layout.js';
 import type { OciManifest, OciPlatform } from './media-types.js';
 import type { TransferProgress } from './progress.js';
 import { pushImage, type PushOptions, type PushResult } from './push.js';
-import { parseLayoutReference, parseReference } from './reference.js';
+import { parseLayoutReference, parseReference, toReference, type ImageReference } from './reference.js';
 import type { RegistryOptions } from './registry-client.js';
 import { imageStoreDir } from './store.js';
 
@@ -29,10 +29,10 @@ function pushable(image: BuiltImage) {
 /** Builds the checkpoint image from an archive and pushes it; only temp files touch the disk. */
 export async function publishCheckpointImage(
   archivePath: string,
-  reference: string,
+  reference: ImageReference | string,
   options: PublishOptions = {},
 ): Promise<{ reference: string; digest: string; manifest: OciManifest }> {
-  const target = parseReference(reference);
+  const target = toReference(reference);
   const image = await buildCheckpointImage(archivePath, options);
   try {
     const pushed = await pushImage(pushable(image), target, options);

@@ -14,7 +14,7 @@ import { cancelled } from './digest.js';
 import { isTransientError, transportError } from './http.js';
 import { layerCompression, type LayerCompression, type OciDescriptor } from './media-types.js';
 import { shortDigest, throttled, type ProgressCallback } from './progress.js';
-import { parseReference, type ImageReference } from './reference.js';
+import { toReference, type ImageReference } from './reference.js';
 import { withRegistry, type RegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveImage, type ResolvedImage } from './resolve.js';
 
@@ -146,11 +146,11 @@ async function downloadLayer(
 }
 
 export async function pullCheckpointImage(
-  reference: string,
+  reference: ImageReference | string,
   output: string,
   options: PullOptions = {},
 ): Promise<PullResult> {
-  const ref = parseReference(reference);
+  const ref = toReference(reference);
   return withRegistry(ref.registry, ref.repository, 'pull', options, async (client) => {
     const image = await resolveImage(client, ref, options);
     const { layer, compression } = singleLayer(ref, image);

@@ -31,6 +31,34 @@ export function formatReference(ref: Omit<ImageReference, 'full'>): string {
 }
 
 export function parseReference(input: string): ImageReference {
+  return parse(input, true);
+}
+
+/**
+ * A place to push to, `REGISTRY/REPOSITORY[:TAG]`: like parseReference, but a missing tag stays
+ * missing (the caller picks one, e.g. restore's CONTAINER-TIME).
+ */
+export function parseRepository(input: string): ImageReference {
+  return parse(input, false);
+}
+
+/** Library callers may pass text; kcr's own callers pass the value they parsed once. */
+export function toReference(input: ImageReference | string): ImageReference {
+  return typeof input === 'string' ? parseReference(input) : input;
+}
+
+/** The same repository with `tag` and no digest, or with `digest` and no tag. */
+export function withTag(ref: ImageReference, tag: string): ImageReference {
+  const parts = { registry: ref.registry, repository: ref.repository, tag };
+  return { ...parts, full: formatReference(parts) };
+}
+
+export function withDigest(ref: ImageReference, digest: string): ImageReference {
+  const parts = { registry: ref.registry, repository: ref.repository, digest };
+  return { ...parts, full: formatReference(parts) };
+}
+
+function parse(input: string, defaultTag: boolean): ImageReference {
   let rest = input.startsWith('docker://') ? input.slice('docker://'.length) : input;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -60,7 +88,7 @@ export function parseReference(input: string): ImageReference {
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
   if (!REPO_RE.test(repository))
     throw badReference(input, `${JSON.stringify(rest)} is not a valid repository name`);
-  if (!tag && !digest) tag = 'latest';
+  if (!tag && !digest && defaultTag) tag = 'latest';
   const parts = { registry, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
   return { ...parts, full: formatReference(parts) };
 }

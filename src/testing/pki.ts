@@ -4,6 +4,7 @@
  * subject is what Kubernetes reads as identity (CN = user, O = groups).
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,7 +84,9 @@ export class TestPki {
       this.ca.certFile,
       '-CAkey',
       this.ca.keyFile,
-      '-CAcreateserial',
+      // A random serial per certificate: -CAcreateserial shares one .srl file, which concurrent issues corrupt.
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
       '-out',
       certFile,
       '-days',

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkpoint } from '../../src/kube/index.js';
+import { checkpoint } from '../../src/ops/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
@@ -427,11 +427,18 @@ describe('cancelling a copy', () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
     // cat sends one chunk, then waits for its client to go away: only an aborted copy lets it end.
-    c.api.execHooks.afterFirstChunk = (record) => record.closed;
-    c.api.execHooks.fail = (record) =>
-      record.command[0] === 'sha256sum'
-        ? { exitCode: 1, stderr: 'sha256sum: /checkpoints/x.tar: Input/output error\n' }
-        : undefined;
+    let catStreaming!: () => void;
+    const catStarted = new Promise<void>((resolve) => (catStreaming = resolve));
+    c.api.execHooks.afterFirstChunk = (record) => {
+      catStreaming();
+      return record.closed;
+    };
+    // sha256sum fails while cat streams (on a loaded machine it could otherwise fail before cat even starts).
+    c.api.execHooks.fail = async (record) => {
+      if (record.command[0] !== 'sha256sum') return undefined;
+      await catStarted;
+      return { exitCode: 1, stderr: 'sha256sum: /checkpoints/x.tar: Input/output error\n' };
+    };
     try {
       const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir]);
       expect(r.code).toBe(2);

@@ -2,14 +2,16 @@
  * `kcr checkpoint POD | -l SELECTOR`: checkpoint containers through the API server (default) or
  * straight at a kubelet, print where each archive is, and with -o copy it here.
  */
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import type { CheckpointOptions } from '../../kube/index.js';
+import type { CheckpointOptions, CopyDestination } from '../../ops/index.js';
+import { isDirectory } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
 import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
-import { kubeProgress } from '../kube-progress.js';
+import { opProgress } from '../op-progress.js';
 
 interface Flags extends KubeFlags {
   container?: string;
@@ -29,7 +31,20 @@ interface Flags extends KubeFlags {
   format: CheckpointFormat;
 }
 
-function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): CheckpointOptions {
+/** `-o DIR/` or an existing directory: archives keep their names there; anything else is one archive's file name. */
+async function copyDestination(output: string | undefined): Promise<CopyDestination | undefined> {
+  if (!output) return undefined;
+  if (output.endsWith('/') || (await isDirectory(output))) return { dir: output };
+  if (!(await isDirectory(dirname(output)))) {
+    throw new KcrError('not-found', `-o ${output}: the directory ${dirname(output)} does not exist`, {
+      hint: 'create it first, or name a path in an existing directory',
+    });
+  }
+  return { file: output };
+}
+
+async function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Promise<CheckpointOptions> {
+  const copyTo = await copyDestination(f.output);
   return {
     ...kubeconfigOptions(f, ctx),
     namespace: f.namespace,
@@ -38,8 +53,11 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
     container: f.container,
     allContainers: f.allContainers,
     timeoutSeconds: f.timeout,
-    output: f.output,
-    podJsonDir: ctx.io.cwd,
+    ...(copyTo ? { copyTo } : {}),
+    // Without -o the archive stays on the node; its Pod object is saved in the working directory,
+    // or beside the archive when kcr runs on that node.
+    podObjectDir: ctx.io.cwd,
+    podObjectBesideArchive: true,
     via: f.via,
     kubeletUrl: f.kubeletUrl,
     kubeletTls: { clientCert: f.clientCert, clientKey: f.clientKey, caCert: f.caCert, insecure: f.insecure },
@@ -51,11 +69,12 @@ function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Checkpoi
 }
 
 export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliContext): Promise<void> {
-  const progress = kubeProgress(ctx);
+  const options = await toOptions(pod, f, ctx);
+  const progress = opProgress(ctx);
   let outcomes;
   try {
-    const { checkpoint } = await import('../../kube/index.js');
-    outcomes = await checkpoint({ ...toOptions(pod, f, ctx), onEvent: progress.onEvent });
+    const { checkpoint } = await import('../../ops/index.js');
+    outcomes = await checkpoint({ ...options, onEvent: progress.onEvent });
   } finally {
     progress.stop();
   }

@@ -1,11 +1,10 @@
 /** `kcr migrate POD --to NODE --registry REPO`: checkpoint, publish, restore on NODE, then optionally delete the original. */
 import type { Command } from 'commander';
-import type { MigrateOptions } from '../../kube/index.js';
+import type { MigrateOptions } from '../../ops/index.js';
 import type { CliContext } from '../context.js';
 import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { kubeProgress } from '../kube-progress.js';
-import { publisher } from '../oci-bridge.js';
-import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { opProgress } from '../op-progress.js';
+import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderMigrate } from '../output/kube-printers.js';
 
@@ -22,14 +21,13 @@ interface Flags extends KubeFlags, RegistryFlags {
   output?: 'json' | 'yaml';
 }
 
-function toOptions(pod: string, f: Flags, ctx: CliContext): Omit<MigrateOptions, 'publish' | 'onEvent'> {
+function toOptions(pod: string, f: Flags, ctx: CliContext): Omit<MigrateOptions, 'repository' | 'onEvent'> {
   return {
     ...kubeconfigOptions(f, ctx),
     pod,
     namespace: f.namespace,
     container: f.container,
     to: f.to,
-    registry: f.registry,
     name: f.name,
     deleteSource: f.deleteSource,
     force: f.force,
@@ -71,15 +69,12 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
     );
   addRegistryFlags(addHelperPodFlags(addKubeFlags(cmd))).action(async (pod: string, f: Flags) => {
     const registry = await registryOptions(ctx, f);
-    const progress = kubeProgress(ctx);
+    const repository = await pushRepository(f.registry);
+    const progress = opProgress(ctx);
     let result;
     try {
-      const { migrate } = await import('../../kube/index.js');
-      result = await migrate({
-        ...toOptions(pod, f, ctx),
-        publish: publisher(registry, progress.onProgress),
-        onEvent: progress.onEvent,
-      });
+      const { migrate } = await import('../../ops/index.js');
+      result = await migrate({ ...toOptions(pod, f, ctx), repository, registry, onEvent: progress.onEvent });
     } finally {
       progress.stop();
     }

@@ -4,12 +4,12 @@
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import type { RestoreOptions } from '../../kube/index.js';
+import type { RestoreOptions, RestoreSource } from '../../ops/index.js';
+import { isDirectory, isFile } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { imageFetcher, publisher } from '../oci-bridge.js';
-import { kubeProgress } from '../kube-progress.js';
-import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { opProgress } from '../op-progress.js';
+import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { choice, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
 
@@ -31,28 +31,41 @@ function collectPorts(value: string, previous: number[] = []): number[] {
   return [...previous, ...ports];
 }
 
+/** An archive when the path exists (a file, or an extracted checkpoint directory); else an image reference, if it looks like one. */
+async function restoreSource(source: string): Promise<RestoreSource> {
+  if ((await isFile(source)) || (await isDirectory(source))) return { archive: source };
+  if (/^[./~]/.test(source) || source.endsWith('.tar')) {
+    throw new KcrError('not-found', `${source}: no such archive`, {
+      hint: 'give a checkpoint archive path or a checkpoint image reference (REGISTRY/REPO:TAG)',
+    });
+  }
+  const { parseReference } = await import('../../oci/index.js');
+  return { image: parseReference(source) };
+}
+
 export async function runRestore(source: string, f: Flags, ctx: CliContext): Promise<void> {
   const registry = await registryOptions(ctx, f);
-  const progress = kubeProgress(ctx);
+  const from = await restoreSource(source);
+  const repository = f.registry !== undefined ? await pushRepository(f.registry) : undefined;
+  const progress = opProgress(ctx);
   const options: RestoreOptions = {
     ...kubeconfigOptions(f, ctx),
-    source,
+    source: from,
     name: f.name,
     namespace: f.namespace,
     node: f.node,
-    registry: f.registry,
+    ...(repository ? { repository } : {}),
+    registry,
     expose: f.expose,
     wait: f.wait,
     timeoutSeconds: f.timeout,
     dryRun: f.dryRun,
-    publish: publisher(registry, progress.onProgress),
-    images: imageFetcher(registry, progress.onProgress),
     signal: ctx.signal,
     onEvent: progress.onEvent,
   };
   let result;
   try {
-    const { restore } = await import('../../kube/index.js');
+    const { restore } = await import('../../ops/index.js');
     result = await restore(options);
   } finally {
     progress.stop();

@@ -4,7 +4,8 @@
  */
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { KcrError } from '../../errors.js';
-import type { CheckpointOutcome, DoctorReport, MigrateResult, RestoreResult } from '../../kube/index.js';
+import type { DoctorReport } from '../../kube/index.js';
+import type { CheckpointOutcome, MigrateResult, RestoreResult } from '../../ops/index.js';
 import { formatBytes } from '../../util/units.js';
 import { toJson, toYaml } from './format.js';
 import { renderTable, type Column } from './table.js';

@@ -28,8 +28,13 @@ export interface ExecHooks {
   afterFirstChunk?: (record: ExecRecord) => Promise<void>;
   /** Called when a client goes away before the command finished. */
   onClientGone?: (record: ExecRecord) => void;
-  /** Makes a command fail as it can on a node (a read error): its exit code and stderr. */
-  fail?: (record: ExecRecord) => { exitCode: number; stderr: string } | undefined;
+  /** Makes a command fail as it can on a node (a read error): its exit code and stderr; awaited, so a test can order the failure. */
+  fail?: (
+    record: ExecRecord,
+  ) =>
+    | { exitCode: number; stderr: string }
+    | undefined
+    | Promise<{ exitCode: number; stderr: string } | undefined>;
 }
 
 const CHUNK = 64 * 1024;
@@ -112,7 +117,7 @@ async function run(
   record: ExecRecord,
   hooks: ExecHooks,
 ): Promise<number> {
-  const failure = hooks.fail?.(record);
+  const failure = await hooks.fail?.(record);
   if (failure) {
     await send(ws, frame(2, failure.stderr));
     return failure.exitCode;

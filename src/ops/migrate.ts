@@ -1,31 +1,39 @@
 /**
- * `kcr migrate POD --to NODE`: checkpoint one container, copy the archive here, publish it as a
- * checkpoint image, restore it as a new pod pinned to NODE, wait until it runs, and only then
- * (with deleteSource) delete the original. Everything that can be checked is checked before the
- * checkpoint. The archive lives in a private temp directory (KCR_TMPDIR, else the system's) that
- * is removed at the end, whatever happened.
+ * Migrate: checkpoint one container, copy the archive here, publish it as a checkpoint image,
+ * restore it as a new pod pinned to the target node, wait until it runs, and only then (with
+ * deleteSource) delete the original. Everything that can be checked is checked before the
+ * checkpoint. The archive lives in a private temp directory that is removed at the end, whatever
+ * happened.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { makeTempDir } from '../archive/index.js';
 import { KcrError } from '../errors.js';
-import { apiError } from './api-errors.js';
-import { checkpoint, type CheckpointEvent, type CheckpointOutcome } from './checkpoint.js';
-import { KubeClient } from './client.js';
-import type { KubeconfigOptions } from './kubeconfig.js';
-import { checkPodName, derivedPodName } from './names.js';
-import { placementOn } from './node-placement.js';
-import { restore, type PublishFn, type RestoreEvent, type RestoreResult } from './restore.js';
-import { checkRestoreRuntime, engineOfNode, readRestoreNode } from './restore-node.js';
+import {
+  apiError,
+  checkPodName,
+  derivedPodName,
+  KubeClient,
+  placementOn,
+  readRestoreNode,
+  checkRestoreRuntime,
+  engineOfNode,
+  type KubeconfigOptions,
+} from '../kube/index.js';
+import type { ImageReference, RegistryOptions } from '../oci/index.js';
+import { makeTempDir } from '../util/temp-dir.js';
+import { checkpoint, type CheckpointOutcome } from './checkpoint.js';
+import { emitter, type OpOptions } from './events.js';
+import { restore, type RestoreResult } from './restore.js';
 
-export type MigrateEvent =
-  CheckpointEvent | RestoreEvent | { type: 'deleted'; namespace: string; name: string };
-
-export interface MigrateOptions extends KubeconfigOptions {
+export interface MigrateOptions extends KubeconfigOptions, OpOptions {
   pod: string;
   namespace?: string;
   container?: string;
+  /** The node to move to. */
   to: string;
-  registry: string;
+  /** Where the checkpoint image is pushed, `REGISTRY/REPOSITORY[:TAG]` (oci's parseRepository); the target node pulls it. */
+  repository: ImageReference;
+  /** Credentials, CA and --insecure for the push. */
+  registry?: RegistryOptions;
   /** Name of the new pod; default `<pod>-<node>`, shortened with a hash past 253 characters. */
   name?: string;
   deleteSource?: boolean;
@@ -35,9 +43,6 @@ export interface MigrateOptions extends KubeconfigOptions {
   timeoutSeconds?: number;
   helperImage?: string;
   helperNamespace?: string;
-  publish: PublishFn;
-  signal?: AbortSignal;
-  onEvent?: (event: MigrateEvent) => void;
   pollIntervalMs?: number;
 }
 
@@ -89,23 +94,22 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     : undefined;
   if (engine) checkRestoreRuntime(target, { engine }, '--to');
   placementOn(source.spec, from, { name: o.to, labels: target.metadata?.labels ?? {} });
-  const work = await makeTempDir('kcr-migrate-', (o.env ?? process.env).KCR_TMPDIR || undefined);
+  const work = await makeTempDir('migrate', { env: o.env });
   try {
     const [outcome] = await checkpoint({
       ...o,
       namespace,
       pod: o.pod,
       container: o.container,
-      output: `${work.dir}/`,
+      copyTo: { dir: work.dir },
       via: 'apiserver',
       timeoutSeconds: o.timeoutSeconds,
-      onEvent: o.onEvent,
     });
     if (!outcome) throw new KcrError('cancelled', 'migrate cancelled');
     if (outcome.error) throw outcome.error;
     const restored = await restore({
       ...o,
-      source: outcome.copy!.path,
+      source: { archive: outcome.copy!.path },
       namespace,
       node: o.to,
       name,
@@ -118,7 +122,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
         throw apiError(err, `deleting the source pod ${namespace}/${o.pod}`, client.server);
       });
       deletedSource = true;
-      o.onEvent?.({ type: 'deleted', namespace, name: o.pod });
+      emitter(o)({ type: 'deleted', namespace, name: o.pod });
     }
     return { checkpoint: outcome, restore: restored, deletedSource };
   } finally {

@@ -1,14 +1,11 @@
 /**
  * Local files kcr writes from a cluster (archives, saved Pod objects). They hold process memory
  * and secrets, so they are 0600 from the first byte, and they appear under their final name
- * only when complete (util/atomic-file: temp name in the same directory, then rename).
+ * only when complete (./atomic-file.ts: temp name in the same directory, then rename).
  */
 import { chmod, rename } from 'node:fs/promises';
 import { fileError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
-
-export { tempNameFor } from '../util/atomic-file.js';
-export { isDirectory } from '../util/fs-checks.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export async function writePrivateFile(path: string, content: string): Promise<void> {
   try {

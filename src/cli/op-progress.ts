@@ -1,30 +1,19 @@
 /**
- * What the Kubernetes commands show on stderr while they work: a status line while the kubelet
- * checkpoints (a checkpoint can take minutes and prints nothing until it is done), progress bars
- * for copies, pushes and pulls, warnings, and one line per restore step. Bars and the status line
- * appear only on a terminal without -q; warnings always, step lines unless -q.
+ * What the operations (checkpoint, restore, migrate) show on stderr while they work, drawn from
+ * their events (ops/events.ts): a status line while the kubelet checkpoints (a checkpoint can
+ * take minutes and prints nothing until it is done), progress bars for copies, pushes and pulls,
+ * warnings, and one line per restore step. Bars and the status line appear only on a terminal
+ * without -q; warnings always, step lines unless -q.
  */
-import type { CheckpointEvent, CheckpointTarget, MigrateEvent, RestoreEvent } from '../kube/index.js';
+import type { CheckpointTarget, OpEvent } from '../ops/index.js';
 import type { TransferProgress } from '../oci/index.js';
 import type { CliContext } from './context.js';
 import { progressRenderer } from './progress.js';
 
-export interface KubeProgress {
-  /** For the oci transfers (push, pull). */
-  onProgress?: (p: TransferProgress) => void;
-  onEvent(e: MigrateEvent): void;
+export interface OpProgress {
+  onEvent(e: OpEvent): void;
   stop(): void;
 }
-
-const CHECKPOINT_EVENTS = new Set<string>([
-  'checkpointing',
-  'checkpointed',
-  'failed',
-  'helper-pod',
-  'copy-progress',
-  'copied',
-  'warning',
-] satisfies CheckpointEvent['type'][]);
 
 function label(t: CheckpointTarget): string {
   return `${t.namespace}/${t.pod}/${t.container}`;
@@ -58,7 +47,7 @@ class StatusLine {
   }
 }
 
-export function kubeProgress(ctx: CliContext): KubeProgress {
+export function opProgress(ctx: CliContext): OpProgress {
   const bars = progressRenderer(ctx);
   const terminal = !ctx.quiet && Boolean(ctx.io.stderr.isTTY);
   const status = terminal ? new StatusLine((s) => void ctx.io.stderr.write(s)) : undefined;
@@ -88,7 +77,13 @@ export function kubeProgress(ctx: CliContext): KubeProgress {
     );
   };
 
-  const onCheckpointEvent = (e: CheckpointEvent) => {
+  const step = (line: string) => {
+    if (ctx.quiet) return;
+    status?.clear();
+    ctx.io.stderr.write(`${line}\n`);
+  };
+
+  const onEvent = (e: OpEvent) => {
     switch (e.type) {
       case 'checkpointing':
         checkpointing.set(label(e.target), e.target);
@@ -98,13 +93,8 @@ export function kubeProgress(ctx: CliContext): KubeProgress {
         checkpointing.delete(label(e.target));
         done++;
         return showStatus();
-      case 'copy-progress':
-        return onProgress?.({
-          phase: 'copy',
-          label: label(e.target),
-          transferred: e.progress.bytes,
-          total: e.progress.total,
-        });
+      case 'transfer':
+        return onProgress?.(e.progress);
       case 'copied':
         return onProgress?.({
           phase: 'copy',
@@ -117,28 +107,23 @@ export function kubeProgress(ctx: CliContext): KubeProgress {
         status?.clear();
         ctx.io.stderr.write(`warning: ${e.message}\n`);
         return showStatus();
+      case 'publishing':
+        return step(`pushing the checkpoint image to ${e.reference}`);
+      case 'pulling':
+        return step(`pulling the checkpoint from ${e.image}`);
+      case 'waiting':
+        return step(`waiting for pod ${e.namespace}/${e.name} to run`);
       case 'helper-pod':
+      case 'published':
+      case 'created':
+      case 'running':
+      case 'deleted':
         return;
     }
   };
 
-  const step = (line: string) => {
-    if (ctx.quiet) return;
-    status?.clear();
-    ctx.io.stderr.write(`${line}\n`);
-  };
-  const onRestoreEvent = (e: RestoreEvent) => {
-    if (e.type === 'publishing') step(`pushing the checkpoint image to ${e.reference}`);
-    if (e.type === 'pulling') step(`pulling the checkpoint from ${e.image}`);
-    if (e.type === 'waiting') step(`waiting for pod ${e.namespace}/${e.name} to run`);
-  };
-
   return {
-    ...(onProgress ? { onProgress } : {}),
-    onEvent: (e) => {
-      if (CHECKPOINT_EVENTS.has(e.type)) onCheckpointEvent(e as CheckpointEvent);
-      else onRestoreEvent(e as RestoreEvent);
-    },
+    onEvent,
     stop: () => {
       status?.clear();
       bars.stop();
