@@ -15,6 +15,7 @@ export interface ProgressRenderer {
 const VERB: Record<TransferProgress['phase'], string> = {
   digest: 'hashing',
   compress: 'compressing',
+  encrypt: 'encrypting',
   upload: 'pushing',
   download: 'pulling',
   copy: 'copying',

@@ -3,6 +3,7 @@
  * (DESIGN decision 5). Nothing is unpacked: the layer digest is one streaming pass over the file,
  * and only the small config and manifest are made in memory.
  */
+import type { KeyObject } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +19,7 @@ import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
 import { checkpointAnnotations } from './annotations.js';
 import { compressor } from './compress.js';
+import { encryptLayerFile } from './encrypt-layer.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { cancelled, digestFile, sha256Digest } from './digest.js';
 import {
@@ -39,6 +41,11 @@ export interface BuildOptions {
   sourceNode?: string;
   /** Extra annotations; they win over the derived ones. */
   annotations?: Annotations;
+  /**
+   * Encrypt the layer for these public keys (ocicrypt, see ocicrypt.ts): the archive becomes secret,
+   * the manifest, config and annotations stay readable.
+   */
+  encryptTo?: readonly KeyObject[];
   /** Image creation time; defaults to the checkpoint time, so the same archive builds the same image. */
   created?: string;
   onProgress?: ProgressCallback;
@@ -110,6 +117,8 @@ interface LayerResult {
   size: number;
   diffId: string;
   diffSize: number;
+  mediaType: string;
+  annotations?: Annotations;
 }
 
 /** Compresses the tar into a private temp file, hashing both sides in the same pass. */
@@ -145,6 +154,7 @@ async function compressLayer(
     size: packed.bytes,
     diffId: raw.digest(),
     diffSize: raw.bytes,
+    mediaType: layerMediaType(compression),
   };
 }
 
@@ -155,16 +165,28 @@ async function makeLayer(
   options: BuildOptions,
   total: number,
 ): Promise<LayerResult> {
-  if (compression !== 'none') return compressLayer(tarPath, compression, await tempDir(), options, total);
-  const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
-  const { digest, size } = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
-  report(size, true);
-  return { path: tarPath, digest, size, diffId: digest, diffSize: size };
+  let layer: LayerResult;
+  if (compression !== 'none') {
+    layer = await compressLayer(tarPath, compression, await tempDir(), options, total);
+  } else {
+    const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
+    const { digest, size } = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
+    report(size, true);
+    layer = {
+      path: tarPath,
+      digest,
+      size,
+      diffId: digest,
+      diffSize: size,
+      mediaType: layerMediaType('none'),
+    };
+  }
+  if (!options.encryptTo?.length) return layer;
+  return { ...layer, ...(await encryptLayerFile(layer, options.encryptTo, await tempDir(), options)) };
 }
 
 function assemble(
   layer: LayerResult,
-  compression: LayerCompression,
   platform: OciPlatform,
   created: string,
   annotations: Annotations,
@@ -182,7 +204,14 @@ function assemble(
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
     config: { mediaType: MEDIA_TYPES.ociConfig, digest: sha256Digest(configBytes), size: configBytes.length },
-    layers: [{ mediaType: layerMediaType(compression), digest: layer.digest, size: layer.size }],
+    layers: [
+      {
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        size: layer.size,
+        ...(layer.annotations ? { annotations: layer.annotations } : {}),
+      },
+    ],
     annotations,
   };
   return { config, configBytes, manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)) };
@@ -235,7 +264,7 @@ export async function buildCheckpointImage(
       }),
       ...options.annotations,
     };
-    const parts = assemble(layer, compression, platform, created, annotations);
+    const parts = assemble(layer, platform, created, annotations);
     const [layerDescriptor] = parts.manifest.layers as [OciDescriptor];
     return {
       ...parts,

@@ -47,3 +47,15 @@ export {
   type CheckpointImageInfo,
 } from './inspect.js';
 export { resolveImage, type ResolvedImage } from './resolve.js';
+export {
+  OCICRYPT_ANNOTATIONS,
+  LAYER_CIPHER,
+  isEncryptedMediaType,
+  decryptedMediaType,
+  parseOcicryptRecipient,
+  parseOcicryptIdentity,
+  publicKeyFingerprint,
+  unwrapLayerKey,
+  createLayerDecryptStream,
+  type LayerKey,
+} from './ocicrypt.js';

@@ -1,5 +1,5 @@
 /** Progress reports for long transfers. The library only calls back; the CLI decides how to draw them. */
-export type TransferPhase = 'digest' | 'compress' | 'upload' | 'download' | 'copy';
+export type TransferPhase = 'digest' | 'compress' | 'encrypt' | 'upload' | 'download' | 'copy';
 
 export interface TransferProgress {
   phase: TransferPhase;

@@ -20,6 +20,7 @@ export interface PublishOptions extends RegistryOptions {
   signal?: AbortSignal;
   platform?: string;
   annotations?: BuildOptions['annotations'];
+  encryptTo?: BuildOptions['encryptTo'];
 }
 
 function pushable(image: BuiltImage) {

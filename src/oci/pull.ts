@@ -4,6 +4,7 @@
  * (every download), the uncompressed one against the config's diff_id, and the archive's against
  * kcr's annotation. Any mismatch deletes the temp file, so no output is left behind.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Readable, Transform } from 'node:stream';
 import { decompressor } from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
@@ -13,6 +14,13 @@ import { DigestStream } from '../util/digest-stream.js';
 import { cancelled } from './digest.js';
 import { isTransientError, transportError } from './http.js';
 import { layerCompression, type LayerCompression, type OciDescriptor } from './media-types.js';
+import {
+  createLayerDecryptStream,
+  decryptedMediaType,
+  isEncryptedMediaType,
+  unwrapLayerKey,
+  type LayerKey,
+} from './ocicrypt.js';
 import { shortDigest, throttled, type ProgressCallback } from './progress.js';
 import { toReference, type ImageReference } from './reference.js';
 import { withRegistry, type RegistryClient, type RegistryOptions } from './registry-client.js';
@@ -21,6 +29,8 @@ import { resolveImage, type ResolvedImage } from './resolve.js';
 export interface PullOptions extends RegistryOptions {
   /** For multi-platform tags: `os/arch`; defaults to this machine's. */
   platform?: string;
+  /** Private keys for an encrypted (ocicrypt) image; the first that opens the layer is used. */
+  identities?: readonly KeyObject[];
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -59,7 +69,7 @@ function singleLayer(
       },
     );
   }
-  const compression = layerCompression(layer.mediaType);
+  const compression = layerCompression(decryptedMediaType(layer.mediaType));
   if (!compression)
     throw new KcrError('invalid-input', `${ref.full}: layer type ${layer.mediaType} is not a tar layer`);
   return { layer, compression };
@@ -107,6 +117,7 @@ async function downloadLayer(
   output: string,
   verify: (got: Downloaded) => void,
   options: PullOptions,
+  layerKey?: LayerKey,
 ): Promise<Downloaded> {
   const report = throttled(options.onProgress, {
     phase: 'download',
@@ -116,11 +127,15 @@ async function downloadLayer(
   const packed = new DigestStream((n) => report(n));
   const raw = new DigestStream();
   const res = await client.getBlob(layer.digest, options.signal);
-  const stages: Transform[] = compression === 'none' ? [packed] : [packed, decompressor(compression), raw];
+  const unpack: Transform[] = [
+    ...(layerKey ? [createLayerDecryptStream(layerKey, `${ref.full}: layer ${layer.digest}`)] : []),
+    ...(compression === 'none' ? [] : [decompressor(compression)]),
+  ];
+  const stages: Transform[] = unpack.length === 0 ? [packed] : [packed, ...unpack, raw];
   let got: Downloaded | undefined;
   const downloaded = (): Downloaded => {
     const layerDigest = packed.digest();
-    return compression === 'none'
+    return unpack.length === 0
       ? { layerDigest, archiveDigest: layerDigest, size: packed.bytes }
       : { layerDigest, archiveDigest: raw.digest(), size: raw.bytes };
   };
@@ -156,6 +171,9 @@ export async function pullCheckpointImage(
     const { layer, compression } = singleLayer(ref, image);
     const diffId = image.config.rootfs?.diff_ids?.[0];
     const recorded = image.annotations[ANNOTATIONS.kcrArchiveSha256];
+    const layerKey = isEncryptedMediaType(layer.mediaType)
+      ? await unwrapLayerKey(layer, options.identities ?? [], ref.full)
+      : undefined;
     const got = await downloadLayer(
       client,
       ref,
@@ -176,6 +194,7 @@ export async function pullCheckpointImage(
         }
       },
       options,
+      layerKey,
     );
     return {
       reference: ref.full,

@@ -50,6 +50,24 @@ describe('age interop with the age CLI', () => {
     expect(opened.equals(plain)).toBe(true);
   });
 
+  it('kcr decrypts what `age -a` wrote in ASCII armor', async () => {
+    const sealedPath = join(dir, 'age-armored.age');
+    await tool('age', ['-a', '-R', keyPath('ssh-ed25519.pub'), '-o', sealedPath, plainPath]);
+    const armored = readFileSync(sealedPath);
+    expect(armored.toString('latin1', 0, 34)).toBe('-----BEGIN AGE ENCRYPTED FILE-----');
+    // Fed in odd pieces, so lines and the armor's end are split across writes.
+    const pieces = Array.from({ length: Math.ceil(armored.length / 1000) }, (_, i) =>
+      armored.subarray(i * 1000, i * 1000 + 1000),
+    );
+    const opened = await buffer(ageEncryption.decrypt(Readable.from(pieces), [key('ssh-ed25519')]));
+    expect(opened.equals(plain)).toBe(true);
+    const cut = armored.subarray(0, armored.length - 40);
+    const err = await buffer(ageEncryption.decrypt(Readable.from([cut]), [key('ssh-ed25519')])).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KcrError);
+  });
+
   it('kcr decrypts what `age -r` encrypted to several recipients, with any one of the keys', async () => {
     const sealedPath = join(dir, 'age-many.age');
     await tool('age', [

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import type { BuildImageOptions } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
+import { addEncryptToFlag, imageRecipients } from '../encryption-flags.js';
 import { printBuildResult, imageFormat, type ImageFormat } from '../output/image.js';
 import { progressRenderer } from '../progress.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -15,6 +16,7 @@ interface BuildFlags extends RegistryFlags {
   platform: string;
   sourceNode?: string;
   annotation: string[];
+  encryptTo: string[];
   output: ImageFormat;
 }
 
@@ -54,6 +56,10 @@ export function registerImageBuild(parent: Command, ctx: CliContext): void {
       [] as string[],
     )
     .option('-o, --output <format>', 'table, json or yaml', imageFormat, 'table');
+  addEncryptToFlag(
+    cmd,
+    'encrypt the layer (ocicrypt, as skopeo --encryption-key jwe:FILE) to this RSA or EC public key PEM file (repeatable)',
+  );
   addRegistryFlags(cmd).action(async (archive: string, flags: BuildFlags) => {
     const progress = progressRenderer(ctx);
     const options: BuildImageOptions = {
@@ -65,6 +71,7 @@ export function registerImageBuild(parent: Command, ctx: CliContext): void {
       platform: flags.platform,
       ...(flags.sourceNode ? { sourceNode: flags.sourceNode } : {}),
       annotations: parseAnnotations(flags.annotation),
+      ...(flags.encryptTo.length ? { encryptTo: await imageRecipients(flags.encryptTo) } : {}),
       ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       signal: ctx.signal,
     };

@@ -22,6 +22,8 @@ const crioTar = join(fixtures, 'crio/checkpoint-webserver_default-webserver-2026
 const podmanTar = join(fixtures, 'podman/busybox-counter.tar');
 const podmanZst = join(fixtures, 'podman/busybox-counter.tar.zst');
 const containerdTar = join(fixtures, CONTAINERD_REAL_ARCHIVE);
+
+const key = (name: string) => join(fixtures, 'keys', name);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let registry: TestRegistry;
@@ -515,5 +517,81 @@ describe('an image built from a containerd archive', () => {
     expect(r.stderr).toContain(
       'checkpoint/link is a symlink; containerd takes regular files and directories only',
     );
+  });
+});
+
+describe('kcr image build --encrypt-to / pull --identity (ocicrypt)', () => {
+  it('pushes an encrypted image that only the right key pulls back', async () => {
+    const ref = `${registry.host}/checkpoints/secret:v1`;
+    const built = await kcr(
+      'image',
+      'build',
+      podmanTar,
+      '-t',
+      ref,
+      '--push',
+      '--insecure',
+      '--encrypt-to',
+      key('ocicrypt-rsa.pub.pem'),
+      '--encrypt-to',
+      `jwe:${key('ocicrypt-ec.pub.pem')}`,
+    );
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    expect(built.stdout).toContain('application/vnd.oci.image.layer.v1.tar+encrypted');
+
+    const out = join(work, 'decrypted.tar');
+    const pulled = await kcr(
+      'image',
+      'pull',
+      ref,
+      '-o',
+      out,
+      '--insecure',
+      '--identity',
+      key('ocicrypt-ec.pem'),
+    );
+    expect(pulled.stderr).toBe('');
+    expect(pulled.code).toBe(0);
+    expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
+
+    const refused = join(work, 'refused.tar');
+    for (const [identity, stderr] of [
+      [
+        [],
+        `error: ${ref}: the image is encrypted\nhint: give the private key it was encrypted to with --identity KEY.pem\n`,
+      ],
+      [
+        ['--identity', key('ocicrypt-other.pem')],
+        /^error: .*: none of the given keys can decrypt the image\nhint: /,
+      ],
+    ] as const) {
+      const res = await kcr('image', 'pull', ref, '-o', refused, '--insecure', ...identity);
+      expect(res.code).toBe(2);
+      if (typeof stderr === 'string') expect(res.stderr).toBe(stderr);
+      else expect(res.stderr).toMatch(stderr);
+    }
+    await expect(readFile(refused)).rejects.toThrow(/ENOENT/);
+  });
+
+  it.each([
+    [
+      'a private key',
+      key('ocicrypt-rsa.pem'),
+      /ocicrypt-rsa.pem: is a private key; encrypt to the public key\nhint: /,
+    ],
+    ['a missing file', '/nonexistent/pub.pem', /\/nonexistent\/pub.pem: no such key file\nhint: /],
+  ])('refuses %s as --encrypt-to with one error and a hint', async (_what, recipient, stderr) => {
+    const res = await kcr(
+      'image',
+      'build',
+      podmanTar,
+      '--oci-layout',
+      join(work, 'never'),
+      '--encrypt-to',
+      recipient,
+    );
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(stderr);
   });
 });

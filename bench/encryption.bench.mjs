@@ -1,0 +1,60 @@
+// age encryption of a 1 GiB checkpoint archive: kcr's age stream (what `kcr backup --encrypt-to`
+// runs) against the reference `age` CLI encrypting the same file to the same recipient, and the
+// same for decryption. Both write to a file on the same disk; best of 3, peak RSS over all runs.
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { growArchive, WORK } from './lib/grow-archive.mjs';
+import { measure, printTable } from './lib/measure.mjs';
+
+const KEYS = join(import.meta.dirname, '..', 'test', 'fixtures', 'keys');
+const DIST = join(import.meta.dirname, '..', 'dist', 'backup', 'encryption', 'index.js');
+
+/** A one-file program that streams a file through kcr's age encryption or decryption. */
+function kcrScript() {
+  const path = join(WORK, 'kcr-age.mjs');
+  writeFileSync(
+    path,
+    `import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { ageEncryption } from ${JSON.stringify(DIST)};
+const [mode, key, input, output] = process.argv.slice(2);
+const source = createReadStream(input, { highWaterMark: 1 << 20 });
+const stream = mode === 'encrypt'
+  ? ageEncryption.encrypt(source, [readFileSync(key, 'utf8').trim()])
+  : ageEncryption.decrypt(source, [readFileSync(key, 'utf8')]);
+await pipeline(stream, createWriteStream(output));
+`,
+  );
+  return path;
+}
+
+export default async function encryptionBench() {
+  const archive = await growArchive(1024);
+  const script = kcrScript();
+  const recipient = join(KEYS, 'age-recipient.txt');
+  const identity = join(KEYS, 'age-identity.txt');
+  const [kcrOut, ageOut, plainOut] = ['kcr.age', 'age.age', 'plain.out'].map((f) => join(WORK, f));
+
+  const kcrEnc = measure(`node ${script} encrypt ${recipient} '${archive}' ${kcrOut}`);
+  const ageEnc = measure(`age -R ${recipient} -o ${ageOut} '${archive}'`);
+  const kcrDec = measure(`node ${script} decrypt ${identity} ${ageOut} ${plainOut}`);
+  const ageDec = measure(`age -d -i ${identity} -o ${plainOut} ${kcrOut}`);
+  for (const f of [kcrOut, ageOut, plainOut]) rmSync(f, { force: true });
+
+  const row = (way, r) => ({ way, seconds: r.seconds, 'peak RSS MiB': r.rssMiB.toFixed(0) });
+  printTable([
+    row('kcr age encrypt (1 GiB)', kcrEnc),
+    row('age -R (1 GiB)', ageEnc),
+    row('kcr age decrypt (of age output)', kcrDec),
+    row('age -d (of kcr output)', ageDec),
+  ]);
+  const enc = kcrEnc.seconds / ageEnc.seconds;
+  const dec = kcrDec.seconds / ageDec.seconds;
+  console.log(
+    `kcr vs age, encrypt: ${enc.toFixed(2)}x age's time (target <= 1.5x: ${enc <= 1.5 ? 'met' : 'MISSED'})`,
+  );
+  console.log(`kcr vs age, decrypt: ${dec.toFixed(2)}x age's time (no target; for reference)`);
+  console.log(
+    `kcr peak RSS: ${Math.max(kcrEnc.rssMiB, kcrDec.rssMiB).toFixed(0)} MiB (flat: the file is 1 GiB)`,
+  );
+}
