@@ -12,7 +12,14 @@ await build({
   platform: 'node',
   target: 'node20',
   // Native, or large and only loaded by the commands that need them (dynamic imports).
-  external: ['zstd-napi', '@kubernetes/client-node', 'undici'],
+  external: [
+    'zstd-napi',
+    '@kubernetes/client-node',
+    'undici',
+    'better-sqlite3',
+    '@aws-sdk/client-s3',
+    '@aws-sdk/lib-storage',
+  ],
   // Bundled CommonJS dependencies call require(); give them one in ESM.
   banner: {
     js: "import { createRequire as __kcrCreateRequire } from 'node:module'; const require = __kcrCreateRequire(import.meta.url);",

@@ -8,3 +8,4 @@ export { stringifyJson } from './util/json.js';
 export * as oci from './oci/index.js';
 export * as kube from './kube/index.js';
 export * as ops from './ops/index.js';
+export * as backup from './backup/index.js';

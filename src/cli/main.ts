@@ -3,9 +3,9 @@
  * into `error:`/`hint:` lines and exit codes. It returns the exit code; only bin/ exits.
  */
 import { Command, CommanderError } from 'commander';
-import { KcrError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 import type { CliContext, CliIo } from './context.js';
+import { reportError } from './report-error.js';
 
 export { VERSION } from '../version.js';
 import { VERSION } from '../version.js';
@@ -41,22 +41,6 @@ function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-function printError(ctx: CliContext, err: unknown): number {
-  const { stderr } = ctx.io;
-  if (err instanceof KcrError) {
-    stderr.write(`error: ${err.message}\n`);
-    if (err.hint) stderr.write(`hint: ${err.hint}\n`);
-    if (ctx.debug && err.cause instanceof Error && err.cause.stack) stderr.write(`${err.cause.stack}\n`);
-    return err.exitCode;
-  }
-  // Anything else is a bug in kcr: one line by default, the stack with --debug.
-  const message = err instanceof Error ? err.message : String(err);
-  stderr.write(`error: internal error: ${message}\n`);
-  if (ctx.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
-  else stderr.write('hint: this is a bug in kcr; run again with --debug and report the output\n');
-  return 2;
-}
-
 /** Runs kcr with `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const ctx: CliContext = {
@@ -84,6 +68,6 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
       io.stderr.write("hint: run 'kcr --help' or 'kcr COMMAND --help' for usage\n");
       return 1;
     }
-    return printError(ctx, err);
+    return reportError(ctx, err);
   }
 }

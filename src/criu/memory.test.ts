@@ -22,9 +22,9 @@ const ENTRIES: DecodedOf<typeof pagemapEntry>[] = [
   { vaddr: 0x500000n, nr_pages: 1n, compat_nr_pages: 0, flags: PE_PRESENT },
 ];
 
-function memory(entries = ENTRIES, pages = pagesFile(6)) {
+function memory(entries = ENTRIES, pages: ByteSource | null = pagesFile(6)) {
   const map = buildPagemap({ pages_id: 1 }, entries, 'pagemap-1.img');
-  return new ProcessMemory(1, withPageSize(map, PAGE), PAGE, pages);
+  return new ProcessMemory(1, withPageSize(map, PAGE), PAGE, pages ?? undefined);
 }
 
 describe('process memory reader', () => {
@@ -64,10 +64,20 @@ describe('process memory reader', () => {
     expect(mem.runIndexAt(0x500fffn)).toBe(3);
   });
 
-  it('refuses a pages member shorter than its pagemap says', () => {
-    expect(() => memory(ENTRIES, pagesFile(5))).toThrow(
-      /pages-1\.img: truncated: the pagemap of pid 1 needs 24576 bytes, the member has 20480/,
+  it('refuses to read a pages member shorter than its pagemap says, and keeps the sizes', async () => {
+    const mem = memory(ENTRIES, pagesFile(5));
+    const truncated = /pages-1\.img: truncated: the pagemap of pid 1 needs 24576 bytes, the member has 20480/;
+    expect(mem.pagesProblem?.message).toMatch(truncated);
+    await expect(mem.read(0x400000n, 16)).rejects.toThrow(truncated);
+    expect(mem.dumpedBytes).toBe(6 * 4096);
+  });
+
+  it('calls a pages member that is not there missing, not truncated', async () => {
+    const mem = memory(ENTRIES, null);
+    expect(mem.pagesProblem?.message).toMatch(
+      /^pages-1\.img: missing: the pagemap of pid 1 names it for 24576 bytes/,
     );
+    await expect(mem.read(0x400000n, 16)).rejects.toThrow(/missing/);
   });
 
   it('derives the page size of the dumping host from the pages file size', () => {

@@ -29,6 +29,11 @@ export interface MemoryRead {
 
 export class ProcessMemory {
   readonly runs: readonly PageRun[];
+  /**
+   * Why the dumped bytes cannot be read (pages member missing or shorter than the pagemap says),
+   * thrown by every read. Sizes come from the pagemap alone and stay available.
+   */
+  readonly pagesProblem: KcrError | undefined;
 
   constructor(
     readonly pid: number,
@@ -39,14 +44,24 @@ export class ProcessMemory {
   ) {
     this.runs = pagemap.runs;
     const needed = pagemap.presentPages * pageSize;
-    if (needed > 0 && (!pages || pages.size < needed)) {
-      const name = pages?.name ?? `pages-${pagemap.pagesId}.img`;
-      throw new KcrError(
+    if (needed > 0 && !pages) {
+      this.pagesProblem = new KcrError(
+        'not-found',
+        `pages-${pagemap.pagesId}.img: missing: the pagemap of pid ${pid} names it for ${needed} bytes`,
+        { hint: 'the archive lacks this member; sizes (kcr mem) are still known, the memory itself is not' },
+      );
+    } else if (needed > 0 && pages && pages.size < needed) {
+      this.pagesProblem = new KcrError(
         'invalid-input',
-        `${name}: truncated: the pagemap of pid ${pid} needs ${needed} bytes, the member has ${pages?.size ?? 0}`,
+        `${pages.name}: truncated: the pagemap of pid ${pid} needs ${needed} bytes, the member has ${pages.size}`,
         { hint: 'the archive was cut short or damaged; memory of this process cannot be read' },
       );
     }
+  }
+
+  /** Throws why the pages cannot be read, if they cannot. */
+  checkPages(): void {
+    if (this.pagesProblem) throw this.pagesProblem;
   }
 
   /** Bytes of dumped memory (present pages) of this process. */
@@ -88,6 +103,7 @@ export class ProcessMemory {
 
   /** Reads `length` bytes at `addr`. Absent bytes are zero and listed in `missing`. */
   async read(addr: bigint, length: number): Promise<MemoryRead> {
+    this.checkPages();
     const data = Buffer.alloc(length);
     const missing: MissingRange[] = [];
     const end = addr + BigInt(length);

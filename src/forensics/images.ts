@@ -20,7 +20,8 @@ import { mmEntry } from '../criu/messages/mm.js';
 import { mntEntry } from '../criu/messages/namespaces.js';
 import { inetSkEntry, skPacketEntry, tcpStreamEntry, unixSkEntry } from '../criu/messages/sockets.js';
 import { statsEntry } from '../criu/messages/stats.js';
-import type { DecodedOf } from '../criu/schema.js';
+import type { Decoded, DecodedOf, FieldMap, MessageSpec } from '../criu/schema.js';
+import { KcrError } from '../errors.js';
 import type { Checkpoint } from './checkpoint.js';
 
 export type CoreEntry = DecodedOf<typeof coreEntry>;
@@ -78,6 +79,8 @@ export interface DumpImages {
   pipeData: Map<number, PipeData>;
   fifoData: Map<number, PipeData>;
   stats?: StatsEntry;
+  /** Images that could not be read (only with `tolerant`; the strict loader throws instead). */
+  problems: ImageProblem[];
 }
 
 function byKey<T>(items: T[], key: (item: T) => number | undefined): Map<number, T> {
@@ -89,21 +92,68 @@ function byKey<T>(items: T[], key: (item: T) => number | undefined): Map<number,
   return out;
 }
 
-async function loadTask(cp: Checkpoint, entry: DecodedOf<typeof pstreeEntry>): Promise<TaskImages> {
+/** A CRIU image (or stats-dump) that could not be read: missing where required, or damaged. */
+export interface ImageProblem {
+  /** The image file name (`files.img`, `core-7.img`, `stats-dump`). */
+  image: string;
+  message: string;
+  /** The error itself, rethrown by the strict loader. */
+  error: unknown;
+}
+
+/**
+ * Reads an image through `load`; a failure is recorded in `problems` and `fallback` is used, so
+ * one damaged image costs only the views that need it (inspect.ts decides which).
+ */
+type Guard = <T>(image: string, fallback: T, load: () => Promise<T>) => Promise<T>;
+
+function guardInto(problems: ImageProblem[]): Guard {
+  return async (image, fallback, load) => {
+    try {
+      return await load();
+    } catch (error) {
+      problems.push({ image, message: error instanceof Error ? error.message : String(error), error });
+      return fallback;
+    }
+  };
+}
+
+function requireImage(cp: Checkpoint, file: string): void {
+  if (!cp.hasImage(file)) {
+    throw new KcrError('not-found', `${cp.path}: has no ${cp.imageMember(file)}`, {
+      hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
+    });
+  }
+}
+
+async function loadTask(
+  cp: Checkpoint,
+  entry: DecodedOf<typeof pstreeEntry>,
+  guard: Guard,
+): Promise<TaskImages> {
   const pid = entry.pid ?? 0;
   // CRIU records a zombie's thread list as [0] (it has no threads left) and still writes its
   // core (name, task_state, exit code) as core-<pid>.img; it has no ids, mm, fs or pagemap image.
   const zombie = entry.threads?.length === 1 && entry.threads[0] === 0;
   const threads = zombie ? [] : entry.threads?.length ? entry.threads : [pid];
   const threadCores = new Map<number, CoreEntry>();
+  // CRIU writes these for every live task: a missing one is a gap in the dump, said as such.
+  const first = async <F extends FieldMap>(file: string, spec: MessageSpec<F>, required = true) =>
+    guard(file, undefined, async () => {
+      if (required) requireImage(cp, file);
+      return (await cp.entries(file, spec))[0];
+    });
   for (const tid of zombie ? [pid] : threads) {
-    const [core] = await cp.entries(`core-${tid}.img`, coreEntry);
+    const core = await first(`core-${tid}.img`, coreEntry);
     if (core) threadCores.set(tid, core);
   }
   const core = threadCores.get(pid);
-  const [ids] = await cp.entries(`ids-${pid}.img`, taskKobjIdsEntry);
-  const [mm] = await cp.entries(`mm-${pid}.img`, mmEntry);
-  const [fs] = await cp.entries(`fs-${pid}.img`, fsEntry);
+  const live = !zombie;
+  // Dumps before CRIU 1.x kept the ids in the core image.
+  const ids = await first(`ids-${pid}.img`, taskKobjIdsEntry, live && !core?.ids);
+  const mm = await first(`mm-${pid}.img`, mmEntry, live);
+  const fs = await first(`fs-${pid}.img`, fsEntry, live);
+  if (live) await guard(`pagemap-${pid}.img`, undefined, async () => requireImage(cp, `pagemap-${pid}.img`));
   return {
     pid,
     ppid: entry.ppid ?? 0,
@@ -118,6 +168,8 @@ async function loadTask(cp: Checkpoint, entry: DecodedOf<typeof pstreeEntry>): P
     fs,
   };
 }
+
+const LEGACY_FILE_IMAGES = ['reg-files.img', 'inetsk.img', 'unixsk.img', 'pipes.img'];
 
 /** Pre-files.img dumps kept one image per file type; gather them into the same id → file map. */
 async function loadLegacyFiles(cp: Checkpoint): Promise<Map<number, FileEntry>> {
@@ -148,39 +200,76 @@ async function loadPipeData(cp: Checkpoint, file: string): Promise<Map<number, P
   return out;
 }
 
-export async function loadDumpImages(cp: Checkpoint): Promise<DumpImages> {
-  const pstree = await cp.requiredEntries('pstree.img', pstreeEntry);
-  const [inventory] = await cp.entries('inventory.img', inventoryEntry);
-  const tasks = await Promise.all(pstree.map((entry) => loadTask(cp, entry)));
+/**
+ * Strict: the first image that cannot be read fails the whole load (mem, secrets, diff).
+ * `tolerant`: every image that cannot be read is listed in `problems` and left out (inspect).
+ */
+export async function loadDumpImages(
+  cp: Checkpoint,
+  options: { tolerant?: boolean } = {},
+): Promise<DumpImages> {
+  const problems: ImageProblem[] = [];
+  const images = await loadAll(cp, guardInto(problems));
+  if (!options.tolerant && problems[0]) throw problems[0].error;
+  return { ...images, problems };
+}
+
+async function loadAll(cp: Checkpoint, guard: Guard): Promise<Omit<DumpImages, 'problems'>> {
+  const entries = <F extends FieldMap>(file: string, spec: MessageSpec<F>) =>
+    guard(file, [] as Decoded<F>[], () => cp.entries(file, spec));
+  const pstree = await guard('pstree.img', [], () => cp.requiredEntries('pstree.img', pstreeEntry));
+  const [inventory] = await entries('inventory.img', inventoryEntry);
+  const tasks: TaskImages[] = [];
+  for (const entry of pstree) tasks.push(await loadTask(cp, entry, guard));
 
   const fdinfo = new Map<number, FdinfoEntry[]>();
   const mountpoints = new Map<number, MntEntry[]>();
   for (const task of tasks) {
     const filesId = task.ids?.files_id;
     if (filesId !== undefined && !fdinfo.has(filesId)) {
-      fdinfo.set(filesId, await cp.entries(`fdinfo-${filesId}.img`, fdinfoEntry));
+      const file = `fdinfo-${filesId}.img`;
+      fdinfo.set(
+        filesId,
+        await guard(file, [], async () => (requireImage(cp, file), cp.entries(file, fdinfoEntry))),
+      );
     }
     const mntNs = task.ids?.mnt_ns_id;
     if (mntNs !== undefined && !mountpoints.has(mntNs)) {
-      mountpoints.set(mntNs, await cp.entries(`mountpoints-${mntNs}.img`, mntEntry));
+      const file = `mountpoints-${mntNs}.img`;
+      mountpoints.set(
+        mntNs,
+        await guard(file, [], async () => (requireImage(cp, file), cp.entries(file, mntEntry))),
+      );
     }
   }
 
   const files = cp.hasImage('files.img')
-    ? byKey(await cp.entries('files.img', fileEntry), (f) => f.id)
-    : await loadLegacyFiles(cp);
+    ? byKey(await entries('files.img', fileEntry), (f) => f.id)
+    : await guard('files.img', new Map<number, FileEntry>(), async () => {
+        // Every task has at least its cwd and root in the file objects: none at all is a gap.
+        if (pstree.length > 0 && !LEGACY_FILE_IMAGES.some((f) => cp.hasImage(f))) {
+          throw new KcrError('not-found', `${cp.path}: has no ${cp.imageMember('files.img')}`, {
+            hint: 'the CRIU dump is incomplete: open files and sockets cannot be shown',
+          });
+        }
+        return loadLegacyFiles(cp);
+      });
 
   const tcpStreams = new Map<number, TcpStreamEntry>();
   for (const file of cp.imageFiles()) {
     const match = /^tcp-stream-([0-9a-f]+)\.img$/.exec(file);
     if (!match) continue;
-    const [entry] = await cp.entries(file, tcpStreamEntry);
+    const [entry] = await entries(file, tcpStreamEntry);
     if (entry) tcpStreams.set(parseInt(match[1]!, 16), entry);
   }
 
   let stats: StatsEntry | undefined;
   if (cp.archive.has('stats-dump')) {
-    [stats] = decodeEntries(await cp.archive.read('stats-dump'), 'stats-dump', statsEntry);
+    stats = await guard(
+      'stats-dump',
+      undefined,
+      async () => decodeEntries(await cp.archive.read('stats-dump'), 'stats-dump', statsEntry)[0],
+    );
   }
 
   return {
@@ -188,16 +277,16 @@ export async function loadDumpImages(cp: Checkpoint): Promise<DumpImages> {
     tasks,
     fdinfo,
     files,
-    remaps: byKey(await cp.entries('remap-fpath.img', remapFilePathEntry), (r) => r.orig_id),
-    memfdInodes: byKey(await cp.entries('memfd.img', memfdInodeEntry), (m) =>
+    remaps: byKey(await entries('remap-fpath.img', remapFilePathEntry), (r) => r.orig_id),
+    memfdInodes: byKey(await entries('memfd.img', memfdInodeEntry), (m) =>
       m.inode_id === undefined ? undefined : Number(m.inode_id),
     ),
-    ttyInfo: byKey(await cp.entries('tty-info.img', ttyInfoEntry), (t) => t.id),
+    ttyInfo: byKey(await entries('tty-info.img', ttyInfoEntry), (t) => t.id),
     mountpoints,
     tcpStreams,
-    skQueues: await cp.entries('sk-queues.img', skPacketEntry),
-    pipeData: await loadPipeData(cp, 'pipes-data.img'),
-    fifoData: await loadPipeData(cp, 'fifo-data.img'),
+    skQueues: await entries('sk-queues.img', skPacketEntry),
+    pipeData: await guard('pipes-data.img', new Map(), () => loadPipeData(cp, 'pipes-data.img')),
+    fifoData: await guard('fifo-data.img', new Map(), () => loadPipeData(cp, 'fifo-data.img')),
     stats,
   };
 }

@@ -7,6 +7,7 @@ import { KcrError } from '../errors.js';
 import { ociArchitecture } from '../criu/arch.js';
 import type { Checkpoint } from './checkpoint.js';
 import { processArgs, type EnvVar } from './cmdline-env.js';
+import { configuredEnv, containerMetadata, type ContainerMetadata } from './container-config.js';
 import { containerLog, type ContainerLog } from './container-log.js';
 import { loadDumpImages, type DumpImages } from './images.js';
 import { mounts, type Mounts } from './mounts.js';
@@ -16,6 +17,7 @@ import { rootfsChanges, type RootfsChanges } from './rootfs.js';
 import { sockets, type SocketInfo } from './sockets.js';
 import { dumpStats, type DumpStats } from './stats.js';
 import { summarize, type CheckpointSummary } from './summary.js';
+import { errorFor, problemFor, type ViewError, type ViewName } from './view-errors.js';
 
 export const INSPECT_VIEWS = [
   'processes',
@@ -27,6 +29,7 @@ export const INSPECT_VIEWS = [
   'rootfs',
   'stats',
   'log',
+  'metadata',
 ] as const;
 export type InspectView = (typeof INSPECT_VIEWS)[number];
 
@@ -62,17 +65,27 @@ export interface Inspection {
   checkpoint: CheckpointSummary;
   criu: CriuInfo;
   processes?: InspectedProcess[];
+  /**
+   * With `env`: the environment the container was configured with (spec.dump `process.env`),
+   * beside each process's environment read from memory (`processes[].env`).
+   */
+  configuredEnv?: EnvVar[];
+  metadata?: ContainerMetadata;
   files?: ProcessFiles[];
   sockets?: SocketInfo[];
   mounts?: Mounts;
   rootfs?: RootfsChanges;
   stats?: DumpStats;
   log?: ContainerLog;
+  /** Views that were asked for and could not be built, with the image that stopped them. */
+  errors?: ViewError[];
 }
+
+const imageCount = (cp: Checkpoint) => cp.imageFiles().filter((f) => f.endsWith('.img')).length;
 
 function criuInfo(cp: Checkpoint, images: DumpImages): CriuInfo {
   const root = images.tasks.find((t) => t.ppid === 0) ?? images.tasks[0];
-  const info: CriuInfo = { images: cp.imageFiles().filter((f) => f.endsWith('.img')).length };
+  const info: CriuInfo = { images: imageCount(cp) };
   if (images.inventory?.img_version !== undefined) info.imageVersion = images.inventory.img_version;
   const arch = ociArchitecture(root?.core?.mtype);
   if (arch) info.architecture = arch;
@@ -88,52 +101,101 @@ export function checkPid(images: DumpImages, pid: number | undefined, path: stri
   });
 }
 
-async function inspectProcesses(
+/** Command line and environment per process; one failure (memory not readable) costs both views. */
+async function addArgs(
   cp: Checkpoint,
   images: DumpImages,
+  list: InspectedProcess[],
   options: InspectOptions,
-): Promise<InspectedProcess[]> {
+): Promise<void> {
   const wantCmd = options.views.has('cmdline');
   const wantEnv = options.views.has('env');
-  const list = processTree(images).filter((p) => options.pid === undefined || p.pid === options.pid);
-  return Promise.all(
-    list.map(async (p): Promise<InspectedProcess> => {
-      if (!wantCmd && !wantEnv) return p;
-      const task = images.tasks.find((t) => t.pid === p.pid)!;
-      const args = await processArgs(task, await cp.memory(p.pid), Boolean(options.showSecrets));
-      const out: InspectedProcess = { ...p };
-      if (wantCmd) out.cmdline = args.cmdline;
-      if (wantEnv) out.env = args.env;
-      if (args.titleRewritten) out.titleRewritten = true;
-      if (args.incomplete) out.argsIncomplete = true;
-      return out;
-    }),
-  );
+  for (const p of list) {
+    const task = images.tasks.find((t) => t.pid === p.pid)!;
+    const args = await processArgs(task, await cp.memory(p.pid), Boolean(options.showSecrets));
+    if (wantCmd) p.cmdline = args.cmdline;
+    if (wantEnv) p.env = args.env;
+    if (args.titleRewritten) p.titleRewritten = true;
+    if (args.incomplete) p.argsIncomplete = true;
+  }
 }
 
+/**
+ * Builds the asked-for views. A view whose images could not be read, or that fails while being
+ * built, is left out and listed in `errors`; every other view is still built.
+ */
 export async function inspect(cp: Checkpoint, options: InspectOptions): Promise<Inspection> {
-  const images = await loadDumpImages(cp);
-  checkPid(images, options.pid, cp.path);
+  const images = await loadDumpImages(cp, { tolerant: true });
   const v = options.views;
+  const errors: ViewError[] = [];
+  /** Runs `build` unless `view`'s images are damaged; a failure becomes the view's error entry. */
+  const attempt = async <T>(view: ViewName, build: () => T | Promise<T>): Promise<T | undefined> => {
+    const problem = problemFor(view, images.problems);
+    if (problem) return void errors.push(problem);
+    try {
+      return await build();
+    } catch (err) {
+      errors.push(errorFor(view, err));
+      return undefined;
+    }
+  };
+  // An unknown --pid is the user's mistake, unless there is no process tree to check it against.
+  if (!images.problems.some((p) => p.image === 'pstree.img')) checkPid(images, options.pid, cp.path);
   const result: Inspection = {
     apiVersion: 'kcr.dev/v1',
     kind: 'CheckpointInspection',
     checkpoint: summarize(cp),
+    // The header's CRIU line degrades to unknowns rather than failing: it is never asked for.
     criu: criuInfo(cp, images),
   };
-  if (v.has('processes') || v.has('cmdline') || v.has('env'))
-    result.processes = await inspectProcesses(cp, images, options);
-  if (v.has('files')) result.files = openFiles(images, options.pid);
-  if (v.has('sockets')) result.sockets = sockets(images, options.pid);
+  if (v.has('metadata'))
+    result.metadata = await attempt('metadata', () => containerMetadata(cp, Boolean(options.showSecrets)));
+  const wantArgs = v.has('cmdline') || v.has('env');
+  if (v.has('processes') || wantArgs) {
+    result.processes = await attempt('processes', () =>
+      processTree(images).filter((p) => options.pid === undefined || p.pid === options.pid),
+    );
+    const treeError = errors.find((e) => e.view === 'processes');
+    if (treeError) {
+      // Without the tree there is no process to attach a command line or environment to.
+      for (const view of ['cmdline', 'env'] as const) if (v.has(view)) errors.push({ ...treeError, view });
+    } else if (result.processes && wantArgs) {
+      const problem = problemFor(v.has('cmdline') ? 'cmdline' : 'env', images.problems);
+      const failed = problem
+        ? problem
+        : await addArgs(cp, images, result.processes, options).then(
+            () => undefined,
+            (err: unknown) => errorFor('cmdline', err),
+          );
+      if (failed) {
+        for (const p of result.processes)
+          for (const k of ['cmdline', 'env', 'titleRewritten', 'argsIncomplete'] as const) delete p[k];
+        for (const view of ['cmdline', 'env'] as const) if (v.has(view)) errors.push({ ...failed, view });
+      }
+    }
+  }
+  if (v.has('env')) result.configuredEnv = configuredEnv(cp, Boolean(options.showSecrets));
+  if (v.has('files')) result.files = await attempt('files', () => openFiles(images, options.pid));
+  if (v.has('sockets')) result.sockets = await attempt('sockets', () => sockets(images, options.pid));
   if (v.has('mounts')) {
-    const binds = (await readOptionalJson(cp.archive, 'bind.mounts', bindMountsSchema)) ?? [];
-    result.mounts = mounts(images, cp.metadata.spec, binds);
+    result.mounts = await attempt('mounts', async () => {
+      const binds = (await readOptionalJson(cp.archive, 'bind.mounts', bindMountsSchema)) ?? [];
+      return mounts(images, cp.metadata.spec, binds);
+    });
   }
-  if (v.has('rootfs')) result.rootfs = await rootfsChanges(cp);
+  if (v.has('rootfs')) result.rootfs = await attempt('rootfs', () => rootfsChanges(cp));
   if (v.has('stats')) {
-    const stats = dumpStats(images);
-    if (stats) result.stats = stats;
+    result.stats = await attempt('stats', () => {
+      const stats = dumpStats(images);
+      // Asked for and absent is worth saying: the runtime kept no statistics.
+      if (!stats)
+        throw new KcrError('not-found', `${cp.path}: has no stats-dump (CRIU wrote no dump statistics)`);
+      return stats;
+    });
   }
-  if (v.has('log')) result.log = await containerLog(cp, options.logTail ?? 50);
+  if (v.has('log')) result.log = await attempt('log', () => containerLog(cp, options.logTail ?? 50));
+  for (const key of Object.keys(result) as Array<keyof Inspection>)
+    if (result[key] === undefined) delete result[key];
+  if (errors.length) result.errors = errors;
   return result;
 }

@@ -1,12 +1,15 @@
 /**
  * Checkpoint archives in directories (the kubelet's /var/lib/kubelet/checkpoints by default),
- * newest first. Names give pod and time; namespace and container come from each archive's
- * metadata, since `<namespace>-<container>` cannot be split from the name alone.
+ * newest first. Each archive is read as `kcr show` reads it (compressed ones too): engine, pod,
+ * namespace, container and checkpoint time come from its metadata. The kubelet's file name is the
+ * fallback for an archive that cannot be read (`<namespace>-<container>` is then split at the
+ * first `-`, which may be wrong), and the file's mtime the last resort for the time.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointArchive } from '../archive/archive.js';
 import { readMetadata } from '../archive/engine.js';
+import type { Engine } from '../archive/engine.js';
 import { parseKubeletArchiveName, splitNamespaceContainer } from '../archive/kubelet-name.js';
 import { fileError, KcrError } from '../errors.js';
 
@@ -17,7 +20,11 @@ export interface ListedArchive {
   namespace?: string;
   pod?: string;
   container?: string;
+  engine?: Engine;
+  /** When the checkpoint was taken (RFC 3339). */
   time?: string;
+  /** Where `time` came from: the archive (config.dump, or its CRIU members), the kubelet's file name, or the file's mtime. */
+  timeSource?: 'archive' | 'name' | 'mtime';
   size: number;
   /** The archive could not be read; the fields above come from its name only. */
   error?: string;
@@ -25,16 +32,23 @@ export interface ListedArchive {
 
 async function describe(path: string, fileName: string, size: number, mtime: Date): Promise<ListedArchive> {
   const parsed = parseKubeletArchiveName(fileName);
-  const entry: ListedArchive = { path, size, time: (parsed?.time ?? mtime).toISOString() };
-  if (parsed) entry.pod = parsed.pod;
+  const entry: ListedArchive = parsed
+    ? { path, size, time: parsed.time.toISOString(), timeSource: 'name', pod: parsed.pod }
+    : { path, size, time: mtime.toISOString(), timeSource: 'mtime' };
   let archive: CheckpointArchive | undefined;
   try {
-    archive = await CheckpointArchive.open(path, { allowCompressed: false });
+    archive = await CheckpointArchive.open(path);
     const { info } = await readMetadata(archive);
     const split = parsed ? splitNamespaceContainer(parsed.namespaceAndContainer, info) : undefined;
-    entry.namespace = split?.namespace ?? info.namespace;
-    entry.container = split?.container ?? info.container;
-    entry.pod = entry.pod ?? info.pod;
+    entry.engine = info.engine;
+    entry.namespace = info.namespace ?? split?.namespace;
+    entry.container = info.container ?? split?.container;
+    entry.pod = info.pod ?? entry.pod;
+    const at = info.checkpointedAt ? new Date(info.checkpointedAt) : undefined;
+    if (at && !Number.isNaN(at.getTime())) {
+      entry.time = at.toISOString();
+      entry.timeSource = 'archive';
+    }
   } catch (err) {
     entry.error = err instanceof Error ? err.message : String(err);
     if (parsed && !entry.namespace) {

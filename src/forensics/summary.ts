@@ -1,6 +1,7 @@
 /** One line per archive for `kcr show`: who the container was and how big the checkpoint is. */
 import type { Compression } from '../archive/decompress.js';
 import type { CheckpointInfo } from '../archive/engine.js';
+import { KcrError } from '../errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import { ROOTFS_DIFF } from './rootfs.js';
 
@@ -31,4 +32,22 @@ export function summarize(cp: Checkpoint): CheckpointSummary {
       rootfsDiff: cp.archive.member(ROOTFS_DIFF)?.size ?? 0,
     },
   };
+}
+
+/**
+ * For `kcr show`: the summary of a complete checkpoint. An archive without the CRIU dump
+ * (no pstree.img: `checkpoint/` empty or missing) is refused by name, since a row would pass it
+ * off as restorable; `kcr inspect` still reads its metadata, rootfs changes and log.
+ */
+export function showable(cp: Checkpoint): CheckpointSummary {
+  if (!cp.hasImage('pstree.img')) {
+    throw new KcrError(
+      'invalid-input',
+      `${cp.path}: not a complete checkpoint: it has no ${cp.imageMember('pstree.img')} (the CRIU dump is missing)`,
+      {
+        hint: 'it cannot be restored; kcr inspect --metadata --rootfs --log shows what it holds; take a new checkpoint',
+      },
+    );
+  }
+  return summarize(cp);
 }

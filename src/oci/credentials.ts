@@ -94,6 +94,8 @@ export async function runCredentialHelper(
       child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
       child.on('error', reject);
       child.on('close', (c) => resolve({ code: c, stdout: out, stderr: errText }));
+      // A helper may exit without reading its stdin: the EPIPE is not ours to throw (its answer says what went wrong).
+      child.stdin.on('error', () => undefined);
       child.stdin.end(server);
     },
   ).catch((err: unknown) => {

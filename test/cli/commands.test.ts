@@ -36,9 +36,10 @@ describe('kcr show', () => {
     );
   });
 
-  it('gives scripts the sizes in bytes with -o json', async () => {
+  it('gives scripts the sizes in bytes with -o json, always as an array', async () => {
     const r = await runCliCaptured(['show', CRIO.cthreads, '-o', 'json']);
-    const s = JSON.parse(r.stdout);
+    const [s, ...rest] = JSON.parse(r.stdout);
+    expect(rest).toEqual([]);
     expect(s).toMatchObject({
       container: 'server',
       pod: 'cthreads',
@@ -138,14 +139,16 @@ describe('kcr list', () => {
       copyFileSync(p, join(dir, p.slice(p.lastIndexOf('/') + 1)));
   });
 
-  it('lists archives newest first with namespace, pod, container and the time from the name', async () => {
+  it('lists archives newest first with namespace, pod, container, engine and the checkpoint time', async () => {
     const r = await runCliCaptured(['list', dir]);
+    expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\n');
-    expect(rows[0]).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+TIME\s+SIZE$/);
-    expect(rows.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
-      ['default', 'counter-pod', 'counter', '2026-12-02T01:04:00.000Z'],
-      ['apps', 'cthreads', 'server', '2026-11-28T16:04:20.000Z'],
-      ['default', 'webserver', 'webserver', '2026-11-28T16:01:40.000Z'],
+    expect(rows[0]).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+ENGINE\s+CHECKPOINTED\s+SIZE$/);
+    expect(rows.slice(1).map((l) => l.split(/\s+/).slice(0, 5))).toEqual([
+      // The checkpoint time is the archive's (containerd's status), not the kubelet's file name's.
+      ['default', 'counter-pod', 'counter', 'containerd', '2026-12-02T01:04:02.785Z'],
+      ['apps', 'cthreads', 'server', 'cri-o', '2026-11-28T16:04:20.000Z'],
+      ['default', 'webserver', 'webserver', 'cri-o', '2026-11-28T16:01:40.000Z'],
     ]);
   });
 
@@ -241,7 +244,7 @@ describe('the kcr executable', () => {
   it('prints data on stdout and exits 0', () => {
     const r = spawnSync('node', [bin, 'show', CRIO.cthreads, '-o', 'json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).container).toBe('server');
+    expect(JSON.parse(r.stdout)[0].container).toBe('server');
     expect(r.stderr).toBe('');
   });
 });

@@ -3,12 +3,36 @@
  * the FIFO with its queued bytes, pipe ends, and the rootfs view of special files.
  */
 import { describe, expect, it } from 'vitest';
+import { processTreeText } from '../../src/cli/output/inspect-printer.js';
 import { CRIO_REAL, fixture, loadFacts } from '../../src/testing/fixtures.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
-const [TOOLBOX_CASE] = CRIO_REAL;
+const [TOOLBOX_CASE, COUNTER_CASE] = CRIO_REAL;
 const TOOLBOX = fixture(TOOLBOX_CASE!.archive);
 const toolboxFacts = loadFacts(TOOLBOX_CASE!.facts);
+const COUNTER = fixture(COUNTER_CASE!.archive);
+const counterFacts = loadFacts(COUNTER_CASE!.facts);
+
+interface EnvJson {
+  name: string;
+  value: string;
+  masked?: boolean;
+}
+
+async function inspectJson(...args: string[]) {
+  const r = await runCliCaptured(['inspect', ...args, '-o', 'json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as {
+    checkpoint: { pod?: string; namespace?: string; podUid?: string; podSource?: string; container: string };
+    configuredEnv?: EnvJson[];
+    processes?: Array<{ pid: number; env?: EnvJson[] }>;
+    metadata?: {
+      annotations: Record<string, string>;
+      config?: Record<string, unknown>;
+      process?: { args?: string[]; cwd?: string };
+    };
+  };
+}
 
 describe('a zombie', () => {
   it('shows with its name, zombie state and exit code in the process tree', async () => {
@@ -67,5 +91,81 @@ describe('pipes', () => {
     const fd = doc.files[0]!.fds.find((f) => f.fd === reader.fd)!;
     expect(fd.end).toBe('read');
     expect(fd.peers).toEqual([{ pid: writer.pid, fd: writer.fd, end: 'write' }]);
+  });
+});
+
+describe('the configured environment (spec.dump process.env)', () => {
+  it('is shown beside the environment read from memory, masked as usual', async () => {
+    const doc = await inspectJson(TOOLBOX, '--env');
+    const want = toolboxFacts.container_config.spec_env!.map((e) => e.split('=')[0]);
+    expect(doc.configuredEnv!.map((e) => e.name)).toEqual(want);
+    expect(doc.configuredEnv!.find((e) => e.name === 'APP_SECRET')).toEqual({
+      name: 'APP_SECRET',
+      value: '********',
+      masked: true,
+    });
+    expect(doc.processes!.find((p) => p.pid === 1)!.env!.map((e) => e.name)).toEqual(
+      toolboxFacts.processes.list.find((p) => p.pid === 1)!.env_names,
+    );
+  });
+
+  it('shows the real values with --show-secrets', async () => {
+    const doc = await inspectJson(TOOLBOX, '--env', '--show-secrets');
+    expect(doc.configuredEnv!.map((e) => `${e.name}=${e.value}`)).toEqual(
+      toolboxFacts.container_config.spec_env,
+    );
+  });
+
+  it('says where each environment came from in the tree', async () => {
+    const r = await runCliCaptured(['inspect', COUNTER, '--env']);
+    expect(r.stdout).toMatch(/env \(4; read from memory\)/);
+    expect(r.stdout).toContain(
+      `Configured environment (spec.dump process.env, ${counterFacts.container_config.spec_env!.length})`,
+    );
+  });
+
+  it('notes that a process cleared its environment when the container had one', () => {
+    const text = processTreeText(
+      [{ pid: 1, ppid: 0, pgid: 1, sid: 1, comm: 'app', state: 'alive', threads: [], env: [] }],
+      [{ name: 'REDIS_PASSWORD', value: '********', masked: true }],
+    );
+    expect(text).toContain(
+      'env (0; read from memory; the process cleared it; the container was configured with 1',
+    );
+  });
+});
+
+describe('the metadata view', () => {
+  it("shows spec.dump's annotations and config.dump's fields with --metadata", async () => {
+    const doc = await inspectJson(TOOLBOX, '--metadata');
+    expect(doc.metadata!.annotations).toEqual(toolboxFacts.container_config.spec_annotations);
+    expect(doc.metadata!.config).toMatchObject({
+      runtime: 'runc',
+      rootfsImageName: TOOLBOX_CASE!.expected!.image,
+    });
+    expect(doc.metadata!.process!.args).toEqual(toolboxFacts.container_config.spec_process_args);
+    expect(doc.processes).toBeUndefined();
+  });
+
+  it('is part of --all', async () => {
+    expect(
+      (await inspectJson(COUNTER, '--all')).metadata!.annotations['io.kubernetes.cri-o.SandboxName'],
+    ).toBe(counterFacts.container_config.spec_annotations!['io.kubernetes.cri-o.SandboxName']);
+  });
+});
+
+describe('a CRI-O archive without Kubernetes labels (crictl checkpoint)', () => {
+  it("takes pod, namespace and pod UID from CRI-O's sandbox name, and says so", async () => {
+    const doc = await inspectJson(COUNTER, '--ps-tree');
+    const identity = (counterFacts as unknown as { summary: { identity: Record<string, string> } }).summary
+      .identity;
+    expect(doc.checkpoint).toMatchObject({
+      pod: identity.pod,
+      namespace: identity.namespace,
+      podUid: identity.pod_uid,
+      container: identity.container,
+      podSource: 'sandbox-name',
+    });
+    expect((await inspectJson(TOOLBOX)).checkpoint.podSource).toBe('annotations');
   });
 });

@@ -1,6 +1,9 @@
 /** Every command, registered in the order `kcr --help` lists them. One file per command. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerBackup } from './backup.js';
+import { registerBackups } from './backups.js';
+import { registerCatalog } from './catalog-sync.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDiff } from './diff.js';
@@ -10,6 +13,7 @@ import { registerInspect } from './inspect.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
 import { registerMigrate } from './migrate.js';
+import { registerPrune } from './prune.js';
 import { registerRestore } from './restore.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
 import { registerSecrets } from './secrets.js';
@@ -17,6 +21,8 @@ import { registerSetupContainerd } from './setup-containerd.js';
 import { registerSetupCrio } from './setup-crio.js';
 import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
+import { registerStore } from './store.js';
+import { registerVerify } from './verify.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerShow(program, ctx);
@@ -32,6 +38,12 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerRestore(program, ctx);
   registerMigrate(program, ctx);
   registerDoctor(program, ctx);
+  registerBackup(program, ctx);
+  registerBackups(program, ctx);
+  registerStore(program, ctx);
+  registerCatalog(program, ctx);
+  registerPrune(program, ctx);
+  registerVerify(program, ctx);
   const setup = program
     .command('setup')
     .description('print node and cluster configuration for checkpoint/restore');

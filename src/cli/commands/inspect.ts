@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { inspect, INSPECT_VIEWS, type InspectView } from '../../forensics/inspect.js';
 import type { CliContext } from '../context.js';
+import { eachArchive, listOf } from '../each-archive.js';
 import { choice, integer, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { inspectionText } from '../output/inspect-printer.js';
@@ -38,7 +39,8 @@ export function selectedViews(f: InspectFlags): Set<InspectView> {
   if (f.cmdline || f.psTreeCmd) views.add('cmdline');
   if (f.env || f.psTreeEnv) views.add('env');
   for (const v of ['files', 'sockets', 'mounts', 'rootfs', 'stats', 'log'] as const) if (f[v]) views.add(v);
-  if (views.size === 0 && !f.metadata) views.add('processes');
+  if (f.metadata) views.add('metadata');
+  if (views.size === 0) views.add('processes');
   return views;
 }
 
@@ -48,10 +50,16 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .description(
       'show what was running in a checkpoint: processes, command lines, environment, files, sockets, mounts, rootfs changes, statistics, log',
     )
-    .argument('<archive>', 'checkpoint archive (.tar, .tar.gz, .tar.zst) or extracted checkpoint directory')
+    .argument(
+      '<archive...>',
+      'checkpoint archives (.tar, .tar.gz, .tar.zst) or extracted checkpoint directories',
+    )
     .option('--ps-tree', 'process tree: PID, PPID, command, state, threads, uid')
     .option('--cmdline', 'command lines, read from the dumped memory')
-    .option('--env', 'environment variables, read from the dumped memory (secret values masked)')
+    .option(
+      '--env',
+      'environment variables, read from the dumped memory, and the configured environment from spec.dump (secret values masked)',
+    )
     .option('--files', 'open files per process')
     .option('--sockets', 'sockets: protocol, state, addresses, queues; unix peers')
     .option('--mounts', 'mounts, as the runtime and as CRIU saw them')
@@ -66,19 +74,30 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'alias of --output (checkpointctl)', choice('--format', FORMATS))
     .option('--ps-tree-cmd', 'alias: --ps-tree --cmdline (checkpointctl)')
     .option('--ps-tree-env', 'alias: --ps-tree --env (checkpointctl)')
-    .option('--metadata', 'container metadata only (checkpointctl); always shown in the header')
-    .action(async (path: string, flags: InspectFlags) => {
-      const result = await withCheckpoint(path, (cp) =>
-        inspect(cp, {
-          views: selectedViews(flags),
-          pid: flags.pid,
-          showSecrets: flags.showSecrets,
-          logTail: flags.tail,
-        }),
-      );
+    .option('--metadata', "spec.dump's annotations and config.dump's fields (checkpointctl's Metadata)")
+    .action(async (paths: string[], flags: InspectFlags) => {
+      const options = {
+        views: selectedViews(flags),
+        pid: flags.pid,
+        showSecrets: flags.showSecrets,
+        logTail: flags.tail,
+      };
+      const results = (
+        await eachArchive(ctx, paths, (path) => withCheckpoint(path, (cp) => inspect(cp, options)))
+      ).map((r) => r.result);
       const format = flags.output ?? flags.format ?? 'tree';
-      ctx.io.stdout.write(
-        format === 'json' ? toJson(result) : format === 'yaml' ? toYaml(result) : inspectionText(result),
-      );
+      // Views that could not be built: named on stderr (in JSON/YAML also in `errors`), exit 2.
+      for (const r of results) {
+        for (const e of r.errors ?? []) {
+          const where = paths.length > 1 ? `${r.checkpoint.archive}: ` : '';
+          if (format === 'tree') ctx.io.stderr.write(`warning: ${where}${e.view} not shown: ${e.message}\n`);
+          ctx.exitCode = Math.max(ctx.exitCode, 2);
+        }
+      }
+      // One archive gives one document; several give a List of them, even if only one could be read.
+      const doc = paths.length === 1 ? results[0] : listOf(results);
+      if (format === 'json') ctx.io.stdout.write(toJson(doc));
+      else if (format === 'yaml') ctx.io.stdout.write(toYaml(doc));
+      else ctx.io.stdout.write(results.map(inspectionText).join('\n'));
     });
 }

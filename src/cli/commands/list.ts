@@ -7,6 +7,10 @@ import { choice } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 
+/** The row names the archive already; its error need not repeat the path. */
+const unprefixed = (message: string, path: string) =>
+  message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
+
 const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 
 export function registerList(program: Command, ctx: CliContext): void {
@@ -25,6 +29,8 @@ export function registerList(program: Command, ctx: CliContext): void {
       }
       if (opts.output === 'json') return void ctx.io.stdout.write(toJson(rows));
       if (opts.output === 'yaml') return void ctx.io.stdout.write(toYaml(rows));
+      // A row that could not be read says so in every table, not only in the wide one.
+      const failed = rows.some((r) => r.error);
       ctx.io.stdout.write(
         renderTable(
           rows,
@@ -32,13 +38,24 @@ export function registerList(program: Command, ctx: CliContext): void {
             { header: 'NAMESPACE', value: (r) => r.namespace },
             { header: 'POD', value: (r) => r.pod },
             { header: 'CONTAINER', value: (r) => r.container },
-            { header: 'TIME', value: (r) => r.time },
+            { header: 'ENGINE', value: (r) => r.engine ?? '' },
+            { header: 'CHECKPOINTED', value: (r) => r.time },
             { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
             { header: 'ARCHIVE', value: (r) => r.path, wide: true },
-            { header: 'ERROR', value: (r) => r.error ?? '', wide: true },
+            {
+              header: 'STATUS',
+              value: (r) => (r.error ? `unreadable: ${unprefixed(r.error, r.path)}` : 'ok'),
+              wide: !failed,
+            },
           ],
           opts.output === 'wide',
         ),
       );
+      if (failed) {
+        ctx.io.stderr.write(
+          `warning: ${rows.filter((r) => r.error).length} archive(s) could not be read; their rows come from the file name\n`,
+        );
+        ctx.exitCode = 2;
+      }
     });
 }

@@ -8,6 +8,7 @@ import { loadMemoryContext } from '../../forensics/memory/context.js';
 import { memorySummary } from '../../forensics/memory/summary.js';
 import { ARCHIVE_ARG } from '../address-options.js';
 import type { CliContext } from '../context.js';
+import { eachArchive, listOf } from '../each-archive.js';
 import { choice } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { summaryTable } from '../output/memory-printer.js';
@@ -28,17 +29,28 @@ export function registerMem(program: Command, ctx: CliContext): void {
     .description(
       'one row per process: PID, command, resident (dumped) and shared memory, VMA count (the default)',
     )
-    .argument('<archive>', ARCHIVE_ARG)
+    .argument('<archive...>', `${ARCHIVE_ARG}; several are shown one after the other`)
     .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
-    .action(async (path: string, opts: { output: (typeof FORMATS)[number] }) => {
-      const rows = await withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp)));
-      const out =
-        opts.output === 'json'
-          ? toJson(rows)
-          : opts.output === 'yaml'
-            ? toYaml(rows)
-            : summaryTable(rows, opts.output === 'wide');
-      ctx.io.stdout.write(out);
+    .action(async (paths: string[], opts: { output: (typeof FORMATS)[number] }) => {
+      const read = await eachArchive(ctx, paths, (path) =>
+        withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp))),
+      );
+      // The sizes come from the pagemaps alone; a pages member that cannot be read is worth a warning.
+      for (const { path, result } of read)
+        for (const row of result)
+          if (row.pagesProblem)
+            ctx.io.stderr.write(`warning: ${path}: pid ${row.pid}: ${row.pagesProblem}\n`);
+      const one = paths.length === 1;
+      const doc = one
+        ? read[0]?.result
+        : listOf(read.map(({ path, result }) => ({ archive: path, processes: result })));
+      if (opts.output === 'json') return void ctx.io.stdout.write(toJson(doc));
+      if (opts.output === 'yaml') return void ctx.io.stdout.write(toYaml(doc));
+      const tables = read.map(
+        ({ path, result }) =>
+          (one ? '' : `Archive: ${path}\n`) + summaryTable(result, opts.output === 'wide'),
+      );
+      ctx.io.stdout.write(tables.join('\n'));
     });
   registerMemMaps(mem, ctx);
   registerMemDump(mem, ctx);

@@ -1,9 +1,10 @@
 /** `kcr show ARCHIVE...`: one row per archive, who the container was and how big the checkpoint is. */
 import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
-import { summarize, type CheckpointSummary } from '../../forensics/summary.js';
+import { showable, type CheckpointSummary } from '../../forensics/summary.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
+import { eachArchive } from '../each-archive.js';
 import { choice } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -15,15 +16,10 @@ interface ShowOptions {
   output: Format;
 }
 
-export async function showArchives(paths: string[]): Promise<CheckpointSummary[]> {
-  const out: CheckpointSummary[] = [];
-  for (const path of paths) out.push(await withCheckpoint(path, async (cp) => summarize(cp)));
-  return out;
-}
-
+/** `-o json|yaml` is always an array, one entry per archive that could be read, whatever their number. */
 export function renderSummaries(rows: CheckpointSummary[], format: Format): string {
-  if (format === 'json') return toJson(rows.length === 1 ? rows[0] : rows);
-  if (format === 'yaml') return toYaml(rows.length === 1 ? rows[0] : rows);
+  if (format === 'json') return toJson(rows);
+  if (format === 'yaml') return toYaml(rows);
   return renderTable(
     rows,
     [
@@ -54,6 +50,13 @@ export function registerShow(program: Command, ctx: CliContext): void {
     )
     .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
     .action(async (paths: string[], opts: ShowOptions) => {
-      ctx.io.stdout.write(renderSummaries(await showArchives(paths), opts.output));
+      const rows = await eachArchive(ctx, paths, (path) => withCheckpoint(path, async (cp) => showable(cp)));
+      if (rows.length || opts.output === 'json' || opts.output === 'yaml')
+        ctx.io.stdout.write(
+          renderSummaries(
+            rows.map((r) => r.result),
+            opts.output,
+          ),
+        );
     });
 }

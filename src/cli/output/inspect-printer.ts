@@ -1,4 +1,6 @@
 /** Human rendering of `kcr inspect`: a header, the process tree, then one section per view. */
+import type { EnvVar } from '../../forensics/cmdline-env.js';
+import type { ContainerMetadata } from '../../forensics/container-config.js';
 import type { Inspection, InspectedProcess } from '../../forensics/inspect.js';
 import type { ProcessFiles } from '../../forensics/open-files.js';
 import type { SocketInfo } from '../../forensics/sockets.js';
@@ -24,7 +26,13 @@ function header(r: Inspection): string {
   return lines.join('\n') + '\n';
 }
 
-function processNode(p: InspectedProcess, byParent: Map<number, InspectedProcess[]>): TreeNode {
+const envLabel = (e: EnvVar) => (e.value === '' && !e.masked ? e.name : `${e.name}=${e.value}`);
+
+function processNode(
+  p: InspectedProcess,
+  byParent: Map<number, InspectedProcess[]>,
+  configured?: EnvVar[],
+): TreeNode {
   const threads = p.threads.length > 1 ? `, ${p.threads.length} threads` : '';
   const exit = p.exitCode !== undefined ? `, exit ${p.exitCode}` : '';
   const children: TreeNode[] = [];
@@ -33,22 +41,30 @@ function processNode(p: InspectedProcess, byParent: Map<number, InspectedProcess
       label: `cmdline: ${p.cmdline.join(' ')}${p.titleRewritten ? '  (argv rewritten by the process)' : ''}`,
     });
   if (p.env) {
+    const notes = [
+      'read from memory',
+      p.argsIncomplete ? 'partly not in the dump' : undefined,
+      p.state === 'zombie' ? 'a zombie has no memory' : undefined,
+      p.env.length === 0 && configured?.length && p.state !== 'zombie'
+        ? `the process cleared it; the container was configured with ${configured.length}, see Configured environment`
+        : undefined,
+    ].filter(Boolean);
     children.push({
-      label: `env (${p.env.length})${p.argsIncomplete ? ' (partly not in the dump)' : ''}`,
-      children: p.env.map((e) => ({ label: e.value === '' && !e.masked ? e.name : `${e.name}=${e.value}` })),
+      label: `env (${p.env.length}; ${notes.join('; ')})`,
+      children: p.env.map((e) => ({ label: envLabel(e) })),
     });
   }
   if (p.threads.length > 1) {
     children.push({ label: 'threads', children: p.threads.map((t) => ({ label: `${t.tid} ${t.comm}` })) });
   }
-  for (const child of byParent.get(p.pid) ?? []) children.push(processNode(child, byParent));
+  for (const child of byParent.get(p.pid) ?? []) children.push(processNode(child, byParent, configured));
   return {
     label: `[${p.pid}] ${p.comm}  (${p.state}${threads}${p.uid !== undefined ? `, uid ${p.uid}` : ''}${exit})`,
     children,
   };
 }
 
-export function processTreeText(processes: InspectedProcess[]): string {
+export function processTreeText(processes: InspectedProcess[], configured?: EnvVar[]): string {
   const pids = new Set(processes.map((p) => p.pid));
   const byParent = new Map<number, InspectedProcess[]>();
   const roots: InspectedProcess[] = [];
@@ -56,7 +72,38 @@ export function processTreeText(processes: InspectedProcess[]): string {
     if (!pids.has(p.ppid) || p.ppid === p.pid) roots.push(p);
     else byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
   }
-  return renderTree(roots.map((p) => processNode(p, byParent)));
+  return renderTree(roots.map((p) => processNode(p, byParent, configured)));
+}
+
+function metadataText(m: ContainerMetadata): string {
+  const nodes: TreeNode[] = [];
+  if (m.process) {
+    const p = m.process;
+    nodes.push({
+      label: 'process (spec.dump)',
+      children: [
+        ...(p.args ? [{ label: `args: ${p.args.join(' ')}` }] : []),
+        ...(p.cwd !== undefined ? [{ label: `cwd: ${p.cwd}` }] : []),
+        ...(p.uid !== undefined ? [{ label: `user: ${p.uid}:${p.gid ?? 0}` }] : []),
+        ...(m.hostname ? [{ label: `hostname: ${m.hostname}` }] : []),
+      ],
+    });
+  }
+  const annotations = Object.entries(m.annotations);
+  nodes.push({
+    label: `annotations (spec.dump, ${annotations.length})`,
+    children: annotations.map(([k, v]) => ({ label: `${k}: ${v}` })),
+  });
+  if (m.config) {
+    nodes.push({
+      label: 'config.dump',
+      children: [
+        ...Object.entries(m.config).map(([k, v]) => ({ label: `${k}: ${String(v)}` })),
+        ...(m.configNested?.length ? [{ label: `(also: ${m.configNested.join(', ')})` }] : []),
+      ],
+    });
+  }
+  return 'Metadata\n' + renderTree(nodes);
 }
 
 function filesText(files: ProcessFiles[]): string {
@@ -112,7 +159,16 @@ function socketsText(list: SocketInfo[]): string {
 
 export function inspectionText(r: Inspection): string {
   const sections: string[] = [header(r)];
-  if (r.processes) sections.push('Process tree\n' + processTreeText(r.processes));
+  if (r.metadata) sections.push(metadataText(r.metadata));
+  if (r.processes) sections.push('Process tree\n' + processTreeText(r.processes, r.configuredEnv));
+  if (r.configuredEnv) {
+    sections.push(
+      `Configured environment (spec.dump process.env, ${r.configuredEnv.length})\n` +
+        (r.configuredEnv.length
+          ? renderTree(r.configuredEnv.map((e) => ({ label: envLabel(e) })))
+          : '(none)\n'),
+    );
+  }
   if (r.files) sections.push('Open files\n' + filesText(r.files));
   if (r.sockets) sections.push('Sockets\n' + (r.sockets.length ? socketsText(r.sockets) : '(none)\n'));
   if (r.mounts) {

@@ -100,12 +100,15 @@ function target(reader: ProcessMemory, owners: ProcessMemoryView[], shmid?: numb
 function targets(context: MemoryContext, pid: number | undefined): Target[] {
   const out: Target[] = [];
   for (const view of context.processes) {
-    if ((pid === undefined || view.pid === pid) && view.memory?.pages) out.push(target(view.memory, [view]));
+    if (pid !== undefined && view.pid !== pid) continue;
+    view.memory?.checkPages();
+    if (view.memory?.pages) out.push(target(view.memory, [view]));
   }
   for (const [shmid, reader] of context.shmem) {
     const owners = context.processes.filter(
       (p) => (pid === undefined || p.pid === pid) && p.mappings.some((m) => m.shmid === shmid && m.shared),
     );
+    if (owners.length > 0) reader.checkPages();
     if (owners.length > 0 && reader.pages) out.push(target(reader, owners, shmid));
   }
   return out;

@@ -13,6 +13,8 @@ export interface ProcessMemorySummary {
   vmaCount: number;
   /** The pages member holding its memory, e.g. `checkpoint/pages-2.img`. */
   pagesMember?: string;
+  /** The pages member is missing or cut short: the sizes above hold (they come from the pagemap), the bytes cannot be read. */
+  pagesProblem?: string;
   pageSize: number;
 }
 
@@ -36,6 +38,7 @@ export function memorySummary(context: MemoryContext): ProcessMemorySummary[] {
       pageSize,
     };
     if (memory?.pages) summary.pagesMember = memory.pages.name;
+    if (memory?.pagesProblem) summary.pagesProblem = memory.pagesProblem.message;
     return summary;
   });
 }

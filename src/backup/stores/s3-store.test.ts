@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newBackupId } from '../record.js';
+import { startS3, type TestS3 } from '../../testing/s3.js';
+import { storeContract, syntheticRecord } from '../../testing/store-contract.js';
+import { openStore } from './open-store.js';
+import { tempDir } from '../../testing/archive-builder.js';
+import { CTHREADS, kcrWithHome } from '../../testing/backup-cli.js';
+
+let s3: TestS3;
+let n = 0;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(async () => {
+  await s3?.close();
+});
+
+// 20 MiB: more than one 16 MiB part, so puts go through S3's multipart upload.
+storeContract('s3:// (s3rver)', {
+  create: () => openStore(`s3://${s3.bucket}/contract-${++n}`, { endpoint: s3.endpoint, pathStyle: true }),
+  largeSize: 20 * 1024 * 1024,
+});
+
+describe('s3 store', () => {
+  it('names a bucket that does not exist, with a hint', async () => {
+    const store = await openStore('s3://no-such-bucket/x', { endpoint: s3.endpoint, pathStyle: true });
+    await expect(store.list()).rejects.toMatchObject({
+      code: 'not-found',
+      message: 's3://no-such-bucket/x: bucket no-such-bucket does not exist',
+    });
+    await store.close();
+  });
+
+  it('says when the endpoint cannot be reached', async () => {
+    const store = await openStore(`s3://${s3.bucket}/x`, { endpoint: 'http://127.0.0.1:9', pathStyle: true });
+    await expect(store.list()).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringContaining('connection refused'),
+    });
+    await store.close();
+  });
+
+  it('refuses a put over an existing backup id', async () => {
+    const store = await openStore(`s3://${s3.bucket}/conflict`, { endpoint: s3.endpoint, pathStyle: true });
+    const id = newBackupId();
+    await store.put(id, Readable.from([Buffer.from('a')]), (w) => syntheticRecord(id, w));
+    await expect(
+      store.put(id, Readable.from([Buffer.from('b')]), (w) => syntheticRecord(id, w)),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    await store.close();
+  });
+});
+
+describe('s3 store from the command line', () => {
+  it('adds the store with --endpoint and --path-style, backs up, lists and gets the archive back', async () => {
+    const tmp = tempDir('kcr-s3-cli-');
+    try {
+      const kcr = kcrWithHome(tmp.path('home'), tmp.dir);
+      const add = await kcr(
+        'store',
+        'add',
+        'offsite',
+        `s3://${s3.bucket}/cli`,
+        '--endpoint',
+        s3.endpoint,
+        '--path-style',
+      );
+      expect(add.stderr).toBe('');
+      expect(add.stdout).toBe(`store offsite added (s3://${s3.bucket}/cli): 0 backups\n`);
+      const archive = CTHREADS;
+      const put = await kcr('backup', archive, '--store', 'offsite');
+      expect(put.stderr).toBe('');
+      const [row] = JSON.parse((await kcr('backups', '--store', 'offsite', '-o', 'json')).stdout) as {
+        id: string;
+      }[];
+      expect((await kcr('backup', 'get', row!.id, '--output-file', tmp.path('back.tar'))).code).toBe(0);
+      expect(readFileSync(tmp.path('back.tar')).equals(readFileSync(archive))).toBe(true);
+      expect((await kcr('verify', '--store', 'offsite', '--chain')).code).toBe(0);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

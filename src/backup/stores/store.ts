@@ -1,0 +1,55 @@
+/**
+ * One interface for every place backups live (`file://`, `s3://`, `oci://`). A store holds, per
+ * backup, the data (the archive, or its ciphertext) and the record beside it; the record is
+ * committed last, so a store lists only complete backups and an interrupted put leaves nothing
+ * listed.
+ */
+import type { Readable } from 'node:stream';
+import type { BackupRecord, StoreEntry, Tombstone } from '../record.js';
+
+/** What actually arrived in the store, measured on the way in. */
+export interface WrittenData {
+  size: number;
+  sha256: string;
+}
+
+export interface PutOptions {
+  signal?: AbortSignal;
+  /** Bytes written so far, for progress bars. */
+  onBytes?: (bytes: number) => void;
+}
+
+export interface StoreOperationOptions {
+  signal?: AbortSignal;
+}
+
+export interface Store {
+  /** The store's URL, without credentials: how records and messages name it. */
+  readonly url: string;
+  /**
+   * Streams `data` in under a temporary name, measures it, asks `seal` for the record (which may
+   * refuse by throwing, e.g. when the sha256 is not the one expected), then commits data and record.
+   * On any failure nothing is listed and the temporary data is removed.
+   */
+  put(
+    id: string,
+    data: Readable,
+    seal: (written: WrittenData) => BackupRecord | Promise<BackupRecord>,
+    options?: PutOptions,
+  ): Promise<BackupRecord>;
+  /** Every record and tombstone in the store, in no particular order. */
+  list(options?: StoreOperationOptions): Promise<StoreEntry[]>;
+  /** One record or tombstone; a `not-found` KcrError when the store has none by that id. */
+  getEntry(id: string, options?: StoreOperationOptions): Promise<StoreEntry>;
+  /** The stored bytes of a backup (ciphertext when encrypted). */
+  openData(id: string, options?: StoreOperationOptions): Promise<Readable>;
+  /** Atomically replaces the record of an existing backup (pin, unpin). */
+  updateRecord(record: BackupRecord, options?: StoreOperationOptions): Promise<void>;
+  /**
+   * Removes a backup's data and puts `tombstone` in its record's place, so that the chain stays
+   * checkable. The tombstone is written first: an interruption leaves a tombstone and stray data,
+   * never a record whose data is gone.
+   */
+  remove(tombstone: Tombstone, options?: StoreOperationOptions): Promise<void>;
+  close(): Promise<void>;
+}

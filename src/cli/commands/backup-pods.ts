@@ -1,0 +1,77 @@
+/**
+ * `kcr backup POD [-c C] [-l SELECTOR] -n NS --store S`: checkpoint → copy → store → record in one
+ * command (backup/backupPods over ops.checkpoint), drawing the checkpoint and copy the way
+ * `kcr checkpoint` does. Prints one row per stored backup; a container that failed is one
+ * `error:` line (exit 2), and the others are still stored.
+ */
+import type { Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
+import { openNamedStore, withCatalog } from '../backup-env.js';
+import type { CliContext } from '../context.js';
+import { kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { opProgress } from '../op-progress.js';
+import { renderBackups, type ListFormat } from '../output/backup-printers.js';
+
+export interface BackupPodFlags extends KubeFlags {
+  store?: string;
+  container?: string;
+  selector?: string;
+  allContainers?: boolean;
+}
+
+async function run(
+  ctx: CliContext,
+  catalog: Catalog,
+  named: NamedStore,
+  pod: string | undefined,
+  f: BackupPodFlags,
+) {
+  const { backupPods } = await import('../../backup/index.js');
+  const progress = opProgress(ctx);
+  try {
+    const results = await backupPods(named.store, {
+      ...kubeconfigOptions(f, ctx),
+      namespace: f.namespace,
+      pod,
+      selector: f.selector,
+      container: f.container,
+      allContainers: f.allContainers,
+      signal: ctx.signal,
+      onEvent: progress.onEvent,
+    });
+    for (const r of results) if (r.record) catalog.upsertEntry(named.name, r.record);
+    return results;
+  } finally {
+    progress.stop();
+  }
+}
+
+export async function runBackupPods(
+  ctx: CliContext,
+  pod: string | undefined,
+  flags: BackupPodFlags,
+  output: ListFormat,
+): Promise<void> {
+  const { entryToRow } = await import('../../backup/index.js');
+  let results: PodBackupResult[] = [];
+  let storeName = '';
+  await withCatalog(ctx, async (catalog) => {
+    const named = await openNamedStore(ctx, catalog, flags.store);
+    storeName = named.name;
+    try {
+      results = await run(ctx, catalog, named, pod, flags);
+    } finally {
+      await named.store.close();
+    }
+  });
+  const failed = results.filter((r) => r.error);
+  if (results.length === 1 && failed.length === 1) throw failed[0]!.error!;
+  const rows = results.flatMap((r) => (r.record ? [entryToRow(storeName, r.record)] : []));
+  if (rows.length > 0) ctx.io.stdout.write(renderBackups(rows, output));
+  for (const r of failed) {
+    ctx.io.stderr.write(
+      `error: ${r.target.namespace}/${r.target.pod}/${r.target.container}: ${r.error!.message}\n`,
+    );
+    if (r.error!.hint) ctx.io.stderr.write(`hint: ${r.error!.hint}\n`);
+  }
+  if (failed.length > 0) ctx.exitCode = 2;
+}

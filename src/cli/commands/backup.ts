@@ -1,0 +1,103 @@
+/**
+ * `kcr backup ARCHIVE [--store S]`: an archive at hand into a store, recorded in the catalog.
+ * The subcommands (get, pin, unpin, rm) act on one stored backup by id. Commander hands options
+ * after a subcommand to this parent when both declare them (--store, -o), so the subcommands read
+ * theirs with optsWithGlobals().
+ */
+import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { KcrError } from '../../errors.js';
+import { openNamedStore, withCatalog } from '../backup-env.js';
+import type { CliContext } from '../context.js';
+import { choice } from '../options.js';
+import { renderBackups, renderRecord } from '../output/backup-printers.js';
+import { progressRenderer } from '../progress.js';
+import { addKubeFlags } from '../kube-flags.js';
+import { registerBackupGet } from './backup-get.js';
+import { runBackupPods, type BackupPodFlags } from './backup-pods.js';
+import { registerBackupPin } from './backup-pin.js';
+import { registerBackupRm } from './backup-rm.js';
+
+const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+
+interface BackupFlags {
+  store?: string;
+  output?: (typeof FORMATS)[number];
+}
+
+/** A pod name is a DNS subdomain: no slashes, no archive suffix. */
+function looksLikePod(arg: string): boolean {
+  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(arg) && !/\.tar(\.gz|\.zst)?$/.test(arg);
+}
+
+async function isArchivePath(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function registerBackup(program: Command, ctx: CliContext): void {
+  const backup = program
+    .command('backup')
+    .description(
+      'back up a running pod (checkpoint, copy, store) or an archive at hand: recorded, checksummed, chained; or act on one by id',
+    )
+    .argument(
+      '[archive|pod]',
+      'a checkpoint archive (.tar, .tar.gz, .tar.zst), or a running pod to checkpoint and store',
+    )
+    .option('--store <name|url>', 'a store added with `kcr store add`, or a URL (default: the local store)')
+    .option('-o, --output <format>', 'table (default), wide, json or yaml', choice('--output', FORMATS))
+    .option('-c, --container <name>', 'pod: the container to back up (default: the only one)')
+    .option('--all-containers', 'pod: back up every container of the pod')
+    .option('-l, --selector <selector>', 'back up every pod matching this label selector');
+  addKubeFlags(backup);
+  backup.action(async (archive: string | undefined, flags: BackupFlags & BackupPodFlags) => {
+    const output = flags.output ?? 'table';
+    if (
+      flags.selector !== undefined ||
+      (archive !== undefined && looksLikePod(archive) && !(await isArchivePath(resolve(ctx.io.cwd, archive))))
+    ) {
+      return runBackupPods(ctx, archive, flags, output);
+    }
+    if (archive === undefined) {
+      throw new KcrError('usage', 'kcr backup needs an archive (or a subcommand: get, pin, unpin, rm)', {
+        hint: 'for example: kcr backup ./checkpoint.tar --store default',
+      });
+    }
+    const path = resolve(ctx.io.cwd, archive);
+    if (!(await isArchivePath(path))) {
+      throw new KcrError('not-found', `${archive}: no such archive`, {
+        hint: 'name an archive file, or a running pod by its name: kcr backup POD -n NS',
+      });
+    }
+    const { backupArchive } = await import('../../backup/index.js');
+    const progress = progressRenderer(ctx);
+    const { entryToRow } = await import('../../backup/index.js');
+    const stored = await withCatalog(ctx, async (catalog) => {
+      const named = await openNamedStore(ctx, catalog, flags.store);
+      try {
+        const record = await backupArchive(named.store, path, {
+          signal: ctx.signal,
+          onProgress: (transferred, total) =>
+            progress.onProgress?.({ phase: 'upload', label: `backup → ${named.name}`, transferred, total }),
+        });
+        catalog.upsertEntry(named.name, record);
+        return { store: named.name, record };
+      } finally {
+        progress.stop();
+        await named.store.close();
+      }
+    });
+    ctx.io.stdout.write(
+      output === 'json' || output === 'yaml'
+        ? renderRecord(stored.store, stored.record, output)
+        : renderBackups([entryToRow(stored.store, stored.record)], output),
+    );
+  });
+  registerBackupGet(backup, ctx);
+  registerBackupPin(backup, ctx);
+  registerBackupRm(backup, ctx);
+}

@@ -1,0 +1,193 @@
+/**
+ * `kcr prune (--store S | --node-dir DIR) [--keep-last N] [--max-age 7d] [--max-size 20GiB]
+ * [--per container|pod|namespace] [--policy FILE] [--dry-run]`: what goes, and why, one line each.
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { PruneDecision, RetentionRule } from '../../backup/index.js';
+import { fileError, KcrError } from '../../errors.js';
+import { formatBytes } from '../../util/units.js';
+import { openNamedStore, withCatalog } from '../backup-env.js';
+import type { CliContext } from '../context.js';
+import { choice, parseDuration, parseSize, positiveInt } from '../options.js';
+import { toJson, toYaml } from '../output/format.js';
+import { renderTable } from '../output/table.js';
+
+const FORMATS = ['table', 'json', 'yaml'] as const;
+const PER = ['container', 'pod', 'namespace'] as const;
+
+interface PruneFlags {
+  store?: string;
+  nodeDir?: string;
+  keepLast?: number;
+  maxAge?: string;
+  maxSize?: string;
+  per: (typeof PER)[number];
+  policy?: string;
+  dryRun?: boolean;
+  output: (typeof FORMATS)[number];
+}
+
+/** A policy file: rules as the flags write them, each scoped to a namespace, pod or container. */
+const policyFileSchema = z
+  .object({
+    rules: z.array(
+      z
+        .object({
+          namespace: z.string().optional(),
+          pod: z.string().optional(),
+          container: z.string().optional(),
+          per: z.enum(PER).optional(),
+          keepLast: z.number().int().nonnegative().optional(),
+          maxAge: z.string().optional(),
+          maxSize: z.union([z.string(), z.number()]).optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+async function readPolicy(path: string): Promise<RetentionRule[]> {
+  const text = await readFile(path, 'utf8').catch((err: unknown) => {
+    throw fileError(path, err);
+  });
+  const { parse } = await import('yaml');
+  let parsed;
+  try {
+    parsed = policyFileSchema.safeParse(parse(text));
+  } catch (err) {
+    throw new KcrError('invalid-input', `${path}: not YAML: ${(err as Error).message}`, { cause: err });
+  }
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new KcrError('invalid-input', `${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`, {
+      hint: 'a policy is `rules:` with namespace/pod/container, per, keepLast, maxAge (7d) and maxSize (20GiB) each',
+    });
+  }
+  return parsed.data.rules.map((r, i) => {
+    const flag = `${path}: rules.${i}`;
+    return {
+      ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+      ...(r.pod !== undefined ? { pod: r.pod } : {}),
+      ...(r.container !== undefined ? { container: r.container } : {}),
+      per: r.per ?? 'container',
+      ...(r.keepLast !== undefined ? { keepLast: r.keepLast } : {}),
+      ...(r.maxAge !== undefined ? { maxAge: parseDuration(`${flag}.maxAge`, r.maxAge) } : {}),
+      ...(r.maxSize !== undefined
+        ? { maxSize: typeof r.maxSize === 'number' ? r.maxSize : parseSize(`${flag}.maxSize`, r.maxSize) }
+        : {}),
+    };
+  });
+}
+
+async function rulesFrom(ctx: CliContext, flags: PruneFlags): Promise<RetentionRule[]> {
+  const rules = flags.policy ? await readPolicy(resolve(ctx.io.cwd, flags.policy)) : [];
+  if (flags.keepLast !== undefined || flags.maxAge !== undefined || flags.maxSize !== undefined) {
+    // The flags are the default rule: scoped rules from --policy are more specific and win.
+    rules.push({
+      per: flags.per,
+      ...(flags.keepLast !== undefined ? { keepLast: flags.keepLast } : {}),
+      ...(flags.maxAge !== undefined ? { maxAge: parseDuration('--max-age', flags.maxAge) } : {}),
+      ...(flags.maxSize !== undefined ? { maxSize: parseSize('--max-size', flags.maxSize) } : {}),
+    });
+  }
+  if (rules.length === 0) {
+    throw new KcrError(
+      'usage',
+      'kcr prune needs a limit: --keep-last, --max-age, --max-size or --policy FILE',
+      {
+        hint: 'for example: kcr prune --store default --keep-last 5 --max-age 30d --dry-run',
+      },
+    );
+  }
+  return rules;
+}
+
+function render(
+  decisions: PruneDecision[],
+  format: (typeof FORMATS)[number],
+  dryRun: boolean,
+  what: string,
+): string {
+  const rows = decisions.map((d) => ({
+    id: d.item.id,
+    namespace: d.item.namespace,
+    pod: d.item.pod,
+    container: d.item.container,
+    time: d.item.time.toISOString(),
+    size: d.item.size,
+    reason: d.reason,
+  }));
+  if (format === 'json') return toJson({ dryRun, removed: rows });
+  if (format === 'yaml') return toYaml({ dryRun, removed: rows });
+  if (rows.length === 0) return `nothing to prune\n`;
+  const total = rows.reduce((n, r) => n + r.size, 0);
+  return (
+    renderTable(rows, [
+      { header: what, value: (r) => r.id },
+      { header: 'NAMESPACE', value: (r) => r.namespace },
+      { header: 'POD', value: (r) => r.pod },
+      { header: 'CONTAINER', value: (r) => r.container },
+      { header: 'TAKEN', value: (r) => r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z') },
+      { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
+      { header: 'REASON', value: (r) => r.reason },
+    ]) + `${dryRun ? 'would remove' : 'removed'} ${rows.length} (${formatBytes(total)})\n`
+  );
+}
+
+export function registerPrune(program: Command, ctx: CliContext): void {
+  program
+    .command('prune')
+    .description(
+      'remove backups (or raw node archives) that a retention policy no longer keeps; pinned backups stay',
+    )
+    .option('--store <name|url>', 'the store to prune (default: the local store)')
+    .option(
+      '--node-dir <dir>',
+      'prune the raw archives in this directory instead (e.g. /var/lib/kubelet/checkpoints)',
+    )
+    .option('--keep-last <n>', 'keep the newest N', positiveInt('--keep-last'))
+    .option('--max-age <duration>', 'remove backups older than this (7d, 36h)')
+    .option('--max-size <size>', 'keep the newest backups up to this total size (20GiB, 500MiB)')
+    .option(
+      '--per <level>',
+      'what each limit counts over: container, pod or namespace',
+      choice('--per', PER),
+      'container',
+    )
+    .option(
+      '--policy <file>',
+      'YAML rules scoped to namespaces, pods and containers; the most specific rule wins',
+    )
+    .option('--dry-run', 'print what would be removed, and why, without removing it')
+    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
+    .action(async (flags: PruneFlags) => {
+      if (flags.store !== undefined && flags.nodeDir !== undefined) {
+        throw new KcrError('usage', '--store and --node-dir exclude each other', {
+          hint: 'prune one at a time',
+        });
+      }
+      const rules = await rulesFrom(ctx, flags);
+      const dryRun = Boolean(flags.dryRun);
+      const { pruneNodeDir, pruneStore } = await import('../../backup/index.js');
+      if (flags.nodeDir !== undefined) {
+        const decisions = await pruneNodeDir(resolve(ctx.io.cwd, flags.nodeDir), rules, {
+          dryRun,
+          signal: ctx.signal,
+        });
+        ctx.io.stdout.write(render(decisions, flags.output, dryRun, 'ARCHIVE'));
+        return;
+      }
+      const decisions = await withCatalog(ctx, async (catalog) => {
+        const named = await openNamedStore(ctx, catalog, flags.store);
+        try {
+          return await pruneStore(catalog, named, rules, { dryRun, signal: ctx.signal });
+        } finally {
+          await named.store.close();
+        }
+      });
+      ctx.io.stdout.write(render(decisions, flags.output, dryRun, 'ID'));
+    });
+}
