@@ -55,7 +55,7 @@ export default async function imageBench() {
 
   const floor = await measureWithRegistry(
     (host) =>
-      `d=$(sha256sum '${archive}' | cut -d' ' -f1); ` +
+      `d=$(openssl dgst -sha256 -r '${archive}' | cut -d' ' -f1); ` +
       `loc=$(curl -sfi -X POST http://${host}/v2/bench/floor/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); ` +
       `curl -sf -T '${archive}' -H 'Content-Type: application/octet-stream' "$loc&digest=sha256:$d"`,
   );
@@ -85,7 +85,11 @@ export default async function imageBench() {
       seconds: buildah.seconds,
       'peak RSS MiB': buildah.rssMiB.toFixed(0),
     },
-    { way: 'floor: sha256sum + curl -T', seconds: floor.seconds, 'peak RSS MiB': floor.rssMiB.toFixed(0) },
+    {
+      way: 'floor: openssl dgst -sha256 + curl -T',
+      seconds: floor.seconds,
+      'peak RSS MiB': floor.rssMiB.toFixed(0),
+    },
   ]);
   const speedup = buildah.seconds / kcr.seconds;
   const overFloor = kcr.seconds / floor.seconds;
@@ -93,9 +97,17 @@ export default async function imageBench() {
     `kcr vs buildah: ${speedup.toFixed(1)}x faster (target >= 3x: ${speedup >= 3 ? 'met' : 'MISSED'})`,
   );
   console.log(
-    `kcr vs floor: ${overFloor.toFixed(2)}x the floor's time (target <= 1.3x: ${overFloor <= 1.3 ? 'met' : 'MISSED'})`,
+    `kcr vs floor: ${overFloor.toFixed(2)}x the floor's time (target <= 1.0x: ${overFloor <= 1.0 ? 'met' : 'MISSED'})`,
   );
   console.log(
     `kcr peak RSS: ${kcr.rssMiB.toFixed(0)} MiB (target < 200 MiB: ${kcr.rssMiB < 200 ? 'met' : 'MISSED'})`,
   );
+  return [
+    {
+      what: 'image build --push 1 GiB, kcr/floor (openssl dgst + curl -T)',
+      value: `${overFloor.toFixed(2)}x`,
+      target: '<= 1.0x',
+      met: overFloor <= 1.0,
+    },
+  ];
 }

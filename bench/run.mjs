@@ -11,8 +11,22 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.mjs'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
   .sort();
+const targets = [];
 for (const file of files) {
   console.log(`\n=== ${file} ===`);
   const mod = await import(pathToFileURL(join(here, file)).href);
-  await mod.default();
+  const result = await mod.default();
+  // A bench may return its headline ratios, each with the target it is held to.
+  if (Array.isArray(result)) targets.push(...result);
+}
+if (targets.length) {
+  console.log('\n=== ratios against their targets ===');
+  console.table(
+    targets.map((t) => ({
+      measure: t.what,
+      value: t.value,
+      target: t.target,
+      status: t.met ? 'met' : 'MISSED',
+    })),
+  );
 }

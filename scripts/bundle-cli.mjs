@@ -1,7 +1,19 @@
 // Bundles the CLI into dist/cli-bundle/ (one entry plus lazily loaded chunks). Node's ESM loader
 // pays per module file, and kcr is started for every command: a bundle starts in about a third
 // of the time of the ~150 separate modules. The library (dist/index.js) stays unbundled.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
+
+// `kcr version` names the commit the bundle was built from; outside a git checkout it says unknown.
+let commit = '';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+} catch {
+  /* not a git checkout (an installed package): the version alone says what it is */
+}
 
 await build({
   entryPoints: { bin: 'dist/cli/bin.js' },
@@ -24,6 +36,7 @@ await build({
   banner: {
     js: "import { createRequire as __kcrCreateRequire } from 'node:module'; const require = __kcrCreateRequire(import.meta.url);",
   },
+  define: { KCR_COMMIT: JSON.stringify(commit) },
   sourcemap: 'linked',
   logLevel: 'warning',
 });

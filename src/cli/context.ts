@@ -26,6 +26,11 @@ export interface CliContext {
   quiet: boolean;
   /** Aborted on Ctrl-C; long operations pass it down so they can clean up. */
   signal: AbortSignal;
+  /**
+   * The raw stderr, for progress bars and status lines only: they draw with kcr's own escape
+   * sequences, which the guarded `io.stderr` would make visible. Never write archive text here.
+   */
+  terminal: OutputStream;
 }
 
 export function processIo(): CliIo {

@@ -5,12 +5,30 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import type { CliContext, CliIo } from './context.js';
+import { KcrError } from '../errors.js';
+import { guardStream } from './output/escape.js';
 import { reportError } from './report-error.js';
 
 export { VERSION } from '../version.js';
 import { VERSION } from '../version.js';
 
-function buildProgram(ctx: CliContext): Command {
+/** Where commander's own usage errors are kept (it reports them through `outputError`). */
+interface UsageSlot {
+  command?: string;
+}
+
+/** Help is wrapped one column short of the terminal, so no line lands on the last column. */
+function helpWidth(ctx: CliContext): number {
+  return (ctx.io.stdout.isTTY && ctx.io.stdout.columns ? ctx.io.stdout.columns : 80) - 1;
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
   const program = new Command('kcr')
     .description('Kubernetes Checkpoint & Restore: checkpoint, inspect, image and restore running containers')
     .version(VERSION, '--version')
@@ -20,6 +38,10 @@ function buildProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(ctx),
+      getErrHelpWidth: () => helpWidth(ctx),
+      // runCli prints usage errors itself, as one error line and one hint naming the command.
+      outputError: () => void (usage.command = 'kcr'),
     })
     .exitOverride()
     .hook('preAction', (thisCommand) => {
@@ -27,13 +49,17 @@ function buildProgram(ctx: CliContext): Command {
       ctx.debug = Boolean(opts.debug);
       ctx.quiet = Boolean(opts.quiet);
     });
-  program.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  // Descriptions wrap even beside long flags, so help fits an 80-column terminal.
+  program.configureHelp({ sortSubcommands: false, showGlobalOptions: true, minWidthToWrap: 24 });
   registerCommands(program, ctx);
   // Every subcommand shares the output routing and throws instead of exiting.
   const apply = (cmd: Command) => {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(ctx),
+      getErrHelpWidth: () => helpWidth(ctx),
+      outputError: () => void (usage.command = commandPath(cmd)),
     });
     cmd.commands.forEach(apply);
   };
@@ -41,18 +67,55 @@ function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/**
+ * Commander's usage errors as kcr prints every error: one `error:` line, and one `hint:` line that
+ * carries commander's "did you mean" and names the command whose help to read.
+ */
+function printUsageError(ctx: CliContext, err: CommanderError, command: string): number {
+  const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+  const suggestion = /\(Did you mean (.*)\?\)/.exec(rest.join(' '))?.[1];
+  const help = `'${command} --help'`;
+  ctx.io.stderr.write(`error: ${command === 'kcr' ? '' : `${command.replace(/^kcr /, '')}: `}${first}\n`);
+  ctx.io.stderr.write(`hint: ${suggestion ? `did you mean ${suggestion}? ` : ''}run ${help} for usage\n`);
+  return 1;
+}
+
+/**
+ * kubectl spells it `--dry-run=client` (and `none`, `server`). kcr's --dry-run is client-side:
+ * `=client` is the same flag, `=none` is no dry run, and `=server` is refused. Done on argv, so the
+ * flag stays a plain boolean (an optional value would swallow `restore --dry-run ARCHIVE`).
+ */
+function kubectlDryRun(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const m = /^--dry-run=(.*)$/.exec(arg);
+    if (!m) out.push(arg);
+    else if (m[1] === 'client') out.push('--dry-run');
+    else if (m[1] !== 'none') {
+      throw new KcrError('usage', `--dry-run=${m[1]}: kcr dry runs are client-side only`, {
+        hint: 'use --dry-run (or --dry-run=client): kcr prints what it would create and creates nothing',
+      });
+    }
+  }
+  return out;
+}
+
 /** Runs kcr with `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  // Every string kcr prints passes the terminal-safety escape; bars draw on the raw stderr.
   const ctx: CliContext = {
-    io,
+    io: { ...io, stdout: guardStream(io.stdout), stderr: guardStream(io.stderr) },
+    terminal: io.stderr,
     exitCode: 0,
     debug: argv.includes('--debug'),
     quiet: argv.includes('-q') || argv.includes('--quiet'),
     signal: signal ?? new AbortController().signal,
   };
-  const program = buildProgram(ctx);
+  const usage: UsageSlot = {};
+  const program = buildProgram(ctx, usage);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(kubectlDryRun(argv), { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -65,8 +128,7 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
         return 0;
       }
       if (err.code === 'commander.executeSubCommandAsync') return 0;
-      io.stderr.write("hint: run 'kcr --help' or 'kcr COMMAND --help' for usage\n");
-      return 1;
+      return printUsageError(ctx, err, usage.command ?? 'kcr');
     }
     return reportError(ctx, err);
   }

@@ -9,6 +9,7 @@ import type { CheckpointTarget, OpEvent } from '../ops/index.js';
 import type { TransferProgress } from '../oci/index.js';
 import type { CliContext } from './context.js';
 import { progressRenderer } from './progress.js';
+import { escapeText } from './output/escape.js';
 
 export interface OpProgress {
   onEvent(e: OpEvent): void;
@@ -27,8 +28,8 @@ class StatusLine {
   constructor(private readonly write: (s: string) => void) {}
 
   show(text: string): void {
-    if (text !== this.text) this.since = Date.now();
-    this.text = text;
+    if (escapeText(text) !== this.text) this.since = Date.now();
+    this.text = escapeText(text);
     this.draw();
     // The elapsed time says the wait is alive; unref'd, so it never keeps kcr running.
     this.timer ??= setInterval(() => this.draw(), 1000).unref();
@@ -49,8 +50,8 @@ class StatusLine {
 
 export function opProgress(ctx: CliContext): OpProgress {
   const bars = progressRenderer(ctx);
-  const terminal = !ctx.quiet && Boolean(ctx.io.stderr.isTTY);
-  const status = terminal ? new StatusLine((s) => void ctx.io.stderr.write(s)) : undefined;
+  const terminal = !ctx.quiet && Boolean(ctx.terminal.isTTY);
+  const status = terminal ? new StatusLine((s) => void ctx.terminal.write(s)) : undefined;
   const checkpointing = new Map<string, CheckpointTarget>();
   let done = 0;
   let barsShown = false;

@@ -9,19 +9,6 @@ export function choice<T extends string>(flag: string, allowed: readonly T[]) {
   };
 }
 
-/**
- * `choice`, also taking older names: `aliases` maps each to the value it stands for. The error
- * lists only the current names, so help and errors teach one vocabulary.
- */
-export function choiceWithAliases<T extends string>(
-  flag: string,
-  allowed: readonly T[],
-  aliases: Readonly<Record<string, T>>,
-) {
-  const pick = choice(flag, allowed);
-  return (value: string): T => (Object.hasOwn(aliases, value) ? aliases[value]! : pick(value));
-}
-
 export function positiveInt(flag: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes a whole number, got "${value}"`);
@@ -34,6 +21,40 @@ export function integer(flag: string) {
     if (!/^-?\d+$/.test(value))
       throw new InvalidArgumentError(`${flag} takes a whole number, got "${value}"`);
     return parseInt(value, 10);
+  };
+}
+
+/**
+ * The `-o` rule, one for every command: `-o/--output` is always an output format; files take
+ * `--output-file PATH` (or a positional path). A value that is not a format is refused with a hint
+ * naming the flag that takes paths, so `kcr checkpoint web -o json` never writes a file called json.
+ */
+export function outputFormat<T extends string>(
+  allowed: readonly T[],
+  opts: { aliases?: Readonly<Record<string, T>>; fileFlag?: string } = {},
+) {
+  return (value: string): T => {
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    if (opts.aliases && Object.hasOwn(opts.aliases, value)) return opts.aliases[value]!;
+    const list = allowed.join(', ');
+    const hint = opts.fileFlag
+      ? `-o chooses the output format (${list}); write to ${value === '-' ? 'stdout' : 'a file'} with ${opts.fileFlag} ${value}`
+      : /[/.\\]/.test(value) || value === '-'
+        ? `-o chooses the output format (${list}); the result goes to stdout, so redirect it: > ${value}`
+        : `use one of ${list}`;
+    throw new KcrError('usage', `-o/--output takes an output format (${list}), not "${value}"`, { hint });
+  };
+}
+
+/**
+ * `-o` on a command that writes bytes and prints no formatted result (rootfs extract, mem dump):
+ * registered hidden, so a path given to it gets the same refusal instead of "unknown option".
+ */
+export function formatlessOutput(command: string, fileFlag: string) {
+  return (value: string): never => {
+    throw new KcrError('usage', `${command} has no output format; -o/--output is not a path`, {
+      hint: `write to ${value === '-' ? 'stdout' : 'a file'} with ${fileFlag} ${value}`,
+    });
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { KcrError } from '../errors.js';
 import type { CliContext } from './context.js';
+import { escapeText } from './output/escape.js';
 
 /** Prints `err` and returns the exit code it stands for. `subject` prefixes a message that does not name it. */
 export function reportError(ctx: CliContext, err: unknown, subject?: string): number {
@@ -12,8 +13,9 @@ export function reportError(ctx: CliContext, err: unknown, subject?: string): nu
   const about = (message: string) =>
     subject && !message.includes(subject) ? `${subject}: ${message}` : message;
   if (err instanceof KcrError) {
-    stderr.write(`error: ${about(err.message)}\n`);
-    if (err.hint) stderr.write(`hint: ${err.hint}\n`);
+    // One line each: a message naming an archive's file or process must not break the line.
+    stderr.write(`error: ${escapeText(about(err.message))}\n`);
+    if (err.hint) stderr.write(`hint: ${escapeText(err.hint)}\n`);
     if (ctx.debug && err.cause instanceof Error && err.cause.stack) stderr.write(`${err.cause.stack}\n`);
     return err.exitCode;
   }

@@ -2,13 +2,13 @@
  * `kcr rootfs extract`: one file out of rootfs-diff.tar, read by offset. Entries whose names
  * would land outside the target are refused, as are links (their targets are on the host).
  */
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { NestedTar } from '../archive/nested-tar.js';
 import type { TarMember } from '../archive/tar-index.js';
 import { escapesRoot } from '../archive/tar-index.js';
-import { KcrError } from '../errors.js';
+import { KcrError, fileError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { isDirectory } from '../util/fs-checks.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -75,18 +75,20 @@ async function findFile(cp: Checkpoint, path: string): Promise<{ tar: NestedTar;
   return { tar, member };
 }
 
-/** Where `-o` sends the file: into a directory (keeping its container path), or to a file name. */
+/**
+ * Where the file goes: into a directory (an existing one, or a path ending in `/`), keeping its
+ * container path, or to a file name. The directories it needs are created (0700: they hold a
+ * container's files), as `mkdir -p` would.
+ */
 async function targetPath(output: string, memberName: string): Promise<string> {
-  if (!(await isDirectory(output))) return output;
-  const dir = resolve(output);
-  const target = resolve(dir, memberName);
+  const intoDir = output.endsWith('/') || (await isDirectory(output));
+  const dir = resolve(intoDir ? output : dirname(output));
+  const target = intoDir ? resolve(dir, memberName) : resolve(output);
   const rel = relative(dir, target);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw unsafe(memberName);
-  const parent = join(target, '..');
-  await stat(parent).catch(() => {
-    throw new KcrError('not-found', `${parent}: no such directory`, {
-      hint: `create it, or give -o a file name`,
-    });
+  if (intoDir && (rel.startsWith('..') || isAbsolute(rel))) throw unsafe(memberName);
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw fileError(parent, err, 'cannot create the directory');
   });
   return target;
 }

@@ -99,7 +99,9 @@ export const SECRET_RULES: readonly SecretRule[] = [
   {
     id: 'url-password',
     title: 'password in a URL',
-    regex: /[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/@"'<>]{1,64}:(?<secret>[^\s@/"'<>]{1,128})@[A-Za-z0-9.-]+/,
+    // No NUL in a value: in memory a C string ends there, and what follows is another string.
+    regex:
+      /[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/@"'<>\0]{1,64}:(?<secret>[^\s@/"'<>\0]{1,128})@[A-Za-z0-9.-]+/,
     anchors: ['://'],
     maxBack: 21,
   },
@@ -107,7 +109,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
     id: 'secret-assignment',
     title: 'secret-looking name assigned a value (API_TOKEN=…, api_key: …)',
     regex: new RegExp(
-      `(?<![A-Za-z0-9_])[A-Za-z0-9_.-]{0,48}(?:${SECRET_WORDS})[A-Za-z0-9_.-]{0,32}["']?[ \\t]{0,3}[=:][ \\t]{0,3}["']?(?<secret>[^\\s"'&;,<>\\\\]{6,256})`,
+      `(?<![A-Za-z0-9_])[A-Za-z0-9_.-]{0,48}(?:${SECRET_WORDS})[A-Za-z0-9_.-]{0,32}["']?[ \\t]{0,3}[=:][ \\t]{0,3}["']?(?<secret>[^\\s"'&;,<>\\\\\\0]{6,256})`,
       'i',
     ),
     anchors: [

@@ -59,6 +59,9 @@ async function serverVersion(client: KubeClient, findings: Finding[]): Promise<S
     gitVersion = (await client.version.getCode()).gitVersion;
   } catch (err) {
     const e = apiError(err, 'server version', client.server);
+    // An API server that cannot be reached (or refuses the credentials) fails every other check
+    // the same way: that is one error naming the server, not a report of eight identical findings.
+    if (e.code === 'network' || e.code === 'timeout' || e.code === 'auth') throw e;
     findings.push({
       check: 'server-version',
       subject: 'cluster',

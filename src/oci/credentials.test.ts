@@ -120,6 +120,29 @@ describe('resolveCredentials', () => {
     ).toBe(undefined);
   });
 
+  it('turns a helper that exits without reading stdin into one error naming it, never an EPIPE crash', async () => {
+    const bin = join(dir, 'bin-deaf');
+    await mkdir(bin, { recursive: true });
+    // Closes stdin at once and fails: kcr's write of the server name may then meet a closed pipe.
+    await writeFile(join(bin, 'docker-credential-deaf'), '#!/bin/sh\nexec 0<&-\nexit 1\n');
+    await chmod(join(bin, 'docker-credential-deaf'), 0o755);
+    const file = join(dir, 'deaf.json');
+    await writeFile(file, JSON.stringify({ credsStore: 'deaf' }));
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    // Many at once, so that some writes do land after the helper has gone (the race a loaded CI hits).
+    const runs = await Promise.allSettled(
+      Array.from({ length: 16 }, () => resolveCredentials('r.example', { authFile: file, env })),
+    );
+    for (const run of runs) {
+      expect(run.status).toBe('rejected');
+      expect((run as PromiseRejectedResult).reason).toMatchObject({
+        code: 'auth',
+        message: 'docker-credential-deaf: failed for r.example (exit 1)',
+        hint: expect.stringContaining('docker-credential-deaf get'),
+      });
+    }
+  });
+
   it('names a credential helper that prints something other than JSON', async () => {
     const bin = join(dir, 'bin-garbage');
     await mkdir(bin, { recursive: true });

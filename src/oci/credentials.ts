@@ -107,7 +107,10 @@ export async function runCredentialHelper(
   if (code !== 0) {
     // Helpers print "credentials not found in native keychain" when they have nothing: that is anonymous access.
     if (/not found/i.test(stdout + stderr)) return undefined;
-    throw new KcrError('auth', `${program}: failed for ${server}: ${(stdout + stderr).trim().toLowerCase()}`);
+    const said = (stdout + stderr).trim().split('\n')[0]?.toLowerCase();
+    throw new KcrError('auth', `${program}: failed for ${server} (exit ${code})${said ? `: ${said}` : ''}`, {
+      hint: `check the helper: \`echo ${server} | ${program} get\` should print {"Username": …, "Secret": …}`,
+    });
   }
   let parsed: unknown;
   try {

@@ -85,7 +85,14 @@ describe('a registry that drops the connection mid-answer', () => {
     const before = proxy.cuts;
     proxy.armResponse(`GET /v2/dropped/counter/blobs/${configDigest}`, 10);
     const res = await runKcr(
-      ['image', 'pull', `${proxy.host}/dropped/counter:v1`, '-o', join(work, 'cli.tar'), '--insecure'],
+      [
+        'image',
+        'pull',
+        `${proxy.host}/dropped/counter:v1`,
+        '--output-file',
+        join(work, 'cli.tar'),
+        '--insecure',
+      ],
       { env: { ...env, REGISTRY_AUTH_FILE: '' } },
     );
     expect(proxy.cuts).toBe(before + 1);

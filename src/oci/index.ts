@@ -38,8 +38,14 @@ export {
   type BuildImageResult,
   type PushFromOptions,
 } from './publish.js';
-export { imageStoreDir } from './store.js';
-export { pullCheckpointImage, type PullOptions, type PullResult } from './pull.js';
+export {
+  imageStoreDir,
+  isStoredImage,
+  listStoredImages,
+  removeStoredImage,
+  type StoredImage,
+} from './store.js';
+export { pullCheckpointImage, type PullOptions, type PullResult, type PullTarget } from './pull.js';
 export {
   inspectCheckpointImage,
   listImageTags,

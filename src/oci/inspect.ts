@@ -8,10 +8,13 @@ import type { Annotations, OciDescriptor, OciImageConfig, OciManifest } from './
 import { parseLayoutReference, parseReference, toReference, type ImageReference } from './reference.js';
 import { withRegistry, type RegistryOptions } from './registry-client.js';
 import { resolveImage } from './resolve.js';
+import { imageStoreDir, isStoredImage } from './store.js';
 
 export interface InspectOptions extends RegistryOptions {
   platform?: string;
   signal?: AbortSignal;
+  /** Look in the local image store (`kcr image build -t REF`) before the registry. */
+  localFirst?: boolean;
 }
 
 export interface CheckpointImageInfo extends AnnotatedCheckpoint {
@@ -53,26 +56,31 @@ function describe(
   };
 }
 
+/** One image of an OCI layout (a directory the user named, or the local store). */
+async function fromLayout(reference: string, dir: string, refName?: string): Promise<CheckpointImageInfo> {
+  const layout = await readOciLayout(dir, refName);
+  const { value } = await readLayoutJson(layout.dir, layout.manifest.config, 'image config');
+  const config = value as unknown as OciImageConfig;
+  const annotations = { ...layout.entry.annotations, ...layout.manifest.annotations };
+  return describe(
+    reference,
+    layout.entry.digest,
+    layout.entry.mediaType,
+    layout.manifest,
+    config,
+    annotations,
+  );
+}
+
 export async function inspectCheckpointImage(
   reference: ImageReference | string,
   options: InspectOptions = {},
 ): Promise<CheckpointImageInfo> {
   const layoutRef = typeof reference === 'string' ? parseLayoutReference(reference) : undefined;
-  if (typeof reference === 'string' && layoutRef) {
-    const layout = await readOciLayout(layoutRef.dir, layoutRef.tag);
-    const { value } = await readLayoutJson(layout.dir, layout.manifest.config, 'image config');
-    const config = value as unknown as OciImageConfig;
-    const annotations = { ...layout.entry.annotations, ...layout.manifest.annotations };
-    return describe(
-      reference,
-      layout.entry.digest,
-      layout.entry.mediaType,
-      layout.manifest,
-      config,
-      annotations,
-    );
-  }
+  if (typeof reference === 'string' && layoutRef) return fromLayout(reference, layoutRef.dir, layoutRef.tag);
   const ref = toReference(reference);
+  if (options.localFirst && (await isStoredImage(ref.full, options.env)))
+    return fromLayout(ref.full, imageStoreDir(options.env), ref.full);
   return withRegistry(ref.registry, ref.repository, 'pull', options, async (client) => {
     const image = await resolveImage(client, ref, options);
     return describe(

@@ -81,7 +81,7 @@ function isDescriptor(value: unknown): value is OciDescriptor {
   return isJsonObject(value) && typeof value.digest === 'string' && typeof value.size === 'number';
 }
 
-async function readIndex(dir: string): Promise<OciIndex> {
+export async function readIndex(dir: string): Promise<OciIndex> {
   const path = join(dir, 'index.json');
   if (!(await exists(path))) return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
   const text = await readFile(path, 'utf8').catch((err: unknown) => {
@@ -160,6 +160,12 @@ export async function writeOciLayout(
     ref ? m.annotations?.[ANNOTATIONS.refName] !== ref : m.digest !== entry.digest,
   );
   index.manifests.push(entry);
+  await writeIndex(dir, index);
+  return entry;
+}
+
+/** Replaces the layout's index.json (atomically: temporary name, then rename). */
+export async function writeIndex(dir: string, index: OciIndex): Promise<void> {
   await writeLayoutFile(
     join(dir, 'index.json'),
     JSON.stringify({
@@ -170,7 +176,6 @@ export async function writeOciLayout(
     }),
     0o644,
   );
-  return entry;
 }
 
 export function manifestDescriptor(image: BuiltImage): OciDescriptor {

@@ -5,7 +5,8 @@
  * kcr's annotation. Any mismatch deletes the temp file, so no output is left behind.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Readable, Transform } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { decompressor } from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
 import { ANNOTATIONS } from './annotations.js';
@@ -35,10 +36,14 @@ export interface PullOptions extends RegistryOptions {
   signal?: AbortSignal;
 }
 
+/** Where the archive goes: a file path (written atomically), or a stream the caller owns (e.g. stdout). */
+export type PullTarget = string | Writable;
+
 export interface PullResult {
   reference: string;
   /** The manifest digest. */
   digest: string;
+  /** The file written, or `-` when the archive went to the caller's stream. */
   output: string;
   /** Bytes written (the uncompressed archive). */
   size: number;
@@ -114,7 +119,7 @@ async function downloadLayer(
   client: RegistryClient,
   ref: ImageReference,
   { layer, compression }: { layer: OciDescriptor; compression: LayerCompression },
-  output: string,
+  output: PullTarget,
   verify: (got: Downloaded) => void,
   options: PullOptions,
   layerKey?: LayerKey,
@@ -139,30 +144,35 @@ async function downloadLayer(
       ? { layerDigest, archiveDigest: layerDigest, size: packed.bytes }
       : { layerDigest, archiveDigest: raw.digest(), size: raw.bytes };
   };
+  const check = () => {
+    report(packed.bytes, true);
+    got = downloaded();
+    verify(got);
+  };
   try {
-    await writeFileAtomic(
-      output,
-      res.body as Readable,
-      {
-        mode: 0o600,
-        signal: options.signal,
-        verify: () => {
-          report(packed.bytes, true);
-          got = downloaded();
-          verify(got);
-        },
-      },
-      ...stages,
-    );
+    if (typeof output === 'string') {
+      await writeFileAtomic(
+        output,
+        res.body as Readable,
+        { mode: 0o600, signal: options.signal, verify: check },
+        ...stages,
+      );
+    } else {
+      // A stream cannot be taken back: the bytes are checked as they pass and a mismatch is
+      // reported after the fact (the caller's exit status says the output is not to be trusted).
+      await pipeline([res.body as Readable, ...stages, output], { signal: options.signal });
+      check();
+    }
   } catch (err) {
-    throw downloadError(client, ref, { layer, compression }, output, err, options.signal);
+    const name = typeof output === 'string' ? output : '-';
+    throw downloadError(client, ref, { layer, compression }, name, err, options.signal);
   }
   return got!;
 }
 
 export async function pullCheckpointImage(
   reference: ImageReference | string,
-  output: string,
+  output: PullTarget,
   options: PullOptions = {},
 ): Promise<PullResult> {
   const ref = toReference(reference);
@@ -199,7 +209,7 @@ export async function pullCheckpointImage(
     return {
       reference: ref.full,
       digest: image.manifestDigest,
-      output,
+      output: typeof output === 'string' ? output : '-',
       size: got.size,
       archiveDigest: got.archiveDigest,
       layer,

@@ -60,6 +60,29 @@ function isDenied(status: number): boolean {
   return status === 401 || status === 403;
 }
 
+/** `localhost`, `127.0.0.0/8` or `[::1]`, with or without a port: a registry on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+function plainHttpError(host: string, err: unknown, signal?: AbortSignal): KcrError {
+  if (!/wrong version number|packet length too long|http request/i.test(errorMessage(err)))
+    return transportError(host, err, signal);
+  return new KcrError('network', `${host}: the registry answered in plain HTTP, not HTTPS`, {
+    hint: `kcr speaks HTTPS unless told otherwise; if ${host} is meant to be a plain-HTTP registry, add --insecure (it applies to ${host} only)`,
+    cause: err,
+  });
+}
+
+/** The messages of an error and its causes, joined: TLS failures carry OpenSSL's text a level down. */
+function errorMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    parts.push(e.message);
+  return parts.join(' | ');
+}
+
 export class RegistryClient {
   private authorization: string | undefined;
   private challenge: Challenge | undefined;
@@ -141,7 +164,10 @@ export class RegistryClient {
     try {
       res = await send(`${this.base}/v2/`, { method: 'GET', dispatcher: this.agent, signal });
     } catch (err) {
-      if (!this.options.insecure || !isTlsProtocolError(err)) throw transportError(host, err, signal);
+      if (!isTlsProtocolError(err)) throw transportError(host, err, signal);
+      // Plain HTTP only for --insecure registries and, as docker and podman allow, loopback ones
+      // (nothing crosses a network there); anywhere else say what happened and how to allow it.
+      if (!this.options.insecure && !isLoopbackHost(host)) throw plainHttpError(host, err, signal);
       this.base = `http://${host}`;
       try {
         res = await send(`${this.base}/v2/`, { method: 'GET', dispatcher: this.agent, signal });
@@ -241,7 +267,7 @@ export class RegistryClient {
       code === 'BLOB_UNKNOWN'
     ) {
       throw new KcrError('not-found', `${where}: ${what}: not found (${text})`, {
-        hint: 'check the repository and tag; `kcr image inspect` lists what is there',
+        hint: `check the repository and tag; \`skopeo list-tags docker://${where}\` lists the tags there`,
       });
     }
     if (isDenied(res.status)) {

@@ -7,16 +7,18 @@ export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, for byte streams (`image pull -`). */
+  stdoutBytes: Buffer;
 }
 
 export async function runKcr(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; stdin?: string; cwd?: string; tty?: boolean } = {},
 ): Promise<CliRun> {
-  let stdout = '';
+  const out: Buffer[] = [];
   let stderr = '';
   const io: CliIo = {
-    stdout: { write: (s: string | Uint8Array) => (stdout += s.toString()), isTTY: false },
+    stdout: { write: (s: string | Uint8Array) => out.push(Buffer.from(s)), isTTY: false },
     stderr: {
       write: (s: string | Uint8Array) => (stderr += s.toString()),
       isTTY: Boolean(options.tty),
@@ -27,5 +29,6 @@ export async function runKcr(
     cwd: options.cwd ?? process.cwd(),
   };
   const code = await runCli(args, io);
-  return { code, stdout, stderr };
+  const stdoutBytes = Buffer.concat(out);
+  return { code, stdout: stdoutBytes.toString('utf8'), stderr, stdoutBytes };
 }

@@ -21,18 +21,30 @@ const CONTAINERD = fixture(CONTAINERD_REAL_ARCHIVE);
 const BUSYBOX = fixture('podman', 'busybox-counter.tar');
 
 describe('kcr show', () => {
-  it('prints one row per archive with container, pod, namespace, engine and sizes', async () => {
+  it('prints one row per archive with container, pod, namespace, image, time and size', async () => {
     const r = await runCliCaptured(['show', CRIO.cthreads, CONTAINERD]);
     expect(r.code).toBe(0);
     const [header, ...rows] = r.stdout.trim().split('\n');
-    expect(header).toMatch(
-      /^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+ENGINE\s+RUNTIME\s+CHECKPOINTED\s+SIZE\s+MEMORY\s+ROOTFS DIFF$/,
-    );
+    expect(header).toMatch(/^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+CHECKPOINTED\s+SIZE$/);
     expect(rows[0]).toMatch(
-      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+2026-11-28T16:04:20/,
+      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+2026-11-28 16:04Z\s+200 KiB$/,
     );
     expect(rows[1]).toMatch(
-      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+containerd\s+io\.containerd\.runc\.v2\s+2026-12-02T01:04:02\.785639327Z/,
+      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+2026-12-02 01:04Z/,
+    );
+  });
+
+  it('adds engine, runtime, full times, sizes and the archive with -o wide', async () => {
+    const r = await runCliCaptured(['show', CRIO.cthreads, CONTAINERD, '-o', 'wide']);
+    const [header, ...rows] = r.stdout.trim().split('\n');
+    expect(header).toMatch(
+      /^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+ENGINE\s+RUNTIME\s+CREATED\s+CHECKPOINTED\s+SIZE\s+MEMORY\s+ROOTFS DIFF\s+ARCHIVE$/,
+    );
+    expect(rows[0]).toMatch(
+      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+.*2026-11-28T16:04:20/,
+    );
+    expect(rows[1]).toMatch(
+      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+containerd\s+io\.containerd\.runc\.v2\s+.*2026-12-02T01:04:02/,
     );
   });
 
@@ -194,13 +206,20 @@ describe('kcr criu decode', () => {
 describe('kcr rootfs extract', () => {
   it('writes one changed file, mode 0600, to a file or into a directory', async () => {
     const out = tmp.path('count');
-    const r = await runCliCaptured(['rootfs', 'extract', BUSYBOX, '/data/count', '-o', out]);
+    const r = await runCliCaptured(['rootfs', 'extract', BUSYBOX, '/data/count', '--output-file', out]);
     expect(r.code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe('25\n');
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const dir = tmp.path('into');
     mkdirSync(join(dir, 'usr/share/nginx/html'), { recursive: true });
-    await runCliCaptured(['rootfs', 'extract', CRIO.web2, 'usr/share/nginx/html/extra.html', '-o', dir]);
+    await runCliCaptured([
+      'rootfs',
+      'extract',
+      CRIO.web2,
+      'usr/share/nginx/html/extra.html',
+      '--output-file',
+      dir,
+    ]);
     expect(readFileSync(join(dir, 'usr/share/nginx/html/extra.html'), 'utf8')).toBe('changed\n');
   });
 
@@ -219,7 +238,14 @@ describe('kcr rootfs extract', () => {
     });
     const dir = tmp.path('target');
     mkdirSync(dir);
-    const r = await runCliCaptured(['rootfs', 'extract', path, '../../etc/cron.d/evil', '-o', dir]);
+    const r = await runCliCaptured([
+      'rootfs',
+      'extract',
+      path,
+      '../../etc/cron.d/evil',
+      '--output-file',
+      dir,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /^error: rootfs-diff\.tar: entry "\.\.\/\.\.\/etc\/cron\.d\/evil" would land outside the target directory/,

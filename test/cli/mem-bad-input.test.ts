@@ -103,10 +103,10 @@ describe('memory commands with bad input', () => {
     expect(r.stderr).toMatch(/^error: give exactly one of -s STRING, -r REGEX or -x HEXBYTES/);
   });
 
-  it('a whole-process dump without -o is a usage error (exit 1), not a flood of binary', async () => {
+  it('a whole-process dump without --output-file is a usage error (exit 1), not a flood of binary', async () => {
     const r = await runCliCaptured(['mem', 'dump', CTHREADS, '--pid', '1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/needs -o DIR/);
+    expect(r.stderr).toMatch(/needs --output-file DIR/);
     expect(r.stdout).toBe('');
   });
 });

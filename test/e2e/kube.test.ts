@@ -73,7 +73,16 @@ describe.skipIf(!kubeconfig)('against a real cluster (KCR_E2E_KUBECONFIG)', () =
 
   let archive = '';
   it('kcr checkpoint -o copies the archive, verified, with the Pod beside it, and removes the helper pod', async () => {
-    const r = await kcr(['checkpoint', podName, '-o', tmp.dir, '--helper-image', image, '--format', 'json']);
+    const r = await kcr([
+      'checkpoint',
+      podName,
+      '--output-file',
+      tmp.dir,
+      '--helper-image',
+      image,
+      '-o',
+      'json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const [out] = JSON.parse(r.stdout) as { local: { path: string; sha256: string; podJson: string } }[];

@@ -110,11 +110,11 @@ describe('checkpoint through the API server', () => {
     expect(c.kubelets.get('node-1')!.calls.at(-1)?.timeout).toBe('300');
   });
 
-  it('copies the archive with -o DIR: sha256 verified, 0600, Pod saved beside it, helper pod removed', async () => {
+  it('copies the archive with --output-file DIR: sha256 verified, 0600, Pod saved beside it, helper pod removed', async () => {
     const pod = newPod({ labels: { app: 'shop' } });
     const out = tempDir('kcr-out-');
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir, '--format', 'json']);
+      const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir, '-o', 'json']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const [result] = JSON.parse(r.stdout) as {
@@ -169,7 +169,7 @@ describe('checkpoint through the API server', () => {
     const out = tempDir('kcr-out-');
     const env = { KUBECONFIG: c.kubeconfig, HOME: home.dir, PATH: process.env.PATH };
     try {
-      const shown = await runKcr(['checkpoint', pod.metadata.name, '-o', out.dir], {
+      const shown = await runKcr(['checkpoint', pod.metadata.name, '--output-file', out.dir], {
         env,
         tty: true,
         cwd: cwd.dir,
@@ -179,13 +179,18 @@ describe('checkpoint through the API server', () => {
         `\r\x1b[Kcheckpointing default/${pod.metadata.name}/web on node-1: waiting for the kubelet\r\x1b[K`,
       );
       expect(shown.stderr).toMatch(
-        new RegExp(`copying default/${pod.metadata.name}/web \\[=+ *\\] 3\\.29 MiB/3\\.29 MiB`),
+        new RegExp(
+          `copying +default/${pod.metadata.name}/web \\[=* *\\] +\\d+% [\\d.]+ (B|KiB|MiB)/3\\.29 MiB`,
+        ),
       );
-      const quiet = await runKcr(['-q', 'checkpoint', pod.metadata.name, '-o', out.path('q.tar')], {
-        env,
-        cwd: cwd.dir,
-        tty: true,
-      });
+      const quiet = await runKcr(
+        ['-q', 'checkpoint', pod.metadata.name, '--output-file', out.path('q.tar')],
+        {
+          env,
+          cwd: cwd.dir,
+          tty: true,
+        },
+      );
       expect(quiet.code).toBe(0);
       expect(quiet.stderr).toBe('');
     } finally {
@@ -193,11 +198,11 @@ describe('checkpoint through the API server', () => {
     }
   });
 
-  it('writes exactly the file named by -o ARCHIVE', async () => {
+  it('writes exactly the file named by --output-file ARCHIVE', async () => {
     const pod = newPod();
     const out = tempDir('kcr-out-');
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.path('mine.tar')]);
+      const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.path('mine.tar')]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/LOCAL COPY/);
       expect(readdirSync(out.dir).sort()).toEqual(['mine.tar', 'mine.tar.pod.json']);
@@ -206,13 +211,13 @@ describe('checkpoint through the API server', () => {
     }
   });
 
-  it('refuses -o into a directory that does not exist before checkpointing', async () => {
+  it('refuses --output-file into a directory that does not exist before checkpointing', async () => {
     const pod = newPod();
     const calls = c.kubelets.get('node-1')!.calls.length;
-    const r = await kcr(['checkpoint', pod.metadata.name, '-o', '/nonexistent/dir/web.tar']);
+    const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', '/nonexistent/dir/web.tar']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      'error: -o /nonexistent/dir/web.tar: the directory /nonexistent/dir does not exist',
+      'error: --output-file /nonexistent/dir/web.tar: the directory /nonexistent/dir does not exist',
     );
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
   });
@@ -223,7 +228,14 @@ describe('checkpoint through the API server', () => {
     c.api.execProtocols = ['v4.channel.k8s.io'];
     try {
       const mirror = 'registry.example.com/mirror/busybox:1.36';
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir + '/', '--helper-image', mirror]);
+      const r = await kcr([
+        'checkpoint',
+        pod.metadata.name,
+        '--output-file',
+        out.dir + '/',
+        '--helper-image',
+        mirror,
+      ]);
       expect(r.code).toBe(0);
       expect(c.state.createdPods.at(-1)!.spec.containers[0]!.image).toBe(mirror);
       const helper = c.state.createdPods.at(-1)!.metadata.name;
@@ -249,7 +261,7 @@ describe('checkpoint through the API server', () => {
     });
     const out = tempDir('kcr-out-');
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir], { kubeconfig });
+      const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir], { kubeconfig });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(c.api.requests.filter((q) => q.user === 'ci-bot').length).toBeGreaterThan(3);
@@ -328,7 +340,7 @@ describe('choosing containers', () => {
 
   it('checkpoints every container with --all-containers', async () => {
     const pod = newPod({ containers: twoContainers });
-    const r = await kcr(['checkpoint', pod.metadata.name, '--all-containers', '--format', 'json']);
+    const r = await kcr(['checkpoint', pod.metadata.name, '--all-containers', '-o', 'json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { container: string }[]).map((o) => o.container)).toEqual([
       'app',
@@ -372,7 +384,7 @@ describe('a selector', () => {
         }
       });
     try {
-      const r = await kcr(['checkpoint', '-l', 'app=batch', '--parallel', '8', '--format', 'json']);
+      const r = await kcr(['checkpoint', '-l', 'app=batch', '--parallel', '8', '-o', 'json']);
       expect(r.code).toBe(0);
       const outcomes = JSON.parse(r.stdout) as { pod: string; archive: string }[];
       expect(outcomes).toHaveLength(50);
@@ -440,7 +452,7 @@ describe('cancelling a copy', () => {
       return { exitCode: 1, stderr: 'sha256sum: /checkpoints/x.tar: Input/output error\n' };
     };
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir]);
+      const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('Input/output error');
       expect(r.stderr).not.toContain('cancelled');
@@ -465,7 +477,9 @@ describe('cancelling a copy', () => {
     };
     const controller = new AbortController();
     try {
-      const run = kcr(['checkpoint', pod.metadata.name, '-o', out.dir], { signal: controller.signal });
+      const run = kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir], {
+        signal: controller.signal,
+      });
       await copyStarted;
       controller.abort();
       const r = await run;
@@ -597,9 +611,9 @@ describe('direct kubelet access', () => {
           url,
           ...clientCert(),
           ...trustKubelet(),
-          '-o',
+          '--output-file',
           out.dir,
-          '--format',
+          '-o',
           'json',
         ],
         { env: { KUBECONFIG: '' } },
@@ -612,7 +626,7 @@ describe('direct kubelet access', () => {
       // Without -o, the Pod object is saved beside the archive on the node, for a later restore there.
       const direct = ['--kubelet-url', url, '--client-cert', cert.certFile, '--client-key', cert.keyFile];
       const again = await kcr(
-        ['checkpoint', pod.metadata.name, ...direct, '--ca-cert', c.pki.ca.certFile, '--format', 'json'],
+        ['checkpoint', pod.metadata.name, ...direct, '--ca-cert', c.pki.ca.certFile, '-o', 'json'],
         {
           env: { KUBECONFIG: '' },
         },
@@ -805,7 +819,7 @@ describe('errors become hints', () => {
           }
         : { kind: 'running' };
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir]);
+      const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(
         /error: helper pod default\/kcr-copy-\w+ on node-1: ImagePullBackOff: Back-off pulling image/,
@@ -832,7 +846,7 @@ describe('errors become hints', () => {
     });
     const out = tempDir('kcr-out-');
     try {
-      const r = await kcr(['checkpoint', pod.metadata.name, '-o', out.dir], { kubeconfig });
+      const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir], { kubeconfig });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(
         /cannot create resource "pods\/exec" in API group "" in the namespace "default"/,

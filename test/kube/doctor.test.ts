@@ -1,4 +1,5 @@
 /** `kcr doctor` against test clusters that are ready, and that are not in the ways real ones are not. */
+import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
@@ -275,5 +276,30 @@ describe('a cluster of many nodes', () => {
     expect(gates.map((f) => f.subject)).toEqual(names);
     expect(gates.every((f) => f.status === 'ok')).toBe(true);
     expect(maxInFlight).toBe(8);
+  });
+});
+
+describe('an API server that cannot be reached', () => {
+  it('is one error naming the server, exit 2, not a report of identical findings', async () => {
+    const kubeconfig = home.path('unreachable.yaml');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+        'users: [{name: me, user: {token: abc}}]',
+        'contexts: [{name: gone, context: {cluster: gone, user: me}}]',
+        'current-context: gone',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCliCaptured(['doctor'], { env: { KUBECONFIG: kubeconfig, HOME: home.dir } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^error: https:\/\/127\.0\.0\.1:1: cannot connect/);
+    expect(lines[1]).toMatch(/^hint: /);
   });
 });

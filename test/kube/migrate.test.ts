@@ -130,7 +130,9 @@ describe('kcr migrate', () => {
       );
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('checkpointing default/shown/webserver on node-1: waiting for the kubelet');
-      expect(r.stderr).toMatch(/copying default\/shown\/webserver \[=+ *\] 3\.29 MiB\/3\.29 MiB/);
+      expect(r.stderr).toMatch(
+        /copying +default\/shown\/webserver \[=* *\] +\d+% [\d.]+ (B|KiB|MiB)\/3\.29 MiB/,
+      );
       expect(r.stderr).toContain(`pushing the checkpoint image to ${registry.host}/checkpoints:webserver-`);
       expect(during).toEqual([expect.stringMatching(/^kcr-migrate-/)]);
       expect(readdirSync(work.dir)).toEqual([]);

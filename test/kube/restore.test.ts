@@ -75,7 +75,7 @@ async function checkpointed(
   });
   // Inside this file's temp directory, which afterAll removes.
   const dir = mkdtempSync(tmp.path('ckpt-'));
-  const r = await kcr(['checkpoint', podName, '-o', dir, '--format', 'json']);
+  const r = await kcr(['checkpoint', podName, '--output-file', dir, '-o', 'json']);
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { local: { path: string } }[])[0]!.local.path;
 }
@@ -141,7 +141,7 @@ describe('restore from an archive', () => {
       'node-1',
       '--expose',
       '8080',
-      '--dry-run',
+      '--dry-run=client',
       '-o',
       'yaml',
     ]);

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { KcrError } from '../../errors.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { renderBackups, renderRecord } from '../output/backup-printers.js';
 import { progressRenderer } from '../progress.js';
 import { addKubeFlags } from '../kube-flags.js';
@@ -49,7 +49,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       'a checkpoint archive (.tar, .tar.gz, .tar.zst), or a running pod to checkpoint and store',
     )
     .option('--store <name|url>', 'a store added with `kcr store add`, or a URL (default: the local store)')
-    .option('-o, --output <format>', 'table (default), wide, json or yaml', choice('--output', FORMATS))
+    .option('-o, --output <format>', 'table (default), wide, json or yaml', outputFormat(FORMATS))
     .option('-c, --container <name>', 'pod: the container to back up (default: the only one)')
     .option('--all-containers', 'pod: back up every container of the pod')
     .option('-l, --selector <selector>', 'back up every pod matching this label selector');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import { withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { choice, parseDuration } from '../options.js';
+import { outputFormat, parseDuration } from '../options.js';
 import { LIST_FORMATS, renderBackups, type ListFormat } from '../output/backup-printers.js';
 
 interface BackupsFlags {
@@ -30,7 +30,7 @@ export function registerBackups(program: Command, ctx: CliContext): void {
     .option('--since <duration>', 'only backups taken within this long (24h, 7d)')
     .option('--store <name>', 'only this store')
     .option('--removed', 'include removed backups (their tombstones)')
-    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', LIST_FORMATS), 'table')
+    .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(LIST_FORMATS), 'table')
     .action(async (flags: BackupsFlags) => {
       const since =
         flags.since === undefined ? undefined : new Date(Date.now() - parseDuration('--since', flags.since));

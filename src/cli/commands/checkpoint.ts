@@ -1,24 +1,26 @@
 /**
  * `kcr checkpoint POD | -l SELECTOR`: checkpoint containers through the API server (default) or
- * straight at a kubelet, print where each archive is, and with -o copy it here.
+ * straight at a kubelet, print where each archive is, and with --output-file copy it here.
  */
 import { dirname } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import type { CheckpointOptions, CopyDestination } from '../../ops/index.js';
 import { isDirectory } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
 import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { choice, positiveInt } from '../options.js';
+import { choice, outputFormat, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
 import { opProgress } from '../op-progress.js';
+
+const CHECKPOINT_FORMATS = ['table', 'json', 'yaml'] as const;
 
 interface Flags extends KubeFlags {
   container?: string;
   allContainers?: boolean;
   selector?: string;
   timeout?: number;
-  output?: string;
+  outputFile?: string;
   via?: 'apiserver' | 'kubelet';
   kubeletUrl?: string;
   clientCert?: string;
@@ -28,23 +30,29 @@ interface Flags extends KubeFlags {
   parallel: number;
   helperImage: string;
   helperNamespace?: string;
-  format: CheckpointFormat;
+  output: CheckpointFormat;
+  /** checkpointctl's and kcr's first name for -o; hidden. */
+  format?: CheckpointFormat;
 }
 
-/** `-o DIR/` or an existing directory: archives keep their names there; anything else is one archive's file name. */
+/** `--output-file DIR/` or an existing directory: archives keep their names there; anything else is one archive's file name. */
 async function copyDestination(output: string | undefined): Promise<CopyDestination | undefined> {
   if (!output) return undefined;
   if (output.endsWith('/') || (await isDirectory(output))) return { dir: output };
   if (!(await isDirectory(dirname(output)))) {
-    throw new KcrError('not-found', `-o ${output}: the directory ${dirname(output)} does not exist`, {
-      hint: 'create it first, or name a path in an existing directory',
-    });
+    throw new KcrError(
+      'not-found',
+      `--output-file ${output}: the directory ${dirname(output)} does not exist`,
+      {
+        hint: 'create it first, or name a path in an existing directory',
+      },
+    );
   }
   return { file: output };
 }
 
 async function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Promise<CheckpointOptions> {
-  const copyTo = await copyDestination(f.output);
+  const copyTo = await copyDestination(f.outputFile);
   return {
     ...kubeconfigOptions(f, ctx),
     namespace: f.namespace,
@@ -54,7 +62,7 @@ async function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Pr
     allContainers: f.allContainers,
     timeoutSeconds: f.timeout,
     ...(copyTo ? { copyTo } : {}),
-    // Without -o the archive stays on the node; its Pod object is saved in the working directory,
+    // Without --output-file the archive stays on the node; its Pod object is saved in the working directory,
     // or beside the archive when kcr runs on that node.
     podObjectDir: ctx.io.cwd,
     podObjectBesideArchive: true,
@@ -82,8 +90,9 @@ export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliC
   // One target: its error is the command's error, with its hint.
   if (outcomes.length === 1 && failed.length === 1) throw failed[0]!.error!;
   const ok = outcomes.filter((o) => !o.error);
-  if (ok.length > 0 || f.format !== 'table')
-    ctx.io.stdout.write(renderCheckpointOutcomes(f.format === 'table' ? ok : outcomes, f.format));
+  const format = f.format ?? f.output;
+  if (ok.length > 0 || format !== 'table')
+    ctx.io.stdout.write(renderCheckpointOutcomes(format === 'table' ? ok : outcomes, format));
   const hints = new Set<string>();
   for (const o of failed) {
     ctx.io.stderr.write(`error: ${o.error!.message}\n`);
@@ -110,9 +119,9 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
       positiveInt('--timeout'),
     )
     .option(
-      '-o, --output <archive|dir>',
+      '--output-file <archive|dir>',
       'copy the archive here, with its sha256 verified and the Pod saved as ARCHIVE.pod.json ' +
-        '(without -o the archive stays on the node and the Pod is saved as ./ARCHIVE_NAME.pod.json in the ' +
+        '(without it the archive stays on the node and the Pod is saved as ./ARCHIVE_NAME.pod.json in the ' +
         'current directory, or beside the archive when kcr runs on that node with --via kubelet)',
     )
     .option(
@@ -136,15 +145,23 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--insecure', "do not verify the kubelet's serving certificate")
     .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
     .option(
-      '--format <format>',
+      '-o, --output <format>',
       'table, json or yaml',
-      choice('--format', ['table', 'json', 'yaml'] as const),
+      outputFormat(CHECKPOINT_FORMATS, { fileFlag: '--output-file' }),
       'table',
+    )
+    .addOption(
+      new Option('--format <format>', 'alias of -o').hideHelp().argParser(outputFormat(CHECKPOINT_FORMATS)),
     );
   addHelperPodFlags(addKubeFlags(cmd)).action(async (pod: string | undefined, f: Flags) => {
     if (f.insecure && f.via !== 'kubelet' && !f.kubeletUrl) {
       throw new KcrError('usage', '--insecure applies to direct kubelet calls only', {
         hint: 'add --via kubelet, or drop --insecure',
+      });
+    }
+    if (f.outputFile === '-') {
+      throw new KcrError('usage', 'checkpoint cannot write its archive to stdout', {
+        hint: 'give --output-file a file or directory: the archive comes with its Pod object (ARCHIVE.pod.json)',
       });
     }
     await runCheckpoint(pod, f, ctx);

@@ -4,7 +4,7 @@ import { toCritJson } from '../../criu/crit-json.js';
 import { decodeImage } from '../../criu/image.js';
 import { loadImageBytes } from '../../forensics/image-file.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 
 const FORMATS = ['json', 'yaml'] as const;
@@ -15,7 +15,7 @@ export function registerCriuDecode(program: Command, ctx: CliContext): void {
     .command('decode')
     .description('decode one CRIU image to JSON, field for field as `crit decode` prints it')
     .argument('<image>', 'an image file, or ARCHIVE:MEMBER (e.g. checkpoint.tar:checkpoint/core-1.img)')
-    .option('-o, --output <format>', 'json or yaml', choice('--output', FORMATS), 'json')
+    .option('-o, --output <format>', 'json or yaml', outputFormat(FORMATS), 'json')
     .action(async (spec: string, opts: { output: (typeof FORMATS)[number] }) => {
       const { name, data } = await loadImageBytes(spec);
       const decoded = toCritJson(decodeImage(data, name));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { diffCheckpoints } from '../../forensics/diff/diff.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { diffText } from '../output/diff-printer.js';
 import { toJson, toYaml } from '../output/format.js';
 
@@ -24,7 +24,7 @@ export function registerDiff(program: Command, ctx: CliContext): void {
     )
     .argument('<a>', 'the earlier checkpoint archive')
     .argument('<b>', 'the later checkpoint archive')
-    .option('-o, --output <format>', 'tree, json or yaml', choice('--output', FORMATS), 'tree')
+    .option('-o, --output <format>', 'tree, json or yaml', outputFormat(FORMATS), 'tree')
     .option('--show-unchanged', 'also list processes and rootfs files that did not change')
     .option('--show-secrets', 'do not mask secret-looking environment values')
     .option('--force', 'compare even when the archives are of different containers')

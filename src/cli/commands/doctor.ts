@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_HELPER_IMAGE } from '../../kube/defaults.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { renderDoctor } from '../output/kube-printers.js';
 
 /** Not an error: the checks ran, and the answer is "not ready". */
@@ -35,7 +35,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .option(
       '-o, --output <format>',
       'table, json or yaml',
-      choice('--output', ['table', 'json', 'yaml'] as const),
+      outputFormat(['table', 'json', 'yaml'] as const),
       'table',
     );
   addKubeFlags(cmd, "namespace for the RBAC checks and the canary (default: the context's)").action(

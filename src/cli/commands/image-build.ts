@@ -5,7 +5,7 @@ import type { BuildImageOptions } from '../../oci/index.js';
 import type { CliContext } from '../context.js';
 import { addEncryptToFlag, imageRecipients } from '../encryption-flags.js';
 import { printBuildResult, imageFormat, type ImageFormat } from '../output/image.js';
-import { progressRenderer } from '../progress.js';
+import { withProgress } from '../progress.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface BuildFlags extends RegistryFlags {
@@ -61,25 +61,26 @@ export function registerImageBuild(parent: Command, ctx: CliContext): void {
     'encrypt the layer (ocicrypt, as skopeo --encryption-key jwe:FILE) to this RSA or EC public key PEM file (repeatable)',
   );
   addRegistryFlags(cmd).action(async (archive: string, flags: BuildFlags) => {
-    const progress = progressRenderer(ctx);
-    const options: BuildImageOptions = {
-      ...(await registryOptions(ctx, flags)),
-      ...(flags.tag ? { reference: flags.tag } : {}),
-      push: Boolean(flags.push),
-      ...(flags.ociLayout ? { ociLayout: flags.ociLayout } : {}),
-      compression: parseCompression(flags.compression),
-      platform: flags.platform,
-      ...(flags.sourceNode ? { sourceNode: flags.sourceNode } : {}),
-      annotations: parseAnnotations(flags.annotation),
-      ...(flags.encryptTo.length ? { encryptTo: await imageRecipients(flags.encryptTo) } : {}),
-      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-      signal: ctx.signal,
-    };
-    try {
+    const registry = await registryOptions(ctx, flags);
+    const encryptTo = flags.encryptTo.length ? await imageRecipients(flags.encryptTo) : undefined;
+    const result = await withProgress(ctx, async (progress) => {
+      const options: BuildImageOptions = {
+        ...registry,
+        ...(flags.tag ? { reference: flags.tag } : {}),
+        push: Boolean(flags.push),
+        ...(flags.ociLayout ? { ociLayout: flags.ociLayout } : {}),
+        compression: parseCompression(flags.compression),
+        platform: flags.platform,
+        ...(flags.sourceNode ? { sourceNode: flags.sourceNode } : {}),
+        annotations: parseAnnotations(flags.annotation),
+        ...(encryptTo ? { encryptTo } : {}),
+        ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+        signal: ctx.signal,
+      };
       const { buildImage } = await import('../../oci/index.js');
-      printBuildResult(ctx, flags.output, await buildImage(archive, options));
-    } finally {
-      progress.stop();
-    }
+      return buildImage(archive, options);
+    });
+    // Only now, with the bars stopped and cleared, so the digest is printed whole and last.
+    printBuildResult(ctx, flags.output, result);
   });
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { printPushResult, imageFormat, type ImageFormat } from '../output/image.js';
-import { progressRenderer } from '../progress.js';
+import { withProgress } from '../progress.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
@@ -19,18 +19,17 @@ export function registerImagePush(parent: Command, ctx: CliContext): void {
     .option('--chunk-size <bytes>', 'upload in chunks of this many bytes (default: one streamed chunk)')
     .option('-o, --output <format>', 'table, json or yaml', imageFormat, 'table');
   addRegistryFlags(cmd).action(async (source: string, destination: string | undefined, flags: PushFlags) => {
-    const progress = progressRenderer(ctx);
-    try {
+    const registry = await registryOptions(ctx, flags);
+    const result = await withProgress(ctx, async (progress) => {
       const { pushBuiltImage } = await import('../../oci/index.js');
-      const result = await pushBuiltImage(source, destination, {
-        ...(await registryOptions(ctx, flags)),
+      return pushBuiltImage(source, destination, {
+        ...registry,
         ...(flags.chunkSize ? { chunkSize: Number(flags.chunkSize) } : {}),
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
         signal: ctx.signal,
       });
-      printPushResult(ctx, flags.output, result);
-    } finally {
-      progress.stop();
-    }
+    });
+    // Only now, with the bars stopped and cleared, so the digest is printed whole and last.
+    printPushResult(ctx, flags.output, result);
   });
 }

@@ -121,9 +121,12 @@ describe('a registry with htpasswd and TLS', () => {
       }),
     );
     const out = join(work, 'pulled.tar');
-    const res = await runKcr(['image', 'pull', ref(), '-o', out, '--ca-file', registry.ca!.caCert], {
-      env: { ...env, REGISTRY_AUTH_FILE: file },
-    });
+    const res = await runKcr(
+      ['image', 'pull', ref(), '--output-file', out, '--ca-file', registry.ca!.caCert],
+      {
+        env: { ...env, REGISTRY_AUTH_FILE: file },
+      },
+    );
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect((await readFile(out)).equals(await readFile(counterTar))).toBe(true);

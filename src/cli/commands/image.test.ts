@@ -81,7 +81,8 @@ describe('kcr image build --push', () => {
     );
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`pushed ${ref}@sha256:`);
+    expect(res.stdout).toContain(`pushed ${ref}\n`);
+    expect(res.stdout).toMatch(/^digest sha256:[0-9a-f]{64}$/m);
     const raw = JSON.parse(
       await tool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]),
     ) as {
@@ -113,14 +114,23 @@ describe('kcr image build --push', () => {
     ]);
   });
 
-  it('draws progress bars (bytes, rate, ETA) on a terminal, and none with -q', async () => {
+  it('draws progress bars (bytes, rate, ETA) on a terminal, clears them before the result, and none with -q', async () => {
     const ref = `${registry.host}/checkpoints/progress:v1`;
     const shown = await runKcr(['image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
       env,
       tty: true,
     });
     expect(shown.code).toBe(0);
-    expect(shown.stderr).toMatch(/pushing layer [0-9a-f]{12} \[=+ *\] 3\.29 MiB\/3\.29 MiB .*\/s ETA 0s/);
+    expect(shown.stderr).toMatch(
+      /pushing +layer [0-9a-f]{12} \[=+ *\] +\d+% [\d.]+ [KM]iB\/3\.29 MiB (--|[\d.]+ [KMG]iB\/s) (--|\d+s|done)/,
+    );
+    // The bars end cleared (cursor back up, erase down), with wrapping never turned off.
+    expect(shown.stderr.endsWith('\x1b[0J')).toBe(true);
+    expect(shown.stderr).not.toContain('\x1b[?7l');
+    // Each redraw starts at column 1 (CSI G): split there too, then drop the other sequences.
+    // eslint-disable-next-line no-control-regex
+    const lines = shown.stderr.split(/\n|\x1b\[\d*G/).map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''));
+    for (const line of lines) expect(line.length).toBeLessThan(120);
     const quiet = await runKcr(['-q', 'image', 'build', crioTar, '-t', ref, '--push', '--insecure'], {
       env,
       tty: true,
@@ -154,12 +164,25 @@ describe('kcr image pull', () => {
     const ref = `${registry.host}/checkpoints/counter:plain`;
     expect((await kcr('image', 'build', podmanTar, '-t', ref, '--push', '--insecure')).code).toBe(0);
     const out = join(work, 'pulled.tar');
-    const res = await kcr('image', 'pull', ref, '-o', out, '--insecure');
+    const res = await kcr('image', 'pull', ref, '--output-file', out, '--insecure');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('archive sha256 annotation');
     expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
     expect((await stat(out)).mode & 0o777).toBe(0o600);
+  });
+
+  it('takes the archive path as FILE, and streams the archive to stdout with -', async () => {
+    const ref = `${registry.host}/checkpoints/counter:plain`;
+    const positional = join(work, 'positional.tar');
+    const byName = await kcr('image', 'pull', ref, positional, '--insecure', '-o', 'json');
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(JSON.parse(byName.stdout)).toMatchObject({ output: positional });
+    expect((await readFile(positional)).equals(await readFile(podmanTar))).toBe(true);
+    const res = await kcr('image', 'pull', ref, '-', '--insecure');
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdoutBytes.equals(await readFile(podmanTar))).toBe(true);
+    expect(res.stderr).toMatch(/^pulled .* to stdout /);
   });
 
   it.each(['gzip', 'zstd'])('decompresses a %s layer back to the original tar', async (compression) => {
@@ -180,7 +203,7 @@ describe('kcr image pull', () => {
       ).code,
     ).toBe(0);
     const out = join(work, `pulled-${compression}.tar`);
-    expect((await kcr('image', 'pull', ref, '-o', out, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', ref, '--output-file', out, '--insecure')).code).toBe(0);
     expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
   });
 
@@ -188,7 +211,7 @@ describe('kcr image pull', () => {
     const ref = `${registry.host}/checkpoints/counter:from-zst`;
     expect((await kcr('image', 'build', podmanZst, '-t', ref, '--push', '--insecure')).code).toBe(0);
     const out = join(work, 'from-zst.tar');
-    expect((await kcr('image', 'pull', ref, '-o', out, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', ref, '--output-file', out, '--insecure')).code).toBe(0);
     const archive = await CheckpointArchive.open(out);
     try {
       expect(archive.compression).toBe('none');
@@ -240,7 +263,7 @@ describe('kcr image pull', () => {
     });
 
     const out = join(work, 'seed.tar');
-    const res = await kcr('image', 'pull', ref, '-o', out, '--insecure');
+    const res = await kcr('image', 'pull', ref, '--output-file', out, '--insecure');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     await expectSameFiles(out, podmanTar);
@@ -261,7 +284,7 @@ describe('kcr image pull', () => {
     ) as { mediaType: string };
     expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     const dockerOut = join(work, 'seed-v2s2.tar');
-    expect((await kcr('image', 'pull', dockerRef, '-o', dockerOut, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', dockerRef, '--output-file', dockerOut, '--insecure')).code).toBe(0);
     await expectSameFiles(dockerOut, podmanTar);
   });
 
@@ -270,7 +293,7 @@ describe('kcr image pull', () => {
       'image',
       'pull',
       `${registry.host}/checkpoints/counter:no-such-tag`,
-      '-o',
+      '--output-file',
       join(work, 'x.tar'),
       '--insecure',
     );
@@ -284,7 +307,7 @@ describe('kcr image pull', () => {
       'image',
       'pull',
       'no-such-registry.invalid/checkpoints/x:v1',
-      '-o',
+      '--output-file',
       join(work, 'x.tar'),
     );
     expect(res.code).toBe(2);
@@ -303,7 +326,7 @@ describe('kcr image pull', () => {
     await fh.close();
     const outDir = join(work, 'corrupt-out');
     await mkdir(outDir);
-    const res = await kcr('image', 'pull', ref, '-o', join(outDir, 'c.tar'), '--insecure');
+    const res = await kcr('image', 'pull', ref, '--output-file', join(outDir, 'c.tar'), '--insecure');
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^error: .*layer .*expected sha256:.*, got sha256:/m);
     expect(await readdir(outDir)).toEqual([]);
@@ -362,7 +385,9 @@ describe('kcr image inspect', () => {
     expect(text.stdout).toBe(byDefault.stdout);
     const wrong = await kcr('image', 'inspect', ref, '--insecure', '-o', 'xml');
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain('--output must be one of table, json, yaml');
+    expect(wrong.stderr).toContain(
+      'error: -o/--output takes an output format (table, json, yaml), not "xml"',
+    );
   });
 });
 
@@ -378,7 +403,7 @@ describe('kcr image build to an OCI layout or the local store, then push', () =>
     ) as { annotations: Record<string, string> };
     expect(raw.annotations['io.podman.annotations.checkpoint.runtime.name']).toBe('runc');
     const out = join(work, 'via-skopeo.tar');
-    expect((await kcr('image', 'pull', ref, '-o', out, '--insecure')).code).toBe(0);
+    expect((await kcr('image', 'pull', ref, '--output-file', out, '--insecure')).code).toBe(0);
     expect((await readFile(out)).equals(await readFile(podmanTar))).toBe(true);
   });
 
@@ -390,16 +415,51 @@ describe('kcr image build to an OCI layout or the local store, then push', () =>
     expect(result.blobs.map((b) => b.result)).toEqual(['uploaded', 'uploaded']);
   });
 
+  it('lists locally built images with image ls and removes them, and their layers, with image rm', async () => {
+    const one = `${registry.host}/checkpoints/local:one`;
+    const two = `${registry.host}/checkpoints/local:two`;
+    expect((await kcr('image', 'build', crioTar, '-t', one)).code).toBe(0);
+    expect((await kcr('image', 'build', podmanTar, '-t', two)).code).toBe(0);
+    const listed = await kcr('image', 'ls', '-o', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const images = JSON.parse(listed.stdout) as { reference: string; digest: string; size: number }[];
+    expect(images.filter((i) => i.reference.includes('/checkpoints/local:'))).toEqual([
+      expect.objectContaining({ reference: one, size: (await stat(crioTar)).size }),
+      expect.objectContaining({ reference: two, size: (await stat(podmanTar)).size }),
+    ]);
+    const table = await kcr('image', 'ls');
+    expect(table.stdout).toMatch(new RegExp(`^${one.replace(/[.:/]/g, '\\$&')} +[0-9a-f]{12} `, 'm'));
+    const removed = await kcr('image', 'rm', one);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(new RegExp(`^removed .*local:one \\(3\\.\\d+ MiB freed\\)$`, 'm'));
+    const after = JSON.parse((await kcr('image', 'ls', '-o', 'json')).stdout) as { reference: string }[];
+    expect(after.map((i) => i.reference)).toContain(two);
+    expect(after.map((i) => i.reference)).not.toContain(one);
+    const again = await kcr('image', 'rm', one);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      /^error: .*local:one: no such image in the local store .*\nhint: `kcr image ls` lists/,
+    );
+  });
+
   it('keeps a built image in the local store until kcr image push REF sends it', async () => {
     const ref = `${registry.host}/checkpoints/stored:v1`;
     const built = await kcr('image', 'build', crioTar, '-t', ref);
     expect(built.code).toBe(0);
     expect(built.stdout).toContain(`kcr image push ${ref}`);
-    const missing = await kcr('image', 'inspect', ref, '--insecure');
+    // image inspect reads the local store first; --remote asks the registry, which has nothing yet.
+    const local = await kcr('image', 'inspect', ref, '-o', 'json');
+    expect(local.code, local.stderr).toBe(0);
+    expect(JSON.parse(local.stdout)).toMatchObject({
+      reference: ref,
+      container: 'webserver',
+      checkpoint: true,
+    });
+    const missing = await kcr('image', 'inspect', ref, '--insecure', '--remote');
     expect(missing.code).toBe(2);
     const pushed = await kcr('image', 'push', ref, '--insecure');
     expect(pushed.code).toBe(0);
-    expect(pushed.stdout).toMatch(/uploaded +sha256:/);
+    expect(pushed.stdout).toMatch(/^ +[0-9a-f]{12} +uploaded +\d/m);
     // Pushed again, the blob HEAD checks find both blobs and skip them.
     const again = await kcr('image', 'push', ref, '--insecure', '-o', 'json');
     expect((JSON.parse(again.stdout) as { blobs: { result: string }[] }).blobs.map((b) => b.result)).toEqual([
@@ -545,7 +605,7 @@ describe('kcr image build --encrypt-to / pull --identity (ocicrypt)', () => {
       'image',
       'pull',
       ref,
-      '-o',
+      '--output-file',
       out,
       '--insecure',
       '--identity',
@@ -566,7 +626,7 @@ describe('kcr image build --encrypt-to / pull --identity (ocicrypt)', () => {
         /^error: .*: none of the given keys can decrypt the image\nhint: /,
       ],
     ] as const) {
-      const res = await kcr('image', 'pull', ref, '-o', refused, '--insecure', ...identity);
+      const res = await kcr('image', 'pull', ref, refused, '--insecure', ...identity);
       expect(res.code).toBe(2);
       if (typeof stderr === 'string') expect(res.stderr).toBe(stderr);
       else expect(res.stderr).toMatch(stderr);

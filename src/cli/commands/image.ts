@@ -5,11 +5,15 @@ import { registerImageBuild } from './image-build.js';
 import { registerImageInspect } from './image-inspect.js';
 import { registerImagePull } from './image-pull.js';
 import { registerImagePush } from './image-push.js';
+import { registerImageStore } from './image-store.js';
 
 export function registerImage(program: Command, ctx: CliContext): void {
-  const image = program.command('image').description('build, push, pull and inspect checkpoint images (OCI)');
+  const image = program
+    .command('image')
+    .description('build, push, pull, inspect, list and remove checkpoint images (OCI)');
   registerImageBuild(image, ctx);
   registerImagePush(image, ctx);
   registerImagePull(image, ctx);
   registerImageInspect(image, ctx);
+  registerImageStore(image, ctx);
 }

@@ -5,6 +5,7 @@ import { registerBackup } from './backup.js';
 import { registerBackups } from './backups.js';
 import { registerCatalog } from './catalog-sync.js';
 import { registerCheckpoint } from './checkpoint.js';
+import { registerCompletion } from './completion.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
@@ -21,6 +22,7 @@ import { registerSetupContainerd } from './setup-containerd.js';
 import { registerSetupCrio } from './setup-crio.js';
 import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
+import { registerVersion } from './version.js';
 import { registerStore } from './store.js';
 import { registerVerify } from './verify.js';
 
@@ -50,4 +52,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSetupKubeadm(setup, ctx);
   registerSetupCrio(setup, ctx);
   registerSetupContainerd(setup, ctx);
+  registerVersion(program, ctx);
+  // Last: it reads every command registered before it.
+  registerCompletion(program, ctx);
 }

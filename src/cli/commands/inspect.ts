@@ -4,9 +4,10 @@ import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { inspect, INSPECT_VIEWS, type InspectView } from '../../forensics/inspect.js';
 import type { CliContext } from '../context.js';
 import { eachArchive, listOf } from '../each-archive.js';
-import { choice, integer, positiveInt } from '../options.js';
+import { choice, integer, outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { inspectionText } from '../output/inspect-printer.js';
+import { tableWidth } from '../output/table.js';
 
 const FORMATS = ['tree', 'json', 'yaml'] as const;
 
@@ -70,7 +71,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--pid <pid>', 'only this process (PID in the container)', positiveInt('--pid'))
     .option('--show-secrets', 'do not mask secret-looking environment values')
     .option('--tail <lines>', 'log lines to show with --log (-1 for all)', integer('--tail'), 50)
-    .option('-o, --output <format>', 'tree, json or yaml', choice('--output', FORMATS))
+    .option('-o, --output <format>', 'tree, json or yaml', outputFormat(FORMATS))
     .option('--format <format>', 'alias of --output (checkpointctl)', choice('--format', FORMATS))
     .option('--ps-tree-cmd', 'alias: --ps-tree --cmdline (checkpointctl)')
     .option('--ps-tree-env', 'alias: --ps-tree --env (checkpointctl)')
@@ -98,6 +99,6 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       const doc = paths.length === 1 ? results[0] : listOf(results);
       if (format === 'json') ctx.io.stdout.write(toJson(doc));
       else if (format === 'yaml') ctx.io.stdout.write(toYaml(doc));
-      else ctx.io.stdout.write(results.map(inspectionText).join('\n'));
+      else ctx.io.stdout.write(results.map((r) => inspectionText(r, tableWidth(ctx.io.stdout))).join('\n'));
     });
 }

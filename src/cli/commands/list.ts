@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { KUBELET_CHECKPOINT_DIR, listArchives } from '../../forensics/list.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 
@@ -19,7 +19,7 @@ export function registerList(program: Command, ctx: CliContext): void {
     .alias('ls')
     .description(`list checkpoint archives, newest first (default directory ${KUBELET_CHECKPOINT_DIR})`)
     .argument('[dir...]', 'directories to look in')
-    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (dirs: string[], opts: { output: (typeof FORMATS)[number] }) => {
       const searched = dirs.length ? dirs : [KUBELET_CHECKPOINT_DIR];
       const rows = await listArchives(searched);

@@ -1,9 +1,10 @@
 /**
- * `kcr mem dump ARCHIVE --pid N [--address A [--length L]] [-o FILE|DIR] [--hex]`: the memory of
- * a process, one file per mapping plus a `maps` index, or one range as raw bytes or a hexdump.
+ * `kcr mem dump ARCHIVE --pid N [--address A [--length L]] [--output-file FILE|DIR|-] [--hex]`: the
+ * memory of a process, one file per mapping plus a `maps` index, or one range as raw bytes or a
+ * hexdump (to stdout without --output-file, or with `-`).
  */
 import type { Readable } from 'node:stream';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Checkpoint } from '../../forensics/checkpoint.js';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import {
@@ -20,13 +21,14 @@ import { writeFileAtomic } from '../../util/atomic-file.js';
 import { formatBytes } from '../../util/units.js';
 import { ARCHIVE_ARG, address, byteSize } from '../address-options.js';
 import type { CliContext } from '../context.js';
-import { positiveInt } from '../options.js';
+import { formatlessOutput, positiveInt } from '../options.js';
 
 interface DumpFlags {
   pid: number;
   address?: bigint;
   length?: number;
-  output?: string;
+  /** Where the bytes go; `-` (stdout) is normalised to undefined before use. */
+  outputFile?: string;
   hex?: boolean;
 }
 
@@ -55,18 +57,18 @@ async function dumpRange(
   range: AddressRange,
   f: DumpFlags,
 ) {
-  const wantHex = f.hex || (!f.output && ctx.io.stdout.isTTY);
-  if (!wantHex && f.output) {
-    const written = await writeRange(context, view, range, f.output, ctx.signal);
+  const wantHex = f.hex || (!f.outputFile && ctx.io.stdout.isTTY);
+  if (!wantHex && f.outputFile) {
+    const written = await writeRange(context, view, range, f.outputFile, ctx.signal);
     const absent = written.missing.reduce((n, m) => n + m.length, 0);
     note(
       ctx,
-      `wrote ${formatBytes(written.length)} of pid ${view.pid} at 0x${range.address.toString(16)} to ${f.output}` +
+      `wrote ${formatBytes(written.length)} of pid ${view.pid} at 0x${range.address.toString(16)} to ${f.outputFile}` +
         (absent ? ` (${formatBytes(absent)} not in the dump, written as zeros)` : ''),
     );
     return;
   }
-  if (wantHex) return sendHex(ctx, hexdumpStream(context, view, { range, signal: ctx.signal }), f.output);
+  if (wantHex) return sendHex(ctx, hexdumpStream(context, view, { range, signal: ctx.signal }), f.outputFile);
   const { data, missing } = await readRange(context, view, range);
   ctx.io.stdout.write(data);
   if (missing.length)
@@ -83,13 +85,13 @@ async function dumpAll(
   view: ProcessMemoryView,
   f: DumpFlags,
 ) {
-  if (f.hex) return sendHex(ctx, hexdumpStream(context, view, { signal: ctx.signal }), f.output);
-  if (!f.output) {
-    throw new KcrError('usage', 'dumping a whole process needs -o DIR (one file per mapping)', {
-      hint: 'give -o DIR, or --hex for a hexdump, or --address/--length for one range',
+  if (f.hex) return sendHex(ctx, hexdumpStream(context, view, { signal: ctx.signal }), f.outputFile);
+  if (!f.outputFile) {
+    throw new KcrError('usage', 'dumping a whole process needs --output-file DIR (one file per mapping)', {
+      hint: 'give --output-file DIR, or --hex for a hexdump, or --address/--length for one range',
     });
   }
-  const dump = await dumpProcess(context, view, f.output, cp.path, ctx.signal);
+  const dump = await dumpProcess(context, view, f.outputFile, cp.path, ctx.signal);
   const files = dump.mappings.filter((m) => m.file).length;
   note(
     ctx,
@@ -115,7 +117,13 @@ export function registerMemDump(mem: Command, ctx: CliContext): void {
       'length of the range (4096, 0x1000, 4k); default: to the end of the mapping',
       byteSize('--length'),
     )
-    .option('-o, --output <path>', 'file for a range, directory for a whole process (files are mode 0600)')
+    .option(
+      '--output-file <path>',
+      'file for a range, directory for a whole process (files are mode 0600); - or none: stdout',
+    )
+    .addOption(
+      new Option('-o, --output <format>').hideHelp().argParser(formatlessOutput('mem dump', '--output-file')),
+    )
     .option('--hex', 'hexdump (16 bytes a row, repeated rows as *) instead of raw bytes')
     .action(async (path: string, f: DumpFlags) => {
       if (f.length !== undefined && f.address === undefined) {
@@ -123,6 +131,7 @@ export function registerMemDump(mem: Command, ctx: CliContext): void {
           hint: 'give the start of the range with --address',
         });
       }
+      if (f.outputFile === '-') f.outputFile = undefined;
       await withCheckpoint(path, async (cp) => {
         const context = await loadMemoryContext(cp, { pid: f.pid });
         const view = processView(context, f.pid);

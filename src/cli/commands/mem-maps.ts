@@ -1,14 +1,24 @@
-/** `kcr mem maps ARCHIVE --pid N`: the mappings of a process, like /proc/PID/maps. */
+/** `kcr mem maps ARCHIVE [--pid N]`: the mappings of a process, like /proc/PID/maps. */
 import type { Command } from 'commander';
+import { KcrError } from '../../errors.js';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { loadMemoryContext, processView } from '../../forensics/memory/context.js';
 import { ARCHIVE_ARG } from '../address-options.js';
 import type { CliContext } from '../context.js';
-import { choice, positiveInt } from '../options.js';
+import { outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { mappingJson, mapsText } from '../output/memory-printer.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
+
+/** The PID of a checkpoint's one process; with several, a usage error listing them. */
+function onlyProcess(path: string, processes: readonly { pid: number; comm: string }[]): number {
+  if (processes.length === 1) return processes[0]!.pid;
+  const list = processes.map((p) => `${p.pid} (${p.comm})`).join(', ');
+  throw new KcrError('usage', `${path}: has ${processes.length} processes, say which with --pid`, {
+    hint: `the processes: ${list}; or run \`kcr mem ${path}\` for each one's memory`,
+  });
+}
 
 export function registerMemMaps(mem: Command, ctx: CliContext): void {
   mem
@@ -17,12 +27,16 @@ export function registerMemMaps(mem: Command, ctx: CliContext): void {
       'list the memory mappings of a process: range, permissions, offset, dumped pages, file or [heap]/[stack]/…',
     )
     .argument('<archive>', ARCHIVE_ARG)
-    .requiredOption('--pid <pid>', 'the process (PID in the container)', positiveInt('--pid'))
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
-    .action(async (path: string, opts: { pid: number; output: (typeof FORMATS)[number] }) => {
+    .option(
+      '--pid <pid>',
+      'the process (PID in the container); may be left out when the checkpoint has one process',
+      positiveInt('--pid'),
+    )
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
+    .action(async (path: string, opts: { pid?: number; output: (typeof FORMATS)[number] }) => {
       const mappings = await withCheckpoint(path, async (cp) => {
-        const context = await loadMemoryContext(cp, { pid: opts.pid });
-        return processView(context, opts.pid).mappings;
+        const context = await loadMemoryContext(cp, opts.pid === undefined ? {} : { pid: opts.pid });
+        return processView(context, opts.pid ?? onlyProcess(path, context.processes)).mappings;
       });
       if (opts.output === 'table') ctx.io.stdout.write(mapsText(mappings));
       else {

@@ -12,7 +12,7 @@ import { searchMemory } from '../../forensics/memory/search.js';
 import { KcrError } from '../../errors.js';
 import { ARCHIVE_ARG, byteSize } from '../address-options.js';
 import type { CliContext } from '../context.js';
-import { choice, positiveInt } from '../options.js';
+import { outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { countTable, hitsTable, searchJson } from '../output/memory-printer.js';
 
@@ -73,7 +73,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
       byteSize('--max-match'),
       DEFAULT_MAX_MATCH,
     )
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);
       const matcher = compilePattern(pattern, Math.max(1, f.maxMatch));
@@ -102,5 +102,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
       if (result.limited && !ctx.quiet) {
         ctx.io.stderr.write(`stopped after ${f.max} hits; more may follow (use --max 0 for all)\n`);
       }
+      // As grep: exit 1 when nothing matched, so scripts can test for a string with `if kcr mem search`.
+      if (result.counts.length === 0) ctx.exitCode = 1;
     });
 }

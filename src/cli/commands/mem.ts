@@ -9,7 +9,7 @@ import { memorySummary } from '../../forensics/memory/summary.js';
 import { ARCHIVE_ARG } from '../address-options.js';
 import type { CliContext } from '../context.js';
 import { eachArchive, listOf } from '../each-archive.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { summaryTable } from '../output/memory-printer.js';
 import { registerMemDump } from './mem-dump.js';
@@ -30,7 +30,7 @@ export function registerMem(program: Command, ctx: CliContext): void {
       'one row per process: PID, command, resident (dumped) and shared memory, VMA count (the default)',
     )
     .argument('<archive...>', `${ARCHIVE_ARG}; several are shown one after the other`)
-    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (paths: string[], opts: { output: (typeof FORMATS)[number] }) => {
       const read = await eachArchive(ctx, paths, (path) =>
         withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp))),

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
-import { choice, positiveInt } from '../options.js';
+import { outputFormat, positiveInt } from '../options.js';
 import { renderMigrate } from '../output/kube-printers.js';
 
 interface Flags extends KubeFlags, RegistryFlags {
@@ -65,7 +65,7 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
     .option(
       '-o, --output <format>',
       'print the result as json or yaml',
-      choice('--output', ['json', 'yaml'] as const),
+      outputFormat(['json', 'yaml'] as const),
     );
   addRegistryFlags(addHelperPodFlags(addKubeFlags(cmd))).action(async (pod: string, f: Flags) => {
     const registry = await registryOptions(ctx, f);

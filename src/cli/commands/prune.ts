@@ -11,7 +11,7 @@ import { fileError, KcrError } from '../../errors.js';
 import { formatBytes } from '../../util/units.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { choice, parseDuration, parseSize, positiveInt } from '../options.js';
+import { choice, outputFormat, parseDuration, parseSize, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 
@@ -162,7 +162,7 @@ export function registerPrune(program: Command, ctx: CliContext): void {
       'YAML rules scoped to namespaces, pods and containers; the most specific rule wins',
     )
     .option('--dry-run', 'print what would be removed, and why, without removing it')
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (flags: PruneFlags) => {
       if (flags.store !== undefined && flags.nodeDir !== undefined) {
         throw new KcrError('usage', '--store and --node-dir exclude each other', {

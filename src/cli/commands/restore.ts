@@ -10,7 +10,7 @@ import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
-import { choice, positiveInt } from '../options.js';
+import { outputFormat, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
 
 interface Flags extends KubeFlags, RegistryFlags {
@@ -83,7 +83,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     )
     .argument(
       '<source>',
-      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint -o made it) or checkpoint image reference',
+      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint --output-file made it) or checkpoint image reference',
     )
     .option('--name <name>', "name of the new pod (default: the original pod's)")
     .option(
@@ -104,7 +104,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option(
       '-o, --output <format>',
       'print the objects as json or yaml',
-      choice('--output', ['json', 'yaml'] as const),
+      outputFormat(['json', 'yaml'] as const),
     );
   addRegistryFlags(addKubeFlags(cmd, 'namespace of the new pod (default: the original one)')).action(
     async (source: string, f: Flags) => {

@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
 import { scanSecrets, type SecretFinding } from '../../forensics/secrets/secret-scan.js';
 import type { CliContext } from '../context.js';
+import { withProgress } from '../progress.js';
 import { formatBytes } from '../../util/units.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { ARCHIVE_ARG } from '../address-options.js';
@@ -35,14 +36,27 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
     .argument('<archive>', ARCHIVE_ARG)
     .option('--memory', 'also scan all dumped memory')
     .option('--show-secrets', 'print the values instead of masking them')
-    .option('-o, --output <format>', 'table, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(
       async (
         path: string,
         f: { memory?: boolean; showSecrets?: boolean; output: (typeof FORMATS)[number] },
       ) => {
-        const scan = await withCheckpoint(path, (cp) =>
-          scanSecrets(cp, { memory: f.memory, showSecrets: f.showSecrets, signal: ctx.signal }),
+        // Scanning memory takes seconds on large archives: a bar on a terminal says it is alive.
+        const scan = await withProgress(ctx, (progress) =>
+          withCheckpoint(path, (cp) =>
+            scanSecrets(cp, {
+              memory: f.memory,
+              showSecrets: f.showSecrets,
+              signal: ctx.signal,
+              ...(progress.report
+                ? {
+                    onMemoryProgress: (transferred: number, total: number) =>
+                      progress.report!({ verb: 'scanning', label: 'memory', transferred, total }),
+                  }
+                : {}),
+            }),
+          ),
         );
         if (f.output === 'json') ctx.io.stdout.write(toJson(scan));
         else if (f.output === 'yaml') ctx.io.stdout.write(toYaml(scan));

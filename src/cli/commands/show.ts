@@ -5,9 +5,9 @@ import { showable, type CheckpointSummary } from '../../forensics/summary.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
 import { eachArchive } from '../each-archive.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
-import { renderTable } from '../output/table.js';
+import { renderTable, tableWidth } from '../output/table.js';
 
 const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
@@ -16,27 +16,41 @@ interface ShowOptions {
   output: Format;
 }
 
-/** `-o json|yaml` is always an array, one entry per archive that could be read, whatever their number. */
-export function renderSummaries(rows: CheckpointSummary[], format: Format): string {
+/** `2026-11-28 16:04Z`: a table's time, to the minute (JSON and -o wide keep the full timestamp). */
+function shortTime(iso: string | undefined): string | undefined {
+  const m = iso && /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(iso);
+  return m ? `${m[1]} ${m[2]}Z` : iso;
+}
+
+/**
+ * `-o json|yaml` is always an array, one entry per archive that could be read, whatever their
+ * number. The default table fits 80 columns (long names and images lose their middle on a
+ * terminal); `-o wide` adds engine, runtime, creation time, the sizes and the archive path, as
+ * kubectl does.
+ */
+export function renderSummaries(rows: CheckpointSummary[], format: Format, width?: number): string {
   if (format === 'json') return toJson(rows);
   if (format === 'yaml') return toYaml(rows);
   return renderTable(
     rows,
     [
-      { header: 'CONTAINER', value: (r) => r.container },
-      { header: 'POD', value: (r) => r.pod },
-      { header: 'NAMESPACE', value: (r) => r.namespace },
-      { header: 'IMAGE', value: (r) => r.image },
-      { header: 'ENGINE', value: (r) => r.engine },
-      { header: 'RUNTIME', value: (r) => r.runtime },
+      { header: 'CONTAINER', value: (r) => r.container, shrink: true },
+      { header: 'POD', value: (r) => r.pod, shrink: true },
+      { header: 'NAMESPACE', value: (r) => r.namespace, shrink: true },
+      { header: 'IMAGE', value: (r) => r.image, shrink: true },
+      { header: 'ENGINE', value: (r) => r.engine, wide: true },
+      { header: 'RUNTIME', value: (r) => r.runtime, wide: true },
       { header: 'CREATED', value: (r) => r.createdAt, wide: true },
-      { header: 'CHECKPOINTED', value: (r) => r.checkpointedAt },
+      {
+        header: 'CHECKPOINTED',
+        value: (r) => (format === 'wide' ? r.checkpointedAt : shortTime(r.checkpointedAt)),
+      },
       { header: 'SIZE', value: (r) => formatBytes(r.sizes.total), align: 'right' },
-      { header: 'MEMORY', value: (r) => formatBytes(r.sizes.memoryPages), align: 'right' },
-      { header: 'ROOTFS DIFF', value: (r) => formatBytes(r.sizes.rootfsDiff), align: 'right' },
-      { header: 'ARCHIVE', value: (r) => r.archive, wide: true },
+      { header: 'MEMORY', value: (r) => formatBytes(r.sizes.memoryPages), align: 'right', wide: true },
+      { header: 'ROOTFS DIFF', value: (r) => formatBytes(r.sizes.rootfsDiff), align: 'right', wide: true },
+      { header: 'ARCHIVE', value: (r) => r.archive, wide: true, shrink: true },
     ],
-    format === 'wide',
+    { wide: format === 'wide', width },
   );
 }
 
@@ -48,7 +62,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
       '<archive...>',
       'checkpoint archives (.tar, .tar.gz, .tar.zst) or extracted checkpoint directories',
     )
-    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', FORMATS), 'table')
+    .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (paths: string[], opts: ShowOptions) => {
       const rows = await eachArchive(ctx, paths, (path) => withCheckpoint(path, async (cp) => showable(cp)));
       if (rows.length || opts.output === 'json' || opts.output === 'yaml')
@@ -56,6 +70,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
           renderSummaries(
             rows.map((r) => r.result),
             opts.output,
+            tableWidth(ctx.io.stdout),
           ),
         );
     });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
 import { storeArgument, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { LIST_FORMATS, renderStores, type ListFormat } from '../output/backup-printers.js';
 
 interface AddFlags {
@@ -70,7 +70,7 @@ export function registerStore(program: Command, ctx: CliContext): void {
   store
     .command('list')
     .description('the stores the catalog knows')
-    .option('-o, --output <format>', 'table, wide, json or yaml', choice('--output', LIST_FORMATS), 'table')
+    .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(LIST_FORMATS), 'table')
     .action(async (flags: { output: ListFormat }) => {
       const rows = await withCatalog(ctx, async (catalog) => catalog.listStores());
       ctx.io.stdout.write(renderStores(rows, flags.output));

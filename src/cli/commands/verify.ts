@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { ChainReport, DeepVerifyResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { choice } from '../options.js';
+import { outputFormat } from '../options.js';
 import { chainReportLines } from '../output/backup-printers.js';
 import { toJson, toYaml } from '../output/format.js';
 
@@ -44,7 +44,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .option('--deep', 'also open each archive and decode every CRIU image in it')
     .option('--chain', 'also check the hash chains: removed, altered or reordered backups')
-    .option('-o, --output <format>', 'text, json or yaml', choice('--output', FORMATS), 'text')
+    .option('-o, --output <format>', 'text, json or yaml', outputFormat(FORMATS), 'text')
     .action(async (ids: string[], flags: VerifyFlags) => {
       const { locateBackup, verifyBackupData, verifyBackupDeep, verifyChains } =
         await import('../../backup/index.js');

@@ -2,13 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { stringifyJson } from '../../util/json.js';
+import { escapeJsonText, escapeYamlText } from './escape.js';
 
 // yaml costs ~80 ms to load: load it on first use, so commands printing tables or JSON start faster.
 const requireLazily = createRequire(import.meta.url);
 let yamlStringify: typeof import('yaml').stringify | undefined;
 
 export function toJson(value: unknown): string {
-  return stringifyJson(value, 2) + '\n';
+  return escapeJsonText(stringifyJson(value, 2)) + '\n';
 }
 
 /**
@@ -28,5 +29,5 @@ function jsonView(value: unknown): unknown {
 export function toYaml(value: unknown): string {
   yamlStringify ??= (requireLazily('yaml') as typeof import('yaml')).stringify;
   // yaml writes a bigint as a plain integer, digit for digit, as stringifyJson does in JSON.
-  return yamlStringify(jsonView(value), { lineWidth: 0 });
+  return escapeYamlText(yamlStringify(jsonView(value), { lineWidth: 0 }));
 }

@@ -5,10 +5,11 @@ import type { Inspection, InspectedProcess } from '../../forensics/inspect.js';
 import type { ProcessFiles } from '../../forensics/open-files.js';
 import type { SocketInfo } from '../../forensics/sockets.js';
 import { formatBytes, formatMicros } from '../../util/units.js';
+import { elide } from './elide.js';
 import { renderTable } from './table.js';
 import { renderTree, type TreeNode } from './tree.js';
 
-function header(r: Inspection): string {
+function header(r: Inspection, width?: number): string {
   const c = r.checkpoint;
   const where = [c.pod && `pod ${c.pod}`, c.namespace && `namespace ${c.namespace}`]
     .filter(Boolean)
@@ -19,7 +20,8 @@ function header(r: Inspection): string {
     `Engine:        ${c.engine}${c.runtime ? ` (runtime ${c.runtime})` : ''}`,
     `Created:       ${c.createdAt ?? '<unknown>'}`,
     `Checkpointed:  ${c.checkpointedAt ?? '<unknown>'}`,
-    `Archive:       ${c.archive} (${formatBytes(c.sizes.total)}${c.compression !== 'none' ? `, ${c.compression}` : ''}; memory ${formatBytes(c.sizes.memoryPages)}, rootfs diff ${formatBytes(c.sizes.rootfsDiff)})`,
+    `Archive:       ${width ? elide(c.archive, width - 16) : c.archive}`,
+    `Size:          ${formatBytes(c.sizes.total)}${c.compression !== 'none' ? ` (${c.compression})` : ''}; memory ${formatBytes(c.sizes.memoryPages)}, rootfs diff ${formatBytes(c.sizes.rootfsDiff)}`,
     `CRIU:          image version ${r.criu.imageVersion ?? '?'}, ${r.criu.architecture ?? 'unknown architecture'}, ${r.criu.images} images`,
   ];
   if (c.ip) lines.splice(3, 0, `IP:            ${c.ip}`);
@@ -130,35 +132,48 @@ function filesText(files: ProcessFiles[]): string {
   return renderTree(nodes);
 }
 
-function socketsText(list: SocketInfo[]): string {
-  return renderTable(list, [
-    { header: 'PID', value: (s) => s.pid, align: 'right' },
-    { header: 'FD', value: (s) => s.fd, align: 'right' },
-    {
-      header: 'PROTO',
-      value: (s) =>
-        s.family === 'unix' ? `unix/${s.type}` : `${s.protocol ?? s.type}${s.family === 'inet6' ? '6' : ''}`,
-    },
-    { header: 'STATE', value: (s) => s.state },
-    { header: 'LOCAL', value: (s) => s.local ?? s.path ?? '' },
-    {
-      header: 'REMOTE',
-      value: (s) =>
-        s.remote ??
-        (s.peers
-          ? s.peers.map((p) => `pid ${p.pid} fd ${p.fd}`).join(', ')
-          : s.peerInode
-            ? `inode ${s.peerInode}`
-            : ''),
-    },
-    { header: 'RECV-Q', value: (s) => s.receiveQueue ?? 0, align: 'right' },
-    { header: 'SEND-Q', value: (s) => s.sendQueue ?? 0, align: 'right' },
-    { header: 'INODE', value: (s) => s.inode, align: 'right' },
-  ]);
+function socketsText(list: SocketInfo[], width?: number): string {
+  return renderTable(
+    list,
+    [
+      { header: 'PID', value: (s) => s.pid, align: 'right' },
+      { header: 'FD', value: (s) => s.fd, align: 'right' },
+      {
+        header: 'PROTO',
+        value: (s) =>
+          s.family === 'unix'
+            ? `unix/${s.type}`
+            : `${s.protocol ?? s.type}${s.family === 'inet6' ? '6' : ''}`,
+      },
+      { header: 'STATE', value: (s) => s.state },
+      { header: 'LOCAL', value: (s) => s.local ?? s.path ?? '', shrink: true, minWidth: 14 },
+      {
+        header: 'REMOTE',
+        value: (s) =>
+          s.remote ??
+          (s.peers
+            ? s.peers.map((p) => `pid ${p.pid} fd ${p.fd}`).join(', ')
+            : s.peerInode
+              ? `inode ${s.peerInode}`
+              : ''),
+        shrink: true,
+        minWidth: 14,
+      },
+      { header: 'RECV-Q', value: (s) => s.receiveQueue ?? 0, align: 'right', optional: true },
+      { header: 'SEND-Q', value: (s) => s.sendQueue ?? 0, align: 'right', optional: true },
+      { header: 'INODE', value: (s) => s.inode, align: 'right', optional: true },
+    ],
+    { width },
+  );
 }
 
-export function inspectionText(r: Inspection): string {
-  const sections: string[] = [header(r)];
+/**
+ * `width`: the terminal's, when stdout is one: long cells lose their middle and the low-value
+ * columns (socket queues and inodes) are left out; off a terminal everything is printed whole.
+ */
+export function inspectionText(r: Inspection, width?: number): string {
+  const fit = { width };
+  const sections: string[] = [header(r, width)];
   if (r.metadata) sections.push(metadataText(r.metadata));
   if (r.processes) sections.push('Process tree\n' + processTreeText(r.processes, r.configuredEnv));
   if (r.configuredEnv) {
@@ -170,25 +185,33 @@ export function inspectionText(r: Inspection): string {
     );
   }
   if (r.files) sections.push('Open files\n' + filesText(r.files));
-  if (r.sockets) sections.push('Sockets\n' + (r.sockets.length ? socketsText(r.sockets) : '(none)\n'));
+  if (r.sockets) sections.push('Sockets\n' + (r.sockets.length ? socketsText(r.sockets, width) : '(none)\n'));
   if (r.mounts) {
     sections.push(
       'Mounts (runtime)\n' +
-        renderTable(r.mounts.runtime, [
-          { header: 'DESTINATION', value: (m) => m.destination },
-          { header: 'TYPE', value: (m) => m.type },
-          { header: 'SOURCE', value: (m) => m.source },
-          { header: 'OPTIONS', value: (m) => m.options.join(',') },
-        ]),
+        renderTable(
+          r.mounts.runtime,
+          [
+            { header: 'DESTINATION', value: (m) => m.destination, shrink: true },
+            { header: 'TYPE', value: (m) => m.type },
+            { header: 'SOURCE', value: (m) => m.source, shrink: true },
+            { header: 'OPTIONS', value: (m) => m.options.join(','), shrink: true },
+          ],
+          fit,
+        ),
       'Mounts (CRIU)\n' +
-        renderTable(r.mounts.criu, [
-          { header: 'ID', value: (m) => m.mountId, align: 'right' },
-          { header: 'PARENT', value: (m) => m.parentId, align: 'right' },
-          { header: 'MOUNTPOINT', value: (m) => m.mountpoint },
-          { header: 'TYPE', value: (m) => m.fstype },
-          { header: 'SOURCE', value: (m) => m.source },
-          { header: 'EXTERNAL', value: (m) => m.external ?? '-' },
-        ]),
+        renderTable(
+          r.mounts.criu,
+          [
+            { header: 'ID', value: (m) => m.mountId, align: 'right' },
+            { header: 'PARENT', value: (m) => m.parentId, align: 'right' },
+            { header: 'MOUNTPOINT', value: (m) => m.mountpoint, shrink: true },
+            { header: 'TYPE', value: (m) => m.fstype },
+            { header: 'SOURCE', value: (m) => m.source, shrink: true },
+            { header: 'EXTERNAL', value: (m) => m.external ?? '-', shrink: true },
+          ],
+          fit,
+        ),
     );
   }
   if (r.rootfs) {

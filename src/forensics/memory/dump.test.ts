@@ -120,7 +120,7 @@ describe.each(cases)('$name', ({ archive, facts: factsFile }) => {
           '0x' + pageStart.toString(16),
           '--length',
           '4096',
-          '-o',
+          '--output-file',
           out,
         ]);
         expect(r.code, r.stderr).toBe(0);
@@ -142,7 +142,7 @@ describe('mem dump of a whole process', () => {
 
   it('writes one sparse file per mapping with dumped pages, and a maps index', async () => {
     const dir = tmp.path('cthreads-1');
-    const r = await runCliCaptured(['mem', 'dump', archive, '--pid', '1', '-o', dir]);
+    const r = await runCliCaptured(['mem', 'dump', archive, '--pid', '1', '--output-file', dir]);
     expect(r.code, r.stderr).toBe(0);
     const index = readFileSync(`${dir}/maps`, 'utf8');
     expect(index).toMatch(/^8fba000-8fdc000 rw-p 00000000 3\/34 8fba000-8fdc000\.bin \[heap\]$/m);

@@ -39,6 +39,8 @@ export interface ScanOptions {
   /** Bytes per read (default 2 MiB: two buffers stay in cache while one is scanned and one is read). */
   chunkSize?: number;
   signal?: AbortSignal;
+  /** Called after each read with the segment bytes scanned so far (for a progress bar). */
+  onProgress?: (scannedBytes: number) => void;
 }
 
 export const DEFAULT_CHUNK = 2 * 1024 * 1024;
@@ -138,6 +140,7 @@ export async function scanSegments(
   let pending: Promise<number> | undefined = readAt(0);
   let carry = 0;
   let seg = 0;
+  let scanned = 0;
   try {
     for (let i = 0; i < plan.length; i++) {
       const { pos, len } = plan[i]!;
@@ -156,7 +159,9 @@ export async function scanSegments(
         if (to <= from) continue;
         state.scanWindow(buf.subarray(from - base, to - base), from, to === end);
         if (state.stopped) return false;
+        scanned += to - Math.max(start, pos); // the carried bytes were counted with the read before
       }
+      options.onProgress?.(scanned);
       carry = carryInto(plan[i + 1], pos + len, segments, seg, overlap);
       if (carry > 0) buf.copy(buffers[(i + 1) & 1]!, head(i + 1) - carry, at + len - carry, at + len);
     }

@@ -43,6 +43,8 @@ export interface MemorySearchOptions extends ScanOptions {
   max?: number;
   /** Only count hits per process (`grep -c`): nothing is kept per hit, so any number is fine. */
   countOnly?: boolean;
+  /** Progress over all processes: bytes scanned so far and in all. */
+  onSearchProgress?: (scannedBytes: number, totalBytes: number) => void;
 }
 
 export interface HitCount {
@@ -177,7 +179,10 @@ export async function searchMemory(
   let total = 0;
   let scannedBytes = 0;
   let limited = false;
-  for (const t of targets(context, options.pid)) {
+  const all = [...targets(context, options.pid)];
+  const totalBytes = all.reduce((n, t) => t.segments.reduce((m, s) => m + s.end - s.start, n), 0);
+  for (const t of all) {
+    const before = scannedBytes;
     const member = t.reader.pages!.name;
     const source = {
       name: member,
@@ -218,7 +223,10 @@ export async function searchMemory(
       }
       return true;
     };
-    if (!(await scanSegments(source, t.segments, matchers, onMatch, options))) break;
+    const onProgress = options.onSearchProgress
+      ? (n: number) => options.onSearchProgress!(before + n, totalBytes)
+      : undefined;
+    if (!(await scanSegments(source, t.segments, matchers, onMatch, { ...options, onProgress }))) break;
   }
   for (const { hit, reader, at } of pendingContext) await withContext(hit, reader, at, options.context ?? 0);
   hits.sort((a, b) => a.pid - b.pid || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));

@@ -28,6 +28,9 @@ async function secrets(
 
 const print = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16);
 
+/** Addresses as kcr prints them: lower-case hex with 0x. */
+const hexAddress = (vaddr: string | number) => `0x${BigInt(vaddr).toString(16)}`;
+
 describe('planted secrets in the fixtures', () => {
   it('busybox: SECRET_TOKEN in every process environment and spec.dump, masked, exit 3', async () => {
     const { code, scan, stdout } = await secrets(fixture('podman/busybox-counter.tar'));
@@ -55,7 +58,7 @@ describe('planted secrets in the fixtures', () => {
     );
     expect(scan.findings.map((f) => [f.source, f.rule, f.pid, f.address, f.value])).toEqual([
       ['env', 'stripe-key', undefined, undefined, 'tok_live_********'],
-      ...facts.map((h) => ['memory', 'stripe-key', 1, Number(BigInt(h.vaddr)), 'tok_live_********']),
+      ...facts.map((h) => ['memory', 'stripe-key', 1, hexAddress(h.vaddr), 'tok_live_********']),
     ]);
     expect(new Set(scan.findings.map((f) => f.fingerprint))).toEqual(new Set([print('51HfA9xQ2')]));
     expect(stdout).not.toContain('51HfA9xQ2');
@@ -68,8 +71,15 @@ describe('planted secrets in the fixtures', () => {
     );
     const memory = scan.findings.filter((f) => f.source === 'memory');
     expect(memory.map((f) => [f.pid, f.address, f.mapping, f.value])).toEqual(
-      facts.map((h) => [h.pid, Number(BigInt(h.vaddr)), '[stack]', 'SECRET_TOKEN=********']),
+      facts.map((h) => [h.pid, hexAddress(h.vaddr), '[stack]', 'SECRET_TOKEN=********']),
     );
+  });
+
+  it('--show-secrets prints values that end where the string ends (at the NUL), never past it', async () => {
+    const { scan } = await secrets(fixture('podman/busybox-counter.tar'), '--memory', '--show-secrets');
+    const memory = scan.findings.filter((f) => f.source === 'memory');
+    expect(memory.length).toBeGreaterThan(0);
+    for (const f of memory) expect(f.value).toBe('SECRET_TOKEN=s3cr3t-busybox-42');
   });
 
   it('--show-secrets prints the values', async () => {
@@ -158,14 +168,14 @@ describe('token formats in rootfs files and in memory (crafted archive)', () => 
     const { scan } = await secrets(crafted, '--memory');
     const memory = scan.findings.filter((f) => f.source === 'memory' && f.mapping === '[heap]');
     let at = heap;
-    const want: Array<[string, number]> = [];
+    const want: Array<[string, string]> = [];
     for (const [rule, text] of SAMPLES) {
       // Matches start at the token itself, not at the label before it.
       const offset = Math.max(0, text.search(/postgres:|Bearer /));
-      want.push([rule, Number(at + BigInt(offset))]);
+      want.push([rule, `0x${(at + BigInt(offset)).toString(16)}`]);
       at += BigInt(text.length + 1);
     }
-    expect(memory.filter((f) => f.address! < Number(at)).map((f) => [f.rule, f.address])).toEqual(want);
+    expect(memory.filter((f) => BigInt(f.address!) < at).map((f) => [f.rule, f.address])).toEqual(want);
   });
 
   it('every rule can be found in memory without running its regex on every byte', () => {

@@ -36,7 +36,8 @@ export interface SecretFinding {
   offset?: number;
   line?: number;
   pid?: number;
-  address?: bigint;
+  /** `0x7ffe2a8ecfc2`: a hex string, as `mem search` and /proc/PID/maps write addresses. */
+  address?: string;
   mapping?: string;
 }
 
@@ -44,6 +45,8 @@ export interface SecretScanOptions {
   memory?: boolean;
   showSecrets?: boolean;
   signal?: AbortSignal;
+  /** Progress of the memory scan: bytes scanned so far and in all. */
+  onMemoryProgress?: (scannedBytes: number, totalBytes: number) => void;
 }
 
 export interface SecretScan {
@@ -216,7 +219,10 @@ async function scanRootfs(cp: Checkpoint, options: SecretScanOptions) {
 
 async function scanMemory(cp: Checkpoint, options: SecretScanOptions) {
   const context = await loadMemoryContext(cp);
-  const result = await searchMemory(cp, context, ruleMatchers(), { signal: options.signal });
+  const result = await searchMemory(cp, context, ruleMatchers(), {
+    signal: options.signal,
+    ...(options.onMemoryProgress ? { onSearchProgress: options.onMemoryProgress } : {}),
+  });
   const hits = result.hits.map((h) => {
     const start = Number(h.address - (h.mapping?.start ?? 0n));
     return {
@@ -238,7 +244,7 @@ async function scanMemory(cp: Checkpoint, options: SecretScanOptions) {
       source: 'memory',
       location: `pid ${hit.pid} 0x${hit.address.toString(16)} ${mapping}`,
       pid: hit.pid,
-      address: hit.address,
+      address: `0x${hit.address.toString(16)}`,
       mapping,
       ...shown(m.text, m.span, Boolean(options.showSecrets)),
     });
