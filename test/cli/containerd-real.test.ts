@@ -36,7 +36,8 @@ describe('a real containerd 2.3 archive', () => {
     const r = await runCliCaptured(['show', ARCHIVE, '-o', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const meta = facts.engine_metadata!;
-    expect(JSON.parse(r.stdout)).toMatchObject({
+    // One object per archive, always as an array.
+    expect((JSON.parse(r.stdout) as unknown[])[0]).toMatchObject({
       engine: 'containerd',
       container: meta.container,
       pod: meta.pod,
@@ -98,7 +99,7 @@ describe('a real containerd 2.3 archive', () => {
     expect(empty.code, empty.stderr).toBe(0);
     expect(empty.stdout).toBe('');
     const out = tmp.path('app.env');
-    const f = await runCliCaptured(['rootfs', 'extract', withFile, '/data/app.env', '-o', out]);
+    const f = await runCliCaptured(['rootfs', 'extract', withFile, '/data/app.env', '--output-file', out]);
     expect(f.code, f.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toContain('count=10');
   });
