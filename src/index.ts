@@ -1,11 +1,17 @@
-/** kcr's library API. The CLI and the server are thin users of it. */
-export * from './errors.js';
-export * from './archive/index.js';
-export * as criu from './criu/index.js';
-export { ProcessMemory, type ByteSource, type MemoryRead, type MissingRange } from './criu/memory.js';
-export * from './forensics/index.js';
+/**
+ * kcr as a library. Each domain is its own subpath, imported on its own so that you pay only for
+ * what you use: `kcr/archive`, `kcr/criu`, `kcr/forensics`, `kcr/oci`, `kcr/kube`, `kcr/ops`. This root
+ * holds the few entry points the README starts with.
+ */
+export { KcrError, isKcrError, type KcrErrorCode } from './errors.js';
+export {
+  withCheckpoint,
+  Checkpoint,
+  inspect,
+  INSPECT_VIEWS,
+  type Inspection,
+  type InspectOptions,
+  type InspectView,
+} from './forensics/index.js';
 export { stringifyJson } from './util/json.js';
-export * as oci from './oci/index.js';
-export * as kube from './kube/index.js';
-export * as ops from './ops/index.js';
-export * as backup from './backup/index.js';
+export { VERSION } from './version.js';

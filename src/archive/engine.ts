@@ -3,6 +3,8 @@
  * Detection follows checkpointctl: spec.dump's `io.container.manager` is `libpod` (Podman) or
  * `cri-o`; otherwise the archive is containerd's (io.kubernetes.cri.* annotations).
  */
+import { z } from 'zod';
+import { tryParseJsonWith } from '../util/validate.js';
 import type { CheckpointArchive } from './archive.js';
 import {
   configDumpSchema,
@@ -82,14 +84,8 @@ export function detectEngine(spec: SpecDump): Engine {
   return 'containerd';
 }
 
-function parseJsonAnnotation(value: string | undefined): unknown {
-  if (value === undefined) return undefined;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-}
+/** CRI-O's `io.kubernetes.cri-o.Metadata` annotation: the CRI container metadata, as JSON. */
+const crioMetadataSchema = z.looseObject({ name: z.string().optional() });
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
@@ -153,10 +149,11 @@ function imageIdOnly(value: string | undefined): string | undefined {
   return value && /^(sha256:)?[0-9a-f]{64}$/.test(value) ? value : undefined;
 }
 
+/** Drops the fields that are undefined, so JSON and equality checks see only the facts found. */
 function clean(info: CheckpointInfo): CheckpointInfo {
-  return Object.fromEntries(
-    Object.entries(info).filter(([, v]) => v !== undefined),
-  ) as unknown as CheckpointInfo;
+  const out: CheckpointInfo = { ...info };
+  for (const key of Object.keys(out) as (keyof CheckpointInfo)[]) if (out[key] === undefined) delete out[key];
+  return out;
 }
 
 /** Reads spec.dump (required) and config.dump, and derives the container facts for the detected engine. */
@@ -202,7 +199,7 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
   }
 
   if (engine === 'cri-o') {
-    const metadata = parseJsonAnnotation(a['io.kubernetes.cri-o.Metadata']) as { name?: string } | undefined;
+    const metadata = tryParseJsonWith(crioMetadataSchema, a['io.kubernetes.cri-o.Metadata']);
     const pod = crioPod(a);
     return {
       spec,

@@ -4,7 +4,7 @@
  * pass the rest through, because Podman writes its whole libpod config into config.dump.
  */
 import { z } from 'zod';
-import { KcrError } from '../errors.js';
+import { parseJsonText, validate } from '../util/validate.js';
 import type { CheckpointArchive } from './archive.js';
 
 export const configDumpSchema = z
@@ -141,43 +141,25 @@ export const criStatusDumpSchema = z
   .passthrough();
 export type CriStatusDump = z.infer<typeof criStatusDumpSchema>;
 
-function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid content';
-  const where = issue.path.length ? issue.path.join('.') + ': ' : '';
-  return `${where}${issue.message}`;
-}
-
-/** Reads and validates a JSON member; errors name the member, e.g. `config.dump: unexpected end of JSON input`. */
-export async function readJsonMember<T>(
+/** Reads and validates a JSON member; errors name the member and field, e.g. `spec.dump: annotations must be an object`. */
+export async function readJsonMember<S extends z.ZodType>(
   archive: CheckpointArchive,
   name: string,
-  schema: z.ZodType<T>,
-): Promise<T> {
-  const text = (await archive.read(name)).toString('utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message.toLowerCase() : 'invalid JSON';
-    throw new KcrError('invalid-input', `${name}: ${detail}`, {
-      hint: `${archive.path} holds a damaged ${name}; the checkpoint cannot be trusted`,
-    });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new KcrError('invalid-input', `${name}: ${describeZodError(parsed.error)}`, {
-      hint: `${archive.path} holds an unexpected ${name}`,
-    });
-  }
-  return parsed.data;
+  schema: S,
+): Promise<z.output<S>> {
+  const text = await archive.read(name);
+  const value = parseJsonText(text, {
+    what: name,
+    hint: `${archive.path} holds a damaged ${name}; the checkpoint cannot be trusted`,
+  });
+  return validate(schema, value, { what: name, hint: `${archive.path} holds an unexpected ${name}` });
 }
 
 /** Same as readJsonMember, but undefined when the (optional) member is absent. */
-export async function readOptionalJson<T>(
+export async function readOptionalJson<S extends z.ZodType>(
   archive: CheckpointArchive,
   name: string,
-  schema: z.ZodType<T>,
-): Promise<T | undefined> {
+  schema: S,
+): Promise<z.output<S> | undefined> {
   return archive.has(name) ? readJsonMember(archive, name, schema) : undefined;
 }

@@ -5,6 +5,8 @@
  * and config.dump's base image, from an image root of regular files and directories only. So each
  * restores only its own archives, and a Podman export neither.
  */
+import { z } from 'zod';
+import { tryParseJsonWith } from '../util/validate.js';
 import type { CheckpointArchive } from './archive.js';
 import type { ArchiveMetadata } from './engine.js';
 
@@ -20,17 +22,16 @@ export type RestoreFit = Record<Restorer, string[]>;
 const REFERENCE =
   /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
+/** CRI-O's restore unmarshals this annotation into the container's annotations (a Go map[string]string). */
+const crioAnnotationsSchema = z.record(z.string(), z.string());
+
 function crioProblems(archive: CheckpointArchive, { spec }: ArchiveMetadata): string[] {
   const problems: string[] = [];
   const annotations = spec.annotations?.['io.kubernetes.cri-o.Annotations'];
   if (annotations === undefined) {
     problems.push('spec.dump has no io.kubernetes.cri-o.Annotations, which only CRI-O writes');
-  } else {
-    try {
-      JSON.parse(annotations);
-    } catch {
-      problems.push('spec.dump has an io.kubernetes.cri-o.Annotations that is not JSON');
-    }
+  } else if (!tryParseJsonWith(crioAnnotationsSchema, annotations)) {
+    problems.push('spec.dump has an io.kubernetes.cri-o.Annotations that is not a JSON object of strings');
   }
   if (!archive.has('config.dump')) problems.push('there is no config.dump');
   if (!archive.has('checkpoint/inventory.img')) problems.push('there is no checkpoint/inventory.img');

@@ -141,7 +141,8 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
   if (ctx.quiet || !stream.isTTY) return { stop: () => {} };
   const width = () => stream.columns || 80;
   const multi = new MultiBar({
-    stream: stream as unknown as NodeJS.WritableStream,
+    // cli-progress uses only write, isTTY and columns of it (readline's cursor moves are writes).
+    stream: stream as NodeJS.WritableStream,
     // The whole line is ours: it fits the width, so the terminal's wrapping can stay on.
     format: (_options: Options, _params: Params, payload: { line?: string }) => payload.line ?? '',
     linewrap: true,

@@ -1,23 +1,81 @@
-export * from './checkpoint.js';
-export * from './images.js';
-export * from './ps-tree.js';
-export * from './cmdline-env.js';
-export * from './open-files.js';
-export * from './sockets.js';
-export * from './mounts.js';
-export * from './rootfs.js';
-export * from './stats.js';
-export * from './container-log.js';
+/**
+ * `kcr/forensics`: what a checkpoint holds, as plain typed data: open one with `withCheckpoint`,
+ * then ask for the process tree, command lines and environment, open files, sockets, mounts,
+ * rootfs changes, CRIU statistics, the container log, memory (maps, search, dumps), secrets, or
+ * the diff between two checkpoints. Rendering is the caller's; nothing here prints or touches
+ * the network.
+ */
+export { Checkpoint, withCheckpoint } from './checkpoint.js';
+export {
+  inspect,
+  INSPECT_VIEWS,
+  type Inspection,
+  type InspectOptions,
+  type InspectView,
+  type InspectedProcess,
+  type CriuInfo,
+} from './inspect.js';
+export { summarize, type CheckpointSummary, type CheckpointSizes } from './summary.js';
+export { listArchives, KUBELET_CHECKPOINT_DIR, type ListedArchive } from './list.js';
+export { processTree, type ProcessInfo, type ThreadInfo } from './ps-tree.js';
+export { processArgs, maskEnv, type ProcessArgs, type EnvVar } from './cmdline-env.js';
+export { openFiles, type OpenFile, type ProcessFiles } from './open-files.js';
+export { sockets, type SocketInfo, type SocketEndpoint } from './sockets.js';
+export { mounts, type Mounts, type CriuMount, type RuntimeMount } from './mounts.js';
+export { rootfsChanges, type RootfsChanges, type RootfsFile } from './rootfs.js';
+export { extractRootfsFile, streamRootfsFile, type ExtractedFile } from './rootfs-extract.js';
+export { dumpStats, type DumpStats } from './stats.js';
+export { containerLog, type ContainerLog, type LogLine } from './container-log.js';
+export { loadDumpImages, type DumpImages } from './images.js';
+export { loadImageBytes, type ImageBytes } from './image-file.js';
+export { isSecretName, MASK } from './secret-names.js';
+export { SECRET_RULES, type SecretRule } from './secret-patterns.js';
+export {
+  scanSecrets,
+  type SecretScan,
+  type SecretFinding,
+  type SecretScanOptions,
+  type SecretSource,
+} from './secrets/index.js';
+export {
+  diffCheckpoints,
+  type CheckpointDiff,
+  type DiffOptions,
+  type DiffSide,
+  type ProcessChange,
+  type FileChange,
+  type SocketChange,
+  type EnvChange,
+  type MemoryGrowth,
+  type RootfsDiff,
+  type RootfsEntryChange,
+} from './diff/index.js';
+export {
+  loadMemoryContext,
+  processView,
+  memorySummary,
+  searchMemory,
+  compilePattern,
+  resolveRange,
+  readRange,
+  writeRange,
+  dumpProcess,
+  hexdumpStream,
+  type MemoryContext,
+  type ProcessMemoryView,
+  type MemoryMapping,
+  type MappingKind,
+  type ProcessMemorySummary,
+  type MemorySearchOptions,
+  type MemorySearchResult,
+  type MemoryHit,
+  type SearchPattern,
+  type AddressRange,
+  type WrittenRange,
+  type ProcessDump,
+  type DumpedMapping,
+} from './memory/index.js';
+// Added by the forensics and image work; to be curated like the rest.
 export * from './container-config.js';
-export * from './summary.js';
-export * from './inspect.js';
 export * from './view-errors.js';
-export * from './secret-names.js';
-export * from './list.js';
-export * from './image-file.js';
-export * from './rootfs-extract.js';
-export * from './memory/index.js';
-export * from './diff/index.js';
-export * from './secrets/index.js';
-export * from './secret-patterns.js';
 export * from './image-check.js';

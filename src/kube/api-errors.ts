@@ -5,6 +5,7 @@
  */
 import { ApiException } from '@kubernetes/client-node';
 import { KcrError, type KcrErrorCode } from '../errors.js';
+import { statusSchema } from './documents.js';
 import {
   errorCodes,
   isConnectionDropped,
@@ -33,6 +34,7 @@ export interface KubeStatus {
   details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string }[] };
 }
 
+/** A metav1.Status from a response body (text or already parsed); undefined for anything else. */
 export function parseStatus(body: unknown): KubeStatus | undefined {
   let value: unknown = body;
   if (typeof body === 'string') {
@@ -42,10 +44,8 @@ export function parseStatus(body: unknown): KubeStatus | undefined {
       return undefined;
     }
   }
-  if (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Status') {
-    return value as KubeStatus;
-  }
-  return undefined;
+  const status = statusSchema.safeParse(value);
+  return status.success && status.data.kind === 'Status' ? { ...status.data, kind: 'Status' } : undefined;
 }
 
 /** Socket-level failures (refused, DNS, TLS) naming the server that could not be reached. */

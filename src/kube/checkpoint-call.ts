@@ -3,7 +3,9 @@
  * answered with `{"items":["<archive path on the node>"]}`.
  */
 import { KcrError } from '../errors.js';
+import { tryParseJsonWith } from '../util/validate.js';
 import { networkError } from './api-errors.js';
+import { checkpointAnswerSchema } from './documents.js';
 import { checkpointError, timeoutHint, type CheckpointErrorContext } from './checkpoint-errors.js';
 import { isLocalTimeout } from './http.js';
 import { kubeletTlsHint, type KubeletEndpoint } from './kubelet.js';
@@ -22,13 +24,7 @@ export interface CheckpointCall {
 }
 
 function parseItems(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { items?: unknown };
-    const first = Array.isArray(parsed.items) ? parsed.items[0] : undefined;
-    return typeof first === 'string' && first !== '' ? first : undefined;
-  } catch {
-    return undefined;
-  }
+  return tryParseJsonWith(checkpointAnswerSchema, body)?.items[0] || undefined;
 }
 
 /** Asks the kubelet to checkpoint one container and returns the archive path on the node. */

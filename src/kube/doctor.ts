@@ -4,9 +4,11 @@
  */
 import type { V1Node } from '@kubernetes/client-node';
 import { KcrError, isKcrError } from '../errors.js';
+import { tryParseJsonWith } from '../util/validate.js';
 import { apiError } from './api-errors.js';
 import { KubeClient } from './client.js';
 import { mapLimit } from '../util/concurrency.js';
+import { kubeletConfigzSchema } from './documents.js';
 import { runCanary } from './doctor-canary.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
 import { ProxiedKubelet } from './kubelet.js';
@@ -179,12 +181,9 @@ async function gateFinding(client: KubeClient, node: V1Node, signal?: AbortSigna
       byDefault ? undefined : GATE_FIX,
     );
   }
-  const config =
-    (
-      JSON.parse(res.body) as {
-        kubeletconfig?: { featureGates?: Record<string, boolean>; enableDebuggingHandlers?: boolean };
-      }
-    ).kubeletconfig ?? {};
+  const configz = tryParseJsonWith(kubeletConfigzSchema, res.body);
+  if (!configz) return finding('warn', "the kubelet's /configz answer is not a kubelet configuration");
+  const config = configz.kubeletconfig ?? {};
   if (config.enableDebuggingHandlers === false) {
     return finding(
       'fail',

@@ -9,7 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { KcrError } from '../errors.js';
+import { tryParseJsonWith } from '../util/validate.js';
 import { apiError, httpText, networkError, parseStatus, type KubeStatus } from './api-errors.js';
+import { statusSchema } from './documents.js';
 import type { KubeClient } from './client.js';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -52,13 +54,9 @@ function exitCodeOf(status: KubeStatus, what: string): number {
 
 /** The error channel carries a metav1.Status without kind/apiVersion (e.g. `{"metadata":{},"status":"Success"}`). */
 function parseExecStatus(text: string): KubeStatus {
-  try {
-    const value = JSON.parse(text) as Omit<KubeStatus, 'kind'>;
-    return { ...value, kind: 'Status' };
-  } catch {
-    // v1-v3 servers wrote a plain error message on this channel.
-    return { kind: 'Status', status: 'Failure', message: text };
-  }
+  const value = tryParseJsonWith(statusSchema, text);
+  // v1-v3 servers wrote a plain error message on this channel.
+  return value ? { ...value, kind: 'Status' } : { kind: 'Status', status: 'Failure', message: text };
 }
 
 function describeCommand(opts: ExecOptions): string {

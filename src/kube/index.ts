@@ -1,7 +1,8 @@
 /**
- * Kubernetes: kubeconfig, kubelet checkpoint (proxied or direct), copying archives off nodes,
- * restore manifests and the restored objects, doctor, setup. It talks to the cluster only; the
- * multi-step operations (checkpoint and copy, restore, migrate) are in ops/.
+ * `kcr/kube`: Kubernetes. Kubeconfig and in-cluster access, the kubelet checkpoint call (through
+ * the API server's node proxy or direct), copying archives off nodes, restore manifests and the
+ * restored objects, doctor checks and setup configuration. It talks to the cluster only; the
+ * multi-step operations (checkpoint and copy, restore, migrate) are `kcr/ops`.
  */
 export {
   loadKubeconfig,
@@ -101,3 +102,5 @@ export {
   type KubeadmOptions,
   type InstalledFile,
 } from './setup.js';
+/** The Pod object as kcr reads it from a file or a kubelet: the fields it uses, checked. */
+export { podSchema } from './documents.js';

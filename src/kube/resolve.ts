@@ -5,8 +5,10 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { KcrError, isKcrError } from '../errors.js';
+import { parseJsonWith } from '../util/validate.js';
 import { apiError, networkError } from './api-errors.js';
 import type { KubeClient } from './client.js';
+import { podListSchema } from './documents.js';
 import { kubeletTlsHint, type KubeletEndpoint } from './kubelet.js';
 import { matchesSelector, parseSelector } from './selector.js';
 
@@ -81,15 +83,12 @@ export class KubeletPods implements PodSource {
         },
       );
     }
-    let parsed: { items?: V1Pod[] };
-    try {
-      parsed = JSON.parse(res.body) as { items?: V1Pod[] };
-    } catch {
-      throw new KcrError('remote', `kubelet ${this.kubelet.server}/pods: not a pod list`, {
-        hint: "is --kubelet-url the kubelet's secure port (10250)?",
-      });
-    }
-    this.cache = parsed.items ?? [];
+    const list = parseJsonWith(podListSchema, res.body, {
+      what: `kubelet ${this.kubelet.server}/pods: not a pod list`,
+      hint: "is --kubelet-url the kubelet's secure port (10250)?",
+      code: 'remote',
+    });
+    this.cache = list.items ?? [];
     return this.cache;
   }
 

@@ -4,16 +4,11 @@
  * §E.4): every bind mount the checkpointed container had must be mounted again at the same path,
  * or the restore fails with `restoring "<image>" expects following bind mounts defined (...)`.
  */
-import type {
-  V1Container,
-  V1ContainerPort,
-  V1Pod,
-  V1Service,
-  V1Volume,
-  V1VolumeMount,
-} from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { V1Container, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { CheckpointInfo, SpecDump } from '../archive/index.js';
 import { KcrError } from '../errors.js';
+import { tryParseJsonWith } from '../util/validate.js';
 import { checkPodName, labelValue, serviceNameFor } from './names.js';
 import { placementOn } from './node-placement.js';
 
@@ -72,14 +67,22 @@ export interface RestoreManifests {
   warnings: string[];
 }
 
-function parseJson<T>(value: string | undefined): T | undefined {
-  if (!value) return undefined;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    return undefined;
-  }
-}
+/** The JSON that CRI-O and the kubelet keep in spec.dump annotations; a malformed one is ignored. */
+const stringMapSchema = z.record(z.string(), z.string());
+const crioVolumesSchema = z.array(
+  z.looseObject({
+    container_path: z.string(),
+    host_path: z.string().optional(),
+    readonly: z.boolean().optional(),
+  }),
+);
+const containerPortsSchema = z.array(
+  z.looseObject({
+    containerPort: z.number().int(),
+    protocol: z.string().optional(),
+    name: z.string().optional(),
+  }),
+);
 
 function withoutControllerLabels(labels: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !CONTROLLER_LABELS.includes(k)));
@@ -146,12 +149,6 @@ function fromSavedPod(input: ManifestInput, saved: V1Pod, name: string, warnings
   };
 }
 
-interface CrioVolume {
-  container_path: string;
-  host_path?: string;
-  readonly?: boolean;
-}
-
 /** What a bind mount's host path says about the volume it came from. */
 function volumeFor(
   source: string,
@@ -180,9 +177,9 @@ function volumeFor(
 
 function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V1Pod {
   const a = input.spec.annotations ?? {};
-  const kubeletAnnotations = parseJson<Record<string, string>>(a['io.kubernetes.cri-o.Annotations']) ?? {};
+  const kubeletAnnotations = tryParseJsonWith(stringMapSchema, a['io.kubernetes.cri-o.Annotations']) ?? {};
   const annotation = (key: string) => kubeletAnnotations[key] ?? a[key];
-  const crioVolumes = parseJson<CrioVolume[]>(a['io.kubernetes.cri-o.Volumes']) ?? [];
+  const crioVolumes = tryParseJsonWith(crioVolumesSchema, a['io.kubernetes.cri-o.Volumes']) ?? [];
   const terminationPath =
     annotation('io.kubernetes.container.terminationMessagePath') ?? '/dev/termination-log';
   const volumes: V1Volume[] = [];
@@ -199,14 +196,14 @@ function fromSpecDump(input: ManifestInput, name: string, warnings: string[]): V
       crioVolumes.find((v) => v.container_path === dest)?.readonly ?? (m.options ?? []).includes('ro');
     mounts.push({ name: volume.name, mountPath: dest, ...(readOnly ? { readOnly: true } : {}) });
   });
-  const ports = (parseJson<V1ContainerPort[]>(annotation('io.kubernetes.container.ports')) ?? []).map(
-    (p) => ({
-      containerPort: p.containerPort,
-      protocol: p.protocol ?? 'TCP',
-      ...(p.name ? { name: p.name } : {}),
-    }),
-  );
-  const crioLabels = parseJson<Record<string, string>>(a['io.kubernetes.cri-o.Labels']) ?? {};
+  const ports = (
+    tryParseJsonWith(containerPortsSchema, annotation('io.kubernetes.container.ports')) ?? []
+  ).map((p) => ({
+    containerPort: p.containerPort,
+    protocol: p.protocol ?? 'TCP',
+    ...(p.name ? { name: p.name } : {}),
+  }));
+  const crioLabels = tryParseJsonWith(stringMapSchema, a['io.kubernetes.cri-o.Labels']) ?? {};
   const userLabels = Object.fromEntries(
     Object.entries(crioLabels).filter(([k]) => !k.startsWith('io.kubernetes.')),
   );

@@ -4,10 +4,16 @@
  * anonymous otherwise).
  */
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import { KcrError } from '../errors.js';
 import type { Credentials } from './credentials.js';
-import { isJsonObject } from '../util/json.js';
 import { errorText, readJson, send, transportError } from './http.js';
+
+/** A token server's answer (distribution's token spec, or OAuth2's `access_token`); a field of another type counts as absent. */
+const tokenAnswerSchema = z.looseObject({
+  token: z.string().optional().catch(undefined),
+  access_token: z.string().optional().catch(undefined),
+});
 
 export interface Challenge {
   scheme: 'basic' | 'bearer';
@@ -108,9 +114,9 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
     const { text } = await errorText(res);
     throw new KcrError('remote', `${url.host}: token request failed: ${text}`);
   }
-  const body = await readJson(res, url.host, 'token response', req.signal);
-  const token = isJsonObject(body) ? (body.token ?? body.access_token) : undefined;
-  if (typeof token !== 'string' || !token)
+  const body = tokenAnswerSchema.safeParse(await readJson(res, url.host, 'token response', req.signal));
+  const token = body.success ? (body.data.token ?? body.data.access_token) : undefined;
+  if (!token)
     throw new KcrError('remote', `${url.host}: token response holds no token`, {
       hint: 'the bearer challenge points at something that is not a token server; check the registry',
     });

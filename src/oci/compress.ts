@@ -11,10 +11,18 @@ interface ZstdModule {
   CompressStream: new (params?: { compressionLevel?: number }) => Transform;
 }
 
+function isZstdModule(value: unknown): value is ZstdModule {
+  return typeof value === 'object' && value !== null && 'CompressStream' in value;
+}
+
 async function loadZstd(): Promise<ZstdModule> {
   try {
-    const mod = (await import('zstd-napi')) as unknown as ZstdModule & { default?: ZstdModule };
-    return mod.CompressStream ? mod : (mod.default as ZstdModule);
+    // A CommonJS module: its exports are the namespace itself or its default, by loader.
+    const mod: unknown = await import('zstd-napi');
+    if (isZstdModule(mod)) return mod;
+    const fallback = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
+    if (isZstdModule(fallback)) return fallback;
+    throw new Error('zstd-napi exports no CompressStream');
   } catch (err) {
     throw new KcrError(
       'invalid-input',

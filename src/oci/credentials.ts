@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { KcrError, errnoCode, fileError } from '../errors.js';
-import { isJsonObject } from '../util/json.js';
+import { parseJsonText, validate } from '../util/validate.js';
 
 export interface Credentials {
   username: string;
@@ -24,11 +25,26 @@ export interface CredentialOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-interface AuthFile {
-  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
-  credHelpers?: Record<string, string>;
-  credsStore?: string;
-}
+/**
+ * An auth file as Docker and Podman write it. Entries are checked one by one where they are used
+ * (a malformed entry for another registry must not stop a push), the file's outline here.
+ */
+const authFileSchema = z.looseObject({
+  auths: z.record(z.string(), z.unknown()).optional(),
+  credHelpers: z.record(z.string(), z.unknown()).optional(),
+  credsStore: z.unknown().optional(),
+});
+type AuthFile = z.output<typeof authFileSchema>;
+
+const authEntrySchema = z.looseObject({
+  auth: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  identitytoken: z.string().optional(),
+});
+
+/** What `docker-credential-<helper> get` prints. */
+const helperAnswerSchema = z.looseObject({ Username: z.string().optional(), Secret: z.string().optional() });
 
 /** The keys a registry may be stored under (`docker login` writes Docker Hub's legacy URL). */
 function authKeys(registry: string): string[] {
@@ -63,19 +79,11 @@ async function readAuthFile(path: string, required: boolean): Promise<AuthFile |
     if (!required && errnoCode(err) === 'ENOENT') return undefined;
     throw fileError(path, err);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, {
-      hint: 'the auth file is not valid JSON',
-    });
-  }
-  if (!isJsonObject(parsed))
-    throw new KcrError('invalid-input', `${path}: not a JSON object`, {
-      hint: 'an auth file looks like {"auths": {"REGISTRY": {"auth": "BASE64(user:password)"}}}',
-    });
-  return parsed as AuthFile;
+  const parsed = parseJsonText(text, { what: path, hint: 'the auth file is not valid JSON' });
+  return validate(authFileSchema, parsed, {
+    what: path,
+    hint: 'an auth file looks like {"auths": {"REGISTRY": {"auth": "BASE64(user:password)"}}}',
+  });
 }
 
 /** Runs `docker-credential-<helper> get`, which reads the server on stdin and prints `{Username, Secret}`. */
@@ -124,13 +132,17 @@ export async function runCredentialHelper(
       },
     );
   }
-  const { Username, Secret } = isJsonObject(parsed) ? parsed : {};
-  if (typeof Secret !== 'string' || !Secret) return undefined;
-  return { username: typeof Username === 'string' ? Username : '', password: Secret, source: program };
+  // Without a usable Secret the helper has nothing for this registry: anonymous access.
+  const checked = helperAnswerSchema.safeParse(parsed);
+  const answer = checked.success ? checked.data : {};
+  if (!answer.Secret) return undefined;
+  return { username: answer.Username ?? '', password: answer.Secret, source: program };
 }
 
-function decodeAuth(entry: NonNullable<AuthFile['auths']>[string], path: string): Credentials | undefined {
-  if (!isJsonObject(entry)) return undefined;
+function decodeAuth(value: unknown, path: string): Credentials | undefined {
+  const parsed = authEntrySchema.safeParse(value);
+  if (!parsed.success) return undefined;
+  const entry = parsed.data;
   if (
     typeof entry.username === 'string' &&
     entry.username &&
@@ -157,8 +169,7 @@ async function fromFile(
     .find((h): h is string => typeof h === 'string' && h !== '');
   if (helper) return runCredentialHelper(helper, keys[0]!, env);
   for (const key of keys) {
-    const entry = file.auths?.[key];
-    const creds = entry && decodeAuth(entry, path);
+    const creds = decodeAuth(file.auths?.[key], path);
     if (creds) return creds;
   }
   if (typeof file.credsStore === 'string' && file.credsStore)

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
 import { KcrError, fileError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
 import {
@@ -177,6 +178,15 @@ export function header(res: HttpResponse, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+const errorBodySchema = z.looseObject({
+  errors: z.array(
+    z.looseObject({
+      code: z.string().optional().catch(undefined),
+      message: z.string().optional().catch(undefined),
+    }),
+  ),
+});
+
 /** The distribution spec's error body, `{"errors":[{"code","message","detail"}]}`, as one line. */
 export async function errorText(res: HttpResponse): Promise<{ code?: string; text: string }> {
   let raw = '';
@@ -185,17 +195,19 @@ export async function errorText(res: HttpResponse): Promise<{ code?: string; tex
   } catch {
     /* the body is only for the message */
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(raw) as { errors?: { code?: string; message?: string }[] };
-    const first = parsed.errors?.[0];
-    if (first)
-      return {
-        code: first.code,
-        text: `${first.code ?? 'error'}: ${first.message ?? ''}`.toLowerCase().trim(),
-      };
+    parsed = JSON.parse(raw);
   } catch {
-    /* not JSON */
+    /* not JSON: the text itself is the message */
   }
+  const body = errorBodySchema.safeParse(parsed);
+  const first = body.success ? body.data.errors[0] : undefined;
+  if (first)
+    return {
+      code: first.code,
+      text: `${first.code ?? 'error'}: ${first.message ?? ''}`.toLowerCase().trim(),
+    };
   return { text: raw.trim().slice(0, 200) || `http ${res.status}` };
 }
 

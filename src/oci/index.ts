@@ -1,4 +1,8 @@
-/** Checkpoint images: build, OCI layout, and the registry client (distribution API and auth). */
+/**
+ * `kcr/oci`: checkpoint images. Build one from an archive (its single layer is the archive, byte
+ * for byte, annotated for CRI-O, containerd and Podman), write and read OCI layouts, push, pull
+ * and inspect through the registry client (distribution API, Bearer/Basic auth, docker config).
+ */
 export * from './media-types.js';
 export * from './digest.js';
 export * from './reference.js';

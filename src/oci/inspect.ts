@@ -3,6 +3,7 @@
  * never downloaded. Works on registry references and on `oci:DIR[:NAME]` layouts.
  */
 import { isCheckpointImage, readCheckpointAnnotations, type AnnotatedCheckpoint } from './annotations.js';
+import { imageConfigSchema } from './documents.js';
 import { readLayoutJson, readOciLayout } from './layout.js';
 import type { Annotations, OciDescriptor, OciImageConfig, OciManifest } from './media-types.js';
 import { parseLayoutReference, parseReference, toReference, type ImageReference } from './reference.js';
@@ -59,8 +60,12 @@ function describe(
 /** One image of an OCI layout (a directory the user named, or the local store). */
 async function fromLayout(reference: string, dir: string, refName?: string): Promise<CheckpointImageInfo> {
   const layout = await readOciLayout(dir, refName);
-  const { value } = await readLayoutJson(layout.dir, layout.manifest.config, 'image config');
-  const config = value as unknown as OciImageConfig;
+  const { value: config } = await readLayoutJson(
+    layout.dir,
+    layout.manifest.config,
+    'image config',
+    imageConfigSchema,
+  );
   const annotations = { ...layout.entry.annotations, ...layout.manifest.annotations };
   return describe(
     reference,

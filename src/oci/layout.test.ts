@@ -51,6 +51,22 @@ describe('reading a damaged OCI layout', () => {
   });
 
   it.each([
+    [
+      '{"schemaVersion":2,"manifests":[{"mediaType":"m","digest":"sha256:00","size":"1"}]}',
+      'manifests[0].size must be a number',
+    ],
+    ['{"schemaVersion":2,"manifests":[{"mediaType":"m","size":1}]}', 'manifests[0].digest is missing'],
+    ['{"schemaVersion":2,"manifests":{}}', 'manifests must be an array'],
+  ])('names the field at fault in the index %s', async (index, field) => {
+    const dir = await craft(`field-${sha256Digest(index).slice(7, 15)}`, index);
+    await expect(readOciLayout(dir)).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `${join(dir, 'index.json')}: not an OCI image index: ${field}`,
+      hint: `${dir} is not a valid OCI image layout`,
+    });
+  });
+
+  it.each([
     ['not JSON', Buffer.from('garbage')],
     ['JSON without layers', Buffer.from('{"schemaVersion":2,"config":{"digest":"sha256:00","size":1}}')],
   ])('refuses a manifest blob that is %s, naming the blob', async (_what, manifest) => {

@@ -5,12 +5,14 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../util/atomic-file.js';
-import { isJsonObject } from '../util/json.js';
+import { parseJsonWith, type Source } from '../util/validate.js';
 import { ANNOTATIONS } from './annotations.js';
 import type { BlobSource, BuiltImage } from './build.js';
 import { digestHex, isDigest, sha256Digest } from './digest.js';
+import { indexSchema, manifestSchema } from './documents.js';
 import { MEDIA_TYPES, type OciDescriptor, type OciIndex, type OciManifest } from './media-types.js';
 import { throttled, type ProgressCallback } from './progress.js';
 
@@ -55,30 +57,9 @@ async function putBlob(dir: string, blob: BlobSource, onProgress?: ProgressCallb
   report(blob.descriptor.size, true);
 }
 
-/** JSON from a layout file that must be an object; `what` says what the file should have been. */
-function parseLayoutJson(
-  path: string,
-  bytes: Buffer | string,
-  what: string,
-  dir: string,
-): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString());
-  } catch (err) {
-    throw new KcrError('invalid-input', `${path}: not ${what}: ${(err as Error).message.toLowerCase()}`, {
-      hint: `${dir} is not a valid OCI image layout`,
-    });
-  }
-  if (!isJsonObject(value))
-    throw new KcrError('invalid-input', `${path}: not ${what}: not a JSON object`, {
-      hint: `${dir} is not a valid OCI image layout`,
-    });
-  return value;
-}
-
-function isDescriptor(value: unknown): value is OciDescriptor {
-  return isJsonObject(value) && typeof value.digest === 'string' && typeof value.size === 'number';
+/** How a damaged layout file is reported: the file, what it should have been, the field at fault. */
+function layoutSource(path: string, what: string, dir: string): Source {
+  return { what: `${path}: not ${what}`, hint: `${dir} is not a valid OCI image layout` };
 }
 
 export async function readIndex(dir: string): Promise<OciIndex> {
@@ -87,28 +68,19 @@ export async function readIndex(dir: string): Promise<OciIndex> {
   const text = await readFile(path, 'utf8').catch((err: unknown) => {
     throw fileError(path, err);
   });
-  const index = parseLayoutJson(path, text, 'an OCI image index', dir);
-  if (!Array.isArray(index.manifests) || !index.manifests.every(isDescriptor)) {
-    throw new KcrError(
-      'invalid-input',
-      `${path}: not an OCI image index: no manifests array of descriptors`,
-      {
-        hint: `${dir} is not a valid OCI image layout`,
-      },
-    );
-  }
-  return index as unknown as OciIndex;
+  return parseJsonWith(indexSchema, text, layoutSource(path, 'an OCI image index', dir));
 }
 
 /**
  * A small blob of the layout (manifest, config) as JSON, checked against its digest first: the
  * layout may have been changed or damaged after it was written.
  */
-export async function readLayoutJson(
+export async function readLayoutJson<S extends z.ZodType>(
   dir: string,
   descriptor: OciDescriptor,
   what: string,
-): Promise<{ bytes: Buffer; value: Record<string, unknown> }> {
+  schema: S,
+): Promise<{ bytes: Buffer; value: z.output<S> }> {
   const path = blobPath(dir, descriptor.digest);
   const bytes = await readFile(path).catch((err: unknown) => {
     throw fileError(path, err);
@@ -119,7 +91,7 @@ export async function readLayoutJson(
       hint: 'the layout was changed or damaged after it was written',
     });
   }
-  return { bytes, value: parseLayoutJson(path, bytes, `an ${what}`, dir) };
+  return { bytes, value: parseJsonWith(schema, bytes, layoutSource(path, `an ${what}`, dir)) };
 }
 
 export interface WriteLayoutOptions {
@@ -247,15 +219,12 @@ export async function readOciLayout(dir: string, refName?: string): Promise<Layo
       `${dir}: ${entry.digest} is a ${entry.mediaType}, expected an OCI image manifest`,
     );
   }
-  const { bytes: manifestBytes, value } = await readLayoutJson(dir, entry, 'OCI image manifest');
-  if (!isDescriptor(value.config) || !Array.isArray(value.layers) || !value.layers.every(isDescriptor)) {
-    throw new KcrError(
-      'invalid-input',
-      `${blobPath(dir, entry.digest)}: not an OCI image manifest: no config and layers descriptors`,
-      { hint: `${dir} is not a valid OCI image layout` },
-    );
-  }
-  const manifest = value as unknown as OciManifest;
+  const { bytes: manifestBytes, value: manifest } = await readLayoutJson(
+    dir,
+    entry,
+    'OCI image manifest',
+    manifestSchema,
+  );
   // Layers then config, the upload order.
   const blobs = [...manifest.layers, manifest.config].map((d) => ({
     descriptor: d,

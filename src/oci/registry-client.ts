@@ -3,8 +3,8 @@
  * /v2/ ping, auth, blob HEAD/GET, manifests and tags. Uploads live in upload.ts.
  */
 import type { Agent } from 'undici';
+import { z } from 'zod';
 import { KcrError } from '../errors.js';
-import { isJsonObject } from '../util/json.js';
 import {
   basicHeader,
   credentialsRefused,
@@ -54,6 +54,9 @@ export interface ConnectOptions extends RegistryOptions {
 
 /** A page of a tag list: repositories with many CI tags get long lists, and not every registry paginates. */
 const MAX_TAG_LIST_BYTES = 32 * 1024 * 1024;
+
+/** `GET /v2/<name>/tags/list`: `{"name": …, "tags": [...]}`; an empty repository may answer `"tags": null`. */
+const tagListSchema = z.looseObject({ tags: z.array(z.string()).nullish() });
 
 /** Registry answers that mean the caller is not allowed in. */
 function isDenied(status: number): boolean {
@@ -355,15 +358,12 @@ export class RegistryClient {
     while (url) {
       const res = await this.request('GET', url, { signal });
       if (res.status !== 200) return this.fail(res, 'tag list');
-      const body = await readJson(res, responseHost(res), 'tag list', signal, MAX_TAG_LIST_BYTES);
-      const page = isJsonObject(body) ? body.tags : undefined;
-      if (
-        page !== undefined &&
-        page !== null &&
-        !(Array.isArray(page) && page.every((t) => typeof t === 'string'))
-      )
+      const body = tagListSchema.safeParse(
+        await readJson(res, responseHost(res), 'tag list', signal, MAX_TAG_LIST_BYTES),
+      );
+      if (!body.success)
         throw new KcrError('remote', `${this.registry}/${this.repository}: tag list holds no list of tags`);
-      tags.push(...(page ?? []));
+      tags.push(...(body.data.tags ?? []));
       // Pagination: `Link: </v2/…/tags/list?last=x&n=y>; rel="next"`.
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
       url = next ? this.resolve(next[1]!) : undefined;

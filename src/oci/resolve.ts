@@ -3,16 +3,17 @@
  * to the entry for the wanted platform, checks the shapes, and verifies every digest.
  */
 import { arch as hostArch } from 'node:process';
+import { z } from 'zod';
 import { KcrError } from '../errors.js';
 import { sha256Digest } from './digest.js';
-import { isJsonObject } from '../util/json.js';
+import { parseJsonWith, validate } from '../util/validate.js';
+import { descriptorSchema, imageConfigSchema, manifestSchema } from './documents.js';
 import { readBody, responseHost } from './http.js';
 import {
   isIndexMediaType,
   type Annotations,
   type OciDescriptor,
   type OciImageConfig,
-  type OciIndex,
   type OciManifest,
 } from './media-types.js';
 import { manifestReference, type ImageReference } from './reference.js';
@@ -42,9 +43,12 @@ function hostPlatform(): string {
   return `linux/${map[hostArch] ?? hostArch}`;
 }
 
-function pickFromIndex(ref: ImageReference, index: OciIndex, platform = hostPlatform()): OciDescriptor {
+function pickFromIndex(
+  ref: ImageReference,
+  entries: OciDescriptor[],
+  platform = hostPlatform(),
+): OciDescriptor {
   const [os, arch] = platform.split('/');
-  const entries = (Array.isArray(index.manifests) ? index.manifests : []).filter(isDescriptor);
   const match =
     entries.find((m) => m.platform?.os === os && m.platform?.architecture === arch) ??
     (entries.length === 1 ? entries[0] : undefined);
@@ -57,46 +61,21 @@ function pickFromIndex(ref: ImageReference, index: OciIndex, platform = hostPlat
   });
 }
 
-function parseJson<T>(bytes: Buffer, what: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new KcrError('invalid-input', `${what}: ${(err as Error).message.toLowerCase()}`, {
-      hint: 'the image is damaged or not an OCI image',
-    });
-  }
-  if (!isJsonObject(value))
-    throw new KcrError('invalid-input', `${what}: not a JSON object`, {
-      hint: 'the image is damaged or not an OCI image',
-    });
-  return value as T;
-}
+const DAMAGED = 'the image is damaged or not an OCI image';
 
-function isDescriptor(value: unknown): value is OciDescriptor {
-  return (
-    isJsonObject(value) &&
-    typeof value.digest === 'string' &&
-    typeof value.size === 'number' &&
-    typeof value.mediaType === 'string'
-  );
-}
+/** Just enough of a manifest-or-index document to tell which it is. */
+const documentSchema = z.looseObject({
+  mediaType: z.string().optional(),
+  manifests: z.array(z.unknown()).optional(),
+  layers: z.unknown().optional(),
+});
 
-function checkManifest(ref: ImageReference, manifest: OciManifest): void {
-  if (
-    manifest.schemaVersion !== 2 ||
-    !isDescriptor(manifest.config) ||
-    !Array.isArray(manifest.layers) ||
-    !manifest.layers.every(isDescriptor)
-  ) {
-    throw new KcrError(
-      'invalid-input',
-      `${ref.full}: not an image manifest (schema 2 with config and layers)`,
-      {
-        hint: 'kcr reads OCI and Docker v2 schema 2 images',
-      },
-    );
-  }
+/** The entries of an index that are descriptors; the others cannot be pulled, so they are left out. */
+function indexEntries(manifests: readonly unknown[]): OciDescriptor[] {
+  return manifests.flatMap((m) => {
+    const entry = descriptorSchema.safeParse(m);
+    return entry.success ? [entry.data] : [];
+  });
 }
 
 export async function fetchConfig(
@@ -125,7 +104,7 @@ export async function fetchConfig(
       },
     );
   }
-  return parseJson<OciImageConfig>(bytes, `config ${descriptor.digest}`);
+  return parseJsonWith(imageConfigSchema, bytes, { what: `config ${descriptor.digest}`, hint: DAMAGED });
 }
 
 export async function resolveImage(
@@ -134,25 +113,35 @@ export async function resolveImage(
   options: { platform?: string; signal?: AbortSignal } = {},
 ): Promise<ResolvedImage> {
   let got = await client.getManifest(manifestReference(ref), options.signal);
-  let doc = parseJson<OciManifest & OciIndex>(got.bytes, `${ref.full}: manifest`);
+  let doc = parseJsonWith(documentSchema, got.bytes, { what: `${ref.full}: manifest`, hint: DAMAGED });
   let indexAnnotations: Annotations = {};
   if (
     isIndexMediaType(got.mediaType) ||
     isIndexMediaType(doc.mediaType) ||
-    (Array.isArray(doc.manifests) && !doc.layers)
+    (doc.manifests !== undefined && doc.layers === undefined)
   ) {
-    const entry = pickFromIndex(ref, doc, options.platform === 'auto' ? undefined : options.platform);
+    const entry = pickFromIndex(
+      ref,
+      indexEntries(doc.manifests ?? []),
+      options.platform === 'auto' ? undefined : options.platform,
+    );
     indexAnnotations = entry.annotations ?? {};
     got = await client.getManifest(entry.digest, options.signal);
-    doc = parseJson<OciManifest & OciIndex>(got.bytes, `${ref.full}: manifest ${entry.digest}`);
+    doc = parseJsonWith(documentSchema, got.bytes, {
+      what: `${ref.full}: manifest ${entry.digest}`,
+      hint: DAMAGED,
+    });
   }
-  checkManifest(ref, doc);
-  const config = await fetchConfig(client, doc.config, options.signal);
+  const manifest = validate(manifestSchema, doc, {
+    what: `${ref.full}: not an image manifest (schema 2 with config and layers)`,
+    hint: 'kcr reads OCI and Docker v2 schema 2 images',
+  });
+  const config = await fetchConfig(client, manifest.config, options.signal);
   return {
-    manifest: doc,
+    manifest,
     manifestDigest: got.digest,
-    mediaType: got.mediaType || doc.mediaType || '',
-    annotations: { ...indexAnnotations, ...doc.annotations },
+    mediaType: got.mediaType || manifest.mediaType || '',
+    annotations: { ...indexAnnotations, ...manifest.annotations },
     config,
   };
 }

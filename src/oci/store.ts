@@ -8,8 +8,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KcrError } from '../errors.js';
 import { ANNOTATIONS, readCheckpointAnnotations } from './annotations.js';
+import { manifestSchema } from './documents.js';
 import { readIndex, readLayoutJson, writeIndex } from './layout.js';
-import type { OciManifest } from './media-types.js';
 
 export function imageStoreDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.KCR_IMAGE_STORE) return env.KCR_IMAGE_STORE;
@@ -35,8 +35,7 @@ export async function listStoredImages(env: NodeJS.ProcessEnv = process.env): Pr
   for (const entry of index.manifests) {
     const reference = entry.annotations?.[ANNOTATIONS.refName];
     if (!reference) continue;
-    const { value } = await readLayoutJson(dir, entry, 'OCI image manifest');
-    const manifest = value as unknown as OciManifest;
+    const { value: manifest } = await readLayoutJson(dir, entry, 'OCI image manifest', manifestSchema);
     const checkpointed = readCheckpointAnnotations(entry.annotations ?? {}).checkpointedAt;
     out.push({
       reference,
@@ -69,7 +68,7 @@ export async function removeStoredImage(
   const used = new Set<string>();
   for (const m of index.manifests) {
     used.add(m.digest);
-    const manifest = (await readLayoutJson(dir, m, 'OCI image manifest')).value as unknown as OciManifest;
+    const manifest = (await readLayoutJson(dir, m, 'OCI image manifest', manifestSchema)).value;
     used.add(manifest.config.digest);
     for (const l of manifest.layers) used.add(l.digest);
   }

@@ -1,5 +1,5 @@
 /**
- * Operations: the multi-step jobs kcr does against a cluster and a registry, each one async
+ * `kcr/ops`, operations: the multi-step jobs kcr does against a cluster and a registry, each one async
  * function taking a typed options object and returning a typed result. The CLI, the backup
  * module, the server and the controller all call these same functions.
  *

@@ -26,7 +26,9 @@ import {
   type RegistryOptions,
   type TransferProgress,
 } from '../oci/index.js';
+import { podSchema } from '../kube/index.js';
 import { makeTempDir } from '../util/temp-dir.js';
+import { parseJsonWith } from '../util/validate.js';
 
 /**
  * What to restore: a checkpoint archive on disk, or a checkpoint image in a registry. For an
@@ -71,15 +73,10 @@ async function readSavedPod(path: string): Promise<V1Pod | undefined> {
     if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
     throw fileError(path, err);
   }
-  let pod: V1Pod;
-  try {
-    pod = JSON.parse(text) as V1Pod;
-  } catch (err) {
-    throw new KcrError('invalid-input', `${path}: ${(err as Error).message.toLowerCase()}`, {
-      hint: 'move the damaged file away to restore from spec.dump',
-    });
-  }
-  if (pod.kind !== 'Pod' || !pod.spec) throw new KcrError('invalid-input', `${path}: not a Pod object`);
+  const hint = 'move the damaged file away to restore from spec.dump';
+  const pod = parseJsonWith(podSchema, text, { what: path, hint });
+  if (pod.kind !== 'Pod' || !pod.spec)
+    throw new KcrError('invalid-input', `${path}: not a Pod object`, { hint });
   return pod;
 }
 

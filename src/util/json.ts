@@ -1,7 +1,7 @@
 /**
  * JSON output that keeps 64-bit integers exact: bigints are written as bare JSON numbers
- * (as crit does), so `jq` and Python read them without loss. And the first check on JSON read
- * from elsewhere: that it is an object at all.
+ * (as crit does), so `jq` and Python read them without loss. (JSON read from elsewhere goes
+ * through util/validate.ts.)
  */
 const BIGINT_MARK = '\u0000bigint:';
 
@@ -15,7 +15,7 @@ export function stringifyJson(value: unknown, indent = 2): string {
   return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
 
-/** True for a JSON object (not null, not an array): what a config file or a protocol document must be. */
+/** True for a JSON object (not null, not an array); new code validates with util/validate.ts instead. */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

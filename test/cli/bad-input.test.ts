@@ -135,6 +135,24 @@ describe('bad input', () => {
     expectOneClearError(await runCliCaptured(['show', path]), /^error: spec\.dump: /);
   });
 
+  it.each([
+    [
+      'spec.dump',
+      '{"annotations": "io.container.manager=cri-o"}',
+      'spec.dump: annotations must be an object',
+    ],
+    ['spec.dump', '{"process": {"args": ["nginx", 7]}}', 'spec.dump: process.args[1] must be a string'],
+    ['spec.dump', '{"mounts": [{"source": "/srv"}]}', 'spec.dump: mounts[0].destination is missing'],
+    ['config.dump', '{"id": 42}', 'config.dump: id must be a string'],
+  ])('a %s of the wrong shape (%s) names the field', async (member, text, message) => {
+    const path = await craft(`shape-${member}-${message.length}.tar`, {
+      replace: { [member]: Buffer.from(text) },
+    });
+    const r = await runCliCaptured(['show', path]);
+    expectOneClearError(r, new RegExp(`^error: ${message.replace(/[.[\]]/g, '\\$&')}$`, 'm'));
+    expect(r.stderr).toMatch(/^hint: .*holds an unexpected/m);
+  });
+
   it('a tar entry named ../../etc/passwd', async () => {
     const path = tmp.path('traversal.tar');
     writeFileSync(

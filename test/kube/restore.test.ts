@@ -389,6 +389,17 @@ describe('restore from an archive', () => {
     expect(r.stderr).toContain('hint: pass --node NODE');
   });
 
+  it('names the field of a saved Pod that does not hold one', async () => {
+    const archive = tmp.path('bad-saved.tar');
+    copyFileSync(FIXTURE_ARCHIVE, archive);
+    const saved = { kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ image: 'nginx' }] } };
+    writeFileSync(`${archive}.pod.json`, JSON.stringify(saved));
+    const r = await kcr(['restore', archive, '--registry', repo(), '--node', 'node-1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${archive}.pod.json: spec.containers[0].name is missing`);
+    expect(r.stderr).toContain('hint: move the damaged file away to restore from spec.dump');
+  });
+
   it('needs --registry for an archive', async () => {
     const r = await kcr(['restore', FIXTURE_ARCHIVE, '--node', 'node-1']);
     expect(r.code).toBe(1);

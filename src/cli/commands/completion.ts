@@ -18,8 +18,13 @@ interface Node {
   flags: { long?: string; short?: string; takesValue: boolean; description: string }[];
 }
 
+/** commander keeps `.command(name, { hidden: true })` in a field it does not type: read it by narrowing. */
+function isHidden(cmd: Command): boolean {
+  return '_hidden' in cmd && cmd._hidden === true;
+}
+
 function walk(cmd: Command, prefix: string, out: Node[]): Node[] {
-  const visible = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
+  const visible = cmd.commands.filter((c) => !isHidden(c));
   out.push({
     path: prefix,
     subcommands: visible.map((c) => c.name()),

@@ -1,0 +1,66 @@
+/**
+ * Pay for what you import: each subpath of the package is imported in a fresh Node process, by
+ * its package name (so the exports map is what resolves it), and the packages it loaded are
+ * read back: the ESM resolutions through a loader hook, the CommonJS ones from require's cache.
+ * The archive, CRIU and forensics layers load no Kubernetes, HTTP, WebSocket or progress-bar
+ * code; kube and oci do, which shows that the check sees them.
+ */
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { builtBin, REPO_ROOT } from '../../src/testing/built-cli.js';
+
+const HEAVY = ['@kubernetes/client-node', 'undici', 'ws', 'cli-progress'];
+
+/** Runs in the loader's thread: every resolved URL goes to stderr. */
+const HOOKS = `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  writeSync(2, 'loaded ' + result.url + '\\n');
+  return result;
+}`;
+
+/** The npm packages a fresh `import(specifier)` loads, and how many of kcr's own modules. */
+function load(specifier: string): { packages: string[]; ownModules: number } {
+  const script = [
+    "import { createRequire, register } from 'node:module';",
+    `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}));`,
+    `await import(${JSON.stringify(specifier)});`,
+    "for (const path of Object.keys(createRequire(process.cwd() + '/').cache)) process.stderr.write('loaded ' + path + '\\n');",
+  ].join('\n');
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`import ${specifier} failed:\n${run.stderr}`);
+  const packages = new Set<string>();
+  let ownModules = 0;
+  for (const line of run.stderr.split('\n')) {
+    const pkg = /^loaded .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
+    if (pkg) packages.add(pkg[1]!);
+    else if (/^loaded file:.*\/dist\/.*\.js$/.test(line)) ownModules++;
+  }
+  return { packages: [...packages].sort(), ownModules };
+}
+
+beforeAll(() => {
+  builtBin('kcr'); // builds dist/ when a test runs before `npm run build`
+});
+
+describe('importing a subpath loads only what it needs', () => {
+  it.each(['kcr/archive', 'kcr/criu', 'kcr/forensics', 'kcr'])(
+    '%s loads none of @kubernetes/client-node, undici, ws, cli-progress',
+    (specifier) => {
+      const { packages, ownModules } = load(specifier);
+      expect(ownModules).toBeGreaterThan(0);
+      expect(packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['kcr/kube', '@kubernetes/client-node'],
+    ['kcr/oci', 'undici'],
+    ['kcr/ops', '@kubernetes/client-node'],
+  ])('%s does load %s (the check sees loaded packages)', (specifier, heavy) => {
+    expect(load(specifier).packages).toContain(heavy);
+  });
+});
