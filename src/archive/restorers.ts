@@ -22,15 +22,18 @@ export type RestoreFit = Record<Restorer, string[]>;
 const REFERENCE =
   /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
-/** CRI-O's restore unmarshals this annotation into the container's annotations (a Go map[string]string). */
-const crioAnnotationsSchema = z.record(z.string(), z.string());
+/**
+ * CRI-O's restore unmarshals this annotation into the container's annotations (a Go
+ * map[string]string); a pod without annotations gives `null` (a real CRI-O 1.36 writes that).
+ */
+const crioAnnotationsSchema = z.record(z.string(), z.string()).nullable();
 
 function crioProblems(archive: CheckpointArchive, { spec }: ArchiveMetadata): string[] {
   const problems: string[] = [];
   const annotations = spec.annotations?.['io.kubernetes.cri-o.Annotations'];
   if (annotations === undefined) {
     problems.push('spec.dump has no io.kubernetes.cri-o.Annotations, which only CRI-O writes');
-  } else if (!tryParseJsonWith(crioAnnotationsSchema, annotations)) {
+  } else if (tryParseJsonWith(crioAnnotationsSchema, annotations) === undefined) {
     problems.push('spec.dump has an io.kubernetes.cri-o.Annotations that is not a JSON object of strings');
   }
   if (!archive.has('config.dump')) problems.push('there is no config.dump');
