@@ -7,6 +7,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KcrError } from '../errors.js';
 import {
@@ -20,7 +21,7 @@ import { makeTempDir } from '../util/temp-dir.js';
 import { formatBytes } from '../util/units.js';
 import { NotTarData, TarStructureGuard } from './tar-guard.js';
 
-export { sniffCompression, type Compression } from '../util/compression.js';
+export { compressionOf, sniffCompression, type Compression } from '../util/compression.js';
 
 export interface DecompressOptions {
   /** Refuse to inflate past this many bytes; default: the free space of the temp file system minus a reserve. */
@@ -37,12 +38,26 @@ export async function decompressToTemp(
   compression: Exclude<Compression, 'none'>,
   options: DecompressOptions = {},
 ): Promise<{ tarPath: string; remove: () => Promise<void> }> {
-  const temp = await makeTempDir('archive');
-  const tarPath = join(temp.dir, 'archive.tar');
-  const limit = options.maxBytes ?? (await inflateLimitFor(temp.dir));
+  return inflateToTemp(() => createReadStream(path), path, compression, 'archive', options);
+}
+
+/**
+ * The same for compressed bytes from any source (containerd's gzipped rootfs-diff.tar member):
+ * `name` says what they are in errors, `purpose` names the temp directory (`kcr-PURPOSE-…`).
+ */
+export async function inflateToTemp(
+  source: () => Readable,
+  name: string,
+  compression: Exclude<Compression, 'none'>,
+  purpose: string,
+  options: DecompressOptions = {},
+): Promise<{ tarPath: string; remove: () => Promise<void> }> {
+  const temp = await makeTempDir(purpose);
+  const tarPath = join(temp.dir, `${purpose}.tar`);
   try {
+    const limit = options.maxBytes ?? (await inflateLimitFor(temp.dir));
     await pipeline(
-      createReadStream(path),
+      source(),
       await decompressor(compression),
       byteLimit(limit),
       new TarStructureGuard(),
@@ -51,7 +66,7 @@ export async function decompressToTemp(
     );
   } catch (err) {
     await temp.remove();
-    throw decompressError(path, compression, err, options.signal);
+    throw decompressError(name, compression, err, options.signal);
   }
   return { tarPath, remove: temp.remove };
 }
