@@ -12,7 +12,7 @@ import { KcrError, fileError } from '../errors.js';
 import { DigestStream } from '../util/digest-stream.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
-import { tempNameFor } from '../util/atomic-file.js';
+import { freshTempNameFor } from '../util/atomic-file.js';
 import { commitPrivateFile } from '../util/private-file.js';
 import {
   deleteHelperPod,
@@ -172,7 +172,7 @@ async function bothOrNeither<A, B>(
 
 export async function copyFromNode(client: KubeClient, o: CopyFromNodeOptions): Promise<CopyResult> {
   let helper: HelperPod | undefined;
-  const temp = tempNameFor(o.destination);
+  const temp = await freshTempNameFor(o.destination);
   try {
     helper = await startHelperPod(
       client,

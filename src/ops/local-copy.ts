@@ -7,7 +7,7 @@ import { rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { KcrError, fileError } from '../errors.js';
 import type { CopyProgress, CopyResult } from '../kube/index.js';
-import { tempNameFor } from '../util/atomic-file.js';
+import { freshTempNameFor } from '../util/atomic-file.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { commitPrivateFile } from '../util/private-file.js';
 
@@ -17,7 +17,7 @@ export async function copyLocalFile(
   onProgress?: (p: CopyProgress) => void,
   signal?: AbortSignal,
 ): Promise<CopyResult> {
-  const temp = tempNameFor(destination);
+  const temp = await freshTempNameFor(destination);
   let total = 0;
   try {
     total = (await stat(source)).size;

@@ -20,6 +20,15 @@ export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.kcr-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/**
+ * A temp name beside `path`, after removing what killed kcr runs left in that directory: for
+ * writers that stream into the temp file themselves (copies off a node, memory dumps).
+ */
+export async function freshTempNameFor(path: string): Promise<string> {
+  await removeStaleTempFiles(dirname(path));
+  return tempNameFor(path);
+}
+
 const TEMP_NAME = /^\..+\.kcr-(\d+)-[0-9a-f]{8}\.tmp$/;
 
 /** True while a process with this pid exists (EPERM: it exists, owned by someone else). */
@@ -92,8 +101,7 @@ export async function writeFileAtomic(
   ...transforms: Transform[]
 ): Promise<void> {
   const direct = (await targetKind(path)) === 'stream';
-  if (!direct) await removeStaleTempFiles(dirname(path));
-  const temp = direct ? path : tempNameFor(path);
+  const temp = direct ? path : await freshTempNameFor(path);
   try {
     const out = createWriteStream(
       temp,
@@ -125,8 +133,7 @@ export async function copyFileAtomic(
   options: { mode?: number } = {},
 ): Promise<void> {
   if ((await targetKind(path)) === 'stream') return writeFileAtomic(path, createReadStream(source), options);
-  await removeStaleTempFiles(dirname(path));
-  const temp = tempNameFor(path);
+  const temp = await freshTempNameFor(path);
   try {
     await copyFile(source, temp, fsConstants.COPYFILE_FICLONE);
     await chmod(temp, options.mode ?? 0o600);

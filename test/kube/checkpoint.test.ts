@@ -114,6 +114,8 @@ describe('checkpoint through the API server', () => {
     const pod = newPod({ labels: { app: 'shop' } });
     const out = tempDir('kcr-out-');
     try {
+      // What a kcr killed mid-copy (kill -9) left: the next copy into the directory removes it.
+      writeFileSync(out.path('.old.tar.kcr-99999999-0123abcd.tmp'), 'process memory');
       const r = await kcr(['checkpoint', pod.metadata.name, '--output-file', out.dir, '-o', 'json']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -134,7 +136,7 @@ describe('checkpoint through the API server', () => {
         metadata: { name: pod.metadata.name, labels: { app: 'shop' } },
         spec: { nodeName: 'node-1' },
       });
-      // Only the archive and its Pod: no temp files left behind.
+      // Only the archive and its Pod: no temp files left behind, nor the killed run's.
       expect(readdirSync(out.dir).sort()).toEqual(
         [`${result!.local.path.split('/').at(-1)}`, `${result!.local.podJson.split('/').at(-1)}`].sort(),
       );
@@ -598,6 +600,7 @@ describe('direct kubelet access', () => {
   it('copies locally when the archive is on this machine (kcr running on the node)', async () => {
     const local = tempDir('kcr-local-node-');
     const out = tempDir('kcr-out-');
+    writeFileSync(out.path('.old.tar.kcr-99999999-0123abcd.tmp'), 'process memory');
     try {
       const kubelet = await c.addNode('this-node', { root: '/', kubeletRootDir: local.path('kubelet') });
       kubelet.node.checkpointUsers.add('node-admin');
@@ -622,6 +625,7 @@ describe('direct kubelet access', () => {
       const [result] = JSON.parse(r.stdout) as { archive: string; local: { sha256: string } }[];
       expect(result!.local.sha256).toBe(FIXTURE_SHA);
       expect(result!.archive.startsWith(local.dir)).toBe(true);
+      expect(readdirSync(out.dir).filter((n) => n.includes('.kcr-'))).toEqual([]);
 
       // Without -o, the Pod object is saved beside the archive on the node, for a later restore there.
       const direct = ['--kubelet-url', url, '--client-cert', cert.certFile, '--client-key', cert.keyFile];

@@ -6,16 +6,10 @@
  */
 import { mkdir, open, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { MissingRange } from '../../criu/memory.js';
 import { KcrError, fileError } from '../../errors.js';
-import {
-  commitTempFile,
-  removeStaleTempFiles,
-  targetKind,
-  tempNameFor,
-  writeFileAtomic,
-} from '../../util/atomic-file.js';
+import { commitTempFile, targetKind, freshTempNameFor, writeFileAtomic } from '../../util/atomic-file.js';
 import type { MemoryContext, ProcessMemoryView } from './context.js';
 import type { MemoryMapping } from './mappings.js';
 import { presentExtents, type AddressRange, type PresentExtent } from './ranges.js';
@@ -49,8 +43,7 @@ async function writeSparseAtomic(
   signal?: AbortSignal,
 ): Promise<void> {
   if ((await targetKind(path)) === 'stream') return writeSequential(path, size, extents, signal);
-  await removeStaleTempFiles(dirname(path));
-  const temp = tempNameFor(path);
+  const temp = await freshTempNameFor(path);
   let fh;
   try {
     fh = await open(temp, 'wx', 0o600);
