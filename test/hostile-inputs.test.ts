@@ -196,6 +196,29 @@ describe('hostile archives', () => {
   }, 60_000);
 });
 
+describe('--max-inflate', () => {
+  it('bounds what a compressed archive may inflate to, for every reading command', async () => {
+    const gz = inputs.find((i) => i.id === 'gzip-valid')!;
+    const zst = inputs.find((i) => i.id === 'zstd-valid')!;
+    expect((await run(['show', gz.path])) as CliResult).toMatchObject({ code: 0 });
+    for (const args of [
+      ['show', gz.path],
+      ['inspect', zst.path],
+      ['mem', gz.path],
+      ['secrets', zst.path],
+    ]) {
+      const res = (await run([...args, '--max-inflate', '64KiB'])) as CliResult;
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr).toMatch(/^error: .*: inflates to more than 64\.0 KiB$/m);
+      expect(res.stderr).toMatch(/^hint: .*KCR_TMPDIR/m);
+      expect(readdirSync(kcrTmp)).toEqual([]);
+    }
+    const bad = (await run(['show', gz.path, '--max-inflate', 'lots'])) as CliResult;
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('error: --max-inflate lots: not a size');
+  }, 60_000);
+});
+
 describe('control characters from an archive', () => {
   it('reach the terminal escaped: names, annotations, argv, env, the log and rootfs names', async () => {
     const printed = inputs.filter((i) => i.id.startsWith('printed-'));

@@ -1,3 +1,5 @@
+import type { OpenOptions } from '../archive/archive.js';
+
 /**
  * What a command needs from the outside world, passed in rather than taken from globals,
  * so that tests run commands in-process and capture their output.
@@ -26,6 +28,8 @@ export interface CliContext {
   quiet: boolean;
   /** Aborted on Ctrl-C; long operations pass it down so they can clean up. */
   signal: AbortSignal;
+  /** How commands open archives: the signal, and `--max-inflate` for compressed ones. */
+  archive: OpenOptions;
   /**
    * The raw stderr, for progress bars and status lines only: they draw with kcr's own escape
    * sequences, which the guarded `io.stderr` would make visible. Never write archive text here.

@@ -8,6 +8,7 @@ import type { CliContext, CliIo } from './context.js';
 import { KcrError } from '../errors.js';
 import { guardStream } from './output/escape.js';
 import { reportError } from './report-error.js';
+import { parseSize } from './options.js';
 
 export { VERSION } from '../version.js';
 import { VERSION } from '../version.js';
@@ -34,6 +35,10 @@ function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
     .version(VERSION, '--version')
     .option('--debug', 'print stack traces for unexpected errors')
     .option('-q, --quiet', 'no progress bars or informational messages on stderr')
+    .option(
+      '--max-inflate <size>',
+      'a compressed archive may inflate to at most this much (default: free space in KCR_TMPDIR minus 5%)',
+    )
     .showHelpAfterError(false)
     .configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
@@ -45,9 +50,11 @@ function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
     })
     .exitOverride()
     .hook('preAction', (thisCommand) => {
-      const opts = thisCommand.optsWithGlobals<{ debug?: boolean; quiet?: boolean }>();
+      const opts = thisCommand.optsWithGlobals<{ debug?: boolean; quiet?: boolean; maxInflate?: string }>();
       ctx.debug = Boolean(opts.debug);
       ctx.quiet = Boolean(opts.quiet);
+      if (opts.maxInflate !== undefined)
+        ctx.archive = { ...ctx.archive, maxInflatedBytes: parseSize('--max-inflate', opts.maxInflate) };
     });
   // Descriptions wrap even beside long flags, so help fits an 80-column terminal.
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: true, minWidthToWrap: 24 });
@@ -111,7 +118,9 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
     debug: argv.includes('--debug'),
     quiet: argv.includes('-q') || argv.includes('--quiet'),
     signal: signal ?? new AbortController().signal,
+    archive: {},
   };
+  ctx.archive.signal = ctx.signal;
   const usage: UsageSlot = {};
   const program = buildProgram(ctx, usage);
   try {

@@ -2,7 +2,7 @@
  * An opened checkpoint for analysis: the archive, its metadata, and the CRIU images decoded
  * on first use and cached. Views are computed from the `DumpImages` snapshot (see images.ts).
  */
-import { CheckpointArchive } from '../archive/archive.js';
+import { CheckpointArchive, type OpenOptions } from '../archive/archive.js';
 import { readMetadata, type ArchiveMetadata } from '../archive/engine.js';
 import { NestedTar } from '../archive/nested-tar.js';
 import { KcrError } from '../errors.js';
@@ -27,8 +27,8 @@ export class Checkpoint {
     readonly imageDir: string,
   ) {}
 
-  static async open(path: string): Promise<Checkpoint> {
-    const archive = await CheckpointArchive.open(path);
+  static async open(path: string, options: OpenOptions = {}): Promise<Checkpoint> {
+    const archive = await CheckpointArchive.open(path, options);
     try {
       const imageDir =
         archive.has('checkpoint/inventory.img') || !archive.has('inventory.img') ? 'checkpoint/' : '';
@@ -151,8 +151,9 @@ export class Checkpoint {
 export async function withCheckpoint<T>(
   path: string,
   fn: (checkpoint: Checkpoint) => Promise<T>,
+  options: OpenOptions = {},
 ): Promise<T> {
-  const checkpoint = await Checkpoint.open(path);
+  const checkpoint = await Checkpoint.open(path, options);
   try {
     return await fn(checkpoint);
   } finally {

@@ -7,7 +7,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointArchive } from '../archive/archive.js';
+import { CheckpointArchive, type OpenOptions } from '../archive/archive.js';
 import { readMetadata } from '../archive/engine.js';
 import type { Engine } from '../archive/engine.js';
 import { parseKubeletArchiveName, splitNamespaceContainer } from '../archive/kubelet-name.js';
@@ -30,14 +30,20 @@ export interface ListedArchive {
   error?: string;
 }
 
-async function describe(path: string, fileName: string, size: number, mtime: Date): Promise<ListedArchive> {
+async function describe(
+  path: string,
+  fileName: string,
+  size: number,
+  mtime: Date,
+  options: OpenOptions,
+): Promise<ListedArchive> {
   const parsed = parseKubeletArchiveName(fileName);
   const entry: ListedArchive = parsed
     ? { path, size, time: parsed.time.toISOString(), timeSource: 'name', pod: parsed.pod }
     : { path, size, time: mtime.toISOString(), timeSource: 'mtime' };
   let archive: CheckpointArchive | undefined;
   try {
-    archive = await CheckpointArchive.open(path);
+    archive = await CheckpointArchive.open(path, options);
     const { info } = await readMetadata(archive);
     const split = parsed ? splitNamespaceContainer(parsed.namespaceAndContainer, info) : undefined;
     entry.engine = info.engine;
@@ -62,7 +68,7 @@ async function describe(path: string, fileName: string, size: number, mtime: Dat
   return entry;
 }
 
-export async function listArchives(dirs: string[]): Promise<ListedArchive[]> {
+export async function listArchives(dirs: string[], options: OpenOptions = {}): Promise<ListedArchive[]> {
   const out: ListedArchive[] = [];
   for (const dir of dirs) {
     let names: string[];
@@ -82,7 +88,7 @@ export async function listArchives(dirs: string[]): Promise<ListedArchive[]> {
       const path = join(dir, name);
       const st = await stat(path);
       if (!st.isFile()) continue;
-      out.push(await describe(path, name, st.size, st.mtime));
+      out.push(await describe(path, name, st.size, st.mtime, options));
     }
   }
   return out.sort((a, b) => (b.time ?? '').localeCompare(a.time ?? '') || a.path.localeCompare(b.path));

@@ -29,14 +29,20 @@ export function registerDiff(program: Command, ctx: CliContext): void {
     .option('--show-secrets', 'do not mask secret-looking environment values')
     .option('--force', 'compare even when the archives are of different containers')
     .action(async (pathA: string, pathB: string, f: DiffFlags) => {
-      const diff = await withCheckpoint(pathA, (a) =>
-        withCheckpoint(pathB, (b) =>
-          diffCheckpoints(a, b, {
-            force: f.force,
-            showUnchanged: f.showUnchanged,
-            showSecrets: f.showSecrets,
-          }),
-        ),
+      const diff = await withCheckpoint(
+        pathA,
+        (a) =>
+          withCheckpoint(
+            pathB,
+            (b) =>
+              diffCheckpoints(a, b, {
+                force: f.force,
+                showUnchanged: f.showUnchanged,
+                showSecrets: f.showSecrets,
+              }),
+            ctx.archive,
+          ),
+        ctx.archive,
       );
       if (!ctx.quiet) for (const w of diff.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
       ctx.io.stdout.write(

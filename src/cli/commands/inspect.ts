@@ -84,7 +84,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         logTail: flags.tail,
       };
       const results = (
-        await eachArchive(ctx, paths, (path) => withCheckpoint(path, (cp) => inspect(cp, options)))
+        await eachArchive(ctx, paths, (path) =>
+          withCheckpoint(path, (cp) => inspect(cp, options), ctx.archive),
+        )
       ).map((r) => r.result);
       if (!ctx.quiet)
         for (const r of results) for (const w of r.warnings ?? []) ctx.io.stderr.write(`warning: ${w}\n`);

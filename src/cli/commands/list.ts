@@ -22,7 +22,7 @@ export function registerList(program: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (dirs: string[], opts: { output: (typeof FORMATS)[number] }) => {
       const searched = dirs.length ? dirs : [KUBELET_CHECKPOINT_DIR];
-      const rows = await listArchives(searched);
+      const rows = await listArchives(searched, ctx.archive);
       if (rows.length === 0 && (opts.output === 'table' || opts.output === 'wide')) {
         ctx.io.stderr.write(`No checkpoint archives found in ${searched.join(', ')}.\n`);
         return;

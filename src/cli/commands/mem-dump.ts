@@ -132,11 +132,15 @@ export function registerMemDump(mem: Command, ctx: CliContext): void {
         });
       }
       if (f.outputFile === '-') f.outputFile = undefined;
-      await withCheckpoint(path, async (cp) => {
-        const context = await loadMemoryContext(cp, { pid: f.pid });
-        const view = processView(context, f.pid);
-        if (f.address === undefined) return dumpAll(ctx, cp, context, view, f);
-        return dumpRange(ctx, context, view, resolveRange(path, view, f.address, f.length), f);
-      });
+      await withCheckpoint(
+        path,
+        async (cp) => {
+          const context = await loadMemoryContext(cp, { pid: f.pid });
+          const view = processView(context, f.pid);
+          if (f.address === undefined) return dumpAll(ctx, cp, context, view, f);
+          return dumpRange(ctx, context, view, resolveRange(path, view, f.address, f.length), f);
+        },
+        ctx.archive,
+      );
     });
 }

@@ -34,10 +34,14 @@ export function registerMemMaps(mem: Command, ctx: CliContext): void {
     )
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (path: string, opts: { pid?: number; output: (typeof FORMATS)[number] }) => {
-      const mappings = await withCheckpoint(path, async (cp) => {
-        const context = await loadMemoryContext(cp, opts.pid === undefined ? {} : { pid: opts.pid });
-        return processView(context, opts.pid ?? onlyProcess(path, context.processes)).mappings;
-      });
+      const mappings = await withCheckpoint(
+        path,
+        async (cp) => {
+          const context = await loadMemoryContext(cp, opts.pid === undefined ? {} : { pid: opts.pid });
+          return processView(context, opts.pid ?? onlyProcess(path, context.processes)).mappings;
+        },
+        ctx.archive,
+      );
       if (opts.output === 'table') ctx.io.stdout.write(mapsText(mappings));
       else {
         const rows = mappings.map(mappingJson);

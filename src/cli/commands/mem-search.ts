@@ -77,16 +77,20 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);
       const matcher = compilePattern(pattern, Math.max(1, f.maxMatch));
-      const result = await withCheckpoint(path, async (cp) => {
-        const context = await loadMemoryContext(cp, { pid: f.pid });
-        return searchMemory(cp, context, [matcher], {
-          pid: f.pid,
-          context: f.context,
-          max: f.max,
-          countOnly: f.count,
-          signal: ctx.signal,
-        });
-      });
+      const result = await withCheckpoint(
+        path,
+        async (cp) => {
+          const context = await loadMemoryContext(cp, { pid: f.pid });
+          return searchMemory(cp, context, [matcher], {
+            pid: f.pid,
+            context: f.context,
+            max: f.max,
+            countOnly: f.count,
+            signal: ctx.signal,
+          });
+        },
+        ctx.archive,
+      );
       const label = describePattern(pattern);
       if (f.output !== 'table') {
         const json = searchJson(result, label);

@@ -33,7 +33,7 @@ export function registerMem(program: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (paths: string[], opts: { output: (typeof FORMATS)[number] }) => {
       const read = await eachArchive(ctx, paths, (path) =>
-        withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp))),
+        withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp)), ctx.archive),
       );
       // The sizes come from the pagemaps alone; a pages member that cannot be read is worth a warning.
       for (const { path, result } of read)

@@ -31,21 +31,25 @@ export function registerRootfsExtract(program: Command, ctx: CliContext): void {
         .argParser(formatlessOutput('rootfs extract', '--output-file')),
     )
     .action(async (archive: string, path: string, opts: { outputFile?: string }) => {
-      await withCheckpoint(archive, async (cp) => {
-        if (opts.outputFile && opts.outputFile !== '-') {
-          const file = await extractRootfsFile(cp, path, opts.outputFile, ctx.signal);
-          if (!ctx.quiet)
-            ctx.io.stderr.write(`wrote ${file.path} (${formatBytes(file.size)}) to ${file.writtenTo}\n`);
-          return;
-        }
-        const { stream } = await streamRootfsFile(cp, path);
-        const sink = new Writable({
-          write: (chunk: Buffer, _enc, done) => {
-            ctx.io.stdout.write(chunk);
-            done();
-          },
-        });
-        await pipeline(stream, sink, { signal: ctx.signal });
-      });
+      await withCheckpoint(
+        archive,
+        async (cp) => {
+          if (opts.outputFile && opts.outputFile !== '-') {
+            const file = await extractRootfsFile(cp, path, opts.outputFile, ctx.signal);
+            if (!ctx.quiet)
+              ctx.io.stderr.write(`wrote ${file.path} (${formatBytes(file.size)}) to ${file.writtenTo}\n`);
+            return;
+          }
+          const { stream } = await streamRootfsFile(cp, path);
+          const sink = new Writable({
+            write: (chunk: Buffer, _enc, done) => {
+              ctx.io.stdout.write(chunk);
+              done();
+            },
+          });
+          await pipeline(stream, sink, { signal: ctx.signal });
+        },
+        ctx.archive,
+      );
     });
 }

@@ -44,18 +44,21 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
       ) => {
         // Scanning memory takes seconds on large archives: a bar on a terminal says it is alive.
         const scan = await withProgress(ctx, (progress) =>
-          withCheckpoint(path, (cp) =>
-            scanSecrets(cp, {
-              memory: f.memory,
-              showSecrets: f.showSecrets,
-              signal: ctx.signal,
-              ...(progress.report
-                ? {
-                    onMemoryProgress: (transferred: number, total: number) =>
-                      progress.report!({ verb: 'scanning', label: 'memory', transferred, total }),
-                  }
-                : {}),
-            }),
+          withCheckpoint(
+            path,
+            (cp) =>
+              scanSecrets(cp, {
+                memory: f.memory,
+                showSecrets: f.showSecrets,
+                signal: ctx.signal,
+                ...(progress.report
+                  ? {
+                      onMemoryProgress: (transferred: number, total: number) =>
+                        progress.report!({ verb: 'scanning', label: 'memory', transferred, total }),
+                    }
+                  : {}),
+              }),
+            ctx.archive,
           ),
         );
         if (f.output === 'json') ctx.io.stdout.write(toJson(scan));

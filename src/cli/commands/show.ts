@@ -64,7 +64,9 @@ export function registerShow(program: Command, ctx: CliContext): void {
     )
     .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (paths: string[], opts: ShowOptions) => {
-      const rows = await eachArchive(ctx, paths, (path) => withCheckpoint(path, async (cp) => showable(cp)));
+      const rows = await eachArchive(ctx, paths, (path) =>
+        withCheckpoint(path, async (cp) => showable(cp), ctx.archive),
+      );
       if (rows.length || opts.output === 'json' || opts.output === 'yaml')
         ctx.io.stdout.write(
           renderSummaries(
