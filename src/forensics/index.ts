@@ -75,7 +75,7 @@ export {
   type ProcessDump,
   type DumpedMapping,
 } from './memory/index.js';
-// Added by the forensics and image work; to be curated like the rest.
-export * from './container-config.js';
-export * from './view-errors.js';
-export * from './image-check.js';
+export { containerMetadata, configuredEnv, type ContainerMetadata } from './container-config.js';
+// A view inspect could not build is named in `Inspection.errors`; which images each view reads stays inside.
+export type { ViewError, ViewName } from './view-errors.js';
+export { checkImages, type ImageCheck } from './image-check.js';

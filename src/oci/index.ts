@@ -3,11 +3,40 @@
  * for byte, annotated for CRI-O, containerd and Podman), write and read OCI layouts, push, pull
  * and inspect through the registry client (distribution API, Bearer/Basic auth, docker config).
  */
-export * from './media-types.js';
-export * from './digest.js';
-export * from './reference.js';
-export * from './annotations.js';
-export * from './progress.js';
+export {
+  MEDIA_TYPES,
+  layerMediaType,
+  layerCompression,
+  isIndexMediaType,
+  type LayerCompression,
+  type Annotations,
+  type OciDescriptor,
+  type OciPlatform,
+  type OciManifest,
+  type OciIndex,
+  type OciImageConfig,
+} from './media-types.js';
+export { isDigest, sha256Digest, digestHex, digestFile } from './digest.js';
+export {
+  parseReference,
+  parseRepository,
+  parseLayoutReference,
+  formatReference,
+  toReference,
+  withTag,
+  withDigest,
+  type ImageReference,
+  type LayoutReference,
+} from './reference.js';
+export {
+  ANNOTATIONS,
+  checkpointAnnotations,
+  readCheckpointAnnotations,
+  isCheckpointImage,
+  type AnnotationFacts,
+  type AnnotatedCheckpoint,
+} from './annotations.js';
+export type { TransferPhase, TransferProgress, ProgressCallback } from './progress.js';
 export {
   buildCheckpointImage,
   imageBlobs,
