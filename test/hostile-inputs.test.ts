@@ -6,7 +6,7 @@
  * one `error:` and one `hint:` line when it fails, no internal error or stack trace, no planted
  * secret on any output, no temp file left, nothing written outside the target, and bounded memory.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
@@ -216,6 +216,39 @@ describe('--max-inflate', () => {
     const bad = (await run(['show', gz.path, '--max-inflate', 'lots'])) as CliResult;
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('error: --max-inflate lots: not a size');
+  }, 60_000);
+});
+
+describe('writing onto a device', () => {
+  /**
+   * A null device of our own (as root, mknod c 1 3), so that a regression replaces a temp node and
+   * not the machine's /dev/null; without root, /dev/null itself (then kcr cannot replace it anyway).
+   */
+  function nullDevice(): string {
+    const own = join(tmp.dir, 'null');
+    try {
+      execFileSync('mknod', [own, 'c', '1', '3'], { stdio: 'ignore' });
+      return own;
+    } catch {
+      return '/dev/null';
+    }
+  }
+
+  it('writes into a character device instead of replacing it, and refuses it as a directory', async () => {
+    const archive = fixture('podman', 'busybox-counter.tar');
+    const device = nullDevice();
+    for (const args of [
+      ['rootfs', 'extract', archive, '/data/count', '--output-file', device],
+      ['mem', 'dump', archive, '--pid', '1', '--hex', '--output-file', device],
+    ]) {
+      const res = (await run(args)) as CliResult;
+      expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
+      expect(statSync(device).isCharacterDevice()).toBe(true);
+    }
+    const whole = (await run(['mem', 'dump', archive, '--pid', '1', '--output-file', device])) as CliResult;
+    expect(problem(whole, [2])).toBeUndefined();
+    expect(whole.stderr).toContain(`error: ${device}: is not a directory`);
+    expect(statSync(device).isCharacterDevice()).toBe(true);
   }, 60_000);
 });
 

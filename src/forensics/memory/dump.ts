@@ -7,6 +7,7 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
+import { isDirectory, pathExists } from '../../util/fs-checks.js';
 import type { MissingRange } from '../../criu/memory.js';
 import { KcrError, fileError } from '../../errors.js';
 import { commitTempFile, targetKind, freshTempNameFor, writeFileAtomic } from '../../util/atomic-file.js';
@@ -149,6 +150,16 @@ export async function dumpProcess(
   archive: string,
   signal?: AbortSignal,
 ): Promise<ProcessDump> {
+  // An existing file or device (`--output-file /dev/null`) cannot hold one file per mapping.
+  if (!(await isDirectory(dir)) && (await pathExists(dir))) {
+    throw new KcrError(
+      'invalid-input',
+      `${dir}: is not a directory; a whole process is dumped as one file per mapping`,
+      {
+        hint: 'name a directory (it is created), or give --address and --length to write one range to a file or device',
+      },
+    );
+  }
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
     throw fileError(dir, err, 'cannot create');
   });
