@@ -104,6 +104,8 @@ export interface MappingBody {
   shared: boolean;
   dumpedPages: number;
   totalPages: number;
+  /** Shared memory (memfd, shared anonymous): the shmem object holding its pages. */
+  shmid?: number;
 }
 
 export interface ProcessMemoryBody extends ProcessMemorySummary {

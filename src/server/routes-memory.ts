@@ -16,7 +16,7 @@ import {
   type MemoryMapping,
   type SearchPattern,
 } from '../forensics/index.js';
-import { mappingAt } from '../forensics/memory/mappings.js';
+import { mappingAt, mappingJson } from '../forensics/memory/mappings.js';
 import {
   MAX_READ,
   type MappingBody,
@@ -34,17 +34,7 @@ const hex = (v: bigint) => '0x' + v.toString(16);
 const MAX_HITS = 2000;
 
 function mappingBody(m: MemoryMapping): MappingBody {
-  return {
-    start: hex(m.start),
-    end: hex(m.end),
-    perms: m.perms,
-    offset: hex(m.offset),
-    name: m.name,
-    kind: m.kind,
-    shared: m.shared,
-    dumpedPages: m.dumpedPages,
-    totalPages: m.totalPages,
-  };
+  return { ...mappingJson(m), shared: m.shared };
 }
 
 function parseAddress(text: string | undefined): bigint {

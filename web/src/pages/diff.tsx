@@ -44,26 +44,37 @@ function Picker({ list, a, b }: { list: CheckpointList; a?: string; b?: string }
   );
 }
 
-function Lines({ title, items, cls }: { title: string; items: string[]; cls: string }) {
-  if (items.length === 0) return null;
+type Group = [title: string, cls: 'added' | 'removed' | 'changed', items: string[]];
+
+/** One kind of change: its groups (added, removed, changed…), each coloured, or "no change". */
+function Changes({ title, groups }: { title: string; groups: Group[] }) {
+  const shown = groups.filter(([, , items]) => items.length > 0);
   return (
-    <div class={`change ${cls}`}>
-      <h3>
-        {title} ({items.length})
-      </h3>
-      <ul class="plain mono">
-        {items.map((t, i) => (
-          <li key={i}>{t}</li>
-        ))}
-      </ul>
-    </div>
+    <section class="section" aria-label={`${title.toLowerCase()} changes`}>
+      <h2>{title}</h2>
+      {shown.length === 0 && <p class="muted">no change</p>}
+      {shown.map(([heading, cls, items]) => (
+        <div class={`change ${cls}`} key={heading}>
+          <h3>
+            {heading} ({items.length})
+          </h3>
+          <ul class="plain mono">
+            {items.map((t, i) => (
+              <li key={i}>{t}</li>
+            ))}
+          </ul>
+        </div>
+      ))}
+    </section>
   );
 }
 
 const range = (v?: { a?: number; b?: number }) => (v ? `${v.a ?? '–'} → ${v.b ?? '–'}` : '');
+const proc = (p: { pid: number; comm: string; cmdline: string[] }) =>
+  `${p.pid} ${p.comm} ${p.cmdline.join(' ')}`;
+const fd = (f: { pid: number; fd: number }) => `pid ${f.pid} fd ${f.fd}`;
 
 function DiffView({ d }: { d: DiffBody }) {
-  const nothing = (xs: unknown[]) => xs.length === 0;
   return (
     <>
       {d.warnings.map((w) => (
@@ -71,91 +82,65 @@ function DiffView({ d }: { d: DiffBody }) {
           {w}
         </p>
       ))}
-      <section class="section">
-        <h2>Processes</h2>
-        <Lines
-          title="Appeared"
-          cls="added"
-          items={d.processes.appeared.map((p) => `${p.pid} ${p.comm} ${p.cmdline.join(' ')}`)}
-        />
-        <Lines
-          title="Gone"
-          cls="removed"
-          items={d.processes.gone.map((p) => `${p.pid} ${p.comm} ${p.cmdline.join(' ')}`)}
-        />
-        <Lines
-          title="Changed"
-          cls="changed"
-          items={d.processes.changed.map(
-            (p) =>
-              `${p.pid} ${p.comm}` +
-              (p.threads ? ` threads ${p.threads.a} → ${p.threads.b}` : '') +
-              (p.state ? ` state ${p.state.a} → ${p.state.b}` : '') +
-              (p.env.length ? ` env ${p.env.map((e) => e.name).join(', ')}` : ''),
-          )}
-        />
-        {nothing([...d.processes.appeared, ...d.processes.gone, ...d.processes.changed]) && (
-          <p class="muted">no change</p>
-        )}
-      </section>
-      <section class="section">
-        <h2>Files</h2>
-        <Lines
-          title="Opened"
-          cls="added"
-          items={d.files.opened.map((f) => `pid ${f.pid} fd ${f.fd} ${f.path}`)}
-        />
-        <Lines
-          title="Closed"
-          cls="removed"
-          items={d.files.closed.map((f) => `pid ${f.pid} fd ${f.fd} ${f.path}`)}
-        />
-        <Lines
-          title="Changed"
-          cls="changed"
-          items={d.files.changed.map(
-            (f) =>
-              `pid ${f.pid} fd ${f.fd} ${f.path} pos ${range(f.pos)}${f.size ? ` size ${range(f.size)}` : ''}`,
-          )}
-        />
-        {nothing([...d.files.opened, ...d.files.closed, ...d.files.changed]) && (
-          <p class="muted">no change</p>
-        )}
-      </section>
-      <section class="section">
-        <h2>Sockets</h2>
-        <Lines
-          title="Opened"
-          cls="added"
-          items={d.sockets.opened.map((s) => `pid ${s.pid} fd ${s.fd} ${s.description}`)}
-        />
-        <Lines
-          title="Closed"
-          cls="removed"
-          items={d.sockets.closed.map((s) => `pid ${s.pid} fd ${s.fd} ${s.description}`)}
-        />
-        <Lines
-          title="Changed"
-          cls="changed"
-          items={d.sockets.changed.map(
-            (s) => `pid ${s.pid} fd ${s.fd} ${s.description}${s.state ? ` ${s.state.a} → ${s.state.b}` : ''}`,
-          )}
-        />
-        {nothing([...d.sockets.opened, ...d.sockets.closed, ...d.sockets.changed]) && (
-          <p class="muted">no change</p>
-        )}
-      </section>
-      <section class="section" aria-label="rootfs changes">
-        <h2>Rootfs</h2>
-        <Lines title="Added" cls="added" items={d.rootfs.added.map((e) => `${e.path} (${bytes(e.size)})`)} />
-        <Lines title="Deleted" cls="removed" items={d.rootfs.deleted} />
-        <Lines
-          title="Changed"
-          cls="changed"
-          items={d.rootfs.changed.map((c) => `${c.path} ${bytes(c.a.size)} → ${bytes(c.b.size)}`)}
-        />
-        <Lines title="Reverted to the image" cls="changed" items={d.rootfs.reverted} />
-      </section>
+      <Changes
+        title="Processes"
+        groups={[
+          ['Appeared', 'added', d.processes.appeared.map(proc)],
+          ['Gone', 'removed', d.processes.gone.map(proc)],
+          [
+            'Changed',
+            'changed',
+            d.processes.changed.map(
+              (p) =>
+                `${p.pid} ${p.comm}` +
+                (p.threads ? ` threads ${p.threads.a} → ${p.threads.b}` : '') +
+                (p.state ? ` state ${p.state.a} → ${p.state.b}` : '') +
+                (p.env.length ? ` env ${p.env.map((e) => e.name).join(', ')}` : ''),
+            ),
+          ],
+        ]}
+      />
+      <Changes
+        title="Files"
+        groups={[
+          ['Opened', 'added', d.files.opened.map((f) => `${fd(f)} ${f.path}`)],
+          ['Closed', 'removed', d.files.closed.map((f) => `${fd(f)} ${f.path}`)],
+          [
+            'Changed',
+            'changed',
+            d.files.changed.map(
+              (f) => `${fd(f)} ${f.path} pos ${range(f.pos)}${f.size ? ` size ${range(f.size)}` : ''}`,
+            ),
+          ],
+        ]}
+      />
+      <Changes
+        title="Sockets"
+        groups={[
+          ['Opened', 'added', d.sockets.opened.map((s) => `${fd(s)} ${s.description}`)],
+          ['Closed', 'removed', d.sockets.closed.map((s) => `${fd(s)} ${s.description}`)],
+          [
+            'Changed',
+            'changed',
+            d.sockets.changed.map(
+              (s) => `${fd(s)} ${s.description}${s.state ? ` ${s.state.a} → ${s.state.b}` : ''}`,
+            ),
+          ],
+        ]}
+      />
+      <Changes
+        title="Rootfs"
+        groups={[
+          ['Added', 'added', d.rootfs.added.map((e) => `${e.path} (${bytes(e.size)})`)],
+          ['Deleted', 'removed', d.rootfs.deleted],
+          [
+            'Changed',
+            'changed',
+            d.rootfs.changed.map((c) => `${c.path} ${bytes(c.a.size)} → ${bytes(c.b.size)}`),
+          ],
+          ['Reverted to the image', 'changed', d.rootfs.reverted],
+        ]}
+      />
       <section class="section">
         <h2>Memory growth</h2>
         <Table label="memory growth">
