@@ -26,6 +26,8 @@ let browser: Browser;
 let page: Page;
 
 const hash = (value: string) => encodeURIComponent(value);
+/** Waits for the page to show it; generous, because CI machines are busy. */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 50 });
 const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
 
 beforeAll(async () => {
@@ -64,36 +66,36 @@ describe('the dashboard in Chromium', () => {
     // The token left the address bar: it lives in an HttpOnly cookie now.
     expect(page.url()).toBe(ui.url);
     const rows = page.locator('tbody tr');
-    await expect.poll(() => rows.count()).toBe(5);
+    await poll(() => rows.count()).toBe(5);
     await page.getByLabel('Filter').fill('nginx');
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => rows.count()).toBe(2);
     await page.getByRole('button', { name: 'Size' }).click();
-    await expect.poll(() => rows.first().locator('a').textContent()).toBe('nginx-webserver-1.tar');
+    await poll(() => rows.first().locator('a').textContent()).toBe('nginx-webserver-1.tar');
     await page.getByRole('button', { name: /Size/ }).click();
-    await expect.poll(() => rows.first().locator('a').textContent()).toBe('nginx-webserver-2.tar');
+    await poll(() => rows.first().locator('a').textContent()).toBe('nginx-webserver-2.tar');
     await shot('checkpoints');
   });
 
   it('opens a fixture by keyboard and shows the nginx worker’s cmdline in the process tree', async () => {
     await page.getByRole('link', { name: 'nginx-webserver-1.tar' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('h1').textContent()).toContain('webserver');
+    await poll(() => page.locator('h1').textContent()).toContain('webserver');
     const worker = nginx1.processes.list.find((p) => p.cmdline[0] === 'nginx: worker process')!;
     const toggle = page.locator(`li.proc[data-pid="${worker.pid}"] > button.proc-toggle`);
     await toggle.focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => toggle.getAttribute('aria-expanded')).toBe('true');
+    await poll(() => toggle.getAttribute('aria-expanded')).toBe('true');
     const detail = page.locator(`li.proc[data-pid="${worker.pid}"] > .proc-detail`);
     expect(await detail.locator('code.cmdline').textContent()).toBe(worker.cmdline.join(' '));
     // Its open files come with it: fd 3 is the access log, as the facts say.
-    await expect.poll(() => detail.getByText('/var/log/nginx/access.log').count()).toBeGreaterThan(0);
+    await poll(() => detail.getByText('/var/log/nginx/access.log').count()).toBeGreaterThan(0);
     // Rootfs changes open to a text viewer.
     await page.locator('details.section', { hasText: 'Rootfs changes' }).locator('summary').click();
     await page.getByRole('button', { name: '/var/log/nginx/access.log' }).click();
     const text = page.locator('pre.file-text');
-    await expect.poll(() => text.textContent()).toContain('fixture-client/1.0');
+    await poll(() => text.textContent()).toContain('fixture-client/1.0');
     await page.locator('details.section', { hasText: 'Dump statistics' }).locator('summary').click();
-    await expect.poll(() => page.locator('.bar-row').count()).toBe(8);
+    await poll(() => page.locator('.bar-row').count()).toBe(8);
     await shot('detail');
   });
 
@@ -105,49 +107,49 @@ describe('the dashboard in Chromium', () => {
     await search.fill(marker);
     await search.press('Enter');
     const hits = page.locator('ol.hits button');
-    await expect
-      .poll(() => page.getByRole('status').last().textContent())
-      .toContain(`${want.length} hits in`);
+    await poll(() => page.getByRole('status').last().textContent()).toContain(`${want.length} hits in`);
     expect(await hits.count()).toBe(want.length);
     await hits.first().click();
     const first = page.locator(`.hex-row[data-address="${want[0]!.vaddr}"]`);
-    await expect.poll(() => first.count()).toBe(1);
-    const highlighted = await page.locator('.hex-bytes .hit').allTextContents();
-    expect(highlighted.join('')).toBe(Buffer.from(marker).toString('hex'));
+    await poll(() => first.count()).toBe(1);
+    // The highlighted bytes are the marker's, once the page of memory has arrived.
+    await poll(async () => (await page.locator('.hex-bytes .hit').allTextContents()).join('')).toBe(
+      Buffer.from(marker).toString('hex'),
+    );
     await shot('memory');
-    // The hex view is focused and pages by keyboard.
+    // Choosing the hit moved the focus to the hex view, which pages by keyboard.
     const grid = page.locator('.hex-grid');
+    await poll(() => grid.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
     const top = await page.locator('.hex-row').first().getAttribute('data-address');
     await page.keyboard.press('PageDown');
-    await expect
-      .poll(async () => BigInt((await page.locator('.hex-row').first().getAttribute('data-address'))!))
-      .toBe(BigInt(top!) + BigInt(24 * 16));
-    expect(await grid.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await poll(async () =>
+      BigInt((await page.locator('.hex-row').first().getAttribute('data-address'))!),
+    ).toBe(BigInt(top!) + BigInt(24 * 16));
   });
 
   it('diffs the two webserver checkpoints and shows the deleted file', async () => {
     await page.goto(`${ui.url}#/diff?a=${hash(NGINX1)}&b=${hash(NGINX2)}`);
     const deleted = page.locator('.change.removed', { hasText: 'Deleted' });
-    await expect.poll(() => deleted.locator('li').allTextContents()).toEqual(nginx2.deleted_files.parsed);
-    await expect.poll(() => page.locator('.change.added li').first().textContent()).toContain('extra.html');
+    await poll(() => deleted.locator('li').allTextContents()).toEqual(nginx2.deleted_files.parsed);
+    await poll(() => page.locator('.change.added li').first().textContent()).toContain('extra.html');
     await shot('diff');
   });
 
   it('shows secrets masked, and explains what restore needs without a kubeconfig', async () => {
     await page.goto(`${ui.url}#/c/${hash(CTHREADS)}/secrets`);
     const masked = page.locator('td.masked');
-    await expect.poll(() => masked.count()).toBeGreaterThan(0);
+    await poll(() => masked.count()).toBeGreaterThan(0);
     expect(await page.content()).not.toContain('tok_live_51HfA9xQ2');
     await shot('secrets');
     await page.goto(`${ui.url}#/c/${hash(CTHREADS)}/restore`);
-    await expect.poll(() => page.locator('.explain').textContent()).toContain('no kubeconfig');
+    await poll(() => page.locator('.explain').textContent()).toContain('no kubeconfig');
     await shot('restore');
   });
 
   it('fits a narrow window', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(`${ui.url}#/c/${hash(NGINX1)}`);
-    await expect.poll(() => page.locator('li.proc').count()).toBe(nginx1.processes.list.length);
+    await poll(() => page.locator('li.proc').count()).toBe(nginx1.processes.list.length);
     // A string: this file is type-checked without the DOM library.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
@@ -164,10 +166,10 @@ describe('the dashboard in Chromium', () => {
       const api = await fresh.request.get(`${base}api/v1/checkpoints`);
       expect(api.status()).toBe(401);
       await fresh.goto(base);
-      await expect.poll(() => fresh.getByRole('alert').textContent()).toContain('needs its token');
+      await poll(() => fresh.getByRole('alert').textContent()).toContain('needs its token');
       await fresh.screenshot({ path: `${SHOTS}no-token.png` });
       await fresh.goto(`${base}?token=${TOKEN}`);
-      await expect.poll(() => fresh.locator('tbody tr').count()).toBe(5);
+      await poll(() => fresh.locator('tbody tr').count()).toBe(5);
     } finally {
       await context.close();
       await open.close();
