@@ -6,7 +6,7 @@
  * stop the others: each gets its own result.
  */
 import { KcrError } from '../errors.js';
-import { checkpoint, type CheckpointOptions, type CheckpointTarget } from '../ops/index.js';
+import { checkpoint, type CheckpointOptions, type CheckpointTarget, type OpEvent } from '../ops/index.js';
 import { isJsonObject } from '../util/json.js';
 import { makeTempDir } from '../util/temp-dir.js';
 import { backupArchive } from './backup-archive.js';
@@ -19,8 +19,6 @@ export interface BackupPodsOptions extends Omit<
   'copyTo' | 'podObjectDir' | 'podObjectBesideArchive'
 > {
   encryption?: { cipher: StreamEncryption; recipients: readonly string[] };
-  /** Bytes of each archive stored so far (the checkpoint's own progress comes through onEvent). */
-  onStoreProgress?: (target: CheckpointTarget, done: number, total: number) => void;
 }
 
 export interface PodBackupResult {
@@ -35,10 +33,30 @@ function asKcrError(err: unknown): KcrError {
     : new KcrError('io', err instanceof Error ? err.message : String(err), { cause: err });
 }
 
+/**
+ * The store's upload as ops' `transfer` events (phase `upload`), beside the checkpoint's and copy's
+ * own, so the CLI draws one bar per container and the server can forward them as they are. At most
+ * one event per MiB, as ops sends its own, plus the last one.
+ */
+function storeProgress(
+  target: CheckpointTarget,
+  onEvent: ((event: OpEvent) => void) | undefined,
+): ((done: number, total: number) => void) | undefined {
+  if (!onEvent) return undefined;
+  const label = `${target.namespace}/${target.pod}/${target.container}`;
+  let sent = -1;
+  return (transferred, total) => {
+    const done = transferred >= total;
+    if (!done && transferred - sent < 1 << 20) return;
+    sent = transferred;
+    onEvent({ type: 'transfer', target, progress: { phase: 'upload', label, transferred, total, done } });
+  };
+}
+
 export async function backupPods(store: Store, options: BackupPodsOptions): Promise<PodBackupResult[]> {
   const temp = await makeTempDir('backup', options.env ? { env: options.env } : {});
   try {
-    const { encryption, onStoreProgress, ...checkpointOptions } = options;
+    const { encryption, ...checkpointOptions } = options;
     const outcomes = await checkpoint({ ...checkpointOptions, copyTo: { dir: temp.dir } });
     const results: PodBackupResult[] = [];
     for (const outcome of outcomes) {
@@ -58,7 +76,7 @@ export async function backupPods(store: Store, options: BackupPodsOptions): Prom
           expectedSha256: outcome.copy.sha256,
           ...(encryption ? { encryption } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (done, total) => onStoreProgress?.(outcome.target, done, total),
+          onProgress: storeProgress(outcome.target, options.onEvent),
         });
         results.push({ target: outcome.target, record });
       } catch (err) {

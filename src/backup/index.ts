@@ -9,7 +9,7 @@ export type * from './stores/store.js';
 export * from './stores/store-url.js';
 export { openStore } from './stores/open-store.js';
 export { FileStore } from './stores/file-store.js';
-export type * from './encryption/types.js';
+export * from './encryption/index.js';
 export * from './read-backup.js';
 export * from './retention.js';
 export * from './prune.js';

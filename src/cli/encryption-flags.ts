@@ -6,6 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { StreamEncryption } from '../backup/index.js';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 
 const collect = (value: string, acc: string[]) => [...acc, value];
@@ -44,6 +45,20 @@ export async function ageRecipients(values: readonly string[]): Promise<string[]
     out.push(...lines.filter((l) => l !== '' && !l.startsWith('#')));
   }
   return out;
+}
+
+/**
+ * `--encrypt-to` for the backup commands: the age encryption hook and its recipients, parsed here so
+ * that a recipient kcr cannot use fails before any byte is read; undefined when none was given.
+ */
+export async function ageEncryptionFlags(
+  values: readonly string[],
+): Promise<{ cipher: StreamEncryption; recipients: string[] } | undefined> {
+  if (values.length === 0) return undefined;
+  const recipients = await ageRecipients(values);
+  const { ageEncryption, parseAgeRecipients } = await import('../backup/index.js');
+  parseAgeRecipients(recipients);
+  return { cipher: ageEncryption, recipients };
 }
 
 /** The texts of the identity files, in order (the library parses and names them). */

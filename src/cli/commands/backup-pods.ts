@@ -4,7 +4,7 @@
  * `kcr checkpoint` does. Prints one row per stored backup; a container that failed is one
  * `error:` line (exit 2), and the others are still stored.
  */
-import type { Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
+import type { BackupPodsOptions, Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
@@ -24,6 +24,7 @@ async function run(
   named: NamedStore,
   pod: string | undefined,
   f: BackupPodFlags,
+  encryption: BackupPodsOptions['encryption'],
 ) {
   const { backupPods } = await import('../../backup/index.js');
   const progress = opProgress(ctx);
@@ -35,6 +36,7 @@ async function run(
       selector: f.selector,
       container: f.container,
       allContainers: f.allContainers,
+      ...(encryption ? { encryption } : {}),
       signal: ctx.signal,
       onEvent: progress.onEvent,
     });
@@ -50,6 +52,7 @@ export async function runBackupPods(
   pod: string | undefined,
   flags: BackupPodFlags,
   output: ListFormat,
+  encryption?: BackupPodsOptions['encryption'],
 ): Promise<void> {
   const { entryToRow } = await import('../../backup/index.js');
   let results: PodBackupResult[] = [];
@@ -58,7 +61,7 @@ export async function runBackupPods(
     const named = await openNamedStore(ctx, catalog, flags.store);
     storeName = named.name;
     try {
-      results = await run(ctx, catalog, named, pod, flags);
+      results = await run(ctx, catalog, named, pod, flags, encryption);
     } finally {
       await named.store.close();
     }

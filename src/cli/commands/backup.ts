@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { KcrError } from '../../errors.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
+import { addEncryptToFlag, ageEncryptionFlags } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
 import { renderBackups, renderRecord } from '../output/backup-printers.js';
 import { progressRenderer } from '../progress.js';
@@ -23,6 +24,7 @@ const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 
 interface BackupFlags {
   store?: string;
+  encryptTo: string[];
   output?: (typeof FORMATS)[number];
 }
 
@@ -54,13 +56,19 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .option('--all-containers', 'pod: back up every container of the pod')
     .option('-l, --selector <selector>', 'back up every pod matching this label selector');
   addKubeFlags(backup);
+  addEncryptToFlag(
+    backup,
+    'encrypt the archive (age format) to this recipient before it leaves: age1…, an ssh-ed25519/ssh-rsa public key, or a file of them (repeatable)',
+  );
   backup.action(async (archive: string | undefined, flags: BackupFlags & BackupPodFlags) => {
     const output = flags.output ?? 'table';
+    // Checked before anything is read or checkpointed, so a bad recipient costs nothing.
+    const encryption = await ageEncryptionFlags(flags.encryptTo);
     if (
       flags.selector !== undefined ||
       (archive !== undefined && looksLikePod(archive) && !(await isArchivePath(resolve(ctx.io.cwd, archive))))
     ) {
-      return runBackupPods(ctx, archive, flags, output);
+      return runBackupPods(ctx, archive, flags, output, encryption);
     }
     if (archive === undefined) {
       throw new KcrError('usage', 'kcr backup needs an archive (or a subcommand: get, pin, unpin, rm)', {
@@ -81,6 +89,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       try {
         const record = await backupArchive(named.store, path, {
           signal: ctx.signal,
+          ...(encryption ? { encryption } : {}),
           onProgress: (transferred, total) =>
             progress.onProgress?.({ phase: 'upload', label: `backup → ${named.name}`, transferred, total }),
         });
