@@ -6,13 +6,14 @@
  * stop the others: each gets its own result.
  */
 import { KcrError } from '../errors.js';
-import { checkpoint, type CheckpointOptions, type CheckpointTarget, type OpEvent } from '../ops/index.js';
+import { checkpoint, type CheckpointOptions, type CheckpointTarget } from '../ops/index.js';
 import { isJsonObject } from '../util/json.js';
 import { makeTempDir } from '../util/temp-dir.js';
 import { backupArchive } from './backup-archive.js';
 import type { StreamEncryption } from './encryption/types.js';
 import type { BackupRecord } from './record.js';
 import type { Store } from './stores/store.js';
+import { transferEvents } from './transfer-events.js';
 
 export interface BackupPodsOptions extends Omit<
   CheckpointOptions,
@@ -31,26 +32,6 @@ function asKcrError(err: unknown): KcrError {
   return err instanceof KcrError
     ? err
     : new KcrError('io', err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-/**
- * The store's upload as ops' `transfer` events (phase `upload`), beside the checkpoint's and copy's
- * own, so the CLI draws one bar per container and the server can forward them as they are. At most
- * one event per MiB, as ops sends its own, plus the last one.
- */
-function storeProgress(
-  target: CheckpointTarget,
-  onEvent: ((event: OpEvent) => void) | undefined,
-): ((done: number, total: number) => void) | undefined {
-  if (!onEvent) return undefined;
-  const label = `${target.namespace}/${target.pod}/${target.container}`;
-  let sent = -1;
-  return (transferred, total) => {
-    const done = transferred >= total;
-    if (!done && transferred - sent < 1 << 20) return;
-    sent = transferred;
-    onEvent({ type: 'transfer', target, progress: { phase: 'upload', label, transferred, total, done } });
-  };
 }
 
 export async function backupPods(store: Store, options: BackupPodsOptions): Promise<PodBackupResult[]> {
@@ -76,7 +57,12 @@ export async function backupPods(store: Store, options: BackupPodsOptions): Prom
           expectedSha256: outcome.copy.sha256,
           ...(encryption ? { encryption } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: storeProgress(outcome.target, options.onEvent),
+          onProgress: transferEvents(
+            options.onEvent,
+            'upload',
+            `${outcome.target.namespace}/${outcome.target.pod}/${outcome.target.container}`,
+            outcome.target,
+          ),
         });
         results.push({ target: outcome.target, record });
       } catch (err) {

@@ -5,6 +5,7 @@
  * listed.
  */
 import type { Readable } from 'node:stream';
+import type { ImageReference } from '../../oci/index.js';
 import type { BackupRecord, StoreEntry, Tombstone } from '../record.js';
 
 /** What actually arrived in the store, measured on the way in. */
@@ -51,5 +52,10 @@ export interface Store {
    * never a record whose data is gone.
    */
   remove(tombstone: Tombstone, options?: StoreOperationOptions): Promise<void>;
+  /**
+   * Set by stores whose backups already are checkpoint images (`oci://`): the image of this backup,
+   * pinned by digest, which a restore runs as it is instead of reading the data back.
+   */
+  checkpointImage?(record: BackupRecord, options?: StoreOperationOptions): Promise<ImageReference>;
   close(): Promise<void>;
 }
