@@ -7,15 +7,12 @@
 import type { BackupPodsOptions, Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { selectionOptions, type SelectionFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { renderBackups, type ListFormat } from '../output/backup-printers.js';
 
-export interface BackupPodFlags extends KubeFlags {
+export interface BackupPodFlags extends SelectionFlags {
   store?: string;
-  container?: string;
-  selector?: string;
-  allContainers?: boolean;
 }
 
 async function run(
@@ -30,12 +27,7 @@ async function run(
   const progress = opProgress(ctx);
   try {
     const results = await backupPods(named.store, {
-      ...kubeconfigOptions(f, ctx),
-      namespace: f.namespace,
-      pod,
-      selector: f.selector,
-      container: f.container,
-      allContainers: f.allContainers,
+      ...selectionOptions(pod, f, ctx),
       ...(encryption ? { encryption } : {}),
       signal: ctx.signal,
       onEvent: progress.onEvent,
