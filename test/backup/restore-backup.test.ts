@@ -28,14 +28,14 @@ const kcr = kcrWithHome(tmp.path('home'), tmp.dir);
 const cluster = () => ['--kubeconfig', c.kubeconfig];
 const toRegistry = () => ['--registry', `${registry.host}/checkpoints`, '--insecure'];
 
-async function layerOf(image: string): Promise<Buffer> {
+async function layerOf(image: string, repository = 'checkpoints'): Promise<Buffer> {
   const digest = image.split('@')[1]!;
   const manifest = (await (
-    await fetch(`http://${registry.host}/v2/checkpoints/manifests/${digest}`, {
+    await fetch(`http://${registry.host}/v2/${repository}/manifests/${digest}`, {
       headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
     })
   ).json()) as { layers: { digest: string }[] };
-  const blob = await fetch(`http://${registry.host}/v2/checkpoints/blobs/${manifest.layers[0]!.digest}`);
+  const blob = await fetch(`http://${registry.host}/v2/${repository}/blobs/${manifest.layers[0]!.digest}`);
   return Buffer.from(await blob.arrayBuffer());
 }
 
@@ -95,6 +95,21 @@ describe('kcr restore BACKUP_ID', () => {
     expect(r.stdout).toBe(`pod/shop-back created on node-2 from ${image}\n`);
     // What the node pulls is the plaintext archive, not the ciphertext in the store.
     expect((await layerOf(image)).equals(readFileSync(FIXTURE_ARCHIVE))).toBe(true);
+  });
+
+  it('restores a backup in an oci:// store from its image as it is, as kcr restore IMAGE does: nothing pushed', async () => {
+    c.state.addPod({ name: 'cart', node: 'node-1', containers: [{ name: 'webserver', ports: [8080] }] });
+    const url = `oci://${registry.host}/backups`;
+    const stored = await kcr('backup', 'cart', ...cluster(), '--store', url, '-o', 'json');
+    expect(stored.stderr).toBe('');
+    const [{ id }] = JSON.parse(stored.stdout) as [{ id: string }];
+    const r = await kcr('restore', id, ...cluster(), '--name', 'cart-back');
+    expect(r.code).toBe(0);
+    const image = c.state.pods.get('default/cart-back')!.spec.containers[0]!.image;
+    expect(image).toMatch(new RegExp(`^${registry.host}/backups@sha256:[0-9a-f]{64}$`));
+    expect(r.stderr).toBe(`pulling the checkpoint from ${image}\n`);
+    expect(r.stdout).toBe(`pod/cart-back created on node-1 from ${image}\n`);
+    expect((await layerOf(image, 'backups')).equals(readFileSync(FIXTURE_ARCHIVE))).toBe(true);
   });
 
   it('refuses a backup id the catalog does not know, naming the way out', async () => {

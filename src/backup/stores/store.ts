@@ -53,9 +53,13 @@ export interface Store {
    */
   remove(tombstone: Tombstone, options?: StoreOperationOptions): Promise<void>;
   /**
-   * Set by stores whose backups already are checkpoint images (`oci://`): the image of this backup,
-   * pinned by digest, which a restore runs as it is instead of reading the data back.
+   * Set by stores whose backups can be checkpoint images (`oci://`): the image of this backup,
+   * pinned by digest, which a restore runs as it is instead of reading the data back; undefined
+   * when this backup is not one (its data is encrypted or not a plain archive).
    */
-  checkpointImage?(record: BackupRecord, options?: StoreOperationOptions): Promise<ImageReference>;
+  checkpointImage?(
+    record: BackupRecord,
+    options?: StoreOperationOptions,
+  ): Promise<ImageReference | undefined>;
   close(): Promise<void>;
 }
