@@ -99,13 +99,6 @@ export async function restoreBackup(
       },
     );
   }
-  if (entry.encryption && !decryption) {
-    throw new KcrError(
-      'usage',
-      `backup ${id} is encrypted (${entry.encryption.format}, to ${entry.encryption.recipients.join(', ')})`,
-      { hint: 'give the key that opens it with --identity FILE' },
-    );
-  }
   const pod = entry.podObject ? podSchema.safeParse(entry.podObject) : undefined;
   if (pod && !pod.success) {
     throw new KcrError('invalid-input', `backup ${id}: the saved Pod object is not a Pod`, {
