@@ -133,6 +133,7 @@ describe('kcr restore --latest', () => {
       'default',
       '--node',
       'node-1',
+      ...cluster(),
       ...toRegistry(),
       '--dry-run',
       '-o',
