@@ -5,6 +5,7 @@
  * sha256 as the one the store must see, and removed afterwards. One container failing does not
  * stop the others: each gets its own result.
  */
+import type { KeyObject } from 'node:crypto';
 import { KcrError } from '../errors.js';
 import { checkpoint, type CheckpointOptions, type CheckpointTarget } from '../ops/index.js';
 import { isJsonObject } from '../util/json.js';
@@ -20,6 +21,8 @@ export interface BackupPodsOptions extends Omit<
   'copyTo' | 'podObjectDir' | 'podObjectBesideArchive'
 > {
   encryption?: { cipher: StreamEncryption; recipients: readonly string[] };
+  /** For `oci://` stores: ocicrypt images encrypted to these public keys (see backupArchive). */
+  ocicryptTo?: readonly KeyObject[];
 }
 
 export interface PodBackupResult {
@@ -37,7 +40,7 @@ function asKcrError(err: unknown): KcrError {
 export async function backupPods(store: Store, options: BackupPodsOptions): Promise<PodBackupResult[]> {
   const temp = await makeTempDir('backup', options.env ? { env: options.env } : {});
   try {
-    const { encryption, ...checkpointOptions } = options;
+    const { encryption, ocicryptTo, ...checkpointOptions } = options;
     const outcomes = await checkpoint({ ...checkpointOptions, copyTo: { dir: temp.dir } });
     const results: PodBackupResult[] = [];
     for (const outcome of outcomes) {
@@ -56,6 +59,7 @@ export async function backupPods(store: Store, options: BackupPodsOptions): Prom
           node: outcome.target.node,
           expectedSha256: outcome.copy.sha256,
           ...(encryption ? { encryption } : {}),
+          ...(ocicryptTo ? { ocicryptTo } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           onProgress: transferEvents(
             options.onEvent,

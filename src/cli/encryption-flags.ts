@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { StreamEncryption } from '../backup/index.js';
+import type { Store, StreamEncryption } from '../backup/index.js';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 
 const collect = (value: string, acc: string[]) => [...acc, value];
@@ -47,18 +47,27 @@ export async function ageRecipients(values: readonly string[]): Promise<string[]
   return out;
 }
 
+/** How a backup is encrypted: age for file:// and s3:// stores, an ocicrypt image for oci:// ones. */
+export interface BackupEncryption {
+  encryption?: { cipher: StreamEncryption; recipients: string[] };
+  ocicryptTo?: KeyObject[];
+}
+
 /**
- * `--encrypt-to` for the backup commands: the age encryption hook and its recipients, parsed here so
- * that a recipient kcr cannot use fails before any byte is read; undefined when none was given.
+ * `--encrypt-to` for the backup commands, as the store keeps it: age recipients (`age1…`, ssh keys)
+ * for file:// and s3:// stores, public key files (PEM, `jwe:FILE`) for an oci:// store's ocicrypt
+ * images. Parsed once the store is known and before any byte is read or checkpointed.
  */
-export async function ageEncryptionFlags(
+export async function backupEncryptionFlags(
+  store: Store,
   values: readonly string[],
-): Promise<{ cipher: StreamEncryption; recipients: string[] } | undefined> {
-  if (values.length === 0) return undefined;
+): Promise<BackupEncryption> {
+  if (values.length === 0) return {};
+  if (store.encryptsImages) return { ocicryptTo: await imageRecipients(values) };
   const recipients = await ageRecipients(values);
   const { ageEncryption, parseAgeRecipients } = await import('../backup/index.js');
   parseAgeRecipients(recipients);
-  return { cipher: ageEncryption, recipients };
+  return { encryption: { cipher: ageEncryption, recipients } };
 }
 
 /** The texts of the identity files, in order (the library parses and names them). */

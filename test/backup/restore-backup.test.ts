@@ -112,6 +112,48 @@ describe('kcr restore BACKUP_ID', () => {
     expect((await layerOf(image, 'backups')).equals(readFileSync(FIXTURE_ARCHIVE))).toBe(true);
   });
 
+  it('keeps a pod encrypted to a PEM key as an ocicrypt image in an oci:// store, and restores it with --identity', async () => {
+    c.state.addPod({ name: 'vault', node: 'node-2', containers: [{ name: 'webserver', ports: [8080] }] });
+    const url = `oci://${registry.host}/secure`;
+    const stored = await kcr(
+      'backup',
+      'vault',
+      ...cluster(),
+      '--store',
+      url,
+      '--encrypt-to',
+      fixture('keys', 'ocicrypt-ec.pub.pem'),
+      '-o',
+      'json',
+    );
+    expect(stored.stderr).toBe('');
+    const [{ id }] = JSON.parse(stored.stdout) as [{ id: string }];
+    const record = JSON.parse((await kcr('backup', 'get', id, '-o', 'json')).stdout) as {
+      encryption: { format: string; recipients: string[] };
+    };
+    expect(record.encryption).toEqual({
+      format: 'ocicrypt',
+      recipients: [expect.stringMatching(/^sha256:/)],
+    });
+
+    const locked = await kcr('restore', id, ...cluster(), '--name', 'vault-back');
+    expect(locked.code).not.toBe(0);
+    expect(locked.stderr).toMatch(/^(pulling .*\n)?error: .*\nhint: /);
+    const r = await kcr(
+      'restore',
+      id,
+      ...cluster(),
+      '--name',
+      'vault-back',
+      '--identity',
+      fixture('keys', 'ocicrypt-ec.pem'),
+    );
+    expect(r.code).toBe(0);
+    const image = c.state.pods.get('default/vault-back')!.spec.containers[0]!.image;
+    expect(image).toMatch(new RegExp(`^${registry.host}/secure@sha256:[0-9a-f]{64}$`));
+    expect(c.state.pods.get('default/vault-back')!.spec.nodeName).toBe('node-2');
+  });
+
   it('refuses a backup id the catalog does not know, naming the way out', async () => {
     const r = await kcr('restore', '20261206t000000z-00000000', ...cluster(), ...toRegistry());
     expect(r.code).toBe(2);

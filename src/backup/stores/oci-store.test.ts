@@ -11,6 +11,8 @@ import { startRegistry, type TestRegistry } from '../../testing/registry.js';
 import { CRIO_ARCHIVE, storeContract, syntheticRecord } from '../../testing/store-contract.js';
 import { startTcpProxy } from '../../testing/tcp-proxy.js';
 import { tool } from '../../testing/tools.js';
+import { parseOcicryptRecipient, publicKeyFingerprint } from '../../oci/index.js';
+import { FileStore } from './file-store.js';
 import { backupTag, OciStore, RECORD_ANNOTATION } from './oci-store.js';
 import { openStore } from './open-store.js';
 
@@ -84,6 +86,51 @@ describe('oci store', () => {
     });
     expect(readFileSync(out).equals(readFileSync(CRIO_ARCHIVE))).toBe(true);
     await store.close();
+  });
+
+  it('keeps a backup encrypted to a PEM key as an ocicrypt checkpoint image that skopeo opens', async () => {
+    const store = new OciStore(`${registry.host}/backups-secure`);
+    const pub = parseOcicryptRecipient(readFileSync(fixture('keys', 'ocicrypt-rsa.pub.pem'), 'utf8'));
+    const record = await backupArchive(store, CRIO_ARCHIVE, { ocicryptTo: [pub] });
+    expect(record.encryption).toEqual({ format: 'ocicrypt', recipients: [publicKeyFingerprint(pub)] });
+    const { body } = await manifest('backups-secure', backupTag(record));
+    const [layer] = body.layers as {
+      mediaType: string;
+      digest: string;
+      annotations: Record<string, string>;
+    }[];
+    expect(layer!.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+encrypted');
+    expect(layer!.annotations['org.opencontainers.image.enc.keys.jwe']).toBeTruthy();
+    expect(layer!.digest).toBe(`sha256:${record.data.sha256}`);
+    expect((body.annotations as Record<string, string>)[RECORD_ANNOTATION]).toBe(JSON.stringify(record));
+    // The stored bytes are the ciphertext the record names; a reader outside kcr opens them.
+    expect(await verifyBackupData(store, record.id)).toEqual({ id: record.id, ok: true });
+    const image = (await store.checkpointImage(record))!;
+    const out = tmp.path('skopeo-secure');
+    await tool('skopeo', [
+      'copy',
+      '--src-tls-verify=false',
+      '--decryption-key',
+      fixture('keys', 'ocicrypt-rsa.pem'),
+      `docker://${image.full}`,
+      `dir:${out}`,
+    ]);
+    expect(readFileSync(`${out}/${record.archive.sha256}`).equals(readFileSync(CRIO_ARCHIVE))).toBe(true);
+    await expect(readBackup(store, record.id, tmp.path('no.tar'))).rejects.toMatchObject({
+      code: 'usage',
+      hint: expect.stringContaining('--identity'),
+    });
+    await store.close();
+  });
+
+  it('refuses ocicrypt keys for a store that keeps no images, before reading anything', async () => {
+    const pub = parseOcicryptRecipient(readFileSync(fixture('keys', 'ocicrypt-ec.pub.pem'), 'utf8'));
+    const store = new FileStore(tmp.path('file-store'));
+    await expect(backupArchive(store, CRIO_ARCHIVE, { ocicryptTo: [pub] })).rejects.toMatchObject({
+      code: 'usage',
+      message: expect.stringContaining('ocicrypt images: they are for oci:// stores'),
+    });
+    expect(await store.list()).toEqual([]);
   });
 
   it('replaces a removed backup by a tombstone under its tag and deletes the old manifest', async () => {

@@ -17,12 +17,14 @@
  * under the same tag and deletes the old manifest by digest where the registry allows; blobs are
  * never deleted, since another backup in the repository may share them.
  */
+import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KcrError } from '../../errors.js';
 import {
+  ANNOTATIONS,
   buildCheckpointImage,
   imageBlobs,
   MEDIA_TYPES,
@@ -32,6 +34,7 @@ import {
   uploadBlob,
   withDigest,
   type BlobSource,
+  type BuiltImage,
   type ImageReference,
   type OciManifest,
 } from '../../oci/index.js';
@@ -72,8 +75,26 @@ export function backupTag(entry: Pick<StoreEntry, 'id' | 'source'>): string {
   return [tagPart(s.namespace, 25), tagPart(s.pod, 50), tagPart(s.container, 25), entry.id].join('.');
 }
 
+/**
+ * The manifest with the record in its annotations, beside the checkpoint annotations, and the node
+ * the record names (restore's default target, as `kcr image build` records it).
+ */
+function withRecord(
+  manifest: OciManifest,
+  record: BackupRecord,
+  blobs: BlobSource[],
+): { manifest: OciManifest; blobs: BlobSource[] } {
+  const annotations = {
+    ...manifest.annotations,
+    ...(record.source.node ? { [ANNOTATIONS.kcrSourceNode]: record.source.node } : {}),
+    [RECORD_ANNOTATION]: JSON.stringify(record),
+  };
+  return { manifest: { ...manifest, annotations }, blobs };
+}
+
 export class OciStore implements Store {
   readonly url: string;
+  readonly encryptsImages = true;
   private client: Promise<RegistryClient> | undefined;
 
   constructor(
@@ -108,19 +129,41 @@ export class OciStore implements Store {
       await pipeline([data, digest, createWriteStream(path, { mode: 0o600, flags: 'wx' })], {
         signal: options.signal,
       });
-      const written = { size: digest.bytes, sha256: digest.hex() };
-      const record = await seal(written);
-      const client = await this.connect(options.signal);
-      const { manifest, blobs } = await this.image(record, path, written);
-      for (const blob of blobs) await uploadBlob(client, blob, { label: 'backup', signal: options.signal });
-      // The tag last: until it is pushed, nothing lists this backup.
-      await this.putManifest(client, backupTag(record), manifest, options.signal);
-      return record;
+      const plain = { size: digest.bytes, sha256: digest.hex() };
+      const encrypted = options.encryptTo?.length
+        ? await this.encryptedImage(path, options.encryptTo)
+        : undefined;
+      try {
+        const record = await seal(encrypted?.written ?? plain);
+        const client = await this.connect(options.signal);
+        const { manifest, blobs } = encrypted
+          ? withRecord(encrypted.image.manifest, record, imageBlobs(encrypted.image))
+          : await this.image(record, path, plain);
+        for (const blob of blobs) await uploadBlob(client, blob, { label: 'backup', signal: options.signal });
+        // The tag last: until it is pushed, nothing lists this backup.
+        await this.putManifest(client, backupTag(record), manifest, options.signal);
+        return record;
+      } finally {
+        await encrypted?.image.dispose();
+      }
     } catch (err) {
       throw storeWriteError(this.url, err, 'cannot push the backup');
     } finally {
       await temp.remove();
     }
+  }
+
+  /**
+   * An ocicrypt checkpoint image of the spooled archive (oci's build, as `kcr image build
+   * --encrypt-to` makes it): the layer is encrypted to `recipients`, the annotations stay readable.
+   */
+  private async encryptedImage(
+    path: string,
+    recipients: readonly KeyObject[],
+  ): Promise<{ image: BuiltImage; written: WrittenData }> {
+    const image = await buildCheckpointImage(path, { encryptTo: recipients });
+    const layer = image.layer.descriptor;
+    return { image, written: { size: layer.size, sha256: layer.digest.replace(/^sha256:/, '') } };
   }
 
   /**
@@ -132,12 +175,8 @@ export class OciStore implements Store {
     path: string,
     written: WrittenData,
   ): Promise<{ manifest: OciManifest; blobs: BlobSource[] }> {
-    const recordAnnotation = { [RECORD_ANNOTATION]: JSON.stringify(record) };
     if (!record.encryption) {
-      const built = await buildCheckpointImage(path, {
-        annotations: recordAnnotation,
-        ...(record.source.node ? { sourceNode: record.source.node } : {}),
-      }).catch((err: unknown) => {
+      const built = await buildCheckpointImage(path).catch((err: unknown) => {
         // Data that is not a checkpoint archive is kept as an artifact; anything else is a failure.
         if (err instanceof KcrError && err.code === 'invalid-input') return undefined;
         throw err;
@@ -145,7 +184,7 @@ export class OciStore implements Store {
       if (built) {
         try {
           if (built.layer.descriptor.digest === `sha256:${written.sha256}`)
-            return { manifest: built.manifest, blobs: imageBlobs(built) };
+            return withRecord(built.manifest, record, imageBlobs(built));
         } finally {
           await built.dispose();
         }
@@ -166,7 +205,7 @@ export class OciStore implements Store {
         mediaType: MEDIA_TYPES.ociManifest,
         config: configBlob.descriptor,
         layers: [dataBlob.descriptor],
-        annotations: recordAnnotation,
+        annotations: { [RECORD_ANNOTATION]: JSON.stringify(record) },
       },
       blobs: [dataBlob, configBlob],
     };

@@ -4,6 +4,7 @@
  * committed last, so a store lists only complete backups and an interrupted put leaves nothing
  * listed.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ImageReference } from '../../oci/index.js';
 import type { BackupRecord, StoreEntry, Tombstone } from '../record.js';
@@ -16,6 +17,12 @@ export interface WrittenData {
 
 export interface PutOptions {
   signal?: AbortSignal;
+  /**
+   * `oci://` only (see `Store.encryptsImages`): keep the backup as an ocicrypt image encrypted to
+   * these public keys. The data given is then the plaintext archive, and `written` (what the
+   * record's `data` holds) is the encrypted layer.
+   */
+  encryptTo?: readonly KeyObject[];
   /** Bytes written so far, for progress bars. */
   onBytes?: (bytes: number) => void;
 }
@@ -27,6 +34,8 @@ export interface StoreOperationOptions {
 export interface Store {
   /** The store's URL, without credentials: how records and messages name it. */
   readonly url: string;
+  /** True for stores that encrypt as ocicrypt images themselves (`oci://`), with `PutOptions.encryptTo`. */
+  readonly encryptsImages?: boolean;
   /**
    * Streams `data` in under a temporary name, measures it, asks `seal` for the record (which may
    * refuse by throwing, e.g. when the sha256 is not the one expected), then commits data and record.

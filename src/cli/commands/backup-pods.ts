@@ -4,15 +4,17 @@
  * `kcr checkpoint` does. Prints one row per stored backup; a container that failed is one
  * `error:` line (exit 2), and the others are still stored.
  */
-import type { BackupPodsOptions, Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
+import type { Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
+import { backupEncryptionFlags } from '../encryption-flags.js';
 import { selectionOptions, type SelectionFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { renderBackups, type ListFormat } from '../output/backup-printers.js';
 
 export interface BackupPodFlags extends SelectionFlags {
   store?: string;
+  encryptTo: string[];
 }
 
 async function run(
@@ -21,14 +23,14 @@ async function run(
   named: NamedStore,
   pod: string | undefined,
   f: BackupPodFlags,
-  encryption: BackupPodsOptions['encryption'],
 ) {
   const { backupPods } = await import('../../backup/index.js');
   const progress = opProgress(ctx);
   try {
     const results = await backupPods(named.store, {
       ...selectionOptions(pod, f, ctx),
-      ...(encryption ? { encryption } : {}),
+      // Parsed before anything is checkpointed: a bad recipient costs nothing.
+      ...(await backupEncryptionFlags(named.store, f.encryptTo)),
       signal: ctx.signal,
       onEvent: progress.onEvent,
     });
@@ -44,7 +46,6 @@ export async function runBackupPods(
   pod: string | undefined,
   flags: BackupPodFlags,
   output: ListFormat,
-  encryption?: BackupPodsOptions['encryption'],
 ): Promise<void> {
   const { entryToRow } = await import('../../backup/index.js');
   let results: PodBackupResult[] = [];
@@ -53,7 +54,7 @@ export async function runBackupPods(
     const named = await openNamedStore(ctx, catalog, flags.store);
     storeName = named.name;
     try {
-      results = await run(ctx, catalog, named, pod, flags, encryption);
+      results = await run(ctx, catalog, named, pod, flags);
     } finally {
       await named.store.close();
     }

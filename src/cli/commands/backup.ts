@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { KcrError } from '../../errors.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { addEncryptToFlag, ageEncryptionFlags } from '../encryption-flags.js';
+import { addEncryptToFlag, backupEncryptionFlags } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
 import { renderBackups, renderRecord } from '../output/backup-printers.js';
 import { progressRenderer } from '../progress.js';
@@ -58,17 +58,15 @@ export function registerBackup(program: Command, ctx: CliContext): void {
   addKubeFlags(backup);
   addEncryptToFlag(
     backup,
-    'encrypt the archive (age format) to this recipient before it leaves: age1…, an ssh-ed25519/ssh-rsa public key, or a file of them (repeatable)',
+    'encrypt the archive before it leaves, to this recipient: for file:// and s3:// stores (age) age1…, an ssh-ed25519/ssh-rsa public key, or a file of them; for oci:// stores (ocicrypt image) a PEM public key file (repeatable)',
   );
   backup.action(async (archive: string | undefined, flags: BackupFlags & BackupPodFlags) => {
     const output = flags.output ?? 'table';
-    // Checked before anything is read or checkpointed, so a bad recipient costs nothing.
-    const encryption = await ageEncryptionFlags(flags.encryptTo);
     if (
       flags.selector !== undefined ||
       (archive !== undefined && looksLikePod(archive) && !(await isArchivePath(resolve(ctx.io.cwd, archive))))
     ) {
-      return runBackupPods(ctx, archive, flags, output, encryption);
+      return runBackupPods(ctx, archive, flags, output);
     }
     if (archive === undefined) {
       throw new KcrError('usage', 'kcr backup needs an archive (or a subcommand: get, pin, unpin, rm)', {
@@ -89,7 +87,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       try {
         const record = await backupArchive(named.store, path, {
           signal: ctx.signal,
-          ...(encryption ? { encryption } : {}),
+          ...(await backupEncryptionFlags(named.store, flags.encryptTo)),
           onProgress: (transferred, total) =>
             progress.onProgress?.({ phase: 'upload', label: `backup → ${named.name}`, transferred, total }),
         });

@@ -10,7 +10,7 @@ import type { RestoreBackupResult } from '../../backup/index.js';
 import { isDirectory, isFile } from '../../util/fs-checks.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { addIdentityFlag, identityTexts } from '../encryption-flags.js';
+import { addIdentityFlag, identityTexts, imageIdentities } from '../encryption-flags.js';
 
 export interface BackupSourceFlags {
   latest?: boolean;
@@ -35,7 +35,7 @@ export function addBackupSourceFlags(cmd: Command): Command {
     .option('--store <name|url>', 'the store to take the backup from (default: the one the catalog names)');
   return addIdentityFlag(
     cmd,
-    'for an encrypted backup: an age identity file or ssh private key that opens it (repeatable)',
+    'for an encrypted backup or image: an age identity file or ssh private key (age backups), or a PEM private key (ocicrypt images) (repeatable)',
   );
 }
 
@@ -76,7 +76,6 @@ export async function backupSource(
     restore: async (options) => {
       const { latestBackup, locateBackup, restoreBackup, ageEncryption } =
         await import('../../backup/index.js');
-      const identities = f.identity.length ? await identityTexts(f.identity) : [];
       return withCatalog(ctx, async (catalog) => {
         let id = source;
         let store = f.store;
@@ -91,11 +90,16 @@ export async function backupSource(
           store = row.store;
         }
         const named = await openNamedStore(ctx, catalog, store ?? locateBackup(catalog, id!));
+        // An identity file is read as the backup's format needs it: age identities or ssh keys, or
+        // the PEM private key of an ocicrypt image (which the image pull opens).
+        const format = catalog.findEntry(id!).find((e) => e.store === named.name)?.entry.encryption?.format;
+        const keys = f.identity.length
+          ? format === 'ocicrypt'
+            ? { identities: await imageIdentities(f.identity) }
+            : { decryption: { cipher: ageEncryption, identities: await identityTexts(f.identity) } }
+          : {};
         try {
-          return await restoreBackup(named.store, id!, {
-            ...options,
-            ...(identities.length ? { decryption: { cipher: ageEncryption, identities } } : {}),
-          });
+          return await restoreBackup(named.store, id!, { ...options, ...keys });
         } finally {
           await named.store.close();
         }

@@ -10,6 +10,7 @@ import type { RestoreOptions, RestoreSource } from '../../ops/index.js';
 import { isDirectory, isFile } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { imageIdentities } from '../encryption-flags.js';
 import { opProgress } from '../op-progress.js';
 import { addBackupSourceFlags, backupSource, type BackupSourceFlags } from './restore-backup.js';
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -59,6 +60,10 @@ export async function runRestore(source: string | undefined, f: Flags, ctx: CliC
   const progress = opProgress(ctx);
   const options: Omit<RestoreOptions, 'source'> = {
     ...kubeconfigOptions(f, ctx),
+    // An encrypted checkpoint image (ocicrypt) is opened with --identity; a backup reads its own.
+    ...(from && 'image' in from && f.identity.length
+      ? { identities: await imageIdentities(f.identity) }
+      : {}),
     name: f.name,
     namespace: f.namespace,
     node: f.node,
