@@ -133,8 +133,12 @@ export async function backupArchive(
   const key = chainKey(source);
   const previous = chainHead(await store.list({ signal: options.signal }), key);
 
-  const plain = new DigestStream((done) => options.onProgress?.(done, size));
-  let data: Readable = createReadStream(archivePath).pipe(plain);
+  // Stored as it is, the archive is hashed once, by the store (its `written` digest is the
+  // archive's); only when the store sees other bytes (ciphertext) is the plaintext hashed here too.
+  const transformed = Boolean(options.encryption || options.ocicryptTo?.length);
+  const plain = transformed ? new DigestStream((done) => options.onProgress?.(done, size)) : undefined;
+  let data: Readable = createReadStream(archivePath, { highWaterMark: 1 << 20 });
+  if (plain) data = data.pipe(plain);
   if (options.encryption) {
     data = options.encryption.cipher.encrypt(data, options.encryption.recipients, { signal: options.signal });
   }
@@ -142,7 +146,8 @@ export async function backupArchive(
     id,
     data,
     (written) => {
-      const sha256 = plain.hex();
+      const sha256 = plain ? plain.hex() : written.sha256;
+      const bytes = plain ? plain.bytes : written.size;
       if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.replace(/^sha256:/, '')) {
         throw new KcrError(
           'integrity',
@@ -152,8 +157,8 @@ export async function backupArchive(
           },
         );
       }
-      if (plain.bytes !== size) {
-        throw new KcrError('integrity', `${archivePath}: read ${plain.bytes} bytes, the file has ${size}`, {
+      if (bytes !== size) {
+        throw new KcrError('integrity', `${archivePath}: read ${bytes} bytes, the file has ${size}`, {
           hint: 'the archive changed while it was read; nothing was stored',
         });
       }
@@ -164,7 +169,7 @@ export async function backupArchive(
         createdAt: now.toISOString(),
         source,
         labels: options.labels ?? podLabels(podObject),
-        archive: { name: basename(archivePath), size: plain.bytes, sha256 },
+        archive: { name: basename(archivePath), size: bytes, sha256 },
         data: { size: written.size, sha256: written.sha256 },
         chain: { key, previousHash: previous?.hash ?? null },
         pinned: false,
@@ -181,6 +186,10 @@ export async function backupArchive(
       if (podObject) draft.podObject = podObject;
       return sealRecord(draft);
     },
-    { signal: options.signal, ...(options.ocicryptTo?.length ? { encryptTo: options.ocicryptTo } : {}) },
+    {
+      signal: options.signal,
+      ...(options.ocicryptTo?.length ? { encryptTo: options.ocicryptTo } : {}),
+      ...(plain ? {} : { onBytes: (done: number) => options.onProgress?.(done, size) }),
+    },
   );
 }
