@@ -6,7 +6,9 @@
  *
  * A backup whose data is a plain checkpoint archive is a real checkpoint image, built by oci's
  * buildCheckpointImage (the archive is the layer, byte for byte, with the annotations CRI-O,
- * containerd and Podman look for), so a node can restore straight from the tag. Other data (age
+ * containerd and Podman look for), so a node can restore straight from the tag. Encrypted to PEM
+ * public keys (`PutOptions.encryptTo`), it is an ocicrypt checkpoint image, as `kcr image build
+ * --encrypt-to` makes one, which skopeo and CRI-O open with the private key. Other data (age
  * ciphertext, a compressed Podman export) is kept as an artifact: the same manifest shape with a
  * kcr media type, read back and restored through a local copy.
  *
