@@ -112,9 +112,7 @@ describe('a real containerd 2.3 archive', () => {
     expect(m.status).not.toHaveProperty('Name');
 
     const text = await runCliCaptured(['inspect', ARCHIVE, '--metadata']);
-    expect(text.stdout).toContain(
-      'Restores on:   containerd 2.0 to 2.3 with enable_experimental_restore_via_create (kcr setup containerd); not CRI-O',
-    );
+    expect(text.stdout).toContain('Restores on:   containerd 2.0 to 2.3 (kcr setup containerd); not CRI-O');
     expect(text.stdout).toContain(
       'Engine:        containerd (runtime io.containerd.runc.v2, OCI runtime runc)',
     );

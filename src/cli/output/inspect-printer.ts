@@ -10,12 +10,13 @@ import { elide } from './elide.js';
 import { renderTable } from './table.js';
 import { renderTree, type TreeNode } from './tree.js';
 
-/** Where the checkpoint can be restored, with the runtime versions that restore from an image. */
+/** The runtimes that restore from a checkpoint image, and the setup each needs (docs/checkpoint-format.md §E). */
 const RESTORES_ON: Record<Restorer, string> = {
-  'cri-o': 'CRI-O >= 1.25 with criu support on (kcr setup crio)',
-  containerd: 'containerd 2.0 to 2.3 with enable_experimental_restore_via_create (kcr setup containerd)',
+  'cri-o': 'CRI-O >= 1.25 (kcr setup crio)',
+  containerd: 'containerd 2.0 to 2.3 (kcr setup containerd)',
 };
 
+/** One line, within 80 columns after its label: who restores the checkpoint, and who cannot. */
 export function restoresOn(restorableBy: readonly Restorer[]): string {
   const not = (Object.keys(RESTORES_ON) as Restorer[]).filter((r) => !restorableBy.includes(r));
   if (restorableBy.length === 0) return 'no Kubernetes runtime (neither CRI-O nor containerd)';
