@@ -132,7 +132,10 @@ export async function scanSegments(
   const overlap = Math.max(0, ...matchers.map((m) => m.overlap));
   const plan = readPlan(segments, chunk);
   if (plan.length === 0 || matchers.length === 0) return true;
-  const buffers = [pageAligned(overlap + PAGE + chunk), pageAligned(overlap + PAGE + chunk)];
+  // A matcher that scans its own buffers in place (a LiteralSet's WebAssembly memory) provides them.
+  const arena = matchers.find((m) => m.arena)?.arena;
+  const size = overlap + PAGE + chunk;
+  const buffers = arena ? arena.scanBuffers(2, size) : [pageAligned(size), pageAligned(size)];
   const state = new ScanState(matchers, onMatch);
   // Each read lands at the same offset within a page as its bytes have in the file (see pageAligned).
   const head = (i: number) => overlap + mod(plan[i]!.pos + (source.filePosition ?? 0) - overlap, PAGE);
