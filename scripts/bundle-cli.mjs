@@ -38,5 +38,7 @@ await build({
   },
   define: { KCR_COMMIT: JSON.stringify(commit) },
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
