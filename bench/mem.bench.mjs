@@ -18,9 +18,10 @@ const NEEDLE = 'KCR-BENCH-NEEDLE-0001';
 const REGEX = 'KCR-BENCH-NEEDLE-[0-9]{4}';
 const CLASS_REGEX = '[A-Z]{3}-[A-Z]{5}-[A-Z]{6}-[0-9]{4}';
 // Secrets planted for `kcr secrets --memory` to find (a C string each, as in a process's memory).
+// (In this order their offsets in a page do not overlap each other or the needle: see grow-pages.)
 const SECRETS = [
-  { text: 'API_TOKEN=kcr-bench-secret-0001\0', count: 500 },
   { text: 'AKIAKCRBENCH00000001\0', count: 500 },
+  { text: 'API_TOKEN=kcr-bench-secret-0001\0', count: 500 },
 ];
 
 async function grownNginx(mib) {
