@@ -116,7 +116,10 @@ class SimdScanner {
     return Array.from({ length: count }, (_, i) => Buffer.from(buffer, WASM_PAGE + i * stride, size));
   }
 
-  /** Calls `candidate(offset)` for each window offset whose first bytes fit some literal, in order. */
+  /**
+   * Calls `candidate(memory, at, base)` for each position whose first bytes fit some literal, in
+   * order: `at` indexes `memory` (this instance's), where the window starts at `base`.
+   */
   candidates(window: Buffer, candidate: (memory: Uint8Array, at: number, base: number) => void): void {
     let base = window.byteOffset;
     if (window.buffer !== this.memory.buffer) {
