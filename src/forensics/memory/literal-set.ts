@@ -140,6 +140,57 @@ class SimdScanner {
   }
 }
 
+const popcount = (n: number) => {
+  let c = 0;
+  for (; n; n &= n - 1) c++;
+  return c;
+};
+
+/**
+ * Buckets for the literals. A bucket lets through every byte whose low nibble and high nibble each
+ * occur at that position in some literal of the bucket, so mixing `-----BEGIN ` (0x2d) with `AKIA`
+ * (0x41) lets `M` (0x4d) through: false candidates. Each literal goes, greedily, where it widens
+ * the nibble sets least (counted as allowed nibble pairs per position).
+ */
+function assignBuckets(literals: readonly Buffer[]): number[] {
+  const low = Array.from({ length: BUCKETS }, () => new Array<number>(FINGERPRINT).fill(0));
+  const high = Array.from({ length: BUCKETS }, () => new Array<number>(FINGERPRINT).fill(0));
+  const size = new Array<number>(BUCKETS).fill(0);
+  const nibbles = (lit: Buffer, k: number): [number, number] =>
+    k < lit.length ? [1 << (lit[k]! & 15), 1 << (lit[k]! >> 4)] : [0xffff, 0xffff];
+  const cost = (b: number, lit?: Buffer) => {
+    let total = 0;
+    for (let k = 0; k < FINGERPRINT; k++) {
+      const [l, h] = lit ? nibbles(lit, k) : [0, 0];
+      total += popcount(low[b]![k]! | l) * popcount(high[b]![k]! | h);
+    }
+    return total;
+  };
+  const order = literals.map((_, id) => id).sort((a, b) => literals[a]!.compare(literals[b]!));
+  const bucketOf: number[] = [];
+  for (const id of order) {
+    const lit = literals[id]!;
+    let best = 0;
+    let bestGrowth = Infinity;
+    for (let b = 0; b < BUCKETS; b++) {
+      const growth = cost(b, lit) - cost(b);
+      // On a tie, the fuller bucket: empty ones stay free for literals unlike any seen so far.
+      if (growth < bestGrowth || (growth === bestGrowth && size[b]! > size[best]!)) {
+        best = b;
+        bestGrowth = growth;
+      }
+    }
+    for (let k = 0; k < FINGERPRINT; k++) {
+      const [l, h] = nibbles(lit, k);
+      low[best]![k] = low[best]![k]! | l;
+      high[best]![k] = high[best]![k]! | h;
+    }
+    size[best] = size[best]! + 1;
+    bucketOf[id] = best;
+  }
+  return bucketOf;
+}
+
 export class LiteralSet implements ScanArena {
   private readonly literals: Buffer[] = [];
   private readonly ids = new Map<string, number>();
@@ -214,13 +265,7 @@ export class LiteralSet implements ScanArena {
 
   private prepare(simd: SimdScanner): void {
     if (this.tablesFor === this.literals.length) return;
-    // Literals that share their first bytes share a bucket, so the buckets' nibble sets stay narrow.
-    const order = this.literals
-      .map((_, id) => id)
-      .sort((a, b) => this.literals[a]!.compare(this.literals[b]!));
-    const bucketOf: number[] = [];
-    order.forEach((id, rank) => (bucketOf[id] = Math.floor((rank * BUCKETS) / order.length)));
-    simd.setTables(this.literals, bucketOf);
+    simd.setTables(this.literals, assignBuckets(this.literals));
     this.byFirst = Array.from({ length: 256 }, () => []);
     this.literals.forEach((lit, id) => this.byFirst[lit[0]!]!.push(id));
     this.tablesFor = this.literals.length;
