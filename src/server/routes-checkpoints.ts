@@ -66,11 +66,18 @@ export function checkpointRoutes(api: Hono, state: ServerState): void {
   api.get('/checkpoints', async (c) => {
     const body: CheckpointList = {
       checkpoints: await state.list(),
-      sources: state.roots.map((r) => ({
-        key: r.key,
-        kind: r.kind,
-        location: r.only ? `${r.dir}/${r.only}` : r.dir,
-      })),
+      sources: [
+        ...state.roots.map((r) => ({
+          key: r.key,
+          kind: r.kind,
+          location: r.only ? `${r.dir}/${r.only}` : r.dir,
+        })),
+        ...(state.backups?.stores ?? []).map((store) => ({
+          key: `backup/${store}`,
+          kind: 'backup' as const,
+          location: `store ${store}`,
+        })),
+      ],
       uploadsKept: state.uploadsKept,
     };
     return sendJson(c, body);
