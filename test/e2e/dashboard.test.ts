@@ -146,6 +146,13 @@ describe('the dashboard in Chromium', () => {
     await shot('restore');
   });
 
+  it('opens an uploaded archive in place', async () => {
+    await page.goto(ui.url);
+    await page.locator('input[type=file]').setInputFiles(fixture('podman', 'busybox-counter.tar'));
+    await poll(() => page.url()).toBe(`${ui.url}#/c/${hash('upload/busybox-counter.tar')}`);
+    await poll(() => page.locator('h1').textContent()).toContain('counter');
+  });
+
   it('fits a narrow window', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(`${ui.url}#/c/${hash(NGINX1)}`);
