@@ -132,6 +132,7 @@ describe('the dashboard in Chromium', () => {
     const deleted = page.locator('.change.removed', { hasText: 'Deleted' });
     await poll(() => deleted.locator('li').allTextContents()).toEqual(nginx2.deleted_files.parsed);
     await poll(() => page.locator('.change.added li').first().textContent()).toContain('extra.html');
+    await poll(() => page.getByLabel('B (newer)').inputValue()).toBe(NGINX2);
     await shot('diff');
   });
 
