@@ -85,9 +85,13 @@ export function checkpointRoutes(api: Hono, state: ServerState): void {
 
   api.get('/checkpoints/:id', async (c) => {
     const views = parseViews(c.req.query('views'));
-    const pid = c.req.query('pid');
+    const pidText = c.req.query('pid');
+    const pid = pidText === undefined ? undefined : Number(pidText);
+    if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) {
+      throw new KcrError('usage', `pid must be a positive whole number, got "${pidText}"`);
+    }
     const result = await state.withCheckpoint(c.req.param('id'), ({ cp }) =>
-      inspect(cp, { views, logTail: -1, ...(pid ? { pid: Number(pid) } : {}) }),
+      inspect(cp, { views, logTail: -1, ...(pid !== undefined ? { pid } : {}) }),
     );
     return sendJson(c, result);
   });
