@@ -23,6 +23,14 @@ describe('atomic files', () => {
     expect(tempNameFor('/data/out.tar')).not.toBe(a);
   });
 
+  it('writes a file whose name is 250 bytes: the temp name is cut to fit NAME_MAX', async () => {
+    const name = `${'p'.repeat(200)}_default-webserver-2026-12-06T07:39:29Z.tar`.padEnd(250, 'x');
+    expect(Buffer.byteLength(tempNameFor(join(dir, name)).split('/').at(-1)!)).toBeLessThanOrEqual(255);
+    await writeFileAtomic(join(dir, name), 'pod object');
+    expect(await readFile(join(dir, name), 'utf8')).toBe('pod object');
+    await rm(join(dir, name));
+  });
+
   it('copies a file under its new name with mode 0600 by default, and leaves no temp file', async () => {
     const src = join(dir, 'src');
     await writeFile(src, 'layer bytes', { mode: 0o644 });

@@ -17,8 +17,16 @@ import { pipeline } from 'node:stream/promises';
  * a kcr that was killed (kill -9, power loss: hundreds of MB of process memory) from a live one's.
  */
 export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.kcr-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const suffix = `.kcr-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  // A file name may be 255 bytes (NAME_MAX): a target name near it (kcr names archives after long
+  // pod names) is cut, so that its temp name is still one the file system takes.
+  const room = NAME_MAX - 1 - Buffer.byteLength(suffix);
+  let base = basename(path);
+  while (Buffer.byteLength(base) > room) base = base.slice(0, -1);
+  return join(dirname(path), `.${base}${suffix}`);
 }
+
+const NAME_MAX = 255;
 
 /**
  * A temp name beside `path`, after removing what killed kcr runs left in that directory: for
