@@ -402,22 +402,20 @@ interface DeleteOptions {
 export function remove(ctx: RouteContext, r: Resource, old: KubeObject): Handled {
   const name = old.metadata.name;
   const pre = (isObject(ctx.body) ? (ctx.body as DeleteOptions).preconditions : undefined) ?? {};
-  if (pre.uid && pre.uid !== old.metadata.uid)
-    return fail(
-      409,
-      `Operation cannot be fulfilled on ${qualifiedPlural(r)} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
-      r,
-      name,
-      'Conflict',
-    );
-  if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion)
-    return fail(
-      409,
-      `Operation cannot be fulfilled on ${qualifiedPlural(r)} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
-      r,
-      name,
-      'Conflict',
-    );
+  for (const [field, label] of [
+    ['uid', 'UID'],
+    ['resourceVersion', 'ResourceVersion'],
+  ] as const) {
+    const wanted = pre[field];
+    if (wanted && wanted !== old.metadata[field])
+      return fail(
+        409,
+        `Operation cannot be fulfilled on ${qualifiedPlural(r)} "${name}": Precondition failed: ${label} in precondition: ${wanted}, ${label} in object meta: ${old.metadata[field]}`,
+        r,
+        name,
+        'Conflict',
+      );
+  }
   const key = storeKey(old.metadata.namespace, name);
   if (ctx.url.searchParams.get('dryRun') === 'All') return ok(200, shown(r, old));
   if ((old.metadata.finalizers as string[] | undefined)?.length) {

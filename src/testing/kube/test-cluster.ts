@@ -2,6 +2,12 @@
  * Starts the test cluster: a CA, the API server, one kubelet per node, and kubeconfig files
  * (client certificate or bearer token) that kcr loads exactly as it loads a real one.
  * `close()` stops every server and removes every file.
+ *
+ * For controllers: every resource (pods, nodes, leases, CRDs and what they define) can be listed
+ * and watched with resourceVersions (`api.sendBookmarks()`, `state.bookmarkIntervalMs`),
+ * `api.expireHistory()` makes resuming watches get 410 Expired, `api.restart()` cuts every
+ * connection and comes back on the same URL with the same state, and `state.history` holds
+ * every write. `raw-client.ts` reads exact statuses, bodies and watch streams.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
