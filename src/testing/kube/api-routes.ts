@@ -9,6 +9,7 @@ import type { ClusterState, User } from './cluster-state.js';
 import { discovery } from './discovery.js';
 import type { Caller } from './kubelet-server.js';
 import { newMeta, notFound, statusBody, type KubeObject, type ObjectMeta, type PodJson } from './objects.js';
+import { admitRestore } from './pod-checkpoints.js';
 import { serveResource } from './rest.js';
 import type { WatchStream } from './watch.js';
 import type { Pem } from '../pki.js';
@@ -154,6 +155,13 @@ function createPod(ctx: RouteContext, ns: string): Handled {
     spec: { restartPolicy: 'Always', ...(input?.spec ?? { containers: [] }) },
     status: { phase: 'Pending' },
   };
+  const user = userOf(ctx);
+  const refused = admitRestore(
+    ctx.state,
+    { user: user.name, may: (...a) => ctx.state.allows(user, ...a) },
+    pod,
+  );
+  if (refused) return refused;
   if (ctx.url.searchParams.get('dryRun') === 'All') return { status: 201, body: pod };
   ctx.state.pods.set(`${ns}/${name}`, pod);
   ctx.state.admitPod(pod);

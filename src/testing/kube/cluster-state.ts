@@ -10,6 +10,7 @@ import { CustomResources, crdResource } from './crds.js';
 import { History, ObjectStore } from './history.js';
 import type { KubeObject, PodJson } from './objects.js';
 import { newMeta, runningStatus, waitingStatus } from './objects.js';
+import type { PodCheckpointer } from './pod-checkpoints.js';
 import { Resources } from './resources.js';
 
 export interface Rule {
@@ -101,6 +102,10 @@ export class ClusterState {
   readonly users = new Map<string, User>();
   readonly tokens = new Map<string, string>();
   version = { major: '1', minor: '31', gitVersion: 'v1.31.4' };
+  /** KEP-5823 pod-level checkpoints, once enabled (TestCluster.enablePodCheckpoints). */
+  podCheckpoints: PodCheckpointer | undefined;
+  /** How the node's kubelet starts a pod with spec.restoreFrom (set with podCheckpoints). */
+  restoreFate: ((pod: PodJson) => PodFate | undefined) | undefined;
   /** Decides what happens to each created pod; tests replace it to simulate restore failures. */
   podFate: (pod: PodJson) => PodFate = () => ({ kind: 'running' });
   /** Every pod deleted, as `namespace/name`, in order. */
@@ -277,7 +282,7 @@ export class ClusterState {
       this.createdPods.push(pod);
       return;
     }
-    const fate = this.podFate(pod);
+    const fate = this.restoreFate?.(pod) ?? this.podFate(pod);
     if (fate.kind === 'running') {
       pod.status = runningStatus(pod, '127.0.0.1');
     } else {

@@ -8,13 +8,15 @@ export type FieldError =
   | { type: 'Required'; field: string; detail?: string }
   | { type: 'Invalid'; field: string; value: unknown; detail: string }
   | { type: 'NotSupported'; field: string; value: unknown; supported: unknown[] }
-  | { type: 'Forbidden'; field: string; detail: string };
+  | { type: 'Forbidden'; field: string; detail: string }
+  | { type: 'NotFound'; field: string; value: unknown };
 
 const REASONS = {
   Required: 'FieldValueRequired',
   Invalid: 'FieldValueInvalid',
   NotSupported: 'FieldValueNotSupported',
   Forbidden: 'FieldValueForbidden',
+  NotFound: 'FieldValueNotFound',
 } as const;
 
 /** Go's %v of a JSON value, as the messages print it: strings quoted, numbers bare. */
@@ -33,6 +35,8 @@ function describe(e: FieldError): string {
       return `Unsupported value: ${shown(e.value)}: supported values: ${e.supported.map(shown).join(', ')}`;
     case 'Forbidden':
       return `Forbidden: ${e.detail}`;
+    case 'NotFound':
+      return `Not found: ${shown(e.value)}`;
   }
 }
 

@@ -36,6 +36,8 @@ export interface Resource {
   /** DELETE answers with the object (pods) rather than a Success Status. */
   deleteReturnsObject?: boolean;
   validate?(object: KubeObject, old: KubeObject | undefined): FieldError[];
+  /** The API server's strategy on create, after the status was cleared (an initial condition). */
+  prepareCreate?(object: KubeObject): void;
   /** Brings the store up to date before a read (nodes follow their FakeNode). */
   sync?(): void;
   /** After a write is stored (nodes copy labels and spec back into the FakeNode). */

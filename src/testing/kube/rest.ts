@@ -245,6 +245,7 @@ export function create(ctx: RouteContext, r: Resource, namespace: string | undef
   };
   delete object.metadata.deletionTimestamp;
   if (r.statusSubresource) delete object.status;
+  r.prepareCreate?.(object);
   const refused = admitted(ctx, r, object, undefined);
   if (refused) return refused;
   if (ctx.url.searchParams.get('dryRun') === 'All') return ok(201, object);
