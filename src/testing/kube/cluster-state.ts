@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { leaseResource, nodeResource, podResource } from './builtins.js';
 import { CustomResources, crdResource } from './crds.js';
 import { History, ObjectStore } from './history.js';
+import type { ContainerdConfig } from './containerd-restore.js';
 import type { KubeObject, PodJson } from './objects.js';
 import { newMeta, runningStatus, waitingStatus } from './objects.js';
 import type { PodCheckpointer } from './pod-checkpoints.js';
@@ -64,6 +65,8 @@ export interface FakeNode {
   spec: Record<string, unknown>;
   uid: string;
   creationTimestamp: string;
+  /** A containerd node's CRI runtime settings (config.toml), which containerd-restore.ts follows. */
+  containerd?: ContainerdConfig;
 }
 
 export interface PodOptions {
@@ -107,7 +110,9 @@ export class ClusterState {
   /** How the node's kubelet starts a pod with spec.restoreFrom (set with podCheckpoints). */
   restoreFate: ((pod: PodJson) => PodFate | undefined) | undefined;
   /** Decides what happens to each created pod; tests replace it to simulate restore failures. */
-  podFate: (pod: PodJson) => PodFate = () => ({ kind: 'running' });
+  /** How a created pod turns out; a promise (a node pulling an image) leaves it ContainerCreating until it settles. */
+  podFate: (pod: PodJson) => PodFate | Promise<PodFate> = () => ({ kind: 'running' });
+  private readonly pendingFates = new Set<Promise<void>>();
   /** Every pod deleted, as `namespace/name`, in order. */
   readonly deletedPods: string[] = [];
   readonly createdPods: PodJson[] = [];
@@ -283,6 +288,25 @@ export class ClusterState {
       return;
     }
     const fate = this.restoreFate?.(pod) ?? this.podFate(pod);
+    this.createdPods.push(pod);
+    if (!(fate instanceof Promise)) {
+      this.applyFate(pod, fate);
+      return;
+    }
+    pod.status = waitingStatus(pod, pod.spec.containers[0]!.name, 'ContainerCreating', '');
+    this.pods.set(key, pod);
+    const pending: Promise<void> = fate
+      .catch((err: unknown): PodFate => ({
+        kind: 'waiting',
+        reason: 'CreateContainerError',
+        message: err instanceof Error ? err.message : String(err),
+      }))
+      .then((settled) => this.applyFate(pod, settled))
+      .finally(() => this.pendingFates.delete(pending));
+    this.pendingFates.add(pending);
+  }
+
+  private applyFate(pod: PodJson, fate: PodFate): void {
     if (fate.kind === 'running') {
       pod.status = runningStatus(pod, '127.0.0.1');
     } else {
@@ -290,8 +314,14 @@ export class ClusterState {
       pod.status = waitingStatus(pod, container, fate.reason, fate.message);
       this.addEvent(pod, 'Warning', 'Failed', fate.event ?? `Error: ${fate.message}`);
     }
-    this.pods.set(key, pod);
-    this.createdPods.push(pod);
+    // A pod deleted while its fate was decided stays deleted.
+    const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+    if (this.pods.get(key) === pod) this.pods.set(key, pod);
+  }
+
+  /** Resolves once every pod whose fate was still being decided has its status. */
+  async settled(): Promise<void> {
+    while (this.pendingFates.size > 0) await Promise.all([...this.pendingFates]);
   }
 
   /** The kubelet's admission: a pod bound with nodeName must still match the node's labels (nodeSelector). */
