@@ -16,3 +16,4 @@ export * from './prune.js';
 export * from './verify-deep.js';
 export { S3Store } from './stores/s3-store.js';
 export * from './backup-pods.js';
+export * from './backup-pod-checkpoint.js';

@@ -3,6 +3,7 @@
  * --pod-level`, `kcr restore podcheckpoint/NAME` (same node by restoreFrom, another node through
  * a checkpoint image in a real registry), and `kcr doctor`'s pod-level finding.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../src/testing/archive-builder.js';
 import { crioRestoreFate } from '../../src/testing/kube/crio-restore.js';
@@ -220,6 +221,27 @@ describe('kcr restore podcheckpoint/NAME', () => {
     } finally {
       c.state.podFate = () => ({ kind: 'running' });
     }
+  });
+});
+
+describe('kcr backup podcheckpoint/NAME', () => {
+  it('copies each container off the node and stores it in the chain of that container, byte-exact', async () => {
+    c.state.addPod({ name: 'bak', node: 'node-2', containers: [{ name: 'app' }, { name: 'sidecar' }] });
+    await podLevel('bak', 'bak-ckpt');
+    const store = tmp.path('store');
+    const r = await kcr(['backup', 'podcheckpoint/bak-ckpt', '--store', store, '-o', 'json', '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const listed = await kcr(['backups', '-l', 'kcr.dev/podcheckpoint=bak-ckpt', '-o', 'json']);
+    const rows = JSON.parse(listed.stdout) as { id: string; container: string; pod: string; node: string }[];
+    expect(rows.map((x) => [x.pod, x.container, x.node]).sort()).toEqual([
+      ['bak', 'app', 'node-2'],
+      ['bak', 'sidecar', 'node-2'],
+    ]);
+    const back = tmp.path('back.tar');
+    const got = await kcr(['backup', 'get', rows[0]!.id, '--output-file', back]);
+    expect(got.code).toBe(0);
+    expect(readFileSync(back).equals(readFileSync(FIXTURE_ARCHIVE))).toBe(true);
   });
 });
 
