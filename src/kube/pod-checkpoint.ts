@@ -125,17 +125,21 @@ export async function createPodCheckpoint(
     },
   };
   const created: unknown = await client.custom
-    .createNamespacedCustomObject({
-      group: POD_CHECKPOINT_GROUP,
-      version: POD_CHECKPOINT_VERSION,
-      namespace: o.namespace,
-      plural: POD_CHECKPOINT_PLURAL,
-      body,
-    })
-    .catch((err: unknown) => {
-      throw apiError(err, `podcheckpoint ${o.namespace}/${o.name}`, client.server);
-    });
+    .createNamespacedCustomObject({ ...API, namespace: o.namespace, body })
+    .catch(failed(client, o.namespace, o.name));
   return parse(created, `podcheckpoint ${o.namespace}/${o.name}`);
+}
+
+const API = {
+  group: POD_CHECKPOINT_GROUP,
+  version: POD_CHECKPOINT_VERSION,
+  plural: POD_CHECKPOINT_PLURAL,
+};
+
+function failed(client: KubeClient, namespace: string, name: string): (err: unknown) => never {
+  return (err) => {
+    throw apiError(err, `podcheckpoint ${namespace}/${name}`, client.server);
+  };
 }
 
 export async function readPodCheckpoint(
@@ -144,35 +148,20 @@ export async function readPodCheckpoint(
   name: string,
 ): Promise<PodCheckpoint> {
   const got: unknown = await client.custom
-    .getNamespacedCustomObject({
-      group: POD_CHECKPOINT_GROUP,
-      version: POD_CHECKPOINT_VERSION,
-      namespace,
-      plural: POD_CHECKPOINT_PLURAL,
-      name,
-    })
-    .catch((err: unknown) => {
-      throw apiError(err, `podcheckpoint ${namespace}/${name}`, client.server);
-    });
+    .getNamespacedCustomObject({ ...API, namespace, name })
+    .catch(failed(client, namespace, name));
   return parse(got, `podcheckpoint ${namespace}/${name}`);
 }
 
+/** Deletes the object (the kubelet's data on the node is not the API server's to remove). */
 export async function deletePodCheckpoint(
   client: KubeClient,
   namespace: string,
   name: string,
 ): Promise<void> {
   await client.custom
-    .deleteNamespacedCustomObject({
-      group: POD_CHECKPOINT_GROUP,
-      version: POD_CHECKPOINT_VERSION,
-      namespace,
-      plural: POD_CHECKPOINT_PLURAL,
-      name,
-    })
-    .catch((err: unknown) => {
-      throw apiError(err, `podcheckpoint ${namespace}/${name}`, client.server);
-    });
+    .deleteNamespacedCustomObject({ ...API, namespace, name })
+    .catch(failed(client, namespace, name));
 }
 
 /** The Ready condition as kcr reports it (no status yet reads as Pending). */
