@@ -88,9 +88,9 @@ export class WatchStream {
     this.unsubscribe = this.history.subscribe((e) => {
       if (e.resource === this.resource.store.resource) this.deliver(e);
     });
-    if (o.allowBookmarks) this.timers.push(setInterval(() => this.bookmark(), o.bookmarkIntervalMs));
+    if (o.allowBookmarks) this.timers.push(setInterval(() => this.bookmark(), o.bookmarkIntervalMs).unref());
     if (o.timeoutSeconds !== undefined)
-      this.timers.push(setTimeout(() => this.end(), o.timeoutSeconds * 1000));
+      this.timers.push(setTimeout(() => this.end(), o.timeoutSeconds * 1000).unref());
   }
 
   private deliver(e: ChangeEvent): void {
