@@ -75,15 +75,15 @@ function filterOf(ctx: RouteContext, r: Resource, namespace: string | undefined)
   return { namespace, ...(labels ? { labels } : {}), fields };
 }
 
+const keyOf = (o: KubeObject) => storeKey(o.metadata.namespace, o.metadata.name);
+
+/** By namespace/name in byte order, as etcd keys sort (and continue tokens compare). */
+const byKey = (a: KubeObject, b: KubeObject) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
+
 function current(r: Resource): KubeObject[] {
   r.sync?.();
-  return [...r.store.values()].sort((a, b) =>
-    storeKey(a.metadata.namespace, a.metadata.name).localeCompare(
-      storeKey(b.metadata.namespace, b.metadata.name),
-    ),
-  );
+  return [...r.store.values()].sort(byKey);
 }
-
 interface ContinueToken {
   rv: string;
   after: string;
@@ -95,7 +95,15 @@ function list(ctx: RouteContext, r: Resource, filter: Filter): Handled {
   let at: string | undefined;
   let after = '';
   if (token) {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
+    let parsed: ContinueToken;
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
+    } catch {
+      return fail(
+        400,
+        'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+      );
+    }
     if (ctx.state.history.expired(parsed.rv))
       return fail(
         410,
@@ -120,18 +128,10 @@ function list(ctx: RouteContext, r: Resource, filter: Filter): Handled {
     at === undefined
       ? current(r)
       : ctx.state.history
-          .stateAt(
-            r.store.resource,
-            new Map(current(r).map((o) => [storeKey(o.metadata.namespace, o.metadata.name), o])),
-            Number(at),
-          )
-          .sort((a, b) =>
-            storeKey(a.metadata.namespace, a.metadata.name).localeCompare(
-              storeKey(b.metadata.namespace, b.metadata.name),
-            ),
-          )
+          .stateAt(r.store.resource, new Map(current(r).map((o) => [keyOf(o), o])), Number(at))
+          .sort(byKey)
   )
-    .filter((o) => storeKey(o.metadata.namespace, o.metadata.name) > after)
+    .filter((o) => keyOf(o) > after)
     .filter((o) => matchesFilter(o, filter));
   const rv = at ?? currentResourceVersion();
   const limit = Number(q.get('limit') ?? 0);
@@ -140,7 +140,7 @@ function list(ctx: RouteContext, r: Resource, filter: Filter): Handled {
   const last = page.at(-1);
   const metadata: Record<string, unknown> = { resourceVersion: rv };
   if (more > 0 && last) {
-    const next: ContinueToken = { rv, after: storeKey(last.metadata.namespace, last.metadata.name) };
+    const next: ContinueToken = { rv, after: keyOf(last) };
     metadata.continue = Buffer.from(JSON.stringify(next)).toString('base64url');
     metadata.remainingItemCount = more;
   }
