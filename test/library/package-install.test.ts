@@ -14,7 +14,16 @@ import { builtBin, REPO_ROOT } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
 import { VERSION } from '../../src/version.js';
 
-const SUBPATHS = ['kcr', 'kcr/archive', 'kcr/criu', 'kcr/forensics', 'kcr/oci', 'kcr/kube', 'kcr/ops'];
+const SUBPATHS = [
+  'kcr',
+  'kcr/archive',
+  'kcr/criu',
+  'kcr/forensics',
+  'kcr/oci',
+  'kcr/kube',
+  'kcr/ops',
+  'kcr/cluster',
+];
 const ARCHIVE = fixture('crio/checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
 
 interface LockEntry {
@@ -106,7 +115,7 @@ describe('the npm package', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['README.md', 'package.json', 'bin/kcr.js', 'bin/kubectl-kcr.js']),
     );
-    for (const sub of ['', 'archive/', 'criu/', 'forensics/', 'oci/', 'kube/', 'ops/']) {
+    for (const sub of ['', 'archive/', 'criu/', 'forensics/', 'oci/', 'kube/', 'ops/', 'cluster/']) {
       expect(paths).toEqual(expect.arrayContaining([`dist/${sub}index.js`, `dist/${sub}index.d.ts`]));
     }
     expect(paths.filter((p) => /(^|\/)(test|tests|fixtures|testing)\/|\.test\.|^src\//.test(p))).toEqual([]);

@@ -11,6 +11,7 @@ import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
 import { registerImage } from './image.js';
 import { registerInspect } from './inspect.js';
+import { registerInstall } from './install.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
 import { registerMigrate } from './migrate.js';
@@ -45,6 +46,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerCatalog(program, ctx);
   registerPrune(program, ctx);
   registerVerify(program, ctx);
+  registerInstall(program, ctx);
   const setup = program
     .command('setup')
     .description('print node and cluster configuration for checkpoint/restore');
