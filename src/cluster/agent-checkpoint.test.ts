@@ -112,13 +112,7 @@ describe('carryOutCheckpoint', () => {
       ['/checkpoint/shop/web/app', AGENT_USER],
       ['/checkpoint/shop/web/sidecar', AGENT_USER],
     ]);
-    expect(statuses.map((s) => s.phase)).toEqual([
-      'Checkpointing',
-      'Storing',
-      'Storing',
-      'Storing',
-      'Succeeded',
-    ]);
+    expect(statuses.map((s) => s.phase)).toEqual(['Checkpointing', 'Storing', 'Storing', 'Succeeded']);
     const final = statuses.at(-1)!;
     expect(final.conditions?.map((c) => [c.type, c.status])).toEqual([
       ['Checkpointed', 'True'],

@@ -198,7 +198,8 @@ export async function carryOutCheckpoint(checkpoint: Checkpoint, deps: AgentDeps
         await rm(path, { force: true });
         c.archiveRemoved = true;
       }
-      await write({ ...status, containers });
+      // Each stored container is recorded at once, so a restarted agent does not take it again.
+      if (containers.some((x) => !x.backupId)) await write({ ...status, containers });
     }
     conditions = setCondition(
       status.conditions,

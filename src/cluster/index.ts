@@ -35,3 +35,12 @@ export {
   type CheckpointWork,
   type PodObject,
 } from './agent-checkpoint.js';
+export { NodeAgent, type AgentOptions } from './agent.js';
+export { Controller, type ControllerOptions } from './controller.js';
+export { LeaderElector, type LeaderOptions } from './leader.js';
+export { Informer, type InformerOptions } from './informer.js';
+export { KcrApi } from './kcr-api.js';
+export { ScheduleController, coveredPods, type ScheduleDeps } from './schedule-controller.js';
+export { carryOutRestore, type RestoreDeps } from './restore-controller.js';
+export { dueCronRun, checkpointName, runId, tallyRun, compactTime } from './schedule-runs.js';
+export { drain, type DrainOptions, type DrainEvent, type DrainResult } from './drain.js';

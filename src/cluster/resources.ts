@@ -28,10 +28,10 @@ export const CHECKPOINT_NOW_ANNOTATION = 'kcr.dev/checkpoint-now';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** `kcr prune`'s durations: 90s, 30m, 12h, 7d, 2w. */
-const DURATION = /^[0-9]+(s|m|h|d|w)$/;
-/** `kcr prune`'s sizes: 500MiB, 20GiB, 1TB, 1048576. */
-const SIZE = /^[0-9]+(\.[0-9]+)?([KMGT]i?B)?$/;
+/** `kcr prune`'s durations (util/units parseDuration): 90s, 30m, 12h, 7d, 2w, 1h30m. */
+const DURATION = /^([0-9]+[smhdw])+$/;
+/** `kcr prune`'s sizes (util/units parseSize): 500MiB, 20GiB, 1.5GB, 1048576. */
+const SIZE = /^[0-9]+(\.[0-9]+)?([KMGTkmgt]i?[Bb]?|[Bb])?$/;
 
 const podName = z.string().min(1).max(253).regex(DNS_SUBDOMAIN);
 const containerName = z.string().min(1).max(63).regex(DNS_LABEL);
@@ -218,6 +218,7 @@ export type RunPhase = (typeof RUN_PHASES)[number];
 export const scheduleRunSchema = z.object({
   id: z.string().describe('unique per schedule: the trigger and its time, also the Checkpoints’ kcr.dev/run'),
   trigger: z.enum(['cron', 'annotation', 'drain']),
+  target: z.string().optional().describe('the Pod (annotation) or node (drain) the run is limited to'),
   scheduledTime: time,
   startTime: time.optional(),
   completionTime: time.optional(),

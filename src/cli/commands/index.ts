@@ -1,14 +1,17 @@
 /** Every command, registered in the order `kcr --help` lists them. One file per command. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerAgent } from './agent.js';
 import { registerBackup } from './backup.js';
 import { registerBackups } from './backups.js';
 import { registerCatalog } from './catalog-sync.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerCompletion } from './completion.js';
+import { registerController } from './controller.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
+import { registerDrain } from './drain.js';
 import { registerImage } from './image.js';
 import { registerInspect } from './inspect.js';
 import { registerInstall } from './install.js';
@@ -47,6 +50,9 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerPrune(program, ctx);
   registerVerify(program, ctx);
   registerInstall(program, ctx);
+  registerAgent(program, ctx);
+  registerController(program, ctx);
+  registerDrain(program, ctx);
   const setup = program
     .command('setup')
     .description('print node and cluster configuration for checkpoint/restore');
