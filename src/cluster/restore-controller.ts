@@ -5,9 +5,9 @@
  * an image is restored as it is. The outcome, with kcr's error text, goes to the status.
  */
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
 import { openStore, readBackup, type StoreOptions } from '../backup/index.js';
 import { KcrError } from '../errors.js';
+import { podSchema } from '../kube/index.js';
 import { parseReference, parseRepository, type RegistryOptions } from '../oci/index.js';
 import { restore, type RestoreOptions } from '../ops/index.js';
 import { makeTempDir } from '../util/temp-dir.js';
@@ -89,7 +89,8 @@ export async function carryOutRestore(r: Restore, deps: RestoreDeps): Promise<Re
       try {
         const archive = join(temp.dir, 'archive.tar');
         const record = await readBackup(store, backup.id, archive);
-        const pod = record.podObject as V1Pod | undefined;
+        // The Pod object the record keeps, checked as kcr checks every Pod it reads.
+        const pod = record.podObject ? podSchema.parse(record.podObject) : undefined;
         options = { ...base, source: { archive, ...(pod ? { pod } : {}) } };
       } finally {
         await store.close();
