@@ -14,6 +14,13 @@ import { makeTempDir } from '../util/temp-dir.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
+/** The compression that the first (up to 4) bytes of a file or member announce. */
+export function compressionOf(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
 export async function sniffCompression(path: string): Promise<Compression> {
   let fh;
   try {
@@ -24,9 +31,7 @@ export async function sniffCompression(path: string): Promise<Compression> {
   try {
     const head = Buffer.alloc(4);
     const { bytesRead } = await fh.read(head, 0, 4, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-    if (bytesRead === 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-    return 'none';
+    return compressionOf(head.subarray(0, bytesRead));
   } catch (err) {
     throw fileError(path, err);
   } finally {

@@ -9,6 +9,7 @@ import type { CheckpointArchive } from './archive.js';
 import {
   configDumpSchema,
   containerdStatusSchema,
+  criStatusDumpSchema,
   networkStatusSchema,
   readJsonMember,
   readOptionalJson,
@@ -18,6 +19,18 @@ import {
 } from './metadata.js';
 
 export type Engine = 'cri-o' | 'containerd' | 'podman';
+
+/** checkpointctl's spelling of the engine names (`org.criu.checkpoint.engine.name`). */
+export const ENGINE_NAMES: Record<Engine, string> = {
+  'cri-o': 'CRI-O',
+  containerd: 'containerd',
+  podman: 'Podman',
+};
+
+/** The engine an `org.criu.checkpoint.engine.name` value names, if any. */
+export function engineByName(name: string | undefined): Engine | undefined {
+  return (Object.keys(ENGINE_NAMES) as Engine[]).find((e) => ENGINE_NAMES[e] === name);
+}
 
 export interface CheckpointInfo {
   engine: Engine;
@@ -35,9 +48,14 @@ export interface CheckpointInfo {
   containerId?: string;
   /** The image the container ran, by name. */
   image?: string;
-  /** The image ID in the node's storage (64 hex), which restore resolves locally. */
+  /** The image ID in the node's storage (64 hex, or `sha256:` + 64 hex), which restore resolves locally. */
   imageId?: string;
+  /** The image by repo digest (`name@sha256:…`): containerd pulls it when the base image is missing. */
+  imageRef?: string;
+  /** The runtime as the engine names it: `runc`/`crun` (CRI-O, Podman), `io.containerd.runc.v2` (containerd's shim). */
   runtime?: string;
+  /** The OCI runtime that ran the container: `runc` under containerd's `io.containerd.runc.v2` shim. */
+  ociRuntime?: string;
   hostname?: string;
   ip?: string;
   createdAt?: string;
@@ -46,7 +64,7 @@ export interface CheckpointInfo {
   restored?: boolean;
 }
 
-/** Names of the container log member, per engine (containerd's name is unverified upstream). */
+/** Names of the container log member, per engine (all in the CRI log format). */
 export const LOG_MEMBERS: Record<Engine, string> = {
   'cri-o': 'io.kubernetes.cri-o.LogPath',
   podman: 'ctr.log',
@@ -111,6 +129,26 @@ function crioPod(a: Record<string, string>): PodIdentity {
   return named ? { ...named, podSource: 'sandbox-name' } : {};
 }
 
+/** containerd's `status` times are Unix nanoseconds, 0 for "never". */
+function nanosTime(value: number | undefined): string | undefined {
+  return value !== undefined && value > 0 ? new Date(Math.floor(value / 1e6)).toISOString() : undefined;
+}
+
+/**
+ * containerd names the shim (`io.containerd.runc.v2`, `io.containerd.runsc.v1`); the OCI runtime
+ * is the shim's middle word. A runc shim pointed at crun through its BinaryName option would still
+ * read as runc: the archive does not record that option.
+ */
+export function ociRuntimeOf(runtime: string | undefined): string | undefined {
+  if (!runtime) return undefined;
+  return /^io\.containerd\.([a-z0-9-]+)\.v\d+$/.exec(runtime)?.[1] ?? runtime;
+}
+
+/** An image ID as runtimes store it (`sha256:` + 64 hex, or the bare hex), not a repo digest. */
+function imageIdOnly(value: string | undefined): string | undefined {
+  return value && /^(sha256:)?[0-9a-f]{64}$/.test(value) ? value : undefined;
+}
+
 /** Drops the fields that are undefined, so JSON and equality checks see only the facts found. */
 function clean(info: CheckpointInfo): CheckpointInfo {
   const out: CheckpointInfo = { ...info };
@@ -134,6 +172,7 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
     engine,
     containerId: nonEmpty(config?.id),
     runtime: nonEmpty(config?.runtime),
+    ociRuntime: ociRuntimeOf(nonEmpty(config?.runtime)),
     hostname: nonEmpty(spec.hostname),
     restored: config?.restored,
   };
@@ -182,7 +221,10 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
     };
   }
 
+  // containerd 2.x: `status` is its own store's record (times in nanoseconds), `status.dump` the CRI
+  // ContainerStatus; config.dump's rootfsImageRef is the repo digest, status.dump's image_id the ID.
   const status = await readOptionalJson(archive, 'status', containerdStatusSchema);
+  const criStatus = await readOptionalJson(archive, 'status.dump', criStatusDumpSchema);
   return {
     spec,
     config,
@@ -190,6 +232,7 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
       ...common,
       container:
         a['io.kubernetes.cri.container-name'] ??
+        nonEmpty(criStatus?.metadata?.name) ??
         a['io.kubernetes.container.name'] ??
         config?.name ??
         'unknown',
@@ -197,11 +240,13 @@ export async function readMetadata(archive: CheckpointArchive): Promise<ArchiveM
       namespace: a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'],
       podUid: a['io.kubernetes.cri.sandbox-uid'] ?? a['io.kubernetes.pod.uid'],
       image:
-        a['io.kubernetes.cri.image-name'] ??
         nonEmpty(config?.rootfsImageName) ??
+        a['io.kubernetes.cri.image-name'] ??
+        nonEmpty(criStatus?.image?.image) ??
         nonEmpty(config?.rootfsImage),
-      imageId: nonEmpty(config?.rootfsImageRef),
-      createdAt: realTime(config?.createdTime) ?? realTime(status?.CreatedAt),
+      imageId: imageIdOnly(criStatus?.image_id) ?? imageIdOnly(config?.rootfsImageRef),
+      imageRef: [config?.rootfsImageRef, criStatus?.image_ref].find((r) => r?.includes('@')),
+      createdAt: realTime(config?.createdTime) ?? nanosTime(status?.CreatedAt),
       checkpointedAt: realTime(config?.checkpointedTime) ?? checkpointMember?.mtime.toISOString(),
     }),
   };

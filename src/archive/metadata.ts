@@ -1,6 +1,6 @@
 /**
  * The JSON metadata files beside the CRIU images: config.dump, spec.dump, bind.mounts,
- * deleted.files, network.status and containerd's status. Schemas keep the fields kcr uses and
+ * deleted.files, network.status, and containerd's status and status.dump. Schemas keep the fields kcr uses and
  * pass the rest through, because Podman writes its whole libpod config into config.dump.
  */
 import { z } from 'zod';
@@ -97,10 +97,49 @@ export const networkStatusSchema = z.record(
 );
 export type NetworkStatus = z.infer<typeof networkStatusSchema>;
 
-/** containerd writes its own `status` member (CreatedAt, StartedAt, Name, ...). */
+/**
+ * containerd's own `status` member (its CRI plugin's container status store). Go's int64 Unix
+ * times in nanoseconds, 0 for "not yet": a real containerd 2.3 writes `"CreatedAt":1796173433335596349`.
+ * Those exceed 2^53, so they arrive here rounded to about 256 ns; kcr takes the exact times from
+ * config.dump and uses these only where config.dump has none.
+ */
 export const containerdStatusSchema = z
-  .object({ CreatedAt: z.string().optional(), StartedAt: z.string().optional(), Name: z.string().optional() })
+  .object({
+    Pid: z.number().optional(),
+    CreatedAt: z.number().optional(),
+    StartedAt: z.number().optional(),
+    FinishedAt: z.number().optional(),
+    ExitCode: z.number().optional(),
+    Reason: z.string().optional(),
+    Restore: z.boolean().optional(),
+  })
   .passthrough();
+export type ContainerdStatus = z.infer<typeof containerdStatusSchema>;
+
+/**
+ * containerd's `status.dump`: the CRI ContainerStatus message as JSON (protobuf field names).
+ * containerd's restore reads it (a CRI-O archive has none, so containerd refuses one), and it is
+ * the only member that holds the image ID: config.dump's `rootfsImageRef` is a repo digest there.
+ */
+export const criStatusDumpSchema = z
+  .object({
+    id: z.string().optional(),
+    metadata: z
+      .object({ name: z.string().optional(), attempt: z.number().optional() })
+      .passthrough()
+      .optional(),
+    state: z.number().optional(),
+    created_at: z.number().optional(),
+    started_at: z.number().optional(),
+    image: z.object({ image: z.string().optional() }).passthrough().optional(),
+    image_ref: z.string().optional(),
+    image_id: z.string().optional(),
+    log_path: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .passthrough();
+export type CriStatusDump = z.infer<typeof criStatusDumpSchema>;
 
 /** Reads and validates a JSON member; errors name the member and field, e.g. `spec.dump: annotations must be an object`. */
 export async function readJsonMember<S extends z.ZodType>(

@@ -32,6 +32,7 @@ import {
   netnsEntry,
   seccompEntry,
   timensEntry,
+  pidnsEntry,
   utsnsEntry,
 } from './messages/namespaces.js';
 import {
@@ -109,6 +110,7 @@ const LAYOUTS: Partial<Record<MagicName, EntryLayout>> = {
   SECCOMP: { spec: seccompEntry },
   IPC_VAR: { spec: ipcVarEntry },
   NETNS: { spec: netnsEntry },
+  PIDNS: { spec: pidnsEntry },
   TIMENS: { spec: timensEntry },
   UTSNS: { spec: utsnsEntry },
   STATS: { spec: statsEntry },

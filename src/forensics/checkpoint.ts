@@ -4,6 +4,7 @@
  */
 import { CheckpointArchive } from '../archive/archive.js';
 import { readMetadata, type ArchiveMetadata } from '../archive/engine.js';
+import { NestedTar } from '../archive/nested-tar.js';
 import { KcrError } from '../errors.js';
 import { decodeImage, entriesAs, type DecodedImage } from '../criu/image.js';
 import { ProcessMemory } from '../criu/memory.js';
@@ -11,9 +12,13 @@ import { buildPagemap, derivePageSize, withPageSize } from '../criu/pagemap.js';
 import { pagemapEntry, pagemapHead } from '../criu/messages/mm.js';
 import type { Decoded, FieldMap, MessageSpec } from '../criu/schema.js';
 
+/** The container's writable layer, as a tar member of the checkpoint. */
+export const ROOTFS_DIFF = 'rootfs-diff.tar';
+
 export class Checkpoint {
   private readonly images = new Map<string, Promise<DecodedImage | undefined>>();
   private readonly memories = new Map<number, Promise<ProcessMemory | undefined>>();
+  private rootfsTar: Promise<NestedTar | undefined> | undefined;
 
   private constructor(
     readonly archive: CheckpointArchive,
@@ -125,7 +130,20 @@ export class Checkpoint {
     return new ProcessMemory(owner, withPageSize(pagemap, pageSize), pageSize, pages);
   }
 
+  /**
+   * rootfs-diff.tar indexed once (decompressed once when the runtime compressed it, as containerd
+   * does), or undefined when the container wrote nothing outside its volumes. Closed with the checkpoint.
+   */
+  rootfsDiff(): Promise<NestedTar | undefined> {
+    this.rootfsTar ??= this.archive.has(ROOTFS_DIFF)
+      ? NestedTar.open(this.archive, ROOTFS_DIFF)
+      : Promise.resolve(undefined);
+    return this.rootfsTar;
+  }
+
   async close(): Promise<void> {
+    const rootfs = await this.rootfsTar?.catch(() => undefined);
+    await rootfs?.close();
     await this.archive.close();
   }
 }

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NestedTar } from '../archive/nested-tar.js';
+import type { NestedTar } from '../archive/nested-tar.js';
 import type { TarMember } from '../archive/tar-index.js';
 import { escapesRoot } from '../archive/tar-index.js';
 import { KcrError, fileError } from '../errors.js';
@@ -54,12 +54,12 @@ function unsafe(name: string): KcrError {
 }
 
 async function findFile(cp: Checkpoint, path: string): Promise<{ tar: NestedTar; member: TarMember }> {
-  if (!cp.archive.has(ROOTFS_DIFF)) {
+  const tar = await cp.rootfsDiff();
+  if (!tar) {
     throw new KcrError('not-found', `${cp.path}: has no ${ROOTFS_DIFF}`, {
       hint: 'the container wrote no files outside its volumes before the checkpoint',
     });
   }
-  const tar = await NestedTar.open(cp.archive, ROOTFS_DIFF);
   const wanted = path.replace(/^\/+/, '');
   if (escapesRoot(wanted)) throw unsafe(path);
   let member = tar.require(wanted);

@@ -3,9 +3,8 @@
  * (listed by offset, never extracted) and deletions from deleted.files.
  */
 import { deletedFilesSchema, readOptionalJson } from '../archive/metadata.js';
-import { NestedTar } from '../archive/nested-tar.js';
 import type { TarMember } from '../archive/tar-index.js';
-import type { Checkpoint } from './checkpoint.js';
+import { ROOTFS_DIFF, type Checkpoint } from './checkpoint.js';
 
 export interface RootfsFile {
   /** Absolute path inside the container. */
@@ -25,7 +24,7 @@ export interface RootfsChanges {
   deleted: string[];
 }
 
-export const ROOTFS_DIFF = 'rootfs-diff.tar';
+export { ROOTFS_DIFF };
 
 export function toRootfsFile(m: TarMember): RootfsFile {
   const file: RootfsFile = {
@@ -41,11 +40,8 @@ export function toRootfsFile(m: TarMember): RootfsFile {
 }
 
 export async function rootfsChanges(cp: Checkpoint): Promise<RootfsChanges> {
-  const changed = cp.archive.has(ROOTFS_DIFF)
-    ? (await NestedTar.open(cp.archive, ROOTFS_DIFF)).members
-        .filter((m) => m.type !== 'dir')
-        .map(toRootfsFile)
-    : [];
+  const tar = await cp.rootfsDiff();
+  const changed = (tar?.members ?? []).filter((m) => m.type !== 'dir').map(toRootfsFile);
   const deleted = (await readOptionalJson(cp.archive, 'deleted.files', deletedFilesSchema)) ?? [];
   return { changed: changed.sort((a, b) => a.path.localeCompare(b.path)), deleted: [...deleted].sort() };
 }

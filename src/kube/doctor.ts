@@ -12,10 +12,17 @@ import { kubeletConfigzSchema } from './documents.js';
 import { runCanary } from './doctor-canary.js';
 import type { KubeconfigOptions } from './kubeconfig.js';
 import { ProxiedKubelet } from './kubelet.js';
-import { atLeast, formatVersion, parseVersion, runtimeInfo, type Semver } from './versions.js';
+import {
+  atLeast,
+  CONTAINERD_RESTORE_OPTION,
+  formatVersion,
+  parseVersion,
+  runtimeInfo,
+  type Semver,
+} from './versions.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail';
-export type CheckName = 'server-version' | 'runtime' | 'feature-gate' | 'rbac' | 'canary';
+export type CheckName = 'server-version' | 'runtime' | 'restore' | 'feature-gate' | 'rbac' | 'canary';
 
 export interface Finding {
   check: CheckName;
@@ -93,7 +100,7 @@ function runtimeFinding(node: V1Node): Finding {
       check: 'runtime',
       subject: name,
       status: 'ok',
-      message: `${rt.raw} can checkpoint and restore (restore from images needs ${rt.name === 'cri-o' ? 'criu support enabled' : 'criu installed'})`,
+      message: `${rt.raw} can checkpoint${rt.restorePath === 'restore-pod' ? '' : ' and restore'} (with ${rt.name === 'cri-o' ? 'criu support enabled' : 'criu installed'})`,
     };
   }
   return {
@@ -103,6 +110,36 @@ function runtimeFinding(node: V1Node): Finding {
     message: rt.reason ?? rt.raw,
     fix: 'run CRI-O >= 1.25 (with `kcr setup crio`) or containerd >= 2.0 on this node',
   };
+}
+
+/** Which restore path the node's runtime offers, and what to change for it (none when the runtime check failed). */
+function restoreFinding(node: V1Node): Finding | undefined {
+  const name = node.metadata?.name ?? '?';
+  const rt = runtimeInfo(node.status?.nodeInfo?.containerRuntimeVersion);
+  const finding = (status: FindingStatus, fix?: string): Finding => ({
+    check: 'restore',
+    subject: name,
+    status,
+    message: rt.restoreNote,
+    ...(fix ? { fix } : {}),
+  });
+  switch (rt.restorePath) {
+    case 'create-container':
+      return finding('ok');
+    case 'create-container-opt-in':
+      // containerd's configuration cannot be read through the API: say what it must hold.
+      return finding(
+        'warn',
+        `set ${CONTAINERD_RESTORE_OPTION} = true (and enable_criu = true) under [plugins.'io.containerd.cri.v1.runtime'] in /etc/containerd/config.toml and restart containerd; \`kcr setup containerd\` prints it`,
+      );
+    case 'restore-pod':
+      return finding(
+        'fail',
+        'kcr restores through CreateContainer: restore containerd checkpoints on a node with containerd 2.0 to 2.3 (kcr restore --node); kcr does not drive RestorePod yet',
+      );
+    case 'none':
+      return undefined;
+  }
 }
 
 async function gateFinding(client: KubeClient, node: V1Node, signal?: AbortSignal): Promise<Finding> {
@@ -296,7 +333,10 @@ export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
     o.signal,
   );
   if (o.signal?.aborted) throw new KcrError('cancelled', 'doctor cancelled');
-  nodes.forEach((node, i) => findings.push(runtimeFinding(node), gates[i]!));
+  nodes.forEach((node, i) => {
+    const restore = restoreFinding(node);
+    findings.push(runtimeFinding(node), ...(restore ? [restore] : []), gates[i]!);
+  });
   findings.push(...reviews);
   if (o.canary) {
     const usable = nodes.filter((n) =>

@@ -60,7 +60,7 @@ export {
   waitRestored,
   type WaitRestoredOptions,
 } from './restore-objects.js';
-export { readRestoreNode } from './restore-node.js';
+export { readRestoreNode, checkRestoreRuntime, engineOfNode, type CheckpointOrigin } from './restore-node.js';
 export { placementOn, type Placement, type TargetNode } from './node-placement.js';
 export { checkPodName, derivedPodName } from './names.js';
 export { restoreHint } from './restore-hints.js';
@@ -81,7 +81,14 @@ export {
   type FindingStatus,
   type CheckName,
 } from './doctor.js';
-export { runtimeInfo, parseVersion, type RuntimeInfo, type Semver } from './versions.js';
+export {
+  runtimeInfo,
+  parseVersion,
+  CONTAINERD_RESTORE_OPTION,
+  type RestorePath,
+  type RuntimeInfo,
+  type Semver,
+} from './versions.js';
 export {
   kubeadmConfig,
   crioDropIn,

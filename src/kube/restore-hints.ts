@@ -1,16 +1,38 @@
 /**
- * Why a restored pod did not start, in the words CRI-O, CRIU and the kubelet use
- * (docs/checkpoint-format.md §E.4), and what to change.
+ * Why a restored pod did not start, in the words CRI-O, containerd, CRIU and the kubelet use
+ * (docs/checkpoint-format.md §E.4, §E.5), and what to change.
  */
 export interface RestoreHintContext {
   node: string;
   image: string;
-  /** The image the checkpointed container ran on, which CRI-O needs locally. */
+  /** The image the checkpointed container ran on, which the runtime restores on top of. */
   baseImage?: string;
 }
 
 export function restoreHint(reason: string, message: string, ctx: RestoreHintContext): string {
   const text = `${reason} ${message}`;
+  // containerd's words (CreateContainerError from its CRImportCheckpoint).
+  if (/restore via CreateContainer is disabled by configuration/i.test(text)) {
+    return `containerd on ${ctx.node} has restore in CreateContainer turned off: set enable_experimental_restore_via_create = true in its CRI runtime config and restart containerd (\`kcr setup containerd\` prints it)`;
+  }
+  if (/criu support is disabled by configuration/i.test(text)) {
+    return `containerd on ${ctx.node} has CRIU turned off: set enable_criu = true in its CRI runtime config and restart containerd (\`kcr setup containerd\`)`;
+  }
+  if (/criu binary not found/i.test(text)) {
+    return `${ctx.node} has no criu in containerd's PATH: install criu >= 3.16 there, or pick another --node`;
+  }
+  if (/failed to read "status\.dump"/i.test(text)) {
+    return 'containerd restores only checkpoints that containerd made (they hold status.dump); a CRI-O checkpoint needs a CRI-O node';
+  }
+  if (/checkpoint base image/i.test(text)) {
+    return `containerd restores on top of the original image${ctx.baseImage ? ` ${ctx.baseImage}` : ''} and pulls it by the digest in config.dump when missing: ${ctx.node} must reach that registry (or have the image already)`;
+  }
+  if (/only regular files and directories/i.test(text)) {
+    return 'containerd takes only regular files and directories from a checkpoint image: rebuild it from the archive containerd wrote (`kcr image build`)';
+  }
+  if (/no command specified/i.test(text)) {
+    return `${ctx.node} ran ${ctx.image} as an ordinary image: containerd did not see org.criu.checkpoint.container.name on it, or restore in CreateContainer is off (\`kcr doctor\`)`;
+  }
   if (/expects following bind mounts defined/i.test(text)) {
     return 'the Pod must mount every path the checkpointed container had mounted: restore from the archive with its .pod.json beside it, or add the listed mountPaths as volumes';
   }

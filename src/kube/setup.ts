@@ -1,7 +1,7 @@
 /**
  * Node and cluster configuration for checkpoint/restore, as files ready to use: a kubeadm config
- * (InitConfiguration, ClusterConfiguration, KubeletConfiguration), a CRI-O drop-in, and
- * /etc/criu/runc.conf.
+ * (InitConfiguration, ClusterConfiguration, KubeletConfiguration), a CRI-O drop-in,
+ * /etc/criu/runc.conf, and the containerd 2.x settings.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -82,6 +82,32 @@ export function crioDropIn(): string {
     'enable_criu_support = true',
     '# Keep the infra (pause) container, as the restore paths of older CRI-O releases expect.',
     'drop_infra_ctr = false',
+    '',
+  ].join('\n');
+}
+
+export const CONTAINERD_CONFIG_PATH = '/etc/containerd/config.toml';
+
+/**
+ * The containerd 2.x (config version 3) settings for checkpoint and restore. `enable_criu` is on by
+ * default; restore from a checkpoint image goes through CreateContainer only with
+ * `enable_experimental_restore_via_create`, off by default since 2.2.7 and 2.3.4 and gone in 2.4.
+ */
+export function containerdConfig(): string {
+  return [
+    `# containerd 2.x checkpoint and restore, written by \`kcr setup containerd\`.`,
+    `# Merge it into ${CONTAINERD_CONFIG_PATH} (config version 3), or into a file that its imports list,`,
+    "# then restart containerd (systemctl restart containerd). Needs criu >= 3.16 in containerd's PATH.",
+    'version = 3',
+    '',
+    "[plugins.'io.containerd.cri.v1.runtime']",
+    "  # CheckpointContainer (the kubelet's checkpoint) and restore run CRIU (the default: true).",
+    '  enable_criu = true',
+    '  # containerd 2.0 to 2.3 restore a Pod whose image is a checkpoint image inside CreateContainer, only',
+    '  # with this on (off by default since 2.2.7 and 2.3.4). While it is on, whoever may create pods',
+    '  # can have a checkpoint restored: grant that only to trusted users. containerd 2.4 removes it in',
+    '  # favour of the pod-level RestorePod (KEP-5823).',
+    '  enable_experimental_restore_via_create = true',
     '',
   ].join('\n');
 }

@@ -3,7 +3,7 @@
  * CRI-O checks only its `checkpoint.name`; containerd and checkpointctl read `org.criu.checkpoint.*`;
  * Podman needs both `checkpoint.name` and `checkpoint.runtime.name`, the latter equal to its runtime.
  */
-import type { CheckpointInfo, Engine } from '../archive/index.js';
+import { ENGINE_NAMES, type CheckpointInfo } from '../archive/index.js';
 import type { Annotations } from './media-types.js';
 
 export const ANNOTATIONS = {
@@ -34,9 +34,6 @@ export const ANNOTATIONS = {
   kcrPodUid: 'io.kcr.checkpoint.pod.uid',
 } as const;
 
-/** checkpointctl's spelling of the engine names. */
-const ENGINE_NAMES: Record<Engine, string> = { 'cri-o': 'CRI-O', containerd: 'containerd', podman: 'Podman' };
-
 export interface AnnotationFacts {
   info: CheckpointInfo;
   architecture: string;
@@ -66,8 +63,9 @@ export function checkpointAnnotations(facts: AnnotationFacts): Annotations {
     [ANNOTATIONS.criuVersion, facts.criuVersion],
     [ANNOTATIONS.criuHostArch, facts.architecture],
     [ANNOTATIONS.podmanName, info.container],
-    // Podman refuses an image without this one ("image is not a checkpoint"), and compares it with its runtime.
-    [ANNOTATIONS.podmanRuntime, info.runtime],
+    // Podman refuses an image without this one ("image is not a checkpoint"), and compares it with its
+    // OCI runtime: `runc`, never containerd's shim name `io.containerd.runc.v2`.
+    [ANNOTATIONS.podmanRuntime, info.ociRuntime ?? info.runtime],
     [ANNOTATIONS.podmanRootfsImageName, info.image],
     [ANNOTATIONS.podmanRootfsImageId, info.imageId],
     [ANNOTATIONS.created, facts.created],

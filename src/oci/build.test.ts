@@ -8,11 +8,13 @@ import { ANNOTATIONS } from './annotations.js';
 import { buildCheckpointImage } from './build.js';
 import { readOciLayout, writeOciLayout } from './layout.js';
 import { MEDIA_TYPES, type OciIndex } from './media-types.js';
+import { CONTAINERD_REAL_ARCHIVE } from '../testing/fixtures.js';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures');
 const podmanTar = join(fixtures, 'podman/busybox-counter.tar');
 const podmanZst = join(fixtures, 'podman/busybox-counter.tar.zst');
 const crioTar = join(fixtures, 'crio/checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
+const containerdTar = join(fixtures, CONTAINERD_REAL_ARCHIVE);
 const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
 describe('buildCheckpointImage', () => {
@@ -62,6 +64,23 @@ describe('buildCheckpointImage', () => {
       expect(a[ANNOTATIONS.podmanRuntime]).toMatch(/^(runc|crun)$/);
       expect(a[ANNOTATIONS.criuRootfsImageName]).toBe(image.info.image);
       expect(Date.parse(a[ANNOTATIONS.created]!)).not.toBeNaN();
+    } finally {
+      await image.dispose();
+    }
+  });
+
+  it('annotates a containerd archive with its shim for checkpointctl and the OCI runtime runc for Podman', async () => {
+    const image = await buildCheckpointImage(containerdTar);
+    try {
+      expect(image.manifest.annotations).toMatchObject({
+        [ANNOTATIONS.criuContainerName]: 'counter',
+        [ANNOTATIONS.criuPodName]: 'counter-pod',
+        [ANNOTATIONS.criuEngine]: 'containerd',
+        [ANNOTATIONS.criuRuntime]: 'io.containerd.runc.v2',
+        [ANNOTATIONS.podmanRuntime]: 'runc',
+        [ANNOTATIONS.criuRootfsImageId]: image.info.imageId,
+      });
+      expect(image.info.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     } finally {
       await image.dispose();
     }

@@ -7,7 +7,13 @@ import type { KeyObject } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CheckpointArchive, readMetadata, type CheckpointInfo } from '../archive/index.js';
+import {
+  CheckpointArchive,
+  readMetadata,
+  restoreFit,
+  type CheckpointInfo,
+  type RestoreFit,
+} from '../archive/index.js';
 import { makeTempDir } from '../util/temp-dir.js';
 import { architectureFromCoreImage } from '../criu/arch.js';
 import { KcrError, fileError } from '../errors.js';
@@ -64,6 +70,8 @@ export interface BuiltImage {
   layer: BlobSource & { path: string; diffId: string };
   platform: OciPlatform;
   info: CheckpointInfo;
+  /** Why CRI-O and containerd could not restore the image (archive/restorers.ts); empty lists where they can. */
+  restoreFit: RestoreFit;
   /** Removes temporary files (decompressed input, compressed layer). */
   dispose(): Promise<void>;
 }
@@ -231,7 +239,8 @@ export async function buildCheckpointImage(
         },
       );
     }
-    const { info } = await readMetadata(archive);
+    const metadata = await readMetadata(archive);
+    const { info } = metadata;
     const platform = await resolvePlatform(archive, options.platform);
     const compression = options.compression ?? 'none';
     const tempDir = async () => (temp ??= await makeTempDir('build', { env: options.env })).dir;
@@ -263,6 +272,7 @@ export async function buildCheckpointImage(
       layer: { descriptor: layerDescriptor, path: layer.path, diffId: layer.diffId },
       platform,
       info,
+      restoreFit: restoreFit(archive, metadata),
       dispose,
     };
   } catch (err) {

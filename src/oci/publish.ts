@@ -3,7 +3,7 @@
  * OCI layout, local store), disposing of temp files whatever happens.
  */
 import { KcrError } from '../errors.js';
-import type { CheckpointInfo } from '../archive/index.js';
+import { RESTORER_NAMES, restorersOf, type CheckpointInfo, type Restorer } from '../archive/index.js';
 import { buildCheckpointImage, imageBlobs, type BuildOptions, type BuiltImage } from './build.js';
 import { readOciLayout, writeOciLayout } from './layout.js';
 import type { OciManifest, OciPlatform } from './media-types.js';
@@ -61,10 +61,32 @@ export interface BuildImageResult {
   info: CheckpointInfo;
   archiveDigest: string;
   layerSize: number;
+  /** The Kubernetes runtimes that can restore the image (CRI-O, containerd 2.x). */
+  restorableBy: Restorer[];
+  /** For each runtime that cannot, why. */
+  notRestorableBy: Partial<Record<Restorer, string[]>>;
+  /** Set when the runtime that wrote the archive cannot restore it (a damaged or hand-made archive). */
+  warnings: string[];
   /** Where the image went. */
   ociLayout?: string;
   store?: string;
   pushed?: PushResult;
+}
+
+/** Who can restore the image, and a warning when not even the runtime that wrote the archive can. */
+function restoreVerdict(
+  image: BuiltImage,
+): Pick<BuildImageResult, 'restorableBy' | 'notRestorableBy' | 'warnings'> {
+  const fit = image.restoreFit;
+  const notRestorableBy = Object.fromEntries(
+    (Object.keys(fit) as Restorer[]).filter((r) => fit[r].length > 0).map((r) => [r, fit[r]]),
+  );
+  const engine = image.info.engine;
+  const warnings =
+    engine !== 'podman' && fit[engine].length > 0
+      ? [`${RESTORER_NAMES[engine]} cannot restore this image: ${fit[engine].join('; ')}`]
+      : [];
+  return { restorableBy: restorersOf(fit), notRestorableBy, warnings };
 }
 
 /**
@@ -91,6 +113,7 @@ export async function buildImage(
       info: image.info,
       archiveDigest: image.layer.diffId,
       layerSize: image.layer.descriptor.size,
+      ...restoreVerdict(image),
     };
     if (options.ociLayout) {
       await writeOciLayout(image, options.ociLayout, {

@@ -14,6 +14,8 @@ import {
   KubeClient,
   placementOn,
   readRestoreNode,
+  checkRestoreRuntime,
+  engineOfNode,
   type KubeconfigOptions,
 } from '../kube/index.js';
 import type { ImageReference, RegistryOptions } from '../oci/index.js';
@@ -82,6 +84,15 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   if (from === o.to)
     throw new KcrError('usage', `the pod already runs on ${o.to}`, { hint: 'pass another node with --to' });
   const target = await readRestoreNode(client, o.to, '--to');
+  // The source node's runtime writes the archive: a target with the other runtime cannot restore it.
+  const engine = from
+    ? engineOfNode(
+        await client.core.readNode({ name: from }).catch((err: unknown) => {
+          throw apiError(err, `node ${from}`, client.server);
+        }),
+      )
+    : undefined;
+  if (engine) checkRestoreRuntime(target, { engine }, '--to');
   placementOn(source.spec, from, { name: o.to, labels: target.metadata?.labels ?? {} });
   const work = await makeTempDir('migrate', { env: o.env });
   try {

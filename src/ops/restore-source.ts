@@ -7,7 +7,16 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
-import { CheckpointArchive, readMetadata, type CheckpointInfo, type SpecDump } from '../archive/index.js';
+import {
+  CheckpointArchive,
+  engineByName,
+  readMetadata,
+  restoreFit,
+  type CheckpointInfo,
+  type Engine,
+  type RestoreFit,
+  type SpecDump,
+} from '../archive/index.js';
 import { KcrError, fileError } from '../errors.js';
 import {
   inspectCheckpointImage,
@@ -35,11 +44,15 @@ export interface ImageFacts {
   container?: string;
   /** The node the checkpoint was taken on (`io.kcr.checkpoint.source.node`). */
   sourceNode?: string;
+  /** The engine that wrote the archive (`org.criu.checkpoint.engine.name`), known before the layer is pulled. */
+  engine?: Engine;
 }
 
 export interface Source {
   info: CheckpointInfo;
   spec: SpecDump;
+  /** Why CRI-O and containerd could not restore the archive (empty where they can). */
+  fit: RestoreFit;
   savedPod?: V1Pod;
   archivePath: string;
   /** Set when the source already is an image (REGISTRY/REPOSITORY@DIGEST). */
@@ -67,10 +80,11 @@ async function readSavedPod(path: string): Promise<V1Pod | undefined> {
   return pod;
 }
 
-async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: SpecDump }> {
+async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: SpecDump; fit: RestoreFit }> {
   const archive = await CheckpointArchive.open(path);
   try {
-    return await readMetadata(archive);
+    const metadata = await readMetadata(archive);
+    return { info: metadata.info, spec: metadata.spec, fit: restoreFit(archive, metadata) };
   } finally {
     await archive.close();
   }
@@ -78,9 +92,9 @@ async function readArchive(path: string): Promise<{ info: CheckpointInfo; spec: 
 
 /** A local archive, with the Pod object given, or the one kcr saved beside it (`ARCHIVE.pod.json`) if there is one. */
 export async function openArchiveSource(path: string, pod?: V1Pod): Promise<Source> {
-  const { info, spec } = await readArchive(path);
+  const { info, spec, fit } = await readArchive(path);
   const savedPod = pod ?? (await readSavedPod(`${path}.pod.json`));
-  return { info, spec, ...(savedPod ? { savedPod } : {}), archivePath: path, dispose: async () => {} };
+  return { info, spec, fit, ...(savedPod ? { savedPod } : {}), archivePath: path, dispose: async () => {} };
 }
 
 /** Reads the manifest and its annotations (no layer) and refuses an image that is not a checkpoint. */
@@ -99,6 +113,7 @@ export async function inspectImageSource(reference: ImageReference, o: ImageAcce
     image: withDigest(reference, info.digest),
     ...(info.container ? { container: info.container } : {}),
     ...(info.sourceNode ? { sourceNode: info.sourceNode } : {}),
+    ...(engineByName(info.engine) ? { engine: engineByName(info.engine) } : {}),
   };
 }
 
@@ -112,8 +127,8 @@ export async function fetchImageSource(facts: ImageFacts, o: ImageAccess): Promi
   try {
     const archivePath = join(temp.dir, 'checkpoint.tar');
     await pullCheckpointImage(facts.image, archivePath, o);
-    const { info, spec } = await readArchive(archivePath);
-    return { info, spec, archivePath, image: facts.image.full, dispose: temp.remove };
+    const { info, spec, fit } = await readArchive(archivePath);
+    return { info, spec, fit, archivePath, image: facts.image.full, dispose: temp.remove };
   } catch (err) {
     await temp.remove();
     throw err;

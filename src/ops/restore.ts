@@ -11,6 +11,7 @@ import {
   createRestoredService,
   KubeClient,
   readRestoreNode,
+  checkRestoreRuntime,
   restoreManifests,
   waitRestored,
   type KubeconfigOptions,
@@ -158,18 +159,28 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   validate(o);
   const emit = emitter(o);
   if ('archive' in o.source) publishTarget(o);
-  const client = o.dryRun ? undefined : KubeClient.fromKubeconfig(o);
+  // A dry run creates nothing, but it still reads the target node: whether its runtime can restore
+  // this checkpoint is the question a dry run is for.
+  const client = KubeClient.fromKubeconfig(o);
   const facts =
     'image' in o.source ? await inspectImageSource(o.source.image, imageAccess(o, emit)) : undefined;
   let src = 'archive' in o.source ? await openArchiveSource(o.source.archive, o.source.pod) : undefined;
   try {
     const node = chooseNode(o, src, facts);
-    const target = client ? await readRestoreNode(client, node, '--node') : undefined;
+    const target = await readRestoreNode(client, node, '--node');
+    // An image's annotations name its engine: a wrong node is refused before the layer is pulled.
+    if (!src && facts?.engine) checkRestoreRuntime(target, { engine: facts.engine }, '--node');
     if (!src) {
       emit({ type: 'pulling', image: facts!.image.full });
       src = await fetchImageSource(facts!, imageAccess(o, emit));
     }
     const loaded = src;
+    // The archive itself decides, before anything is pushed or created.
+    const runtimeWarnings = checkRestoreRuntime(
+      target,
+      { engine: loaded.info.engine, fit: loaded.fit },
+      '--node',
+    );
     const namespace =
       o.namespace ??
       loaded.savedPod?.metadata?.namespace ??
@@ -182,7 +193,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         savedPod: loaded.savedPod,
         image,
         node,
-        ...(target ? { nodeLabels: target.metadata?.labels ?? {} } : {}),
+        nodeLabels: target.metadata?.labels ?? {},
         name: o.name,
         namespace,
         expose: o.expose,
@@ -196,11 +207,11 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       node,
       pod,
       ...(service ? { service } : {}),
-      warnings,
+      warnings: [...runtimeWarnings, ...warnings],
       dryRun: Boolean(o.dryRun),
       running: false,
     };
-    if (!client) return result;
+    if (o.dryRun) return result;
     const ns = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     await createRestoredPod(client, pod);

@@ -96,6 +96,26 @@ export interface Facts {
   pipes?: {
     list: Array<{ pipe_id: number; ends: Array<{ pid: number; fd: number; end: 'read' | 'write' }> }>;
   };
+  /** What the engine recorded about the container (real runtime archives only). */
+  engine_metadata?: {
+    engine: string;
+    pod: string;
+    namespace: string;
+    pod_uid: string;
+    container: string;
+    container_id: string;
+    image: string;
+    image_id: string;
+    image_ref: string;
+    runtime: string;
+    oci_runtime: string;
+    created: string;
+    checkpointed: string;
+    status_times_ns: { CreatedAt: number; StartedAt: number; FinishedAt: number };
+    rootfs_diff_compression: string;
+    log_member: string;
+  };
+  container_log?: { lines: number; last_text: string; counter_at_checkpoint: number };
 }
 
 /** Facts by file name: a bare name is in `podman/`, a path is relative to test/fixtures. */
@@ -147,7 +167,25 @@ export const CRIO_REAL: FixtureCase[] = [
   },
 ];
 
-/** Every fixture archive with its facts: the Podman originals and their Kubernetes-layout copies. */
+/** The archive a real containerd 2.3.4 wrote (`crictl checkpoint --export`), with its facts beside it. */
+export const CONTAINERD_REAL_ARCHIVE =
+  'containerd-real/checkpoint-counter-pod_default-counter-2026-12-02T01:04:00Z.tar';
+
+export const CONTAINERD_REAL: FixtureCase[] = [
+  {
+    archive: CONTAINERD_REAL_ARCHIVE,
+    facts: `${CONTAINERD_REAL_ARCHIVE}.facts.json`,
+    expected: {
+      engine: 'containerd',
+      pod: 'counter-pod',
+      namespace: 'default',
+      container: 'counter',
+      image: '127.0.0.1:5000/bbcounter:latest',
+    },
+  },
+];
+
+/** Every fixture archive with its facts: the Podman originals, their Kubernetes-layout copies, real archives. */
 export function allFixtures(): FixtureCase[] {
   const podman: FixtureCase[] = [
     { archive: 'podman/nginx-webserver-1.tar', facts: 'nginx-webserver-1.facts.json' },
@@ -160,6 +198,7 @@ export function allFixtures(): FixtureCase[] {
   return [
     ...podman,
     ...CRIO_REAL,
+    ...CONTAINERD_REAL,
     ...variants.variants.map((v) => ({
       archive: v.archive,
       facts: v.facts.replace(/^podman\//, ''),

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTar, rewriteArchive, tempDir } from '../../src/testing/archive-builder.js';
 import { builtBin } from '../../src/testing/built-cli.js';
-import { fixture } from '../../src/testing/fixtures.js';
+import { CONTAINERD_REAL_ARCHIVE, fixture } from '../../src/testing/fixtures.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
 
 const tmp = tempDir();
@@ -17,7 +17,7 @@ const CRIO = {
   web2: fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:03:10Z.tar'),
   cthreads: fixture('crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar'),
 };
-const CONTAINERD = fixture('containerd', 'checkpoint-counter_default-counter-2026-11-28T16:02:30Z.tar');
+const CONTAINERD = fixture(CONTAINERD_REAL_ARCHIVE);
 const BUSYBOX = fixture('podman', 'busybox-counter.tar');
 
 describe('kcr show', () => {
@@ -29,7 +29,9 @@ describe('kcr show', () => {
     expect(rows[0]).toMatch(
       /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+2026-11-28 16:04Z\s+200 KiB$/,
     );
-    expect(rows[1]).toMatch(/^counter\s+counter\s+default\s+localhost\/busybox:latest\s+2026-11-28 16:02Z/);
+    expect(rows[1]).toMatch(
+      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+2026-12-02 01:04Z/,
+    );
   });
 
   it('adds engine, runtime, full times, sizes and the archive with -o wide', async () => {
@@ -41,7 +43,9 @@ describe('kcr show', () => {
     expect(rows[0]).toMatch(
       /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+.*2026-11-28T16:04:20/,
     );
-    expect(rows[1]).toMatch(/\s+containerd\s+runc\s+/);
+    expect(rows[1]).toMatch(
+      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+containerd\s+io\.containerd\.runc\.v2\s+.*2026-12-02T01:04:02/,
+    );
   });
 
   it('gives scripts the sizes in bytes with -o json, always as an array', async () => {
@@ -153,8 +157,9 @@ describe('kcr list', () => {
     const rows = r.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+ENGINE\s+CHECKPOINTED\s+SIZE$/);
     expect(rows.slice(1).map((l) => l.split(/\s+/).slice(0, 5))).toEqual([
+      // The checkpoint time is the archive's (containerd's status), not the kubelet's file name's.
+      ['default', 'counter-pod', 'counter', 'containerd', '2026-12-02T01:04:02.785Z'],
       ['apps', 'cthreads', 'server', 'cri-o', '2026-11-28T16:04:20.000Z'],
-      ['default', 'counter', 'counter', 'containerd', '2026-11-28T16:02:30.000Z'],
       ['default', 'webserver', 'webserver', 'cri-o', '2026-11-28T16:01:40.000Z'],
     ]);
   });

@@ -109,6 +109,7 @@ describe('kcr criu decode against crit', () => {
       'MEMFD_INODE',
       'STATS',
       'NETNS',
+      'PIDNS',
       'UTSNS',
       'TIMENS',
       'IPC_VAR',

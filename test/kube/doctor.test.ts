@@ -189,6 +189,55 @@ describe('a cluster that is not ready', () => {
   });
 });
 
+describe('a cluster with containerd nodes', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({ nodes: ['crio-1'] });
+    await c.addNode('containerd-23', { runtime: 'containerd://2.3.4' });
+    await c.addNode('containerd-24', { runtime: 'containerd://2.4.0' });
+  });
+  afterAll(() => c?.close());
+
+  it('says per node which restore path the runtime offers, and what to change', async () => {
+    const r = await kcr(c, ['doctor', '-o', 'json']);
+    const report = JSON.parse(r.stdout) as { ready: boolean; findings: Finding[] };
+    const restore = Object.fromEntries(
+      report.findings.filter((f) => f.check === 'restore').map((f) => [f.subject, f]),
+    );
+    expect(restore['crio-1']).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining('CRI-O 1.31.2 restores a Pod whose image is a checkpoint image'),
+    });
+    expect(restore['containerd-23']).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining(
+        'containerd 2.3.4 restores a Pod whose image is a checkpoint image only with enable_experimental_restore_via_create = true',
+      ),
+      fix: expect.stringContaining('`kcr setup containerd` prints it'),
+    });
+    expect(restore['containerd-24']).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('containerd 2.4.0 removed restore in CreateContainer'),
+    });
+    // Both containerd nodes still checkpoint.
+    const runtime = report.findings.filter(
+      (f) => f.check === 'runtime' && f.subject.startsWith('containerd'),
+    );
+    expect(runtime.map((f) => f.status)).toEqual(['ok', 'ok']);
+    expect(report.ready).toBe(false);
+    expect(r.code).toBe(3);
+  });
+
+  it('is ready with only a containerd 2.3 node, warning about its opt-in', async () => {
+    const r = await kcr(c, ['doctor', '--node', 'containerd-23']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^restore\s+containerd-23\s+WARN\s+containerd 2\.3\.4 restores/m);
+    expect(r.stdout).toContain(
+      "fix (restore containerd-23): set enable_experimental_restore_via_create = true (and enable_criu = true) under [plugins.'io.containerd.cri.v1.runtime']",
+    );
+  });
+});
+
 describe('a cluster of many nodes', () => {
   let c: TestCluster;
   const names = Array.from({ length: 10 }, (_, i) => `worker-${i}`);

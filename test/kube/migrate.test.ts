@@ -179,6 +179,26 @@ describe('kcr migrate', () => {
     expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
   });
 
+  it('refuses to move a CRI-O pod to a containerd node before checkpointing anything', async () => {
+    await c.addNode('ctrd-node', { runtime: 'containerd://2.3.4' });
+    c.state.addPod({ name: 'crossing', node: 'node-1', containers: [{ name: 'webserver' }] });
+    const calls = c.kubelets.get('node-1')!.calls.length;
+    const r = await kcr([
+      'migrate',
+      'crossing',
+      '--to',
+      'ctrd-node',
+      '--registry',
+      `${registry.host}/checkpoints`,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: node ctrd-node runs containerd 2.3.4, which cannot restore this CRI-O checkpoint: it was written by CRI-O',
+    );
+    expect(r.stderr).toContain('restore it on a CRI-O node with --to');
+    expect(c.kubelets.get('node-1')!.calls.length).toBe(calls);
+  });
+
   it('refuses an invalid --name before checkpointing anything', async () => {
     c.state.addPod({ name: 'named', node: 'node-1', containers: [{ name: 'webserver' }] });
     const calls = c.kubelets.get('node-1')!.calls.length;

@@ -112,3 +112,18 @@ describe('kcr setup crio', () => {
     expect(again.stdout).toMatch(/50-kcr-checkpoint\.conf unchanged\n.*runc\.conf unchanged\n$/);
   });
 });
+
+describe('kcr setup containerd', () => {
+  it('prints containerd 2.x settings that turn on CRIU and restore in CreateContainer', async () => {
+    const r = await runCliCaptured(['setup', 'containerd']);
+    expect(r.code).toBe(0);
+    expect(parseToml(r.stdout)).toEqual({
+      version: 3,
+      plugins: {
+        'io.containerd.cri.v1.runtime': { enable_criu: true, enable_experimental_restore_via_create: true },
+      },
+    });
+    expect(r.stdout).toContain('/etc/containerd/config.toml');
+    expect(r.stdout).toMatch(/trusted users/);
+  });
+});

@@ -22,6 +22,7 @@ import { registerPrune } from './prune.js';
 import { registerRestore } from './restore.js';
 import { registerRootfsExtract } from './rootfs-extract.js';
 import { registerSecrets } from './secrets.js';
+import { registerSetupContainerd } from './setup-containerd.js';
 import { registerSetupCrio } from './setup-crio.js';
 import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
@@ -58,6 +59,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
     .description('print node and cluster configuration for checkpoint/restore');
   registerSetupKubeadm(setup, ctx);
   registerSetupCrio(setup, ctx);
+  registerSetupContainerd(setup, ctx);
   registerVersion(program, ctx);
   // Last: it reads every command registered before it.
   registerCompletion(program, ctx);

@@ -97,7 +97,10 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option('--expose <port>', 'create a Service for these ports (repeat or comma-separate)', collectPorts)
     .option('--wait', 'wait until the pod runs; on failure show why')
     .option('--timeout <seconds>', 'how long --wait waits (default 300)', positiveInt('--timeout'))
-    .option('--dry-run', 'print what would be created; creates nothing and pushes nothing')
+    .option(
+      '--dry-run',
+      'print what would be created, once the target node is checked; creates and pushes nothing',
+    )
     .option(
       '-o, --output <format>',
       'print the objects as json or yaml',

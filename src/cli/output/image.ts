@@ -2,6 +2,7 @@
  * Renderings of the image commands' results: `-o table` (the default) for people, as in every kcr
  * command with a human form, and `-o json|yaml` for machines.
  */
+import { RESTORER_NAMES } from '../../archive/index.js';
 import type { BuildImageResult, CheckpointImageInfo, PullResult, PushResult } from '../../oci/index.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext, OutputStream } from '../context.js';
@@ -45,6 +46,7 @@ function pushLines(p: PushResult, withDigest: boolean): string[] {
 const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
 export function printBuildResult(ctx: CliContext, format: ImageFormat, r: BuildImageResult): void {
+  if (!ctx.quiet) for (const w of r.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
   emit(ctx, format, r, () => {
     const layer = r.manifest.layers[0];
     const lines = [
@@ -52,6 +54,7 @@ export function printBuildResult(ctx: CliContext, format: ImageFormat, r: BuildI
       `digest ${r.digest}`,
       `layer  ${layer?.digest}`,
       `       ${layer?.mediaType}, ${formatBytes(r.layerSize)}`,
+      `restorable by: ${r.restorableBy.length ? r.restorableBy.map((x) => RESTORER_NAMES[x]).join(', ') : 'no Kubernetes runtime'}`,
     ];
     if (r.ociLayout) lines.push(`wrote OCI layout ${r.ociLayout}`);
     if (r.store) lines.push(`stored in ${r.store}`, `push it with: kcr image push ${r.reference}`);

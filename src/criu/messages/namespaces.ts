@@ -127,6 +127,11 @@ export const timensEntry = message('timens_entry', {
   boottime: f.message(2, timespec),
 });
 
+/** pidns.proto: written when the container joins a PID namespace it does not own (a pod's shared one). */
+export const pidnsEntry = message('pidns_entry', {
+  ext_key: f.string(1),
+});
+
 export const utsnsEntry = message('utsns_entry', {
   nodename: f.string(1),
   domainname: f.string(2),

@@ -5,10 +5,10 @@
  * the change from A to B.
  */
 import { createHash } from 'node:crypto';
-import { NestedTar } from '../../archive/nested-tar.js';
+import type { NestedTar } from '../../archive/nested-tar.js';
 import type { TarMember } from '../../archive/tar-index.js';
 import type { Checkpoint } from '../checkpoint.js';
-import { ROOTFS_DIFF, rootfsChanges } from '../rootfs.js';
+import { rootfsChanges } from '../rootfs.js';
 
 export interface RootfsEntry {
   path: string;
@@ -46,13 +46,12 @@ async function hashMember(tar: NestedTar, member: TarMember): Promise<string> {
 /** The rootfs-diff entries of a checkpoint by path, regular files hashed. */
 async function entries(cp: Checkpoint): Promise<Map<string, RootfsEntry>> {
   const out = new Map<string, RootfsEntry>();
-  if (!cp.archive.has(ROOTFS_DIFF)) return out;
-  const tar = await NestedTar.open(cp.archive, ROOTFS_DIFF);
-  for (const m of tar.members) {
+  const tar = await cp.rootfsDiff();
+  for (const m of tar?.members ?? []) {
     if (m.type === 'dir') continue;
     const entry: RootfsEntry = { path: '/' + m.name, type: m.type, size: m.size };
     if (m.linkname) entry.linkname = m.linkname;
-    if (m.type === 'file' && !m.unsafe) entry.sha256 = await hashMember(tar, m);
+    if (m.type === 'file' && !m.unsafe) entry.sha256 = await hashMember(tar!, m);
     out.set(entry.path, entry);
   }
   return out;

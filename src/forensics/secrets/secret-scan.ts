@@ -5,7 +5,7 @@
  * Values are masked unless asked; a fingerprint (sha256 prefix) lets one correlate findings.
  */
 import { createHash } from 'node:crypto';
-import { NestedTar } from '../../archive/nested-tar.js';
+import type { NestedTar } from '../../archive/nested-tar.js';
 import type { Checkpoint } from '../checkpoint.js';
 import { processArgs } from '../cmdline-env.js';
 import { loadDumpImages } from '../images.js';
@@ -158,24 +158,23 @@ async function lineOf(
   offset: number,
 ): Promise<number | undefined> {
   if (member.size > 4 * 1024 * 1024) return undefined;
-  const bytes = await tar.archive.readRange(ROOTFS_DIFF, member.offset, offset);
+  const bytes = await tar.readRange(member.offset, offset);
   let line = 1;
   for (const b of bytes) if (b === 0x0a) line++;
   return line;
 }
 
 async function scanRootfs(cp: Checkpoint, options: SecretScanOptions) {
-  if (!cp.archive.has(ROOTFS_DIFF)) return { findings: [], files: 0, bytes: 0 };
-  const tar = await NestedTar.open(cp.archive, ROOTFS_DIFF);
+  const tar = await cp.rootfsDiff();
+  if (!tar) return { findings: [], files: 0, bytes: 0 };
   const files = tar.members
     .filter((m) => m.type === 'file' && !m.unsafe && m.size > 0)
     .sort((a, b) => a.offset - b.offset);
   const hits: Array<{ rule: SecretRule; group: string; start: number; end: number; text: string }> = [];
   const source = {
     name: `${cp.path}:${ROOTFS_DIFF}`,
-    filePosition: cp.archive.member(ROOTFS_DIFF)?.offset ?? 0,
-    readInto: (offset: number, buf: Buffer, at: number, len: number) =>
-      cp.archive.readInto(ROOTFS_DIFF, offset, buf, at, len),
+    filePosition: tar.filePosition,
+    readInto: (offset: number, buf: Buffer, at: number, len: number) => tar.readInto(offset, buf, at, len),
   };
   const segments = files.map((f) => ({ start: f.offset, end: f.offset + f.size }));
   await scanSegments(

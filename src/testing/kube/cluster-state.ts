@@ -4,6 +4,7 @@
  * the runtime fail the way real ones do.
  */
 import { join } from 'node:path';
+import type { ContainerdConfig } from './containerd-restore.js';
 import type { KubeObject, PodJson } from './objects.js';
 import { bumpVersion, newMeta, runningStatus, waitingStatus } from './objects.js';
 
@@ -51,6 +52,8 @@ export interface FakeNode {
   checkpointUsers: Set<string>;
   /** Labels besides kubernetes.io/hostname and kubernetes.io/os. */
   labels: Record<string, string>;
+  /** A containerd node's CRI runtime settings (config.toml), which containerd-restore.ts follows. */
+  containerd?: ContainerdConfig;
 }
 
 export interface PodOptions {
@@ -80,7 +83,9 @@ export class ClusterState {
   readonly tokens = new Map<string, string>();
   version = { major: '1', minor: '31', gitVersion: 'v1.31.4' };
   /** Decides what happens to each created pod; tests replace it to simulate restore failures. */
-  podFate: (pod: PodJson) => PodFate = () => ({ kind: 'running' });
+  /** How a created pod turns out; a promise (a node pulling an image) leaves it ContainerCreating until it settles. */
+  podFate: (pod: PodJson) => PodFate | Promise<PodFate> = () => ({ kind: 'running' });
+  private readonly pendingFates = new Set<Promise<void>>();
   /** Every pod deleted, as `namespace/name`, in order. */
   readonly deletedPods: string[] = [];
   readonly createdPods: PodJson[] = [];
@@ -208,6 +213,25 @@ export class ClusterState {
       return;
     }
     const fate = this.podFate(pod);
+    this.createdPods.push(pod);
+    if (!(fate instanceof Promise)) {
+      this.applyFate(pod, fate);
+      return;
+    }
+    pod.status = waitingStatus(pod, pod.spec.containers[0]!.name, 'ContainerCreating', '');
+    bumpVersion(pod.metadata);
+    const pending: Promise<void> = fate
+      .catch((err: unknown): PodFate => ({
+        kind: 'waiting',
+        reason: 'CreateContainerError',
+        message: err instanceof Error ? err.message : String(err),
+      }))
+      .then((settled) => this.applyFate(pod, settled))
+      .finally(() => this.pendingFates.delete(pending));
+    this.pendingFates.add(pending);
+  }
+
+  private applyFate(pod: PodJson, fate: PodFate): void {
     if (fate.kind === 'running') {
       pod.status = runningStatus(pod, '127.0.0.1');
     } else {
@@ -216,7 +240,11 @@ export class ClusterState {
       this.addEvent(pod, 'Warning', 'Failed', fate.event ?? `Error: ${fate.message}`);
     }
     bumpVersion(pod.metadata);
-    this.createdPods.push(pod);
+  }
+
+  /** Resolves once every pod whose fate was still being decided has its status. */
+  async settled(): Promise<void> {
+    while (this.pendingFates.size > 0) await Promise.all([...this.pendingFates]);
   }
 
   /** The kubelet's admission: a pod bound with nodeName must still match the node's labels (nodeSelector). */
