@@ -207,7 +207,7 @@ export class ScheduleController {
   private async createCheckpoints(s: CheckpointSchedule, run: ScheduleRun): Promise<CheckpointSchedule> {
     let pods = await coveredPods(this.deps, s, run.trigger === 'drain' ? run.target : undefined);
     if (run.trigger === 'annotation') pods = pods.filter((p) => p.metadata?.name === run.target);
-    await mapLimit(pods, 8, (pod) => this.deps.api.create('Checkpoint', checkpointFor(s, run, pod)));
+    await mapLimit(pods, 32, (pod) => this.deps.api.create('Checkpoint', checkpointFor(s, run, pod)));
     return this.deps.api.writeStatus('CheckpointSchedule', s, (latest) => {
       const current = latest.status?.runs?.find((r) => r.id === run.id);
       if (!current || current.phase !== 'Creating') return undefined;
