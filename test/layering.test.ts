@@ -20,6 +20,19 @@ const ALLOWED: Record<string, string[]> = {
   ops: ['kube', 'oci', 'forensics', 'archive', 'errors', 'util', 'version'],
   backup: ['archive', 'errors', 'forensics', 'kube', 'oci', 'ops', 'util', 'version'],
   cluster: ['archive', 'backup', 'criu', 'errors', 'forensics', 'kube', 'oci', 'ops', 'util', 'version'],
+  server: [
+    'archive',
+    'backup',
+    'cluster',
+    'criu',
+    'errors',
+    'forensics',
+    'kube',
+    'oci',
+    'ops',
+    'util',
+    'version',
+  ],
 };
 
 function sources(dir: string): string[] {

@@ -28,6 +28,7 @@ import { registerSetupKubeadm } from './setup-kubeadm.js';
 import { registerShow } from './show.js';
 import { registerVersion } from './version.js';
 import { registerStore } from './store.js';
+import { registerUi } from './ui.js';
 import { registerVerify } from './verify.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -54,6 +55,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerAgent(program, ctx);
   registerController(program, ctx);
   registerDrain(program, ctx);
+  registerUi(program, ctx);
   const setup = program
     .command('setup')
     .description('print node and cluster configuration for checkpoint/restore');

@@ -28,19 +28,7 @@ export function summaryTable(rows: ProcessMemorySummary[], wide: boolean): strin
   );
 }
 
-export function mappingJson(m: MemoryMapping) {
-  return {
-    start: hex(m.start),
-    end: hex(m.end),
-    perms: m.perms,
-    offset: hex(m.offset),
-    name: m.name,
-    kind: m.kind,
-    dumpedPages: m.dumpedPages,
-    totalPages: m.totalPages,
-    ...(m.shmid !== undefined ? { shmid: m.shmid } : {}),
-  };
-}
+export { mappingJson } from '../../forensics/memory/mappings.js';
 
 /** Like /proc/PID/maps, with the dumped/total pages instead of device and inode. */
 export function mapsText(mappings: MemoryMapping[]): string {

@@ -195,3 +195,20 @@ export function mappingAt(mappings: readonly MemoryMapping[], addr: bigint): Mem
   }
   return undefined;
 }
+
+const hex = (v: bigint) => '0x' + v.toString(16);
+
+/** A mapping as JSON carries it (`kcr mem maps -o json`, the dashboard): addresses as 0x hex. */
+export function mappingJson(m: MemoryMapping) {
+  return {
+    start: hex(m.start),
+    end: hex(m.end),
+    perms: m.perms,
+    offset: hex(m.offset),
+    name: m.name,
+    kind: m.kind,
+    dumpedPages: m.dumpedPages,
+    totalPages: m.totalPages,
+    ...(m.shmid !== undefined ? { shmid: m.shmid } : {}),
+  };
+}

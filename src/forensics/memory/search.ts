@@ -45,6 +45,11 @@ export interface MemorySearchOptions extends ScanOptions {
   countOnly?: boolean;
   /** Progress over all processes: bytes scanned so far and in all. */
   onSearchProgress?: (scannedBytes: number, totalBytes: number) => void;
+  /**
+   * Each hit as soon as it is found, for a caller that streams them (the dashboard); its
+   * `before`/`after` context is filled in only later, in the result.
+   */
+  onHit?: (hit: MemoryHit) => void;
 }
 
 export interface HitCount {
@@ -220,6 +225,7 @@ export async function searchMemory(
         if (mapping) hit.mapping = mapping;
         hits.push(hit);
         pendingContext.push({ hit, reader: t.reader, at });
+        options.onHit?.(hit);
       }
       return true;
     };
