@@ -3,6 +3,7 @@
  * through the plaintext digest, the cipher (when encrypting) and the store's own digest in one
  * pass, so a GiB archive costs one read and flat memory.
  */
+import type { KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -10,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 import { withCheckpoint } from '../forensics/checkpoint.js';
 import { summarize } from '../forensics/summary.js';
+import { publicKeyFingerprint } from '../oci/index.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { isJsonObject } from '../util/json.js';
 import { chainHead } from './chain.js';
@@ -36,6 +38,12 @@ export interface BackupArchiveOptions {
   /** The sha256 the archive must have (e.g. as the kubelet copy measured it); a mismatch stores nothing. */
   expectedSha256?: string;
   encryption?: { cipher: StreamEncryption; recipients: readonly string[] };
+  /**
+   * For `oci://` stores: keep the backup as an ocicrypt image encrypted to these public keys (RSA
+   * or EC), which CRI-O restores from directly when it holds a private key; the record names each
+   * key by its fingerprint.
+   */
+  ocicryptTo?: readonly KeyObject[];
   signal?: AbortSignal;
   /** Bytes of the archive read so far, and its total. */
   onProgress?: (done: number, total: number) => void;
@@ -101,6 +109,14 @@ export async function backupArchive(
   archivePath: string,
   options: BackupArchiveOptions = {},
 ): Promise<BackupRecord> {
+  if (options.ocicryptTo?.length && !store.encryptsImages) {
+    throw new KcrError('usage', `${store.url} keeps no ocicrypt images: they are for oci:// stores`, {
+      hint: 'encrypt to age recipients (age1…, ssh keys) for file:// and s3:// stores',
+    });
+  }
+  if (options.ocicryptTo?.length && options.encryption) {
+    throw new KcrError('usage', 'a backup is encrypted either with age or as an ocicrypt image, not both');
+  }
   const size = await stat(archivePath).then(
     (s) => s.size,
     (err: unknown) => {
@@ -117,8 +133,12 @@ export async function backupArchive(
   const key = chainKey(source);
   const previous = chainHead(await store.list({ signal: options.signal }), key);
 
-  const plain = new DigestStream((done) => options.onProgress?.(done, size));
-  let data: Readable = createReadStream(archivePath).pipe(plain);
+  // Stored as it is, the archive is hashed once, by the store (its `written` digest is the
+  // archive's); only when the store sees other bytes (ciphertext) is the plaintext hashed here too.
+  const transformed = Boolean(options.encryption || options.ocicryptTo?.length);
+  const plain = transformed ? new DigestStream((done) => options.onProgress?.(done, size)) : undefined;
+  let data: Readable = createReadStream(archivePath, { highWaterMark: 1 << 20 });
+  if (plain) data = data.pipe(plain);
   if (options.encryption) {
     data = options.encryption.cipher.encrypt(data, options.encryption.recipients, { signal: options.signal });
   }
@@ -126,7 +146,8 @@ export async function backupArchive(
     id,
     data,
     (written) => {
-      const sha256 = plain.hex();
+      const sha256 = plain ? plain.hex() : written.sha256;
+      const bytes = plain ? plain.bytes : written.size;
       if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.replace(/^sha256:/, '')) {
         throw new KcrError(
           'integrity',
@@ -136,8 +157,8 @@ export async function backupArchive(
           },
         );
       }
-      if (plain.bytes !== size) {
-        throw new KcrError('integrity', `${archivePath}: read ${plain.bytes} bytes, the file has ${size}`, {
+      if (bytes !== size) {
+        throw new KcrError('integrity', `${archivePath}: read ${bytes} bytes, the file has ${size}`, {
           hint: 'the archive changed while it was read; nothing was stored',
         });
       }
@@ -148,7 +169,7 @@ export async function backupArchive(
         createdAt: now.toISOString(),
         source,
         labels: options.labels ?? podLabels(podObject),
-        archive: { name: basename(archivePath), size: plain.bytes, sha256 },
+        archive: { name: basename(archivePath), size: bytes, sha256 },
         data: { size: written.size, sha256: written.sha256 },
         chain: { key, previousHash: previous?.hash ?? null },
         pinned: false,
@@ -159,9 +180,16 @@ export async function backupArchive(
           recipients: [...options.encryption.recipients],
         };
       }
+      if (options.ocicryptTo?.length) {
+        draft.encryption = { format: 'ocicrypt', recipients: options.ocicryptTo.map(publicKeyFingerprint) };
+      }
       if (podObject) draft.podObject = podObject;
       return sealRecord(draft);
     },
-    { signal: options.signal },
+    {
+      signal: options.signal,
+      ...(options.ocicryptTo?.length ? { encryptTo: options.ocicryptTo } : {}),
+      ...(plain ? {} : { onBytes: (done: number) => options.onProgress?.(done, size) }),
+    },
   );
 }

@@ -5,6 +5,7 @@
  * sha256 as the one the store must see, and removed afterwards. One container failing does not
  * stop the others: each gets its own result.
  */
+import type { KeyObject } from 'node:crypto';
 import { KcrError } from '../errors.js';
 import { checkpoint, type CheckpointOptions, type CheckpointTarget } from '../ops/index.js';
 import { isJsonObject } from '../util/json.js';
@@ -13,14 +14,15 @@ import { backupArchive } from './backup-archive.js';
 import type { StreamEncryption } from './encryption/types.js';
 import type { BackupRecord } from './record.js';
 import type { Store } from './stores/store.js';
+import { transferEvents } from './transfer-events.js';
 
 export interface BackupPodsOptions extends Omit<
   CheckpointOptions,
   'copyTo' | 'podObjectDir' | 'podObjectBesideArchive'
 > {
   encryption?: { cipher: StreamEncryption; recipients: readonly string[] };
-  /** Bytes of each archive stored so far (the checkpoint's own progress comes through onEvent). */
-  onStoreProgress?: (target: CheckpointTarget, done: number, total: number) => void;
+  /** For `oci://` stores: ocicrypt images encrypted to these public keys (see backupArchive). */
+  ocicryptTo?: readonly KeyObject[];
 }
 
 export interface PodBackupResult {
@@ -38,7 +40,7 @@ function asKcrError(err: unknown): KcrError {
 export async function backupPods(store: Store, options: BackupPodsOptions): Promise<PodBackupResult[]> {
   const temp = await makeTempDir('backup', options.env ? { env: options.env } : {});
   try {
-    const { encryption, onStoreProgress, ...checkpointOptions } = options;
+    const { encryption, ocicryptTo, ...checkpointOptions } = options;
     const outcomes = await checkpoint({ ...checkpointOptions, copyTo: { dir: temp.dir } });
     const results: PodBackupResult[] = [];
     for (const outcome of outcomes) {
@@ -57,8 +59,14 @@ export async function backupPods(store: Store, options: BackupPodsOptions): Prom
           node: outcome.target.node,
           expectedSha256: outcome.copy.sha256,
           ...(encryption ? { encryption } : {}),
+          ...(ocicryptTo ? { ocicryptTo } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (done, total) => onStoreProgress?.(outcome.target, done, total),
+          onProgress: transferEvents(
+            options.onEvent,
+            'upload',
+            `${outcome.target.namespace}/${outcome.target.pod}/${outcome.target.container}`,
+            outcome.target,
+          ),
         });
         results.push({ target: outcome.target, record });
       } catch (err) {

@@ -56,6 +56,11 @@ export async function readBackup(
   options: ReadBackupOptions = {},
 ): Promise<BackupRecord> {
   const record = await liveRecord(store, id);
+  if (record.encryption?.format === 'ocicrypt') {
+    throw new KcrError('usage', `backup ${id} is an ocicrypt image; it is opened where images are pulled`, {
+      hint: `restore it with kcr restore ${id} --identity KEY.pem, or pull it with kcr image pull IMAGE --identity KEY.pem`,
+    });
+  }
   if (record.encryption && !options.decryption) {
     throw new KcrError(
       'usage',

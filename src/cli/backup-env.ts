@@ -38,7 +38,9 @@ export function storeArgument(ctx: CliContext, value: string): string {
 
 /** Opens the catalog for the length of `fn`, and closes it (and any store opened) afterwards. */
 export async function withCatalog<T>(ctx: CliContext, fn: (catalog: Catalog) => Promise<T>): Promise<T> {
-  const { Catalog } = await import('../backup/index.js');
+  // The catalog alone, not backup/index.js: that one loads ops, and with it the Kubernetes client,
+  // which `kcr backups` (a query) has no use for and would spend most of its time loading.
+  const { Catalog } = await import('../backup/catalog.js');
   const path = catalogPath(ctx);
   const catalog = Catalog.open(path, { storesFile: join(dirname(path), 'stores.json') });
   try {

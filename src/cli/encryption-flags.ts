@@ -6,6 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Store, StreamEncryption } from '../backup/index.js';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 
 const collect = (value: string, acc: string[]) => [...acc, value];
@@ -44,6 +45,29 @@ export async function ageRecipients(values: readonly string[]): Promise<string[]
     out.push(...lines.filter((l) => l !== '' && !l.startsWith('#')));
   }
   return out;
+}
+
+/** How a backup is encrypted: age for file:// and s3:// stores, an ocicrypt image for oci:// ones. */
+export interface BackupEncryption {
+  encryption?: { cipher: StreamEncryption; recipients: string[] };
+  ocicryptTo?: KeyObject[];
+}
+
+/**
+ * `--encrypt-to` for the backup commands, as the store keeps it: age recipients (`age1…`, ssh keys)
+ * for file:// and s3:// stores, public key files (PEM, `jwe:FILE`) for an oci:// store's ocicrypt
+ * images. Parsed once the store is known and before any byte is read or checkpointed.
+ */
+export async function backupEncryptionFlags(
+  store: Store,
+  values: readonly string[],
+): Promise<BackupEncryption> {
+  if (values.length === 0) return {};
+  if (store.encryptsImages) return { ocicryptTo: await imageRecipients(values) };
+  const recipients = await ageRecipients(values);
+  const { ageEncryption, parseAgeRecipients } = await import('../backup/index.js');
+  parseAgeRecipients(recipients);
+  return { encryption: { cipher: ageEncryption, recipients } };
 }
 
 /** The texts of the identity files, in order (the library parses and names them). */

@@ -1,7 +1,7 @@
 /** kubectl's connection flags, shared by the Kubernetes commands: --kubeconfig, --context, -n. */
 import type { Command } from 'commander';
 import { DEFAULT_HELPER_IMAGE } from '../kube/defaults.js';
-import type { KubeconfigOptions } from '../kube/index.js';
+import type { CheckpointSelection, KubeconfigOptions } from '../kube/index.js';
 import type { CliContext } from './context.js';
 
 export interface KubeFlags {
@@ -27,6 +27,32 @@ export function kubeconfigOptions(flags: KubeFlags, ctx: CliContext): Kubeconfig
     context: flags.context,
     env: ctx.io.env,
     ...(ctx.io.serviceAccountDir ? { serviceAccountDir: ctx.io.serviceAccountDir } : {}),
+  };
+}
+
+/** Which containers a checkpoint takes: `POD` or `-l`, with `-c` or `--all-containers`, in `-n`. */
+export interface SelectionFlags extends KubeFlags {
+  selector?: string;
+  container?: string;
+  allContainers?: boolean;
+}
+
+/**
+ * The selection flags as the options of kube's CheckpointSelection (and so of ops.checkpoint and
+ * backup.backupPods): one mapping for `kcr checkpoint` and `kcr backup POD`.
+ */
+export function selectionOptions(
+  pod: string | undefined,
+  flags: SelectionFlags,
+  ctx: CliContext,
+): CheckpointSelection {
+  return {
+    ...kubeconfigOptions(flags, ctx),
+    namespace: flags.namespace,
+    pod,
+    selector: flags.selector,
+    container: flags.container,
+    allContainers: flags.allContainers,
   };
 }
 

@@ -1,6 +1,7 @@
 /** One line per archive for `kcr show`: who the container was and how big the checkpoint is. */
 import type { Compression } from '../archive/decompress.js';
 import type { CheckpointInfo } from '../archive/engine.js';
+import { restoreFit, restorersOf, type Restorer } from '../archive/restorers.js';
 import { KcrError } from '../errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import { ROOTFS_DIFF } from './rootfs.js';
@@ -18,6 +19,11 @@ export interface CheckpointSummary extends CheckpointInfo {
   archive: string;
   compression: Compression;
   sizes: CheckpointSizes;
+  /**
+   * The Kubernetes runtimes that can restore this checkpoint (archive/restorers.ts): each restores
+   * only the archives it wrote, and neither a Podman export.
+   */
+  restorableBy: Restorer[];
 }
 
 export function summarize(cp: Checkpoint): CheckpointSummary {
@@ -31,6 +37,7 @@ export function summarize(cp: Checkpoint): CheckpointSummary {
       memoryPages: cp.archive.sizeOf((name) => name.startsWith(pagesPrefix) && name.endsWith('.img')),
       rootfsDiff: cp.archive.member(ROOTFS_DIFF)?.size ?? 0,
     },
+    restorableBy: restorersOf(restoreFit(cp.archive, cp.metadata)),
   };
 }
 

@@ -12,7 +12,7 @@ export interface RestoreHintContext {
 export function restoreHint(reason: string, message: string, ctx: RestoreHintContext): string {
   const text = `${reason} ${message}`;
   // containerd's words (CreateContainerError from its CRImportCheckpoint).
-  if (/restore via CreateContainer is disabled by configuration/i.test(text)) {
+  if (/restore via CreateContainer is disabled|enable_experimental_restore_via_create/i.test(text)) {
     return `containerd on ${ctx.node} has restore in CreateContainer turned off: set enable_experimental_restore_via_create = true in its CRI runtime config and restart containerd (\`kcr setup containerd\` prints it)`;
   }
   if (/criu support is disabled by configuration/i.test(text)) {
@@ -23,6 +23,12 @@ export function restoreHint(reason: string, message: string, ctx: RestoreHintCon
   }
   if (/failed to read "status\.dump"/i.test(text)) {
     return 'containerd restores only checkpoints that containerd made (they hold status.dump); a CRI-O checkpoint needs a CRI-O node';
+  }
+  if (/failed to read "(spec|config)\.dump"/i.test(text)) {
+    return `${ctx.image} is no complete checkpoint image: its root lacks spec.dump or config.dump; rebuild it from the archive containerd wrote (\`kcr image build\`)`;
+  }
+  if (/error parsing reference: .* is not a valid repository\/tag/i.test(text)) {
+    return "config.dump's rootfsImageName is no image reference containerd can tag the base image with: take a new checkpoint of a container started from a named image";
   }
   if (/checkpoint base image/i.test(text)) {
     return `containerd restores on top of the original image${ctx.baseImage ? ` ${ctx.baseImage}` : ''} and pulls it by the digest in config.dump when missing: ${ctx.node} must reach that registry (or have the image already)`;

@@ -4,6 +4,7 @@
  * container and the node it was checkpointed on. The layer, which is the whole archive, is pulled
  * into a private temp directory only once every check has passed.
  */
+import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -61,6 +62,8 @@ export interface Source {
 }
 
 export interface ImageAccess extends RegistryOptions {
+  /** Private keys that open an encrypted (ocicrypt) checkpoint image's layer. */
+  identities?: readonly KeyObject[];
   signal?: AbortSignal;
   onProgress?: (progress: TransferProgress) => void;
 }

@@ -2,6 +2,7 @@
  * Restore: from an archive (published as a checkpoint image first) or from a checkpoint image,
  * create a Pod pinned to a node that can restore, optionally a Service, and wait for it.
  */
+import type { KeyObject } from 'node:crypto';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { CheckpointInfo } from '../archive/index.js';
 import { KcrError } from '../errors.js';
@@ -49,6 +50,11 @@ export interface RestoreOptions extends KubeconfigOptions, OpOptions {
   repository?: ImageReference;
   /** Credentials, CA and --insecure for pushing and pulling checkpoint images. */
   registry?: RegistryOptions;
+  /**
+   * Private keys for an encrypted (ocicrypt) checkpoint image: kcr reads its layer for the Pod;
+   * the node needs the key too (CRI-O's decryption_keys_path) to run it.
+   */
+  identities?: readonly KeyObject[];
   expose?: number[];
   wait?: boolean;
   timeoutSeconds?: number;
@@ -106,6 +112,7 @@ function imageAccess(o: RestoreOptions, emit: (e: OpEvent) => void): ImageAccess
   return {
     ...o.registry,
     ...(env ? { env } : {}),
+    ...(o.identities?.length ? { identities: o.identities } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     onProgress: (progress) => emit({ type: 'transfer', progress }),
   };

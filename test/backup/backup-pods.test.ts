@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupPods } from '../../src/backup/backup-pods.js';
 import { readBackup } from '../../src/backup/read-backup.js';
 import { FileStore } from '../../src/backup/stores/file-store.js';
+import type { OpEvent } from '../../src/ops/index.js';
 import { tempDir } from '../../src/testing/archive-builder.js';
+import { fixture } from '../../src/testing/fixtures.js';
 import { FIXTURE_ARCHIVE } from '../../src/testing/kube/kubelet-server.js';
 import { kcrWithHome } from '../../src/testing/backup-cli.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
@@ -33,8 +35,23 @@ describe('backupPods', () => {
     });
     const store = new FileStore(tmp.path('store'));
     const access = { kubeconfig: c!.kubeconfig, env: { HOME: tmp.dir, KCR_TMPDIR: tmp.dir } };
-    const [first] = await backupPods(store, { ...access, pod: 'shop-web' });
+    const events: OpEvent[] = [];
+    const [first] = await backupPods(store, { ...access, pod: 'shop-web', onEvent: (e) => events.push(e) });
     expect(first!.error).toBeUndefined();
+    // The store's upload is reported as ops' transfer events, ending on the archive's whole size.
+    const uploads = events.flatMap((e) =>
+      e.type === 'transfer' && e.progress.phase === 'upload' ? [e] : [],
+    );
+    expect(uploads.at(-1)).toMatchObject({
+      target: { pod: 'shop-web', container: 'webserver' },
+      progress: {
+        label: 'default/shop-web/webserver',
+        transferred: first!.record!.archive.size,
+        total: first!.record!.archive.size,
+        done: true,
+      },
+    });
+    expect(events.findIndex((e) => e.type === 'copied')).toBeLessThan(events.indexOf(uploads[0]!));
     expect(first!.record!.source).toMatchObject({
       namespace: 'default',
       pod: 'shop-web',
@@ -81,6 +98,32 @@ describe('backupPods', () => {
     ]);
     const listed = JSON.parse((await kcr('backups', '--pod', 'cli-web', '-o', 'json')).stdout) as unknown[];
     expect(listed).toHaveLength(1);
+    const enc = await kcr(
+      'backup',
+      'cli-web',
+      ...env,
+      '--encrypt-to',
+      fixture('keys', 'age-recipient.txt'),
+      '-o',
+      'json',
+    );
+    expect(enc.stderr).toBe('');
+    const [sealed] = JSON.parse(enc.stdout) as { id: string; encrypted?: boolean }[];
+    const opened = await kcr(
+      'backup',
+      'get',
+      sealed!.id,
+      '--output-file',
+      tmp.path('opened.tar'),
+      '--identity',
+      fixture('keys', 'age-identity.txt'),
+    );
+    expect(opened.stderr).toBe('');
+    expect(readFileSync(tmp.path('opened.tar')).equals(readFileSync(FIXTURE_ARCHIVE))).toBe(true);
+    const locked = await kcr('backup', 'get', sealed!.id, '--output-file', tmp.path('locked.tar'));
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/^error: .*encrypted.*\nhint: .*--identity/);
+
     const missing = await kcr('backup', 'no-such-pod', ...env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: .*no-such-pod.*\nhint: /);

@@ -38,13 +38,13 @@ describe('kcr show', () => {
     const r = await runCliCaptured(['show', CRIO.cthreads, CONTAINERD, '-o', 'wide']);
     const [header, ...rows] = r.stdout.trim().split('\n');
     expect(header).toMatch(
-      /^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+ENGINE\s+RUNTIME\s+CREATED\s+CHECKPOINTED\s+SIZE\s+MEMORY\s+ROOTFS DIFF\s+ARCHIVE$/,
+      /^CONTAINER\s+POD\s+NAMESPACE\s+IMAGE\s+ENGINE\s+RUNTIME\s+RESTORES ON\s+CREATED\s+CHECKPOINTED\s+SIZE\s+MEMORY\s+ROOTFS DIFF\s+ARCHIVE$/,
     );
     expect(rows[0]).toMatch(
-      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+.*2026-11-28T16:04:20/,
+      /^server\s+cthreads\s+apps\s+localhost\/cthreads:latest\s+cri-o\s+runc\s+CRI-O\s+.*2026-11-28T16:04:20/,
     );
     expect(rows[1]).toMatch(
-      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+containerd\s+io\.containerd\.runc\.v2\s+.*2026-12-02T01:04:02/,
+      /^counter\s+counter-pod\s+default\s+127\.0\.0\.1:5000\/bbcounter:latest\s+containerd\s+io\.containerd\.runc\.v2\s+containerd\s+.*2026-12-02T01:04:02/,
     );
   });
 

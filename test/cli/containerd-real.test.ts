@@ -51,6 +51,74 @@ describe('a real containerd 2.3 archive', () => {
     });
   });
 
+  it('builds every inspect view with --all, each holding the facts', async () => {
+    const r = await runCliCaptured(['inspect', ARCHIVE, '--all', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      checkpoint: { restorableBy: string[] };
+      errors?: unknown[];
+      metadata: { statusDump: Record<string, unknown>; status: Record<string, unknown> };
+      processes: { pid: number; comm: string; cmdline: string[] }[];
+      files: { pid: number }[];
+      mounts: unknown;
+      rootfs: { changed: { path: string; type: string }[]; deleted: string[] };
+      stats: unknown;
+      log: { lines: unknown[] };
+    };
+    expect(doc.errors).toBeUndefined();
+    expect(doc.checkpoint.restorableBy).toEqual(['containerd']);
+    expect(doc.processes.map((p) => [p.pid, p.comm, p.cmdline])).toEqual(
+      facts.processes.list.map((p) => [p.pid, p.comm, p.cmdline]),
+    );
+    expect(doc.files.map((f) => f.pid)).toEqual(facts.processes.list.map((p) => p.pid));
+    expect(doc.rootfs.changed.map((c) => [c.path, c.type])).toEqual(
+      facts.rootfs_diff.members.filter((m) => m.type !== 'dir').map((m) => ['/' + m.name, m.type]),
+    );
+    expect(doc.log.lines).toHaveLength(facts.container_log!.lines);
+    expect(doc.stats).toBeDefined();
+    expect(doc.mounts).toBeDefined();
+  });
+
+  it("shows status.dump and containerd's status in the metadata view, nanosecond times exact", async () => {
+    const meta = facts.engine_metadata!;
+    // JSON.parse rounds 19-digit integers, so the facts' digits are read from their text.
+    const factsText = readFileSync(fixture(`${CONTAINERD_REAL_ARCHIVE}.facts.json`), 'utf8');
+    const digits = (key: string) => new RegExp(`"${key}": (\\d+)`).exec(factsText)![1]!;
+    const iso = (ns: string) =>
+      `${new Date(Number(BigInt(ns) / 1_000_000_000n) * 1000).toISOString().slice(0, 19)}.${ns.slice(-9)}Z`;
+    expect(iso(digits('CreatedAt'))).toBe('2026-12-02T01:03:53.335596349Z');
+
+    const r = await runCliCaptured(['inspect', ARCHIVE, '--metadata', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = (
+      JSON.parse(r.stdout) as {
+        metadata: { statusDump: Record<string, unknown>; status: Record<string, unknown> };
+      }
+    ).metadata;
+    expect(m.statusDump).toMatchObject({
+      id: meta.container_id,
+      'metadata.name': meta.container,
+      'image.image': meta.image,
+      image_id: meta.image_id,
+      image_ref: meta.image_ref,
+      created_at: iso(digits('CreatedAt')),
+      started_at: iso(digits('StartedAt')),
+    });
+    expect(m.status).toMatchObject({
+      CreatedAt: iso(digits('CreatedAt')),
+      StartedAt: iso(digits('StartedAt')),
+      FinishedAt: 0,
+    });
+    expect(m.status).not.toHaveProperty('Name');
+
+    const text = await runCliCaptured(['inspect', ARCHIVE, '--metadata']);
+    expect(text.stdout).toContain('Restores on:   containerd 2.0 to 2.3 (kcr setup containerd); not CRI-O');
+    expect(text.stdout).toContain(
+      'Engine:        containerd (runtime io.containerd.runc.v2, OCI runtime runc)',
+    );
+    expect(text.stdout).toMatch(/├── status\.dump\n(│ {3}[├└]── .*\n)*│ {3}├── image_id: sha256:38e3f3e4/);
+  });
+
   it('shows the container log lines without the CRI prefixes, the counter last', async () => {
     const r = await runCliCaptured(['inspect', ARCHIVE, '--log']);
     expect(r.code, r.stderr).toBe(0);

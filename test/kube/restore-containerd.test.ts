@@ -124,6 +124,37 @@ describe('kcr restore onto containerd', () => {
     );
   });
 
+  it('migrates a pod between containerd nodes: the node writes a containerd archive, the other restores it', async () => {
+    c.state.addPod({ name: 'counter-pod', node: 'ctrd-off', containers: [{ name: 'counter' }] });
+    const r = await kcr([
+      'migrate',
+      'counter-pod',
+      '--to',
+      'ctrd-23',
+      ...toTestRegistry(),
+      '--delete-source',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(c.kubelets.get('ctrd-off')!.calls.map((call) => call.path)).toEqual([
+      '/checkpoint/default/counter-pod/counter',
+    ]);
+    const moved = c.state.pods.get('default/counter-pod-ctrd-23')!;
+    expect(moved.spec.nodeName).toBe('ctrd-23');
+    expect(moved.status.phase).toBe('Running');
+    expect(c.state.pods.has('default/counter-pod')).toBe(false);
+  });
+
+  it('refuses to migrate from a containerd node to a CRI-O node before checkpointing', async () => {
+    c.state.addPod({ name: 'stay', node: 'ctrd-23', containers: [{ name: 'counter' }] });
+    const calls = c.kubelets.get('ctrd-23')!.calls.length;
+    const r = await kcr(['migrate', 'stay', '--to', 'crio-1', ...toTestRegistry()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: node crio-1 runs CRI-O 1.31.2, which cannot restore this containerd checkpoint',
+    );
+    expect(c.kubelets.get('ctrd-23')!.calls.length).toBe(calls);
+  });
+
   it('refuses an image made from a CRI-O archive for a containerd node from its manifest, before pulling it', async () => {
     const ref = `${registry.host}/checkpoints/web:crio`;
     const built = await kcr(['image', 'build', FIXTURE_ARCHIVE, '-t', ref, '--push', '--insecure']);

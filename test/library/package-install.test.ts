@@ -22,6 +22,7 @@ const SUBPATHS = [
   'kcr/oci',
   'kcr/kube',
   'kcr/ops',
+  'kcr/backup',
   'kcr/cluster',
 ];
 const ARCHIVE = fixture('crio/checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
@@ -115,7 +116,17 @@ describe('the npm package', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['README.md', 'package.json', 'bin/kcr.js', 'bin/kubectl-kcr.js']),
     );
-    for (const sub of ['', 'archive/', 'criu/', 'forensics/', 'oci/', 'kube/', 'ops/', 'cluster/']) {
+    for (const sub of [
+      '',
+      'archive/',
+      'criu/',
+      'forensics/',
+      'oci/',
+      'kube/',
+      'ops/',
+      'backup/',
+      'cluster/',
+    ]) {
       expect(paths).toEqual(expect.arrayContaining([`dist/${sub}index.js`, `dist/${sub}index.d.ts`]));
     }
     expect(paths.filter((p) => /(^|\/)(test|tests|fixtures|testing)\/|\.test\.|^src\//.test(p))).toEqual([]);
@@ -150,6 +161,7 @@ import { processTree, searchMemory, type ProcessInfo, type MemoryHit } from 'kcr
 import { parseReference, writeOciLayout, type BuiltImage } from 'kcr/oci';
 import { loadKubeconfig, doctor, type DoctorReport } from 'kcr/kube';
 import { checkpoint, restore, type OpEvent, type RestoreResult } from 'kcr/ops';
+import { openStore, Catalog, backupArchive, restoreBackup, type BackupRecord, type Store } from 'kcr/backup';
 
 export async function container(path: string): Promise<string> {
   const archive = await CheckpointArchive.open(path);
@@ -162,8 +174,8 @@ export async function container(path: string): Promise<string> {
 }
 export const report: (path: string) => Promise<Inspection> = (path) =>
   withCheckpoint(path, (cp) => inspect(cp, { views: new Set(['processes']) }));
-export const used = [KcrError, decodeImage, toCritJson, processTree, searchMemory, parseReference, writeOciLayout, loadKubeconfig, doctor, checkpoint, restore];
-export type Used = [DecodedImage, ProcessInfo, MemoryHit, BuiltImage, DoctorReport, OpEvent, RestoreResult];
+export const used = [KcrError, decodeImage, toCritJson, processTree, searchMemory, parseReference, writeOciLayout, loadKubeconfig, doctor, checkpoint, restore, openStore, Catalog, backupArchive, restoreBackup];
+export type Used = [DecodedImage, ProcessInfo, MemoryHit, BuiltImage, DoctorReport, OpEvent, RestoreResult, BackupRecord, Store];
 `,
     );
     writeFileSync(

@@ -77,6 +77,7 @@ describe('the README library examples', () => {
       'kcr/oci',
       'kcr/kube',
       'kcr/ops',
+      'kcr/backup',
     ]);
   });
 
@@ -99,4 +100,5 @@ const EXPECTED: Record<string, RegExp> = {
   'kcr/oci': /^true true webserver/,
   'kcr/kube': /^(ready|not ready) /,
   'kcr/ops': /^web web \S*checkpoints\/checkpoint-web_default-web-\S+\.tar$/m,
+  'kcr/backup': /^webserver webserver \d+ 1$/m,
 };

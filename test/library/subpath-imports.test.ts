@@ -60,6 +60,7 @@ describe('importing a subpath loads only what it needs', () => {
     ['kcr/kube', '@kubernetes/client-node'],
     ['kcr/oci', 'undici'],
     ['kcr/ops', '@kubernetes/client-node'],
+    ['kcr/backup', 'better-sqlite3'],
     ['kcr/cluster', 'prom-client'],
   ])('%s does load %s (the check sees loaded packages)', (specifier, heavy) => {
     expect(load(specifier).packages).toContain(heavy);

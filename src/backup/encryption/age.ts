@@ -82,8 +82,15 @@ export function parseAgeIdentities(text: string, what = 'identity'): AgeIdentity
  * Pushes each chunk as it is: joining them first would copy every byte once more into freshly
  * mapped memory, which cost as much as the cipher itself in a profile of a 1 GiB backup.
  */
+/**
+ * One push per input block, not two per 64 KiB chunk (body and tag): every push becomes a write
+ * downstream, and a GiB in 32,768 small file writes spent more time in the writes than in the
+ * cipher (measured: about a third of the encryption's time). One copy of the bytes is far cheaper.
+ */
 function pushAll(stream: Transform, parts: readonly Buffer[]): void {
-  for (const part of parts) if (part.length > 0) stream.push(part);
+  const nonEmpty = parts.filter((p) => p.length > 0);
+  if (nonEmpty.length === 1) stream.push(nonEmpty[0]);
+  else if (nonEmpty.length > 1) stream.push(Buffer.concat(nonEmpty));
 }
 
 /** A Transform from plaintext to an age file for `recipients`. */

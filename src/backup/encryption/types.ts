@@ -4,9 +4,10 @@
  * the bytes that come out of `encrypt`; the record keeps the recipients (public, so a store alone
  * tells who can read a backup) and never an identity.
  *
- * `oci://` stores do not use this stream hook: an encrypted OCI backup is an ocicrypt image, built
- * and opened in `src/oci/` (the layer is encrypted as a whole, with JWE-wrapped keys in the
- * manifest's annotations), and the OCI store passes the recipients to it.
+ * `oci://` stores do not use this stream hook for public keys: an encrypted OCI backup is an
+ * ocicrypt image, built and opened in `src/oci/` (the layer is encrypted as a whole, with
+ * JWE-wrapped keys in the layer's annotations); backupArchive's `ocicryptTo` hands the keys to the
+ * OCI store (PutOptions.encryptTo).
  */
 import type { Readable } from 'node:stream';
 

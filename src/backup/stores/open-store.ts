@@ -1,5 +1,4 @@
 /** Opens the store a URL names; the S3 and OCI clients load only when such a store is used. */
-import { KcrError } from '../../errors.js';
 import { FileStore } from './file-store.js';
 import type { Store } from './store.js';
 import { parseStoreUrl, type StoreOptions } from './store-url.js';
@@ -13,9 +12,9 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
       const { S3Store } = await import('./s3-store.js');
       return new S3Store(location, options);
     }
-    case 'oci':
-      throw new KcrError('usage', `${url}: oci:// stores are not available yet`, {
-        hint: 'use a file:// or s3:// store for now',
-      });
+    case 'oci': {
+      const { OciStore } = await import('./oci-store.js');
+      return new OciStore(location.repository, options);
+    }
   }
 }

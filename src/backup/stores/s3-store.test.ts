@@ -5,6 +5,8 @@ import { newBackupId } from '../record.js';
 import { startS3, type TestS3 } from '../../testing/s3.js';
 import { storeContract, syntheticRecord } from '../../testing/store-contract.js';
 import { openStore } from './open-store.js';
+import { verifyBackupData } from '../read-backup.js';
+import { startTcpProxy } from '../../testing/tcp-proxy.js';
 import { tempDir } from '../../testing/archive-builder.js';
 import { CTHREADS, kcrWithHome } from '../../testing/backup-cli.js';
 
@@ -40,6 +42,31 @@ describe('s3 store', () => {
       message: expect.stringContaining('connection refused'),
     });
     await store.close();
+  });
+
+  it('resumes a multipart upload whose connection drops mid-part: the part is sent again, not the archive', async () => {
+    const proxy = await startTcpProxy('127.0.0.1', Number(new URL(s3.endpoint).port));
+    try {
+      const store = await openStore(`s3://${s3.bucket}/resume`, {
+        endpoint: `http://${proxy.host}`,
+        pathStyle: true,
+      });
+      const size = 40 * 1024 * 1024; // three parts
+      const body = Buffer.alloc(size);
+      for (let i = 0; i < size; i += 4096) body.writeUInt32LE(i, i);
+      proxy.arm(8 * 1024 * 1024);
+      const id = newBackupId();
+      const record = await store.put(id, Readable.from([body]), (w) => syntheticRecord(id, w));
+      expect(proxy.cuts).toBe(1);
+      expect(record.data.size).toBe(size);
+      expect(await verifyBackupData(store, id)).toEqual({ id, ok: true });
+      const back: Buffer[] = [];
+      for await (const chunk of await store.openData(id)) back.push(chunk as Buffer);
+      expect(Buffer.concat(back).equals(body)).toBe(true);
+      await store.close();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses a put over an existing backup id', async () => {

@@ -4,7 +4,9 @@
  * committed last, so a store lists only complete backups and an interrupted put leaves nothing
  * listed.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { ImageReference } from '../../oci/index.js';
 import type { BackupRecord, StoreEntry, Tombstone } from '../record.js';
 
 /** What actually arrived in the store, measured on the way in. */
@@ -15,6 +17,12 @@ export interface WrittenData {
 
 export interface PutOptions {
   signal?: AbortSignal;
+  /**
+   * `oci://` only (see `Store.encryptsImages`): keep the backup as an ocicrypt image encrypted to
+   * these public keys. The data given is then the plaintext archive, and `written` (what the
+   * record's `data` holds) is the encrypted layer.
+   */
+  encryptTo?: readonly KeyObject[];
   /** Bytes written so far, for progress bars. */
   onBytes?: (bytes: number) => void;
 }
@@ -26,6 +34,8 @@ export interface StoreOperationOptions {
 export interface Store {
   /** The store's URL, without credentials: how records and messages name it. */
   readonly url: string;
+  /** True for stores that encrypt as ocicrypt images themselves (`oci://`), with `PutOptions.encryptTo`. */
+  readonly encryptsImages?: boolean;
   /**
    * Streams `data` in under a temporary name, measures it, asks `seal` for the record (which may
    * refuse by throwing, e.g. when the sha256 is not the one expected), then commits data and record.
@@ -51,5 +61,14 @@ export interface Store {
    * never a record whose data is gone.
    */
   remove(tombstone: Tombstone, options?: StoreOperationOptions): Promise<void>;
+  /**
+   * Set by stores whose backups can be checkpoint images (`oci://`): the image of this backup,
+   * pinned by digest, which a restore runs as it is instead of reading the data back; undefined
+   * when this backup is not one (its data is encrypted or not a plain archive).
+   */
+  checkpointImage?(
+    record: BackupRecord,
+    options?: StoreOperationOptions,
+  ): Promise<ImageReference | undefined>;
   close(): Promise<void>;
 }

@@ -4,16 +4,18 @@ import { resolve } from 'node:path';
 import { KcrError } from '../../errors.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
+import { addIdentityFlag, identityTexts } from '../encryption-flags.js';
 import { renderRecord } from '../output/backup-printers.js';
 
 interface GetFlags {
   store?: string;
   outputFile?: string;
   output?: string;
+  identity?: string[];
 }
 
 export function registerBackupGet(parent: Command, ctx: CliContext): void {
-  parent
+  const get = parent
     .command('get')
     .description("a backup's record (-o json|yaml), or its archive (--output-file FILE, - for stdout)")
     .argument('<id>', 'the backup id (see `kcr backups`)')
@@ -22,40 +24,47 @@ export function registerBackupGet(parent: Command, ctx: CliContext): void {
       '--output-file <file>',
       'write the archive here (mode 0600, complete or not at all); - for stdout',
     )
-    .option('-o, --output <format>', 'print the record: json or yaml')
-    .action(async (id: string, _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<GetFlags>();
-      const format = flags.output;
-      if (format !== undefined && format !== 'json' && format !== 'yaml') {
-        throw new KcrError('usage', `--output ${format}: kcr backup get prints a record as json or yaml`, {
-          hint: 'the archive itself goes to a file: --output-file FILE (- for stdout)',
-        });
-      }
-      if (flags.outputFile === undefined && format === undefined) {
-        throw new KcrError(
-          'usage',
-          'kcr backup get needs --output-file FILE (the archive) or -o json|yaml (the record)',
-          {
-            hint: `for example: kcr backup get ${id} --output-file ./restored.tar`,
-          },
-        );
-      }
-      const { locateBackup, readBackup } = await import('../../backup/index.js');
-      await withCatalog(ctx, async (catalog) => {
-        const named = await openNamedStore(ctx, catalog, flags.store ?? locateBackup(catalog, id));
-        try {
-          if (format) ctx.io.stdout.write(renderRecord(named.name, await named.store.getEntry(id), format));
-          if (flags.outputFile === undefined) return;
-          const target = flags.outputFile === '-' ? ctx.io.stdout : resolve(ctx.io.cwd, flags.outputFile);
-          if (typeof target !== 'string' && target.isTTY) {
-            throw new KcrError('usage', 'refusing to write an archive to a terminal', {
-              hint: 'redirect stdout to a file, or use --output-file FILE',
-            });
-          }
-          await readBackup(named.store, id, target, { signal: ctx.signal });
-        } finally {
-          await named.store.close();
-        }
+    .option('-o, --output <format>', 'print the record: json or yaml');
+  addIdentityFlag(
+    get,
+    'a key file that opens an encrypted backup: age identities or an ssh private key (repeatable)',
+  ).action(async (id: string, _flags: unknown, cmd: Command) => {
+    const flags = cmd.optsWithGlobals<GetFlags>();
+    const format = flags.output;
+    if (format !== undefined && format !== 'json' && format !== 'yaml') {
+      throw new KcrError('usage', `--output ${format}: kcr backup get prints a record as json or yaml`, {
+        hint: 'the archive itself goes to a file: --output-file FILE (- for stdout)',
       });
+    }
+    if (flags.outputFile === undefined && format === undefined) {
+      throw new KcrError(
+        'usage',
+        'kcr backup get needs --output-file FILE (the archive) or -o json|yaml (the record)',
+        {
+          hint: `for example: kcr backup get ${id} --output-file ./restored.tar`,
+        },
+      );
+    }
+    const { locateBackup, readBackup, ageEncryption } = await import('../../backup/index.js');
+    const identities = flags.identity?.length ? await identityTexts(flags.identity) : [];
+    await withCatalog(ctx, async (catalog) => {
+      const named = await openNamedStore(ctx, catalog, flags.store ?? locateBackup(catalog, id));
+      try {
+        if (format) ctx.io.stdout.write(renderRecord(named.name, await named.store.getEntry(id), format));
+        if (flags.outputFile === undefined) return;
+        const target = flags.outputFile === '-' ? ctx.io.stdout : resolve(ctx.io.cwd, flags.outputFile);
+        if (typeof target !== 'string' && target.isTTY) {
+          throw new KcrError('usage', 'refusing to write an archive to a terminal', {
+            hint: 'redirect stdout to a file, or use --output-file FILE',
+          });
+        }
+        await readBackup(named.store, id, target, {
+          signal: ctx.signal,
+          ...(identities.length ? { decryption: { cipher: ageEncryption, identities } } : {}),
+        });
+      } finally {
+        await named.store.close();
+      }
     });
+  });
 }

@@ -7,15 +7,14 @@
 import type { Catalog, NamedStore, PodBackupResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
-import { kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { backupEncryptionFlags } from '../encryption-flags.js';
+import { selectionOptions, type SelectionFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { renderBackups, type ListFormat } from '../output/backup-printers.js';
 
-export interface BackupPodFlags extends KubeFlags {
+export interface BackupPodFlags extends SelectionFlags {
   store?: string;
-  container?: string;
-  selector?: string;
-  allContainers?: boolean;
+  encryptTo: string[];
 }
 
 async function run(
@@ -29,12 +28,9 @@ async function run(
   const progress = opProgress(ctx);
   try {
     const results = await backupPods(named.store, {
-      ...kubeconfigOptions(f, ctx),
-      namespace: f.namespace,
-      pod,
-      selector: f.selector,
-      container: f.container,
-      allContainers: f.allContainers,
+      ...selectionOptions(pod, f, ctx),
+      // Parsed before anything is checkpointed: a bad recipient costs nothing.
+      ...(await backupEncryptionFlags(named.store, f.encryptTo)),
       signal: ctx.signal,
       onEvent: progress.onEvent,
     });

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { KcrError } from '../../errors.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
+import { addEncryptToFlag, backupEncryptionFlags } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
 import { renderBackups, renderRecord } from '../output/backup-printers.js';
 import { progressRenderer } from '../progress.js';
@@ -23,6 +24,7 @@ const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 
 interface BackupFlags {
   store?: string;
+  encryptTo: string[];
   output?: (typeof FORMATS)[number];
 }
 
@@ -54,6 +56,10 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .option('--all-containers', 'pod: back up every container of the pod')
     .option('-l, --selector <selector>', 'back up every pod matching this label selector');
   addKubeFlags(backup);
+  addEncryptToFlag(
+    backup,
+    'encrypt the archive before it leaves, to this recipient: for file:// and s3:// stores (age) age1…, an ssh-ed25519/ssh-rsa public key, or a file of them; for oci:// stores (ocicrypt image) a PEM public key file (repeatable)',
+  );
   backup.action(async (archive: string | undefined, flags: BackupFlags & BackupPodFlags) => {
     const output = flags.output ?? 'table';
     if (
@@ -81,6 +87,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       try {
         const record = await backupArchive(named.store, path, {
           signal: ctx.signal,
+          ...(await backupEncryptionFlags(named.store, flags.encryptTo)),
           onProgress: (transferred, total) =>
             progress.onProgress?.({ phase: 'upload', label: `backup → ${named.name}`, transferred, total }),
         });

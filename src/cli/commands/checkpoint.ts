@@ -8,17 +8,14 @@ import { KcrError } from '../../errors.js';
 import type { CheckpointOptions, CopyDestination } from '../../ops/index.js';
 import { isDirectory } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
-import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { addHelperPodFlags, addKubeFlags, selectionOptions, type SelectionFlags } from '../kube-flags.js';
 import { choice, outputFormat, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
 import { opProgress } from '../op-progress.js';
 
 const CHECKPOINT_FORMATS = ['table', 'json', 'yaml'] as const;
 
-interface Flags extends KubeFlags {
-  container?: string;
-  allContainers?: boolean;
-  selector?: string;
+interface Flags extends SelectionFlags {
   timeout?: number;
   outputFile?: string;
   via?: 'apiserver' | 'kubelet';
@@ -54,12 +51,7 @@ async function copyDestination(output: string | undefined): Promise<CopyDestinat
 async function toOptions(pod: string | undefined, f: Flags, ctx: CliContext): Promise<CheckpointOptions> {
   const copyTo = await copyDestination(f.outputFile);
   return {
-    ...kubeconfigOptions(f, ctx),
-    namespace: f.namespace,
-    pod,
-    selector: f.selector,
-    container: f.container,
-    allContainers: f.allContainers,
+    ...selectionOptions(pod, f, ctx),
     timeoutSeconds: f.timeout,
     ...(copyTo ? { copyTo } : {}),
     // Without --output-file the archive stays on the node; its Pod object is saved in the working directory,

@@ -1,6 +1,8 @@
 /**
- * `kcr restore ARCHIVE|IMAGE_REF`: publish the checkpoint image (for an archive), create the Pod
- * pinned to a node that can restore, optionally a Service, and with --wait see it running.
+ * `kcr restore ARCHIVE|IMAGE_REF|BACKUP_ID` (or `--latest --pod P`): publish the checkpoint image
+ * (for an archive or a backup read back), create the Pod pinned to a node that can restore,
+ * optionally a Service, and with --wait see it running. A backup is chosen from the catalog and
+ * restored by backup/restoreBackup, which goes through the same ops restore.
  */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
@@ -8,12 +10,14 @@ import type { RestoreOptions, RestoreSource } from '../../ops/index.js';
 import { isDirectory, isFile } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { imageIdentities } from '../encryption-flags.js';
 import { opProgress } from '../op-progress.js';
+import { addBackupSourceFlags, backupSource, type BackupSourceFlags } from './restore-backup.js';
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { outputFormat, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
 
-interface Flags extends KubeFlags, RegistryFlags {
+interface Flags extends KubeFlags, RegistryFlags, BackupSourceFlags {
   name?: string;
   node?: string;
   registry?: string;
@@ -43,14 +47,23 @@ async function restoreSource(source: string): Promise<RestoreSource> {
   return { image: parseReference(source) };
 }
 
-export async function runRestore(source: string, f: Flags, ctx: CliContext): Promise<void> {
+export async function runRestore(source: string | undefined, f: Flags, ctx: CliContext): Promise<void> {
+  const backup = await backupSource(source, f, ctx);
+  if (source === undefined && !backup) {
+    throw new KcrError('usage', 'kcr restore needs what to restore', {
+      hint: 'give an archive, a checkpoint image, a backup id, or --latest --pod POD -n NS',
+    });
+  }
   const registry = await registryOptions(ctx, f);
-  const from = await restoreSource(source);
+  const from = backup ? undefined : await restoreSource(source!);
   const repository = f.registry !== undefined ? await pushRepository(f.registry) : undefined;
   const progress = opProgress(ctx);
-  const options: RestoreOptions = {
+  const options: Omit<RestoreOptions, 'source'> = {
     ...kubeconfigOptions(f, ctx),
-    source: from,
+    // An encrypted checkpoint image (ocicrypt) is opened with --identity; a backup reads its own.
+    ...(from && 'image' in from && f.identity.length
+      ? { identities: await imageIdentities(f.identity) }
+      : {}),
     name: f.name,
     namespace: f.namespace,
     node: f.node,
@@ -65,8 +78,12 @@ export async function runRestore(source: string, f: Flags, ctx: CliContext): Pro
   };
   let result;
   try {
-    const { restore } = await import('../../ops/index.js');
-    result = await restore(options);
+    if (backup) {
+      result = await backup.restore(options);
+    } else {
+      const { restore } = await import('../../ops/index.js');
+      result = await restore({ ...options, source: from! });
+    }
   } finally {
     progress.stop();
   }
@@ -79,11 +96,11 @@ export function registerRestore(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('restore')
     .description(
-      'restore a checkpoint as a new pod: from an archive (pushed as a checkpoint image first) or a checkpoint image',
+      'restore a checkpoint as a new pod: from an archive or a backup (pushed as a checkpoint image first) or a checkpoint image',
     )
     .argument(
-      '<source>',
-      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint --output-file made it) or checkpoint image reference',
+      '[source]',
+      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint --output-file made it), checkpoint image reference, or backup id (see kcr backups)',
     )
     .option('--name <name>', "name of the new pod (default: the original pod's)")
     .option(
@@ -106,8 +123,9 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       'print the objects as json or yaml',
       outputFormat(['json', 'yaml'] as const),
     );
+  addBackupSourceFlags(cmd);
   addRegistryFlags(addKubeFlags(cmd, 'namespace of the new pod (default: the original one)')).action(
-    async (source: string, f: Flags) => {
+    async (source: string | undefined, f: Flags) => {
       await runRestore(source, f, ctx);
     },
   );

@@ -1,6 +1,7 @@
 /** `kcr show ARCHIVE...`: one row per archive, who the container was and how big the checkpoint is. */
 import type { Command } from 'commander';
 import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { RESTORER_NAMES } from '../../archive/restorers.js';
 import { showable, type CheckpointSummary } from '../../forensics/summary.js';
 import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
@@ -25,8 +26,8 @@ function shortTime(iso: string | undefined): string | undefined {
 /**
  * `-o json|yaml` is always an array, one entry per archive that could be read, whatever their
  * number. The default table fits 80 columns (long names and images lose their middle on a
- * terminal); `-o wide` adds engine, runtime, creation time, the sizes and the archive path, as
- * kubectl does.
+ * terminal); `-o wide` adds engine, runtime, the runtimes that can restore it, creation time, the
+ * sizes and the archive path, as kubectl does.
  */
 export function renderSummaries(rows: CheckpointSummary[], format: Format, width?: number): string {
   if (format === 'json') return toJson(rows);
@@ -40,6 +41,11 @@ export function renderSummaries(rows: CheckpointSummary[], format: Format, width
       { header: 'IMAGE', value: (r) => r.image, shrink: true },
       { header: 'ENGINE', value: (r) => r.engine, wide: true },
       { header: 'RUNTIME', value: (r) => r.runtime, wide: true },
+      {
+        header: 'RESTORES ON',
+        value: (r) => r.restorableBy.map((x) => RESTORER_NAMES[x]).join(',') || '-',
+        wide: true,
+      },
       { header: 'CREATED', value: (r) => r.createdAt, wide: true },
       {
         header: 'CHECKPOINTED',

@@ -20,10 +20,10 @@ export function registerStore(program: Command, ctx: CliContext): void {
   store
     .command('add')
     .description(
-      'add a store by name: file:///path, s3://bucket/prefix (backups already in it are listed at once)',
+      'add a store by name: file:///path, s3://bucket/prefix, oci://registry/repository (backups already in it are listed at once)',
     )
     .argument('<name>', 'a short name for --store (lower-case letters, digits, -)')
-    .argument('<url>', 'file:///path (or a directory path), s3://bucket/prefix')
+    .argument('<url>', 'file:///path (or a directory path), s3://bucket/prefix, oci://registry/repository')
     .option('--endpoint <url>', 'S3: a non-AWS endpoint (MinIO, Ceph), e.g. http://127.0.0.1:9000')
     .option('--path-style', 'S3: path-style addressing (MinIO, Ceph)')
     .option('--region <region>', 'S3: the region (default: from the AWS configuration, else us-east-1)')

@@ -1,4 +1,5 @@
 /** Human rendering of `kcr inspect`: a header, the process tree, then one section per view. */
+import { RESTORER_NAMES, type Restorer } from '../../archive/restorers.js';
 import type { EnvVar } from '../../forensics/cmdline-env.js';
 import type { ContainerMetadata } from '../../forensics/container-config.js';
 import type { Inspection, InspectedProcess } from '../../forensics/inspect.js';
@@ -9,6 +10,20 @@ import { elide } from './elide.js';
 import { renderTable } from './table.js';
 import { renderTree, type TreeNode } from './tree.js';
 
+/** The runtimes that restore from a checkpoint image, and the setup each needs (docs/checkpoint-format.md §E). */
+const RESTORES_ON: Record<Restorer, string> = {
+  'cri-o': 'CRI-O >= 1.25 (kcr setup crio)',
+  containerd: 'containerd 2.0 to 2.3 (kcr setup containerd)',
+};
+
+/** One line, within 80 columns after its label: who restores the checkpoint, and who cannot. */
+export function restoresOn(restorableBy: readonly Restorer[]): string {
+  const not = (Object.keys(RESTORES_ON) as Restorer[]).filter((r) => !restorableBy.includes(r));
+  if (restorableBy.length === 0) return 'no Kubernetes runtime (neither CRI-O nor containerd)';
+  const yes = restorableBy.map((r) => RESTORES_ON[r]).join('; ');
+  return not.length ? `${yes}; not ${not.map((r) => RESTORER_NAMES[r]).join(' or ')}` : yes;
+}
+
 function header(r: Inspection, width?: number): string {
   const c = r.checkpoint;
   const where = [c.pod && `pod ${c.pod}`, c.namespace && `namespace ${c.namespace}`]
@@ -17,7 +32,8 @@ function header(r: Inspection, width?: number): string {
   const lines = [
     `Container:     ${c.container}${where ? ` (${where})` : ''}`,
     `Image:         ${c.image ?? '<unknown>'}`,
-    `Engine:        ${c.engine}${c.runtime ? ` (runtime ${c.runtime})` : ''}`,
+    `Engine:        ${c.engine}${c.runtime ? ` (runtime ${c.runtime}${c.ociRuntime && c.ociRuntime !== c.runtime ? `, OCI runtime ${c.ociRuntime}` : ''})` : ''}`,
+    `Restores on:   ${restoresOn(c.restorableBy)}`,
     `Created:       ${c.createdAt ?? '<unknown>'}`,
     `Checkpointed:  ${c.checkpointedAt ?? '<unknown>'}`,
     `Archive:       ${width ? elide(c.archive, width - 16) : c.archive}`,
@@ -104,6 +120,16 @@ function metadataText(m: ContainerMetadata): string {
         ...(m.configNested?.length ? [{ label: `(also: ${m.configNested.join(', ')})` }] : []),
       ],
     });
+  }
+  for (const [label, fields] of [
+    ['status.dump', m.statusDump],
+    ['status (containerd)', m.status],
+  ] as const) {
+    if (fields)
+      nodes.push({
+        label,
+        children: Object.entries(fields).map(([k, v]) => ({ label: `${k}: ${String(v)}` })),
+      });
   }
   return 'Metadata\n' + renderTree(nodes);
 }

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
-import { fixture } from '../fixtures.js';
+import { CONTAINERD_REAL_ARCHIVE, fixture } from '../fixtures.js';
 import type { ClusterState, FakeNode, KubeletFailure } from './cluster-state.js';
 import type { Pem } from '../pki.js';
 
@@ -79,8 +79,12 @@ export class FakeKubelet {
   gate: (() => Promise<void>) | undefined;
   /** Awaited inside each /configz call, likewise. */
   configzGate: (() => Promise<void>) | undefined;
-  /** Which archive a checkpoint of (namespace, pod, container) produces. */
-  archiveFor: (ns: string, pod: string, container: string) => string = () => FIXTURE_ARCHIVE;
+  /**
+   * Which archive a checkpoint of (namespace, pod, container) produces: by default what the node's
+   * runtime writes, a real containerd 2.3 archive on a `containerd://` node, else a CRI-O one.
+   */
+  archiveFor: (ns: string, pod: string, container: string) => string = () =>
+    this.node.runtime.startsWith('containerd://') ? fixture(CONTAINERD_REAL_ARCHIVE) : FIXTURE_ARCHIVE;
 
   constructor(
     private readonly state: ClusterState,
