@@ -52,6 +52,11 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Where a compressed layer is made: KCR_TMPDIR from this environment (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Digests an uncompressed, unencrypted layer (the archive file) in place of the build's own pass:
+   * a push gives one that uploads the file while hashing it, so the archive is read once.
+   */
+  hashLayer?: (path: string) => Promise<{ digest: string; size: number }>;
 }
 
 /** A blob kcr can upload or copy: bytes in a file, or small bytes in memory. */
@@ -168,6 +173,16 @@ async function makeLayer(
   let layer: LayerResult;
   if (compression !== 'none') {
     layer = await compressLayer(tarPath, compression, await tempDir(), options, total);
+  } else if (options.hashLayer && !options.encryptTo?.length) {
+    const { digest, size } = await options.hashLayer(tarPath);
+    layer = {
+      path: tarPath,
+      digest,
+      size,
+      diffId: digest,
+      diffSize: size,
+      mediaType: layerMediaType('none'),
+    };
   } else {
     const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
     const { digest, size } = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
