@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   kube: ['archive', 'errors', 'util', 'version'],
   ops: ['kube', 'oci', 'forensics', 'archive', 'errors', 'util', 'version'],
   backup: ['archive', 'errors', 'forensics', 'kube', 'oci', 'ops', 'util', 'version'],
+  cluster: ['archive', 'backup', 'criu', 'errors', 'forensics', 'kube', 'oci', 'ops', 'util', 'version'],
   server: [
     'archive',
     'backup',

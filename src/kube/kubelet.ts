@@ -77,6 +77,12 @@ export interface KubeletTlsOptions {
   caCert?: string;
   /** Skip verifying the kubelet's serving certificate. */
   insecure?: boolean;
+  /**
+   * A bearer token file instead of a client certificate: the node agent's service-account token,
+   * which the kubelet checks with a TokenReview and authorizes for `nodes/checkpoint`. Read for
+   * every request, because projected tokens are rotated while the agent runs.
+   */
+  tokenFile?: string;
 }
 
 async function readPem(path: string | undefined, flag: string): Promise<Buffer | undefined> {
@@ -96,6 +102,7 @@ export class DirectKubelet implements KubeletEndpoint {
     readonly node: string,
     private readonly base: URL,
     private readonly tls: https.RequestOptions,
+    private readonly tokenFile?: string,
   ) {}
 
   static async create(node: string, url: string, options: KubeletTlsOptions): Promise<DirectKubelet> {
@@ -123,20 +130,23 @@ export class DirectKubelet implements KubeletEndpoint {
       ca: await readPem(options.caCert, '--ca-cert'),
       rejectUnauthorized: !options.insecure,
     };
-    return new DirectKubelet(node, base, tls);
+    return new DirectKubelet(node, base, tls, options.tokenFile);
   }
 
   get server(): string {
     return this.base.origin;
   }
 
-  request(req: KubeletRequest): Promise<HttpResponse> {
+  async request(req: KubeletRequest): Promise<HttpResponse> {
     const url = new URL(this.base.origin + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const token = this.tokenFile ? (await readPem(this.tokenFile, '--kubelet-token-file'))! : undefined;
     return httpRequest({
       method: req.method,
       url,
-      options: this.tls,
+      options: token
+        ? { ...this.tls, headers: { Authorization: `Bearer ${token.toString('utf8').trim()}` } }
+        : this.tls,
       timeoutMs: req.timeoutMs,
       signal: req.signal,
       ...(req.maxBodyBytes ? { maxBodyBytes: req.maxBodyBytes } : {}),

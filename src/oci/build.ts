@@ -163,6 +163,19 @@ async function compressLayer(
   };
 }
 
+/** The uncompressed layer's digest: the caller's hashLayer (hashed while uploaded) or a pass of its own. */
+async function hashPlainLayer(
+  tarPath: string,
+  options: BuildOptions,
+  total: number,
+): Promise<{ digest: string; size: number }> {
+  if (options.hashLayer && !options.encryptTo?.length) return options.hashLayer(tarPath);
+  const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
+  const hashed = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
+  report(hashed.size, true);
+  return hashed;
+}
+
 async function makeLayer(
   tarPath: string,
   compression: LayerCompression,
@@ -173,20 +186,8 @@ async function makeLayer(
   let layer: LayerResult;
   if (compression !== 'none') {
     layer = await compressLayer(tarPath, compression, await tempDir(), options, total);
-  } else if (options.hashLayer && !options.encryptTo?.length) {
-    const { digest, size } = await options.hashLayer(tarPath);
-    layer = {
-      path: tarPath,
-      digest,
-      size,
-      diffId: digest,
-      diffSize: size,
-      mediaType: layerMediaType('none'),
-    };
   } else {
-    const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
-    const { digest, size } = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
-    report(size, true);
+    const { digest, size } = await hashPlainLayer(tarPath, options, total);
     layer = {
       path: tarPath,
       digest,

@@ -50,6 +50,7 @@ export {
   readOciLayout,
   blobPath,
   type LayoutImage,
+  type LayoutWritable,
   type WriteLayoutOptions,
 } from './layout.js';
 export { resolveCredentials, type Credentials, type CredentialOptions } from './credentials.js';

@@ -101,9 +101,15 @@ export interface WriteLayoutOptions {
   onProgress?: ProgressCallback;
 }
 
+/** What a layout needs of an image: one layer, its config and manifest (a built checkpoint image is one). */
+export type LayoutWritable = Pick<
+  BuiltImage,
+  'layer' | 'manifest' | 'manifestBytes' | 'manifestDigest' | 'configBytes' | 'platform'
+>;
+
 /** Adds a built image to the layout at `dir` (created if missing); returns the index entry. */
 export async function writeOciLayout(
-  image: BuiltImage,
+  image: LayoutWritable,
   dir: string,
   options: WriteLayoutOptions = {},
 ): Promise<OciDescriptor> {
@@ -150,7 +156,9 @@ export async function writeIndex(dir: string, index: OciIndex): Promise<void> {
   );
 }
 
-export function manifestDescriptor(image: BuiltImage): OciDescriptor {
+export function manifestDescriptor(
+  image: Pick<BuiltImage, 'manifestDigest' | 'manifestBytes'>,
+): OciDescriptor {
   return {
     mediaType: MEDIA_TYPES.ociManifest,
     digest: image.manifestDigest,

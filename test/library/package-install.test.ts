@@ -23,6 +23,7 @@ const SUBPATHS = [
   'kcr/kube',
   'kcr/ops',
   'kcr/backup',
+  'kcr/cluster',
 ];
 const ARCHIVE = fixture('crio/checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
 
@@ -115,7 +116,17 @@ describe('the npm package', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['README.md', 'package.json', 'bin/kcr.js', 'bin/kubectl-kcr.js']),
     );
-    for (const sub of ['', 'archive/', 'criu/', 'forensics/', 'oci/', 'kube/', 'ops/', 'backup/']) {
+    for (const sub of [
+      '',
+      'archive/',
+      'criu/',
+      'forensics/',
+      'oci/',
+      'kube/',
+      'ops/',
+      'backup/',
+      'cluster/',
+    ]) {
       expect(paths).toEqual(expect.arrayContaining([`dist/${sub}index.js`, `dist/${sub}index.d.ts`]));
     }
     expect(paths.filter((p) => /(^|\/)(test|tests|fixtures|testing)\/|\.test\.|^src\//.test(p))).toEqual([]);

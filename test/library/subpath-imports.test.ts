@@ -61,6 +61,7 @@ describe('importing a subpath loads only what it needs', () => {
     ['kcr/oci', 'undici'],
     ['kcr/ops', '@kubernetes/client-node'],
     ['kcr/backup', 'better-sqlite3'],
+    ['kcr/cluster', 'prom-client'],
   ])('%s does load %s (the check sees loaded packages)', (specifier, heavy) => {
     expect(load(specifier).packages).toContain(heavy);
   });

@@ -1,16 +1,20 @@
 /** Every command, registered in the order `kcr --help` lists them. One file per command. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerAgent } from './agent.js';
 import { registerBackup } from './backup.js';
 import { registerBackups } from './backups.js';
 import { registerCatalog } from './catalog-sync.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerCompletion } from './completion.js';
+import { registerController } from './controller.js';
 import { registerCriuDecode } from './criu-decode.js';
 import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
+import { registerDrain } from './drain.js';
 import { registerImage } from './image.js';
 import { registerInspect } from './inspect.js';
+import { registerInstall } from './install.js';
 import { registerList } from './list.js';
 import { registerMem } from './mem.js';
 import { registerMigrate } from './migrate.js';
@@ -47,6 +51,10 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerCatalog(program, ctx);
   registerPrune(program, ctx);
   registerVerify(program, ctx);
+  registerInstall(program, ctx);
+  registerAgent(program, ctx);
+  registerController(program, ctx);
+  registerDrain(program, ctx);
   registerUi(program, ctx);
   const setup = program
     .command('setup')

@@ -1,0 +1,64 @@
+/**
+ * `kcr drain NODE [--force] [--checkpoint-only] [--timeout 10m]`: checkpoint what the schedules
+ * with `triggers.beforeDrain` cover on NODE (the node's kcr agent does it), then cordon the node
+ * and evict its Pods as kubectl drain does. Nothing is cordoned while a checkpoint is missing.
+ */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
+import { outputFormat, parseDuration } from '../options.js';
+import { toJson, toYaml } from '../output/format.js';
+
+const FORMATS = ['table', 'json', 'yaml'] as const;
+
+interface Flags extends KubeFlags {
+  force?: boolean;
+  checkpointOnly?: boolean;
+  timeout: string;
+  output: (typeof FORMATS)[number];
+}
+
+export function registerDrain(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('drain')
+    .argument('<node>', 'the node to drain')
+    .description('checkpoint what kcr schedules cover on a node (beforeDrain), then cordon and drain it')
+    .option('--force', 'drain even if a checkpoint failed')
+    .option('--checkpoint-only', 'checkpoint, but neither cordon nor evict')
+    .option('--timeout <duration>', 'how long to wait for the checkpoints', '10m')
+    .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table');
+  addKubeFlags(cmd).action(async (node: string, f: Flags) => {
+    const { loadKubeconfig } = await import('../../kube/index.js');
+    const { drain } = await import('../../cluster/index.js');
+    const { kc } = loadKubeconfig(kubeconfigOptions(f, ctx));
+    const say = (line: string) => {
+      if (!ctx.quiet) ctx.io.stderr.write(`${line}\n`);
+    };
+    const result = await drain({
+      kc,
+      node,
+      ...(f.force ? { force: true } : {}),
+      ...(f.checkpointOnly ? { checkpointOnly: true } : {}),
+      timeoutMs: parseDuration('--timeout', f.timeout),
+      signal: ctx.signal,
+      onEvent: (e) => {
+        if (e.type === 'run') say(`schedule ${e.namespace}/${e.schedule}: run ${e.run}`);
+        else if (e.type === 'checkpointed')
+          say(
+            `checkpoint ${e.namespace}/${e.pod}: ${e.phase}${e.message ? `: ${e.message.split('\n')[0]}` : ''}`,
+          );
+        else if (e.type === 'cordoned') say(`node/${e.node} cordoned`);
+        else say(`evicting pod ${e.namespace}/${e.pod}`);
+      },
+    });
+    if (f.output === 'json') ctx.io.stdout.write(toJson(result));
+    else if (f.output === 'yaml') ctx.io.stdout.write(toYaml(result));
+    else {
+      for (const c of result.checkpoints)
+        ctx.io.stdout.write(`${c.namespace}/${c.pod}\t${c.phase}\t${c.backups.join(',')}\n`);
+      ctx.io.stdout.write(
+        result.cordoned ? `node/${node} drained\n` : `node/${node} checkpointed (not cordoned)\n`,
+      );
+    }
+  });
+}
