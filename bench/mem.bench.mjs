@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { tsImport } from 'tsx/esm/api';
-import { CheckpointArchive } from '../dist/index.js';
+import { CheckpointArchive } from '../dist/archive/index.js';
 import { growArchive, MARKER, WORK } from './lib/grow-archive.mjs';
 import { measure, printTable } from './lib/measure.mjs';
 
@@ -17,10 +17,16 @@ const SOURCE = join(import.meta.dirname, '..', 'test', 'fixtures', 'podman', 'ng
 const NEEDLE = 'KCR-BENCH-NEEDLE-0001';
 const REGEX = 'KCR-BENCH-NEEDLE-[0-9]{4}';
 const CLASS_REGEX = '[A-Z]{3}-[A-Z]{5}-[A-Z]{6}-[0-9]{4}';
+// Secrets planted for `kcr secrets --memory` to find (a C string each, as in a process's memory).
+// (In this order their offsets in a page do not overlap each other or the needle: see grow-pages.)
+const SECRETS = [
+  { text: 'AKIAKCRBENCH00000001\0', count: 500 },
+  { text: 'API_TOKEN=kcr-bench-secret-0001\0', count: 500 },
+];
 
 async function grownNginx(mib) {
   mkdirSync(WORK, { recursive: true });
-  const target = join(WORK, `nginx-worker-${mib}MiB.tar`);
+  const target = join(WORK, `nginx-worker-${mib}MiB-secrets.tar`);
   const info = { path: target, member: 'checkpoint/pages-3.img' };
   if (existsSync(target)) return info;
   const { growPages } = await tsImport('../src/testing/grow-pages.ts', import.meta.url);
@@ -29,7 +35,7 @@ async function grownNginx(mib) {
     target,
     pid: 6,
     bytes: mib << 20,
-    plant: [{ text: NEEDLE, count: 1000 }],
+    plant: [{ text: NEEDLE, count: 1000 }, ...SECRETS],
   });
   return info;
 }
@@ -132,8 +138,16 @@ export default async function memBench() {
   const secrets = measure(`${KCR} -q secrets ${q(big.path)} --memory -o json`, { repeat: 2, okExit: [0, 3] });
   const secretBytes = statSync(await extracted(big.path, big.member)).size;
   const secretsGBs = secretBytes / secrets.seconds / 1e9;
+  const found = JSON.parse(
+    execFileSync('bash', ['-c', `${KCR} -q secrets ${q(big.path)} --memory -o json || [ $? = 3 ]`], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    }),
+  ).findings.filter((f) => f.source === 'memory').length;
+  const planted = SECRETS.reduce((n, s) => n + s.count, 0);
   console.log(
-    `\nkcr secrets --memory: ${secrets.seconds.toFixed(2)} s, ${secretsGBs.toFixed(2)} GB/s (target >= 1: ${secretsGBs >= 1 ? 'met' : 'MISSED'})`,
+    `\nkcr secrets --memory: ${secrets.seconds.toFixed(2)} s, ${secretsGBs.toFixed(2)} GB/s (target >= 1: ${secretsGBs >= 1 ? 'met' : 'MISSED'}); ` +
+      `${found} findings in memory (${planted} planted, plus what the worker itself holds)`,
   );
 
   // A regex without a literal prefix cannot use the memchr prefilter: the regex engine sees every byte.

@@ -15,6 +15,24 @@ try {
   /* not a git checkout (an installed package): the version alone says what it is */
 }
 
+/**
+ * zod re-exports its forty-odd message locales as `z.locales`, which keeps them all in the bundle
+ * (a third of zod's source, parsed at every start). kcr uses only English, which zod imports on its
+ * own; `z.locales` holds just `en` in the bundle.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'kcr-stub' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kcr-stub' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 await build({
   entryPoints: { bin: 'dist/cli/bin.js' },
   outdir: 'dist/cli-bundle',
@@ -37,6 +55,9 @@ await build({
     js: "import { createRequire as __kcrCreateRequire } from 'node:module'; const require = __kcrCreateRequire(import.meta.url);",
   },
   define: { KCR_COMMIT: JSON.stringify(commit) },
+  plugins: [zodEnglishOnly],
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });

@@ -32,3 +32,4 @@ export * from './prune.js';
 export * from './verify-deep.js';
 // Encryption
 export * from './encryption/index.js';
+export * from './backup-pod-checkpoint.js';

@@ -114,6 +114,8 @@ export function opProgress(ctx: CliContext): OpProgress {
         return step(`pulling the checkpoint from ${e.image}`);
       case 'waiting':
         return step(`waiting for pod ${e.namespace}/${e.name} to run`);
+      case 'pod-checkpoint':
+        return step(`podcheckpoint ${e.namespace}/${e.name}: ${e.reason}`);
       case 'helper-pod':
       case 'published':
       case 'created':

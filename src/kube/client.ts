@@ -3,7 +3,13 @@
  * (node proxy) and WebSocket options (exec) that carry the same kubeconfig credentials.
  */
 import type https from 'node:https';
-import { AuthorizationV1Api, CoreV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  VersionApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { loadKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import { httpRequest, type HttpResponse } from './http.js';
 
@@ -11,6 +17,8 @@ export class KubeClient {
   readonly core: CoreV1Api;
   readonly authz: AuthorizationV1Api;
   readonly version: VersionApi;
+  /** Objects of any API group by group/version/plural (CRDs, and built-ins such as podcheckpoints). */
+  readonly custom: CustomObjectsApi;
 
   constructor(
     readonly kc: KubeConfig,
@@ -21,6 +29,7 @@ export class KubeClient {
     this.core = kc.makeApiClient(CoreV1Api);
     this.authz = kc.makeApiClient(AuthorizationV1Api);
     this.version = kc.makeApiClient(VersionApi);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   static fromKubeconfig(options: KubeconfigOptions = {}): KubeClient {
@@ -53,6 +62,8 @@ export class KubeClient {
       timeoutMs: number;
       signal?: AbortSignal;
       maxBodyBytes?: number;
+      /** A JSON body, for objects the generated client would strip fields of (new alpha fields). */
+      json?: unknown;
     },
   ): Promise<HttpResponse> {
     return httpRequest({
@@ -62,6 +73,7 @@ export class KubeClient {
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      ...(options.json === undefined ? {} : { json: options.json }),
     });
   }
 }

@@ -20,9 +20,17 @@ import {
   runtimeInfo,
   type Semver,
 } from './versions.js';
+import {
+  podCheckpointsServed,
+  POD_CHECKPOINT_ENABLE_HINT,
+  POD_CHECKPOINT_GROUP,
+  POD_CHECKPOINT_PLURAL,
+  POD_CHECKPOINT_VERSION,
+} from './pod-checkpoint.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail';
-export type CheckName = 'server-version' | 'runtime' | 'restore' | 'feature-gate' | 'rbac' | 'canary';
+export type CheckName =
+  'server-version' | 'runtime' | 'restore' | 'feature-gate' | 'rbac' | 'canary' | 'pod-level';
 
 export interface Finding {
   check: CheckName;
@@ -90,6 +98,49 @@ async function serverVersion(client: KubeClient, findings: Finding[]): Promise<S
     );
   else push('ok', `Kubernetes ${gitVersion}: checkpointing is beta and on by default`);
   return v;
+}
+
+/**
+ * KEP-5823 pod-level checkpoints are optional: served, they are an extra; not served on a 1.37+
+ * server, turning them on is one flag away (warn); before 1.37 they do not exist (ok, said so).
+ */
+async function podLevelFinding(
+  client: KubeClient,
+  version: Semver | undefined,
+  signal?: AbortSignal,
+): Promise<Finding> {
+  const finding = (status: FindingStatus, message: string, fix?: string): Finding => ({
+    check: 'pod-level',
+    subject: 'cluster',
+    status,
+    message,
+    ...(fix ? { fix } : {}),
+  });
+  const api = `${POD_CHECKPOINT_GROUP}/${POD_CHECKPOINT_VERSION} ${POD_CHECKPOINT_PLURAL}`;
+  let served: boolean;
+  try {
+    served = await podCheckpointsServed(client, signal);
+  } catch (err) {
+    return finding(
+      'warn',
+      `cannot tell whether ${api} are served: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (served)
+    return finding(
+      'ok',
+      `${api} are served: \`kcr checkpoint --pod-level POD\` checkpoints whole pods (KEP-5823)`,
+    );
+  if (version && atLeast(version, 1, 37))
+    return finding(
+      'warn',
+      `${api} are not served: pod-level checkpoints (KEP-5823) are off`,
+      POD_CHECKPOINT_ENABLE_HINT,
+    );
+  return finding(
+    'ok',
+    `${api} are not served (pod-level checkpoints arrive in Kubernetes 1.37, alpha); container checkpoints do not need them`,
+  );
 }
 
 function runtimeFinding(node: V1Node): Finding {
@@ -318,6 +369,7 @@ export async function doctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const namespace = o.namespace ?? client.defaultNamespace;
   const findings: Finding[] = [];
   const version = await serverVersion(client, findings);
+  findings.push(await podLevelFinding(client, version, o.signal));
   const nodes = await nodesToCheck(client, o.node, findings);
   // One /configz per node through the API server: concurrent, but bounded for large clusters.
   const gates = await mapLimit(

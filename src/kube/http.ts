@@ -24,6 +24,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Largest answer accepted (default 4 MiB). */
   maxBodyBytes?: number;
+  /** A JSON request body. */
+  json?: unknown;
 }
 
 export const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
@@ -35,7 +37,11 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       reject(new KcrError('cancelled', `${req.method} ${req.url.pathname}: cancelled`));
       return;
     }
-    const headers = { ...(req.options.headers ?? {}), Accept: 'application/json, */*' };
+    const headers = {
+      ...(req.options.headers ?? {}),
+      Accept: 'application/json, */*',
+      ...(req.json === undefined ? {} : { 'Content-Type': 'application/json' }),
+    };
     const request = transport.request(
       req.url,
       { ...req.options, method: req.method, headers, signal: req.signal },
@@ -74,7 +80,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         reject(new KcrError('cancelled', `${req.method} ${req.url.pathname}: cancelled`));
       else reject(err);
     });
-    request.end();
+    request.end(req.json === undefined ? undefined : JSON.stringify(req.json));
   });
 }
 

@@ -102,5 +102,27 @@ export {
   type KubeadmOptions,
   type InstalledFile,
 } from './setup.js';
+export {
+  podCheckpointsServed,
+  notServedError,
+  createPodCheckpoint,
+  readPodCheckpoint,
+  deletePodCheckpoint,
+  waitPodCheckpoint,
+  podCheckpointState,
+  podCheckpointError,
+  completedData,
+  restoreFromManifest,
+  createRestoreFromPod,
+  POD_CHECKPOINT_GROUP,
+  POD_CHECKPOINT_VERSION,
+  POD_CHECKPOINT_PLURAL,
+  POD_CHECKPOINT_ROOT,
+  POD_CHECKPOINT_ENABLE_HINT,
+  type PodCheckpoint,
+  type PodCheckpointState,
+  type PodCheckpointReason,
+  type WaitPodCheckpointOptions,
+} from './pod-checkpoint.js';
 /** The Pod object as kcr reads it from a file or a kubelet: the fields it uses, checked. */
 export { podSchema } from './documents.js';

@@ -13,7 +13,7 @@ import { apiError } from './api-errors.js';
 import type { KubeClient } from './client.js';
 import { formatVersion, runtimeInfo } from './versions.js';
 
-type RestoreFlag = '--node' | '--to';
+type RestoreFlag = '--node' | '--to' | '--to-node';
 
 export async function readRestoreNode(client: KubeClient, node: string, flag: RestoreFlag): Promise<V1Node> {
   const object = await client.core.readNode({ name: node }).catch((err: unknown) => {

@@ -52,6 +52,11 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Where a compressed layer is made: KCR_TMPDIR from this environment (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Digests an uncompressed, unencrypted layer (the archive file) in place of the build's own pass:
+   * a push gives one that uploads the file while hashing it, so the archive is read once.
+   */
+  hashLayer?: (path: string) => Promise<{ digest: string; size: number }>;
 }
 
 /** A blob kcr can upload or copy: bytes in a file, or small bytes in memory. */
@@ -158,6 +163,19 @@ async function compressLayer(
   };
 }
 
+/** The uncompressed layer's digest: the caller's hashLayer (hashed while uploaded) or a pass of its own. */
+async function hashPlainLayer(
+  tarPath: string,
+  options: BuildOptions,
+  total: number,
+): Promise<{ digest: string; size: number }> {
+  if (options.hashLayer && !options.encryptTo?.length) return options.hashLayer(tarPath);
+  const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
+  const hashed = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
+  report(hashed.size, true);
+  return hashed;
+}
+
 async function makeLayer(
   tarPath: string,
   compression: LayerCompression,
@@ -169,9 +187,7 @@ async function makeLayer(
   if (compression !== 'none') {
     layer = await compressLayer(tarPath, compression, await tempDir(), options, total);
   } else {
-    const report = throttled(options.onProgress, { phase: 'digest', label: 'layer', total });
-    const { digest, size } = await digestFile(tarPath, { onBytes: (n) => report(n), signal: options.signal });
-    report(size, true);
+    const { digest, size } = await hashPlainLayer(tarPath, options, total);
     layer = {
       path: tarPath,
       digest,

@@ -1,5 +1,5 @@
 /** sha256 digests in the `sha256:<hex>` form the OCI specs use, computed while data streams past. */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { KcrError, fileError } from '../errors.js';
 
@@ -28,9 +28,21 @@ export { DigestStream } from '../util/digest-stream.js';
  */
 export async function digestFile(
   path: string,
-  options: { end?: number; onBytes?: (bytes: number) => void; signal?: AbortSignal } = {},
+  options: HashFileOptions = {},
 ): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
+  const size = await hashFileInto(hash, path, options);
+  return { digest: 'sha256:' + hash.digest('hex'), size };
+}
+
+interface HashFileOptions {
+  end?: number;
+  onBytes?: (bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Feeds a file (or its first `end` bytes) into `hash`; returns the bytes fed. */
+async function hashFileInto(hash: Hash, path: string, options: HashFileOptions = {}): Promise<number> {
   const buffers = [Buffer.allocUnsafe(4 << 20), Buffer.allocUnsafe(4 << 20)] as const;
   const limit = options.end ?? Infinity;
   let size = 0;
@@ -62,7 +74,41 @@ export async function digestFile(
   } finally {
     await fh?.close();
   }
-  return { digest: 'sha256:' + hash.digest('hex'), size };
+  return size;
+}
+
+/**
+ * The sha256 of a file's bytes as an upload sends them, in order, for a digest that is known only
+ * when the last byte has gone (the registry takes it with the final PUT). When a broken upload goes
+ * on from an earlier offset than was sent, the hash is rebuilt from the file up to that offset.
+ */
+export class SentBytesHash {
+  private hash: Hash = createHash('sha256');
+  private covered = 0;
+
+  constructor(readonly path: string) {}
+
+  update(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.covered += chunk.length;
+  }
+
+  /** Makes the hash cover exactly the file's first `offset` bytes. */
+  async rewindTo(offset: number, signal?: AbortSignal): Promise<void> {
+    if (offset === this.covered) return;
+    this.hash = createHash('sha256');
+    this.covered = 0;
+    if (offset > 0) this.covered = await hashFileInto(this.hash, this.path, { end: offset, signal });
+  }
+
+  /** `sha256:<hex>` of the first `size` bytes, which must all have been sent. */
+  digest(size: number): string {
+    if (this.covered !== size) {
+      // A broken invariant of the upload loop, not a user's problem.
+      throw new Error(`${this.path}: hashed ${this.covered} of ${size} bytes before the final PUT`);
+    }
+    return 'sha256:' + this.hash.digest('hex');
+  }
 }
 
 export function cancelled(cause?: unknown): KcrError {

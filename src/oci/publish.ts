@@ -8,10 +8,18 @@ import { buildCheckpointImage, imageBlobs, type BuildOptions, type BuiltImage } 
 import { readOciLayout, writeOciLayout } from './layout.js';
 import type { OciManifest, OciPlatform } from './media-types.js';
 import type { TransferProgress } from './progress.js';
-import { pushImage, type PushOptions, type PushResult } from './push.js';
+import {
+  checkPushTarget,
+  pushImage,
+  pushWith,
+  uploadOptions,
+  type PushOptions,
+  type PushResult,
+} from './push.js';
 import { parseLayoutReference, parseReference, toReference, type ImageReference } from './reference.js';
-import type { RegistryOptions } from './registry-client.js';
+import { withRegistry, type RegistryOptions } from './registry-client.js';
 import { imageStoreDir } from './store.js';
+import { uploadHashing } from './upload.js';
 
 export interface PublishOptions extends RegistryOptions {
   compression?: 'none' | 'gzip' | 'zstd';
@@ -27,20 +35,48 @@ function pushable(image: BuiltImage) {
   return { manifest: image.manifest, manifestBytes: image.manifestBytes, blobs: imageBlobs(image) };
 }
 
+/**
+ * Builds the image and pushes it over one registry session. The layer, when it is the archive
+ * itself (uncompressed, unencrypted), is uploaded while it is hashed, before the config and the
+ * manifest that name its digest exist: the archive is read once. `use` sees the image before its
+ * temp files go.
+ */
+async function buildAndPush<T>(
+  archivePath: string,
+  target: ImageReference,
+  options: PublishOptions,
+  use: (image: BuiltImage, pushed: PushResult) => T,
+): Promise<T> {
+  checkPushTarget(target);
+  return withRegistry(target.registry, target.repository, 'push', options, async (client) => {
+    const uploaded = new Set<string>();
+    const image = await buildCheckpointImage(archivePath, {
+      ...options,
+      hashLayer: async (path) => {
+        const hashed = await uploadHashing(client, path, uploadOptions(options, 'layer'));
+        uploaded.add(hashed.digest);
+        return hashed;
+      },
+    });
+    try {
+      return use(image, await pushWith(client, pushable(image), target, options, uploaded));
+    } finally {
+      await image.dispose();
+    }
+  });
+}
+
 /** Builds the checkpoint image from an archive and pushes it; only temp files touch the disk. */
 export async function publishCheckpointImage(
   archivePath: string,
   reference: ImageReference | string,
   options: PublishOptions = {},
 ): Promise<{ reference: string; digest: string; manifest: OciManifest }> {
-  const target = toReference(reference);
-  const image = await buildCheckpointImage(archivePath, options);
-  try {
-    const pushed = await pushImage(pushable(image), target, options);
-    return { reference: pushed.reference, digest: pushed.digest, manifest: pushed.manifest };
-  } finally {
-    await image.dispose();
-  }
+  return buildAndPush(archivePath, toReference(reference), options, (_image, pushed) => ({
+    reference: pushed.reference,
+    digest: pushed.digest,
+    manifest: pushed.manifest,
+  }));
 }
 
 export interface BuildImageOptions extends PublishOptions {
@@ -103,18 +139,22 @@ export async function buildImage(
       hint: 'pass -t REGISTRY/REPOSITORY:TAG',
     });
   }
+  const resultOf = (image: BuiltImage): BuildImageResult => ({
+    ...(target ? { reference: target.full } : {}),
+    digest: image.manifestDigest,
+    manifest: image.manifest,
+    platform: image.platform,
+    info: image.info,
+    archiveDigest: image.layer.diffId,
+    layerSize: image.layer.descriptor.size,
+    ...restoreVerdict(image),
+  });
+  if (options.push && target && !options.ociLayout) {
+    return buildAndPush(archivePath, target, options, (image, pushed) => ({ ...resultOf(image), pushed }));
+  }
   const image = await buildCheckpointImage(archivePath, options);
   try {
-    const result: BuildImageResult = {
-      ...(target ? { reference: target.full } : {}),
-      digest: image.manifestDigest,
-      manifest: image.manifest,
-      platform: image.platform,
-      info: image.info,
-      archiveDigest: image.layer.diffId,
-      layerSize: image.layer.descriptor.size,
-      ...restoreVerdict(image),
-    };
+    const result = resultOf(image);
     if (options.ociLayout) {
       await writeOciLayout(image, options.ociLayout, {
         refName: target?.tag ?? 'latest',

@@ -5,8 +5,8 @@ import { readOciLayout } from './layout.js';
 import { MEDIA_TYPES, type OciManifest } from './media-types.js';
 import type { ProgressCallback } from './progress.js';
 import { manifestReference, parseLayoutReference, parseReference, type ImageReference } from './reference.js';
-import { withRegistry, type RegistryOptions } from './registry-client.js';
-import { uploadBlob, type UploadResult } from './upload.js';
+import { withRegistry, type RegistryClient, type RegistryOptions } from './registry-client.js';
+import { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
 
 export interface PushOptions extends RegistryOptions {
   /** Repositories on the target registry to try mounting blobs from. */
@@ -30,38 +30,64 @@ export interface PushableImage {
   blobs: BlobSource[];
 }
 
-export async function pushImage(
-  image: PushableImage,
-  target: ImageReference,
-  options: PushOptions = {},
-): Promise<PushResult> {
+/** A push goes to a tag: `REGISTRY/REPO@sha256:…` names what a registry computes, not a place. */
+export function checkPushTarget(target: ImageReference): void {
   if (target.digest && !target.tag) {
     throw new KcrError('usage', `${target.full}: push needs a tag, not a digest`, {
       hint: 'write REGISTRY/REPOSITORY:TAG',
     });
   }
-  return withRegistry(target.registry, target.repository, 'push', options, async (client) => {
-    const blobs: PushResult['blobs'] = [];
-    for (const blob of image.blobs) {
-      const isConfig = blob.descriptor.digest === image.manifest.config.digest;
-      const result = await uploadBlob(client, blob, {
-        label: isConfig ? 'config' : 'layer',
-        ...(options.mountFrom ? { mountFrom: options.mountFrom } : {}),
-        ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
-        ...(options.retries !== undefined ? { retries: options.retries } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      blobs.push({ digest: blob.descriptor.digest, size: blob.descriptor.size, result });
-    }
-    const digest = await client.putManifest(
-      manifestReference(target),
-      image.manifestBytes,
-      image.manifestMediaType ?? image.manifest.mediaType ?? MEDIA_TYPES.ociManifest,
-      options.signal,
-    );
-    return { reference: target.full, digest, manifest: image.manifest, blobs };
-  });
+}
+
+export async function pushImage(
+  image: PushableImage,
+  target: ImageReference,
+  options: PushOptions = {},
+): Promise<PushResult> {
+  checkPushTarget(target);
+  return withRegistry(target.registry, target.repository, 'push', options, (client) =>
+    pushWith(client, image, target, options),
+  );
+}
+
+/** The upload options a push passes on for one blob. */
+export function uploadOptions(options: PushOptions, label: string): UploadOptions {
+  return {
+    label,
+    ...(options.mountFrom ? { mountFrom: options.mountFrom } : {}),
+    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+/**
+ * Pushes the blobs (each skipped, mounted or uploaded) and the manifest over an open client.
+ * `uploaded`: digests this push has sent already (a layer hashed while it was uploaded).
+ */
+export async function pushWith(
+  client: RegistryClient,
+  image: PushableImage,
+  target: ImageReference,
+  options: PushOptions = {},
+  uploaded: ReadonlySet<string> = new Set(),
+): Promise<PushResult> {
+  const blobs: PushResult['blobs'] = [];
+  for (const blob of image.blobs) {
+    const isConfig = blob.descriptor.digest === image.manifest.config.digest;
+    const result = uploaded.has(blob.descriptor.digest)
+      ? 'uploaded'
+      : await uploadBlob(client, blob, uploadOptions(options, isConfig ? 'config' : 'layer'));
+    blobs.push({ digest: blob.descriptor.digest, size: blob.descriptor.size, result });
+  }
+  const digest = await client.putManifest(
+    manifestReference(target),
+    image.manifestBytes,
+    image.manifestMediaType ?? image.manifest.mediaType ?? MEDIA_TYPES.ociManifest,
+    options.signal,
+  );
+  return { reference: target.full, digest, manifest: image.manifest, blobs };
 }
 
 /** Pushes one image of an OCI layout (`oci:DIR[:NAME]`, or a plain directory path) to `reference`. */

@@ -3,8 +3,14 @@
  * cross-repository mount when a source repository is known, a monolithic PUT for small blobs,
  * and chunked PATCHes for large ones. When a connection breaks mid-blob, a GET on the upload URL
  * tells how many bytes arrived, and the upload goes on from there.
+ *
+ * A large file whose digest is not known yet (a checkpoint archive being pushed as a layer) is
+ * hashed as it is sent (`uploadHashing`): the digest goes with the final PUT, as the distribution
+ * API allows, so the file is read once instead of once to hash and once to send.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { digestFile, SentBytesHash } from './digest.js';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KcrError } from '../errors.js';
@@ -36,17 +42,19 @@ function bodyOf(
   start: number,
   end: number,
   onBytes?: (n: number) => void,
+  hash?: SentBytesHash,
 ): Buffer | Readable {
   if (blob.data) return blob.data.subarray(start, end);
   if (!blob.path) throw new Error(`blob ${blob.descriptor.digest} has neither data nor path`);
   const file = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 256 << 10 });
-  if (!onBytes) return file;
+  if (!onBytes && !hash) return file;
   // Counted in a transform, not with a 'data' listener: that would start the flow before the HTTP
   // client reads, and the bytes sent while a TLS handshake is still going on would be lost.
   let sent = start;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      onBytes((sent += chunk.length));
+      hash?.update(chunk);
+      onBytes?.((sent += chunk.length));
       done(null, chunk);
     },
   });
@@ -135,6 +143,7 @@ async function patchChunk(
   end: number,
   report: (n: number) => void,
   signal?: AbortSignal,
+  hash?: SentBytesHash,
 ): Promise<{ location: string; offset: number }> {
   const res = await client.request('PATCH', location, {
     headers: {
@@ -142,7 +151,7 @@ async function patchChunk(
       'content-length': String(end - offset),
       'content-range': `${offset}-${end - 1}`,
     },
-    body: bodyOf(blob, offset, end, report),
+    body: bodyOf(blob, offset, end, report, hash),
     signal,
   });
   if (res.status >= 500) {
@@ -150,8 +159,7 @@ async function patchChunk(
     await res.body.dump();
     throw new ServerHiccup(`${client.registry}: chunk ${offset}-${end - 1} answered ${res.status}`);
   }
-  if (res.status !== 202)
-    return client.fail(res, `blob ${blob.descriptor.digest} chunk ${offset}-${end - 1}`);
+  if (res.status !== 202) return client.fail(res, `${blobName(blob)} chunk ${offset}-${end - 1}`);
   await res.body.dump();
   return { location: client.resolve(header(res, 'location') ?? location), offset: nextOffset(res) ?? end };
 }
@@ -202,14 +210,25 @@ function retriable(err: unknown): boolean {
   return isTransientError(err);
 }
 
+/** `blob sha256:…`, or the label of a blob whose digest is still being computed. */
+function blobName(blob: BlobSource): string {
+  return blob.descriptor.digest ? `blob ${blob.descriptor.digest}` : 'blob (digest computed while sending)';
+}
+
+/**
+ * PATCHes the blob from offset 0, going on from the registry's offset after a break, then the final
+ * PUT. With `hash`, the digest is that of the bytes sent (the descriptor's is empty); returns it.
+ */
 async function chunkedUpload(
   client: RegistryClient,
   start: { location: string },
   blob: BlobSource,
   options: UploadOptions,
   report: (n: number, done?: boolean) => void,
-): Promise<void> {
-  const { digest, size } = blob.descriptor;
+  hash?: SentBytesHash,
+): Promise<string> {
+  const { size } = blob.descriptor;
+  const digest = blob.descriptor.digest;
   const chunk = options.chunkSize && options.chunkSize > 0 ? options.chunkSize : size;
   const retries = options.retries ?? 5;
   let first = start.location;
@@ -217,7 +236,9 @@ async function chunkedUpload(
   for (let failures = 0; state.offset < size;) {
     try {
       const end = Math.min(size, state.offset + chunk);
-      state = await patchChunk(client, state.location, blob, state.offset, end, report, options.signal);
+      // After a break the registry may have kept less than was sent (and hashed): hash from there.
+      await hash?.rewindTo(state.offset, options.signal);
+      state = await patchChunk(client, state.location, blob, state.offset, end, report, options.signal, hash);
     } catch (err) {
       if (options.signal?.aborted) throw cancelled(err);
       if (!retriable(err) || ++failures > retries) throw err;
@@ -227,19 +248,21 @@ async function chunkedUpload(
       if (state.offset === 0) first = state.location;
       options.onProgress?.({
         phase: 'upload',
-        label: `${options.label ?? 'blob'} ${shortDigest(digest)}`,
+        label: digest ? `${options.label ?? 'blob'} ${shortDigest(digest)}` : (options.label ?? 'blob'),
         transferred: state.offset,
         total: size,
         resumedAt: state.offset,
       });
     }
   }
-  const res = await client.request('PUT', withDigest(state.location, digest), {
+  const sent = hash ? hash.digest(size) : digest;
+  const res = await client.request('PUT', withDigest(state.location, sent), {
     headers: { 'content-length': '0' },
     signal: options.signal,
   });
-  if (res.status !== 201) return client.fail(res, `blob ${digest}`);
+  if (res.status !== 201) return client.fail(res, `blob ${sent}`);
   await res.body.dump();
+  return sent;
 }
 
 /** Uploads one blob unless the registry has it already; says which of the three happened. */
@@ -279,4 +302,38 @@ export async function uploadBlob(
       if (!retriable(err) || ++failures > retries || size > MONOLITHIC_MAX || options.chunkSize) throw err;
     }
   }
+}
+
+/**
+ * Uploads a file whose digest is not known yet, hashing it as it is sent: one read of the file
+ * instead of a digest pass and then the upload. Returns the digest and size. Small files (one PUT)
+ * are hashed first and go through `uploadBlob`. A large one is always sent: without its digest
+ * there is nothing to ask the registry about beforehand (a checkpoint archive is new content).
+ */
+export async function uploadHashing(
+  client: RegistryClient,
+  path: string,
+  options: UploadOptions = {},
+): Promise<{ digest: string; size: number }> {
+  const { size } = await stat(path);
+  const mediaType = 'application/octet-stream';
+  if (size <= MONOLITHIC_MAX && !options.chunkSize) {
+    const hashed = await digestFile(path, { signal: options.signal });
+    await uploadBlob(client, { descriptor: { mediaType, ...hashed }, path }, options);
+    return hashed;
+  }
+  const label = options.label ?? 'blob';
+  const report = throttled(options.onProgress, { phase: 'upload', label, total: size });
+  const started = await startUpload(client, '', [], options.signal);
+  const blob: BlobSource = { descriptor: { mediaType, digest: '', size }, path };
+  const digest = await chunkedUpload(
+    client,
+    { location: started.location! },
+    blob,
+    options,
+    report,
+    new SentBytesHash(path),
+  );
+  report(size, true);
+  return { digest, size };
 }

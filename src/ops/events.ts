@@ -42,6 +42,8 @@ export type OpEvent =
   | { type: 'running'; namespace: string; name: string }
   // migrate
   | { type: 'deleted'; namespace: string; name: string }
+  // pod-level checkpoints: each Ready reason of the PodCheckpoint as the kubelet writes it
+  | { type: 'pod-checkpoint'; namespace: string; name: string; reason: string; message: string }
   /** Something the user should know that does not fail the operation. */
   | { type: 'warning'; message: string };
 

@@ -16,6 +16,10 @@
  * - `migrate(MigrateOptions) → MigrateResult`: checkpoint one container, copy it into a private
  *   temp directory, restore it on `to`, wait, and with `deleteSource` delete the original.
  *
+ * - `checkpointPodLevel` / `restorePodCheckpoint` / `copyPodCheckpoint`: KEP-5823 pod-level
+ *   checkpoints (a `PodCheckpoint` the kubelet fulfils; restore with `spec.restoreFrom` on its
+ *   node, or through a checkpoint image on another node).
+ *
  * Local files: the library never picks a path on its own; every destination (`copyTo`,
  * `podObjectDir`) comes from the caller, which decides defaults such as the working directory.
  * Image references are oci's parsed `ImageReference` all the way to the registry.
@@ -40,6 +44,18 @@ export {
 export { restore, checkpointTag, type RestoreOptions, type RestoreResult } from './restore.js';
 export type { RestoreSource } from './restore-source.js';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
+export {
+  checkpointPodLevel,
+  copyPodCheckpoint,
+  restorePodCheckpoint,
+  podCheckpointNodePath,
+  type PodCheckpointOptions,
+  type PodCheckpointResult,
+  type CopyPodCheckpointOptions,
+  type CopiedPodCheckpoint,
+  type RestorePodCheckpointOptions,
+  type RestorePodCheckpointResult,
+} from './pod-checkpoint.js';
 export {
   opError,
   type OpEvent,

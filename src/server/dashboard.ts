@@ -14,6 +14,7 @@ import type { KubeconfigOptions } from '../kube/index.js';
 import { makeTempDir } from '../util/temp-dir.js';
 import { createApp } from './app.js';
 import { isLoopback, newToken } from './auth.js';
+import { BackupSource, type BackupSourceOptions } from './backups.js';
 import { makeRoots } from './sources.js';
 import { ServerState } from './state.js';
 
@@ -27,6 +28,8 @@ export interface DashboardOptions {
   token?: string;
   /** Keep uploads in this directory; without it they go to a private temp directory removed on exit. */
   uploadsDir?: string;
+  /** Backups from these catalog stores are listed and opened too. */
+  backups?: BackupSourceOptions;
   /** The built web client; default: dist/web of this installation. */
   webDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -74,8 +77,22 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const temp = options.uploadsDir ? undefined : await makeTempDir('ui-uploads');
   const uploadsDir = options.uploadsDir ?? temp!.dir;
   if (options.uploadsDir) await mkdir(options.uploadsDir, { recursive: true, mode: 0o700 });
+  const backupCache = options.backups ? await makeTempDir('ui-backups') : undefined;
+  const cleanup = async () => {
+    await Promise.all([temp?.remove(), backupCache?.remove()]);
+  };
+  let backups: BackupSource | undefined;
+  let roots;
+  try {
+    roots = await makeRoots(options.paths, uploadsDir);
+    if (options.backups) backups = await BackupSource.open(options.backups, backupCache!.dir);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
   const state = new ServerState({
-    roots: await makeRoots(options.paths, uploadsDir),
+    roots,
+    ...(backups ? { backups } : {}),
     uploadsDir,
     uploadsKept: options.uploadsDir !== undefined,
     env: options.env ?? process.env,
@@ -88,7 +105,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   try {
     server = await listen(app, host, options.port ?? 7070);
   } catch (err) {
-    await temp?.remove();
+    await state.close();
+    await cleanup();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -109,7 +127,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         // Open event streams would hold close() forever.
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await temp?.remove();
+      await cleanup();
     },
   };
 }

@@ -66,11 +66,18 @@ export function checkpointRoutes(api: Hono, state: ServerState): void {
   api.get('/checkpoints', async (c) => {
     const body: CheckpointList = {
       checkpoints: await state.list(),
-      sources: state.roots.map((r) => ({
-        key: r.key,
-        kind: r.kind,
-        location: r.only ? `${r.dir}/${r.only}` : r.dir,
-      })),
+      sources: [
+        ...state.roots.map((r) => ({
+          key: r.key,
+          kind: r.kind,
+          location: r.only ? `${r.dir}/${r.only}` : r.dir,
+        })),
+        ...(state.backups?.stores ?? []).map((store) => ({
+          key: `backup/${store}`,
+          kind: 'backup' as const,
+          location: `store ${store}`,
+        })),
+      ],
       uploadsKept: state.uploadsKept,
     };
     return sendJson(c, body);
@@ -78,9 +85,13 @@ export function checkpointRoutes(api: Hono, state: ServerState): void {
 
   api.get('/checkpoints/:id', async (c) => {
     const views = parseViews(c.req.query('views'));
-    const pid = c.req.query('pid');
+    const pidText = c.req.query('pid');
+    const pid = pidText === undefined ? undefined : Number(pidText);
+    if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) {
+      throw new KcrError('usage', `pid must be a positive whole number, got "${pidText}"`);
+    }
     const result = await state.withCheckpoint(c.req.param('id'), ({ cp }) =>
-      inspect(cp, { views, logTail: -1, ...(pid ? { pid: Number(pid) } : {}) }),
+      inspect(cp, { views, logTail: -1, ...(pid !== undefined ? { pid } : {}) }),
     );
     return sendJson(c, result);
   });

@@ -10,7 +10,6 @@ import { isKcrError, KcrError } from '../errors.js';
 import type { OperationCreated, RestoreRequest, RestoreStatusBody } from './api-types.js';
 import { readJsonBody } from './body.js';
 import { sendJson, wireJson } from './respond.js';
-import { resolveId } from './sources.js';
 import type { ServerState } from './state.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -59,7 +58,7 @@ export function restoreRoutes(api: Hono, state: ServerState): void {
         hint: 'e.g. registry.example.com/checkpoints',
       });
     }
-    const { path } = await resolveId(state.roots, c.req.param('id'));
+    const path = await state.resolvePath(c.req.param('id'));
     const [{ restore }, { parseRepository }] = await Promise.all([
       import('../ops/index.js'),
       import('../oci/index.js'),
@@ -96,6 +95,8 @@ export function restoreRoutes(api: Hono, state: ServerState): void {
   api.get('/operations/:op/events', (c) => {
     const op = state.operations.get(c.req.param('op'));
     return streamSSE(c, async (stream) => {
+      // Writes are chained so that the last one (done or failed) is out before the stream ends.
+      let written = Promise.resolve();
       await new Promise<void>((resolve) => {
         let unsubscribe = () => {};
         stream.onAbort(() => {
@@ -109,11 +110,13 @@ export function restoreRoutes(api: Hono, state: ServerState): void {
               : m.kind === 'done'
                 ? { event: 'done', data: m.result }
                 : { event: 'failed', data: m.error };
-          void stream.writeSSE({ event: payload.event, data: wireJson(payload.data) });
+          written = written.then(() =>
+            stream.writeSSE({ event: payload.event, data: wireJson(payload.data) }),
+          );
           if (m.kind !== 'event') resolve();
         });
-        if (op.finished) resolve();
       });
+      await written;
     });
   });
 

@@ -33,23 +33,32 @@ describe('kcr version', () => {
 });
 
 describe('kcr completion', () => {
+  /** Runs `shell args` with the script in a temp file named by $KCR_COMPLETION; its output lines. */
+  function inShell(shell: string, script: string, args: string[]): string[] {
+    const file = join(tmpdir(), `kcr-completion-${process.pid}.${shell}`);
+    writeFileSync(file, script);
+    try {
+      const r = spawnSync(shell, args, {
+        encoding: 'utf8',
+        cwd: REPO_ROOT,
+        env: { ...process.env, KCR_COMPLETION: file },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return r.stdout.split('\n').filter(Boolean);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+
   /** Completes `words` (the last one being typed) with the bash script, in a real bash. */
   function complete(script: string, words: string[]): string[] {
-    const file = join(tmpdir(), `kcr-completion-${process.pid}.bash`);
-    writeFileSync(file, script);
-    const r = spawnSync(
+    return inShell('bash', script, [
+      '-c',
+      'source "$KCR_COMPLETION"; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _kcr; printf "%s\\n" "${COMPREPLY[@]}"',
       'bash',
-      [
-        '-c',
-        'source "$KCR_COMPLETION"; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _kcr; printf "%s\\n" "${COMPREPLY[@]}"',
-        'bash',
-        ...words,
-      ],
-      { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, KCR_COMPLETION: file } },
-    );
-    rmSync(file, { force: true });
-    expect(r.stderr).toBe('');
-    return r.stdout.split('\n').filter(Boolean);
+      ...words,
+    ]);
   }
 
   it('bash completes commands, subcommands and flags of the command typed so far, in a real bash', async () => {
@@ -66,13 +75,57 @@ describe('kcr completion', () => {
     expect(complete(r.stdout, ['kcr', 'show', 'READ'])).toEqual(['README.md']);
   });
 
-  it.each(['zsh', 'fish'])('prints a %s script that knows every command', async (shell) => {
-    const r = await runCliCaptured(['completion', shell]);
+  /** Completes `words` with the zsh script as zsh runs it (bashcompinit's compgen -F, then its prefix match). */
+  function completeZsh(script: string, words: string[]): string[] {
+    return inShell('zsh', script, [
+      '-f',
+      '-c',
+      // What _bash_complete sets up before it calls compgen; zsh itself then keeps the matches
+      // that start with the word typed (compgen leaves that to it).
+      'source "$KCR_COMPLETION"; [[ ${_comps[kcr]} == "_bash_complete -o filenames -F _kcr" ]] || exit 9; ' +
+        'local -a words=("$@") COMP_WORDS=("$@") m; local CURRENT=$# COMP_CWORD=$(($# - 1)) PREFIX=${@[-1]}; ' +
+        'm=(${(f)"$(compgen -o filenames -F _kcr -- $PREFIX)"}); print -l -- ${(M)m:#$PREFIX*}',
+      'zsh',
+      ...words,
+    ]);
+  }
+
+  /** Completes the command line `line` with the fish script, in a real fish (`complete -C`). */
+  function completeFish(script: string, line: string): string[] {
+    return inShell('fish', script, [
+      '--no-config',
+      '-c',
+      'source $KCR_COMPLETION; complete -C $argv[1]',
+      line,
+    ]).map((l) => l.split('\t')[0]!);
+  }
+
+  it('zsh completes commands, subcommands, flags and files, in a real zsh', async () => {
+    const r = await runCliCaptured(['completion', 'zsh']);
     expect(r.code).toBe(0);
-    for (const command of ['show', 'inspect', 'image', 'checkpoint', 'doctor', 'version'])
-      expect(r.stdout).toContain(command);
-    if (shell === 'fish')
-      for (const line of r.stdout.trim().split('\n').slice(1)) expect(line).toMatch(/^complete -c kcr /);
+    expect(completeZsh(r.stdout, ['kcr', ''])).toEqual(expect.arrayContaining(['show', 'image', 'version']));
+    expect(completeZsh(r.stdout, ['kcr', 'im'])).toEqual(['image']);
+    expect(completeZsh(r.stdout, ['kcr', 'image', 'p']).sort()).toEqual(['pull', 'push']);
+    expect(completeZsh(r.stdout, ['kcr', '-q', 'image', 'build', '--comp'])).toEqual(['--compression']);
+    expect(completeZsh(r.stdout, ['kcr', 'mem', 'search', ARCHIVE_DIR, '--max', '5', '--co']).sort()).toEqual(
+      ['--context', '--count'],
+    );
+    expect(completeZsh(r.stdout, ['kcr', 'show', 'READ'])).toEqual(['README.md']);
+  });
+
+  it('fish completes commands, subcommands, flags and files, in a real fish', async () => {
+    const r = await runCliCaptured(['completion', 'fish']);
+    expect(r.code).toBe(0);
+    expect(completeFish(r.stdout, 'kcr ')).toEqual(expect.arrayContaining(['show', 'image', 'version']));
+    expect(completeFish(r.stdout, 'kcr im')).toEqual(['image']);
+    expect(completeFish(r.stdout, 'kcr image p').sort()).toEqual(['pull', 'push']);
+    expect(completeFish(r.stdout, 'kcr -q image build --comp')).toEqual(['--compression']);
+    // An argument and a flag value typed before do not lose the command's flags.
+    expect(completeFish(r.stdout, `kcr mem search ${ARCHIVE_DIR} --max 5 --co`).sort()).toEqual([
+      '--context',
+      '--count',
+    ]);
+    expect(completeFish(r.stdout, 'kcr show READ')).toEqual(['README.md']);
   });
 
   it('refuses a shell it does not know', async () => {

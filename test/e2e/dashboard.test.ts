@@ -132,6 +132,7 @@ describe('the dashboard in Chromium', () => {
     const deleted = page.locator('.change.removed', { hasText: 'Deleted' });
     await poll(() => deleted.locator('li').allTextContents()).toEqual(nginx2.deleted_files.parsed);
     await poll(() => page.locator('.change.added li').first().textContent()).toContain('extra.html');
+    await poll(() => page.getByLabel('B (newer)').inputValue()).toBe(NGINX2);
     await shot('diff');
   });
 
@@ -144,6 +145,13 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${ui.url}#/c/${hash(CTHREADS)}/restore`);
     await poll(() => page.locator('.explain').textContent()).toContain('no kubeconfig');
     await shot('restore');
+  });
+
+  it('opens an uploaded archive in place', async () => {
+    await page.goto(ui.url);
+    await page.locator('input[type=file]').setInputFiles(fixture('podman', 'busybox-counter.tar'));
+    await poll(() => page.url()).toBe(`${ui.url}#/c/${hash('upload/busybox-counter.tar')}`);
+    await poll(() => page.locator('h1').textContent()).toContain('counter');
   });
 
   it('fits a narrow window', async () => {

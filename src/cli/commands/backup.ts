@@ -17,6 +17,7 @@ import { progressRenderer } from '../progress.js';
 import { addKubeFlags } from '../kube-flags.js';
 import { registerBackupGet } from './backup-get.js';
 import { runBackupPods, type BackupPodFlags } from './backup-pods.js';
+import { runBackupPodCheckpoint } from './backup-pod-checkpoint.js';
 import { registerBackupPin } from './backup-pin.js';
 import { registerBackupRm } from './backup-rm.js';
 
@@ -48,7 +49,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     )
     .argument(
       '[archive|pod]',
-      'a checkpoint archive (.tar, .tar.gz, .tar.zst), or a running pod to checkpoint and store',
+      'a checkpoint archive (.tar, .tar.gz, .tar.zst), a running pod to checkpoint and store, or podcheckpoint/NAME (KEP-5823)',
     )
     .option('--store <name|url>', 'a store added with `kcr store add`, or a URL (default: the local store)')
     .option('-o, --output <format>', 'table (default), wide, json or yaml', outputFormat(FORMATS))
@@ -62,6 +63,8 @@ export function registerBackup(program: Command, ctx: CliContext): void {
   );
   backup.action(async (archive: string | undefined, flags: BackupFlags & BackupPodFlags) => {
     const output = flags.output ?? 'table';
+    const podCheckpoint = /^podcheckpoints?(?:\.node\.k8s\.io)?\/(.+)$/.exec(archive ?? '');
+    if (podCheckpoint) return runBackupPodCheckpoint(ctx, podCheckpoint[1]!, flags, output);
     if (
       flags.selector !== undefined ||
       (archive !== undefined && looksLikePod(archive) && !(await isArchivePath(resolve(ctx.io.cwd, archive))))

@@ -8,9 +8,16 @@ import { KcrError } from '../../errors.js';
 import type { CheckpointOptions, CopyDestination } from '../../ops/index.js';
 import { isDirectory } from '../../util/fs-checks.js';
 import type { CliContext } from '../context.js';
-import { addHelperPodFlags, addKubeFlags, selectionOptions, type SelectionFlags } from '../kube-flags.js';
+import {
+  addHelperPodFlags,
+  addKubeFlags,
+  kubeconfigOptions,
+  selectionOptions,
+  type SelectionFlags,
+} from '../kube-flags.js';
 import { choice, outputFormat, positiveInt } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
+import { renderPodCheckpoint } from '../output/pod-checkpoint-printers.js';
 import { opProgress } from '../op-progress.js';
 
 const CHECKPOINT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -28,6 +35,8 @@ interface Flags extends SelectionFlags {
   helperImage: string;
   helperNamespace?: string;
   output: CheckpointFormat;
+  podLevel?: boolean;
+  name?: string;
   /** checkpointctl's and kcr's first name for -o; hidden. */
   format?: CheckpointFormat;
 }
@@ -94,6 +103,44 @@ export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliC
   if (failed.length > 0) ctx.exitCode = 2;
 }
 
+/** `--pod-level`: one PodCheckpoint (KEP-5823) for the whole pod, taken by its node's kubelet. */
+async function runPodLevel(pod: string | undefined, f: Flags, ctx: CliContext): Promise<void> {
+  const clash = [
+    f.selector && '-l',
+    f.container && '-c',
+    f.allContainers && '--all-containers',
+    f.via === 'kubelet' && '--via kubelet',
+    f.kubeletUrl && '--kubelet-url',
+    f.outputFile && '--output-file',
+  ].find(Boolean);
+  if (!pod || clash) {
+    throw new KcrError(
+      'usage',
+      clash ? `--pod-level does not go with ${clash}` : '--pod-level needs a pod name',
+      {
+        hint: 'a pod-level checkpoint covers one whole pod: kcr checkpoint --pod-level POD [-n NAMESPACE]; copy its data later with `kcr backup podcheckpoint/NAME`',
+      },
+    );
+  }
+  const progress = opProgress(ctx);
+  let result;
+  try {
+    const { checkpointPodLevel } = await import('../../ops/index.js');
+    result = await checkpointPodLevel({
+      ...kubeconfigOptions(f, ctx),
+      pod,
+      namespace: f.namespace,
+      ...(f.name ? { name: f.name } : {}),
+      timeoutSeconds: f.timeout,
+      signal: ctx.signal,
+      onEvent: progress.onEvent,
+    });
+  } finally {
+    progress.stop();
+  }
+  ctx.io.stdout.write(renderPodCheckpoint(result, f.format ?? f.output));
+}
+
 export function registerCheckpoint(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('checkpoint')
@@ -137,6 +184,11 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--insecure', "do not verify the kubelet's serving certificate")
     .option('--parallel <n>', 'checkpoints at once with -l or --all-containers', positiveInt('--parallel'), 4)
     .option(
+      '--pod-level',
+      'checkpoint the whole pod as one PodCheckpoint (KEP-5823, Kubernetes 1.37 alpha); waits until it is Ready',
+    )
+    .option('--name <name>', 'name of the PodCheckpoint with --pod-level (default POD-YYYYMMDD-HHMMSS)')
+    .option(
       '-o, --output <format>',
       'table, json or yaml',
       outputFormat(CHECKPOINT_FORMATS, { fileFlag: '--output-file' }),
@@ -156,6 +208,8 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
         hint: 'give --output-file a file or directory: the archive comes with its Pod object (ARCHIVE.pod.json)',
       });
     }
+    if (f.podLevel) return runPodLevel(pod, f, ctx);
+    if (f.name) throw new KcrError('usage', '--name goes with --pod-level only');
     await runCheckpoint(pod, f, ctx);
   });
 }

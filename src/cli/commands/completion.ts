@@ -58,20 +58,20 @@ function bash(nodes: Node[]): string {
     .filter((f, i, all): f is string => Boolean(f) && all.indexOf(f) === i);
   return `# kcr completion for bash: source <(kcr completion bash)
 _kcr() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path='' words subs word i skip=0 files=1
+  local cur="\${COMP_WORDS[COMP_CWORD]}" cmdpath='' words subs word i skip=0 files=1
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
     if ((skip)); then skip=0; continue; fi
     case " ${valued.join(' ')} " in *" $word "*) skip=1; continue ;; esac
     [[ $word == -* ]] && continue
     subs=''
-    case "$path" in
+    case "$cmdpath" in
 ${subs}
     esac
-    [[ $subs == *" $word "* ]] && path="\${path:+$path }$word"
+    [[ $subs == *" $word "* ]] && cmdpath="\${cmdpath:+$cmdpath }$word"
   done
   words=''
-  case "$path" in
+  case "$cmdpath" in
 ${cases}
   esac
   if [[ $cur == -* ]]; then
@@ -86,9 +86,11 @@ complete -o filenames -F _kcr kcr kubectl-kcr
 }
 
 function zsh(nodes: Node[]): string {
-  // zsh runs the bash function through bashcompinit, as kubectl's and many tools' scripts do.
+  // zsh runs the bash function through bashcompinit, whose \`complete\` needs compinit's compdef.
+  // (The bash function names no variable \`path\`: in zsh that is PATH, and grep would vanish.)
   return `#compdef kcr kubectl-kcr
 # kcr completion for zsh: source <(kcr completion zsh)
+(( $+functions[compdef] )) || { autoload -U +X compinit && compinit }
 autoload -U +X bashcompinit && bashcompinit
 ${bash(nodes).replace(/^# kcr completion for bash.*\n/, '')}`;
 }
@@ -96,14 +98,39 @@ ${bash(nodes).replace(/^# kcr completion for bash.*\n/, '')}`;
 const fishQuote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function fish(nodes: Node[]): string {
-  const lines = ['# kcr completion for fish: kcr completion fish | source', 'complete -c kcr -f'];
+  // __kcr_path walks the typed words as the bash script does: only a subcommand of the path so far
+  // extends it, so arguments and flag values typed in between do not (fish's
+  // __fish_seen_subcommand_from cannot tell \`image\` from \`image build\`).
+  const cases = nodes
+    .filter((n) => n.subcommands.length)
+    .map(
+      (n) =>
+        `            case ${fishQuote(n.path)}\n                contains -- $w ${n.subcommands.map(fishQuote).join(' ')}; and set p (string trim -- "$p $w")`,
+    )
+    .join('\n');
+  const lines = [
+    '# kcr completion for fish: kcr completion fish | source',
+    'function __kcr_path',
+    "    set -l p ''",
+    '    for w in (__fish_print_cmd_args_without_options)[2..-1]',
+    '        switch "$p"',
+    cases,
+    '        end',
+    '    end',
+    '    echo $p',
+    'end',
+    '# Exactly this command path has been typed: __kcr_at image build',
+    'function __kcr_at',
+    '    set -l p (__kcr_path)',
+    '    test "$p" = "$argv"',
+    'end',
+    'complete -c kcr -f',
+  ];
   for (const n of nodes) {
-    const words = n.path ? n.path.split(' ') : [];
-    // The condition: exactly this command path has been typed (fish's __fish_seen_subcommand_from
-    // cannot tell `image` from `image build`, so the typed words are compared in order).
-    const cond = `test (string join ' ' (__fish_print_cmd_args_without_options)[2..]) = ${fishQuote(n.path)}`;
-    const when = words.length ? `-n ${fishQuote(cond)}` : "-n '__fish_use_subcommand'";
+    const when = `-n ${fishQuote(n.path ? `__kcr_at ${n.path}` : '__kcr_at')}`;
     for (const sub of n.subcommands) lines.push(`complete -c kcr ${when} -a ${fishQuote(sub)}`);
+    // A command (not a group) takes files as its arguments, as in the bash script.
+    if (n.path && n.subcommands.length === 0) lines.push(`complete -c kcr ${when} -F`);
     for (const f of n.flags) {
       const names = [f.long ? `-l ${f.long.slice(2)}` : '', f.short ? `-s ${f.short.slice(1)}` : '']
         .filter(Boolean)

@@ -16,10 +16,12 @@ import { addBackupSourceFlags, backupSource, type BackupSourceFlags } from './re
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { outputFormat, positiveInt } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
+import { restorePodCheckpointLines } from '../output/pod-checkpoint-printers.js';
 
 interface Flags extends KubeFlags, RegistryFlags, BackupSourceFlags {
   name?: string;
   node?: string;
+  toNode?: string;
   registry?: string;
   expose?: number[];
   wait?: boolean;
@@ -47,7 +49,52 @@ async function restoreSource(source: string): Promise<RestoreSource> {
   return { image: parseReference(source) };
 }
 
+const POD_CHECKPOINT_REF = /^podcheckpoints?(?:\.node\.k8s\.io)?\/(.+)$/;
+
+/** `kcr restore podcheckpoint/NAME`: the KEP's restoreFrom on its node, or kcr's image path elsewhere. */
+async function runRestorePodCheckpoint(name: string, f: Flags, ctx: CliContext): Promise<void> {
+  const clash = [f.node && '--node', f.expose && '--expose', f.dryRun && '--dry-run'].find(Boolean);
+  if (clash) {
+    throw new KcrError('usage', `restoring a podcheckpoint does not take ${clash}`, {
+      hint: "it restores on the checkpoint's node; --to-node NODE restores elsewhere through a checkpoint image",
+    });
+  }
+  const registry = await registryOptions(ctx, f);
+  const repository = f.registry !== undefined ? await pushRepository(f.registry) : undefined;
+  const progress = opProgress(ctx);
+  let result;
+  try {
+    const { restorePodCheckpoint } = await import('../../ops/index.js');
+    result = await restorePodCheckpoint({
+      ...kubeconfigOptions(f, ctx),
+      name,
+      namespace: f.namespace,
+      ...(f.name ? { podName: f.name } : {}),
+      ...(f.toNode ? { toNode: f.toNode } : {}),
+      ...(repository ? { repository } : {}),
+      registry,
+      wait: f.wait,
+      timeoutSeconds: f.timeout,
+      signal: ctx.signal,
+      onEvent: progress.onEvent,
+    });
+  } finally {
+    progress.stop();
+  }
+  ctx.io.stdout.write(
+    f.output
+      ? renderObjects([result.pod], f.output)
+      : restorePodCheckpointLines(result, `podcheckpoint/${name}`),
+  );
+}
+
 export async function runRestore(source: string | undefined, f: Flags, ctx: CliContext): Promise<void> {
+  const podCheckpoint = POD_CHECKPOINT_REF.exec(source ?? '');
+  if (podCheckpoint) return runRestorePodCheckpoint(podCheckpoint[1]!, f, ctx);
+  if (f.toNode)
+    throw new KcrError('usage', '--to-node goes with podcheckpoint/NAME', {
+      hint: 'restore an archive or image on a node with --node',
+    });
   const backup = await backupSource(source, f, ctx);
   if (source === undefined && !backup) {
     throw new KcrError('usage', 'kcr restore needs what to restore', {
@@ -100,7 +147,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     )
     .argument(
       '[source]',
-      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint --output-file made it), checkpoint image reference, or backup id (see kcr backups)',
+      'checkpoint archive (with ARCHIVE.pod.json beside it if kcr checkpoint --output-file made it), checkpoint image reference, backup id (see kcr backups), or podcheckpoint/NAME (KEP-5823)',
     )
     .option('--name <name>', "name of the new pod (default: the original pod's)")
     .option(
@@ -110,6 +157,10 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .option(
       '--registry <repository>',
       'push the archive as REGISTRY/REPOSITORY[:TAG] (the tag defaults to CONTAINER-TIME)',
+    )
+    .option(
+      '--to-node <node>',
+      "with podcheckpoint/NAME: restore on this node instead of the checkpoint's, through a checkpoint image (needs --registry)",
     )
     .option('--expose <port>', 'create a Service for these ports (repeat or comma-separate)', collectPorts)
     .option('--wait', 'wait until the pod runs; on failure show why')

@@ -1,11 +1,13 @@
 /**
- * `kcr ui [PATH…]`: the dashboard, served by kcr until Ctrl-C. It prints the URL to open once
+ * `kcr ui [PATH…] [--store NAME…]`: the dashboard, served by kcr until Ctrl-C. It prints the URL to open once
  * (with the token in it, which the page trades for a cookie); on exit it closes every archive and
  * removes the uploads unless `--uploads DIR` keeps them.
  */
 import type { Command } from 'commander';
+import { dirname, join } from 'node:path';
 import { KcrError } from '../../errors.js';
 import { KUBELET_CHECKPOINT_DIR } from '../../forensics/list.js';
+import { catalogPath } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { kubeconfigOptions } from '../kube-flags.js';
 
@@ -14,6 +16,7 @@ interface UiFlags {
   host: string;
   token?: string;
   uploads?: string;
+  store?: string[];
   kubeconfig?: string;
   context?: string;
 }
@@ -33,8 +36,14 @@ export async function runUi(paths: string[], f: UiFlags, ctx: CliContext): Promi
     });
   }
   const { startDashboard } = await import('../../server/index.js');
+  const stores = f.store ?? [];
+  const catalog = catalogPath(ctx);
   const dashboard = await startDashboard({
-    paths: paths.length > 0 ? paths : [KUBELET_CHECKPOINT_DIR],
+    // With only --store, the backups alone; with nothing at all, the kubelet's directory.
+    paths: paths.length > 0 || stores.length > 0 ? paths : [KUBELET_CHECKPOINT_DIR],
+    ...(stores.length > 0
+      ? { backups: { catalog, storesFile: join(dirname(catalog), 'stores.json'), stores } }
+      : {}),
     host: f.host,
     port: f.port,
     ...(token ? { token } : {}),
@@ -76,6 +85,11 @@ export function registerUi(program: Command, ctx: CliContext): void {
     .option(
       '--token <token>',
       'the token API calls must carry (default: $KCR_UI_TOKEN, else a random one, printed once)',
+    )
+    .option(
+      '--store <name>',
+      'also serve the backups of this catalog store (repeat for more; see `kcr store list`)',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
       '--uploads <dir>',

@@ -12,7 +12,11 @@
  * window ends where the memory run ends); later starts are deferred to the next window, which
  * begins `maxLength` bytes earlier. Matches longer than `maxLength` can therefore be cut short at
  * chunk boundaries: that is the documented bound (default 4 KiB, one page).
+ *
+ * Many regexes at once (the secret rules) share one LiteralSet: one pass per window finds every
+ * rule's anchors, instead of one indexOf pass per anchor.
  */
+import type { LiteralFinder, LiteralSet, ScanArena } from './literal-set.js';
 
 export interface Matcher {
   /** Bytes the scan must carry from one window into the next for this matcher. */
@@ -28,6 +32,8 @@ export interface Matcher {
    * `emit(start, end)` returns false to stop the scan; then scan returns false too.
    */
   scan(window: Buffer, from: number, final: boolean, emit: (start: number, end: number) => boolean): boolean;
+  /** Buffers this matcher scans without a copy (a shared LiteralSet's): the scan reads into them. */
+  readonly arena?: ScanArena;
 }
 
 /** Frequency of each byte value in a sample: the rarest needle byte makes the best memchr anchor. */
@@ -39,7 +45,7 @@ function byteHistogram(sample: Buffer): Uint32Array {
 
 const SAMPLE_BYTES = 256 * 1024;
 
-export class LiteralMatcher implements Matcher {
+export class LiteralMatcher implements Matcher, LiteralFinder {
   readonly overlap: number;
   readonly textWindows = false;
   /** Index in the needle of the byte memchr looks for; chosen from the first window's bytes. */
@@ -105,11 +111,14 @@ export class RegexMatcher implements Matcher {
   readonly textWindows: boolean;
   private readonly global: RegExp;
   private readonly sticky: RegExp;
-  private readonly prefix: LiteralMatcher | undefined;
+  private readonly prefix: LiteralFinder | undefined;
+  readonly arena?: ScanArena;
 
+  /** `literals`: find the literal prefix through this set's shared pass (many matchers, one pass). */
   constructor(
     regex: RegExp,
     readonly maxLength = DEFAULT_MAX_MATCH,
+    literals?: LiteralSet,
   ) {
     const flags = regex.flags.replace(/[gy]/g, '');
     this.global = new RegExp(regex.source, flags + 'g');
@@ -117,7 +126,10 @@ export class RegexMatcher implements Matcher {
     this.overlap = maxLength;
     const prefix = flags.includes('i') ? '' : literalPrefix(regex.source);
     // Every match starts with the prefix: find candidates with memchr, run the regex only there.
-    this.prefix = prefix.length >= 2 ? new LiteralMatcher(Buffer.from(prefix, 'latin1')) : undefined;
+    if (prefix.length >= 2) {
+      this.prefix = literals ? literals.finder(prefix) : new LiteralMatcher(Buffer.from(prefix, 'latin1'));
+      if (literals) this.arena = literals;
+    }
     this.textWindows = this.prefix === undefined;
   }
 
@@ -176,16 +188,22 @@ export class AnchoredRegexMatcher implements Matcher {
   readonly overlap: number;
   readonly textWindows = false;
   private readonly global: RegExp;
-  private readonly anchors: LiteralMatcher[];
+  private readonly anchors: LiteralFinder[];
+  readonly arena?: ScanArena;
 
+  /** `literals`: find the anchors through this set's shared pass (many matchers, one pass). */
   constructor(
     regex: RegExp,
     anchors: readonly string[],
     private readonly maxBack: number,
     private readonly maxLength = DEFAULT_MAX_MATCH,
+    literals?: LiteralSet,
   ) {
     this.global = new RegExp(regex.source, regex.flags.replace(/[gy]/g, '') + 'g');
-    this.anchors = anchors.map((a) => new LiteralMatcher(Buffer.from(a, 'latin1')));
+    this.anchors = anchors.map((a) =>
+      literals ? literals.finder(a) : new LiteralMatcher(Buffer.from(a, 'latin1')),
+    );
+    if (literals) this.arena = literals;
     this.overlap = maxLength + maxBack;
   }
 

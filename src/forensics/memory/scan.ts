@@ -4,9 +4,10 @@
  * in the thing it stands for (memory runs adjacent in the address space, or one file of a tar):
  * matches may cross chunk boundaries and run boundaries inside a segment, never two segments.
  *
- * Two buffers alternate: while the matchers scan one, the next chunk is read into the other
- * (fs reads run on libuv's pool), so disk and CPU overlap and memory stays at two buffers.
- * The tail of a segment that goes on into the next chunk is copied in front of it (`overlap`).
+ * Three buffers rotate: while the matchers scan one, the next two chunks are read into the
+ * others (fs reads run on libuv's pool), so disk, the page-cache copies (on two cores) and the
+ * matchers all overlap, and memory stays at three buffers. The tail of a segment that goes on into
+ * the next chunk is copied in front of it (`overlap`).
  */
 import { KcrError } from '../../errors.js';
 import type { Matcher } from './matchers.js';
@@ -46,6 +47,8 @@ export interface ScanOptions {
 export const DEFAULT_CHUNK = 2 * 1024 * 1024;
 /** Chunk size when a matcher makes strings of whole windows (see Matcher.textWindows). */
 export const TEXT_CHUNK = 1024 * 1024;
+/** Buffers in rotation: one being scanned, the others being read into. */
+const BUFFERS = 3;
 /** Gaps up to this size between segments are read through rather than skipped with a new read. */
 const READ_THROUGH = 256 * 1024;
 
@@ -132,23 +135,34 @@ export async function scanSegments(
   const overlap = Math.max(0, ...matchers.map((m) => m.overlap));
   const plan = readPlan(segments, chunk);
   if (plan.length === 0 || matchers.length === 0) return true;
-  const buffers = [pageAligned(overlap + PAGE + chunk), pageAligned(overlap + PAGE + chunk)];
+  // A matcher that scans its own buffers in place (a LiteralSet's WebAssembly memory) provides them.
+  const arena = matchers.find((m) => m.arena)?.arena;
+  const size = overlap + PAGE + chunk;
+  const buffers = arena
+    ? arena.scanBuffers(BUFFERS, size)
+    : Array.from({ length: BUFFERS }, () => pageAligned(size));
+  const bufferOf = (i: number) => buffers[i % BUFFERS]!;
   const state = new ScanState(matchers, onMatch);
   // Each read lands at the same offset within a page as its bytes have in the file (see pageAligned).
   const head = (i: number) => overlap + mod(plan[i]!.pos + (source.filePosition ?? 0) - overlap, PAGE);
-  const readAt = (i: number) => source.readInto(plan[i]!.pos, buffers[i & 1]!, head(i), plan[i]!.len);
-  let pending: Promise<number> | undefined = readAt(0);
+  const readAt = (i: number) => source.readInto(plan[i]!.pos, bufferOf(i), head(i), plan[i]!.len);
+  /** Reads in flight, by plan index. */
+  const pending = new Map<number, Promise<number>>();
+  for (let i = 0; i < BUFFERS - 1 && i < plan.length; i++) pending.set(i, readAt(i));
   let carry = 0;
   let seg = 0;
   let scanned = 0;
   try {
     for (let i = 0; i < plan.length; i++) {
       const { pos, len } = plan[i]!;
-      const got = await pending!;
+      const got = await pending.get(i)!;
+      pending.delete(i);
       if (got < len) throw truncated(source, pos + got);
-      pending = i + 1 < plan.length ? readAt(i + 1) : undefined;
+      // Into the buffer of chunk i - 1: done with, its tail already carried into chunk i's.
+      const ahead = i + BUFFERS - 1;
+      if (ahead < plan.length) pending.set(ahead, readAt(ahead));
       if (options.signal?.aborted) throw new KcrError('cancelled', `${source.name}: search cancelled`);
-      const buf = buffers[i & 1]!;
+      const buf = bufferOf(i);
       const at = head(i);
       const base = pos - at; // member offset of buf[0]
       while (seg < segments.length && segments[seg]!.end <= pos) seg++;
@@ -163,12 +177,12 @@ export async function scanSegments(
       }
       options.onProgress?.(scanned);
       carry = carryInto(plan[i + 1], pos + len, segments, seg, overlap);
-      if (carry > 0) buf.copy(buffers[(i + 1) & 1]!, head(i + 1) - carry, at + len - carry, at + len);
+      if (carry > 0) buf.copy(bufferOf(i + 1), head(i + 1) - carry, at + len - carry, at + len);
     }
     return true;
   } finally {
     // Never leave a read running into a buffer that is about to be dropped.
-    if (pending) await pending.catch(() => 0);
+    await Promise.all([...pending.values()].map((p) => p.catch(() => 0)));
   }
 }
 

@@ -10,6 +10,7 @@ import type { Checkpoint } from '../checkpoint.js';
 import { processArgs } from '../cmdline-env.js';
 import { loadDumpImages } from '../images.js';
 import { loadMemoryContext } from '../memory/context.js';
+import { LiteralSet } from '../memory/literal-set.js';
 import { AnchoredRegexMatcher, RegexMatcher, type Matcher } from '../memory/matchers.js';
 import { scanSegments } from '../memory/scan.js';
 import { searchMemory } from '../memory/search.js';
@@ -90,11 +91,13 @@ function shown(
   return { value: text.slice(0, from) + MASK + text.slice(to), masked: true, fingerprint: print };
 }
 
+/** One matcher per rule; all of them find their anchors in one shared pass over each window. */
 export function ruleMatchers(rules: readonly SecretRule[] = SECRET_RULES): Matcher[] {
+  const literals = new LiteralSet();
   return rules.map((rule) =>
     rule.anchors
-      ? new AnchoredRegexMatcher(rule.regex, rule.anchors, rule.maxBack ?? 0, MAX_MATCH)
-      : new RegexMatcher(rule.regex, MAX_MATCH),
+      ? new AnchoredRegexMatcher(rule.regex, rule.anchors, rule.maxBack ?? 0, MAX_MATCH, literals)
+      : new RegexMatcher(rule.regex, MAX_MATCH, literals),
   );
 }
 

@@ -3,15 +3,22 @@
  * and answers with real object JSON or a real Status.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import { matchesSelector, parseSelector } from '../../kube/selector.js';
 import type { ClusterState, User } from './cluster-state.js';
+import { discovery } from './discovery.js';
 import type { Caller } from './kubelet-server.js';
 import { newMeta, notFound, statusBody, type KubeObject, type ObjectMeta, type PodJson } from './objects.js';
+import { admitRestore } from './pod-checkpoints.js';
+import { serveResource } from './rest.js';
+import type { WatchStream } from './watch.js';
 import type { Pem } from '../pki.js';
 
 export type Handled =
-  { status: number; body: unknown } | { status: number; raw: string; contentType: string };
+  | { status: number; body: unknown }
+  | { status: number; raw: string; contentType: string }
+  /** A response written over time (a watch). */
+  | { stream: (req: IncomingMessage, res: ServerResponse) => void };
 
 export interface RouteContext {
   state: ClusterState;
@@ -19,8 +26,14 @@ export interface RouteContext {
   method: string;
   url: URL;
   body: unknown;
+  /** The request's Content-Type (which kind of PATCH). */
+  contentType?: string;
   kubeletClient: Pem;
   ca: string;
+  /** The API server's open watches, which a restart cuts. */
+  watches: Set<WatchStream>;
+  /** host:port, for /api's serverAddressByClientCIDRs. */
+  serverAddress: string;
 }
 
 const VERBS: Record<string, string> = {
@@ -41,30 +54,39 @@ function userOf(ctx: RouteContext): User {
 }
 
 /** The authorizer's message, e.g. `pods "web" is forbidden: User "alice" cannot get resource "pods" ...`. */
-function forbidden(user: string, verb: string, resource: string, namespace?: string, name?: string): Handled {
+function forbidden(
+  user: string,
+  verb: string,
+  resource: string,
+  namespace?: string,
+  name?: string,
+  group = '',
+): Handled {
   const [plural] = resource.split('/');
-  const subject = name ? `${plural} "${name}"` : plural;
+  const qualified = group ? `${plural}.${group}` : plural;
+  const subject = name ? `${qualified} "${name}"` : qualified;
   const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
   return {
     status: 403,
     body: statusBody(
       403,
-      `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "" ${scope}`,
-      { name, kind: plural },
+      `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}" ${scope}`,
+      { ...(name === undefined ? {} : { name }), ...(group ? { group } : {}), kind: plural },
     ),
   };
 }
 
-function denied(
+export function denied(
   ctx: RouteContext,
   verb: string,
   resource: string,
   namespace?: string,
   name?: string,
+  group = '',
 ): Handled | undefined {
-  return ctx.state.allows(userOf(ctx), verb, resource, namespace)
+  return ctx.state.allows(userOf(ctx), verb, resource, namespace, group)
     ? undefined
-    : forbidden(ctx.caller.user, verb, resource, namespace, name);
+    : forbidden(ctx.caller.user, verb, resource, namespace, name, group);
 }
 
 function list(kind: string, items: unknown[]): Handled {
@@ -72,13 +94,6 @@ function list(kind: string, items: unknown[]): Handled {
     status: 200,
     body: { kind: `${kind}List`, apiVersion: 'v1', metadata: { resourceVersion: '1' }, items },
   };
-}
-
-function selected<T extends { metadata: { labels?: Record<string, string> } }>(items: T[], url: URL): T[] {
-  const selector = url.searchParams.get('labelSelector');
-  if (!selector) return items;
-  const requirements = parseSelector(selector);
-  return items.filter((i) => matchesSelector(i.metadata.labels, requirements));
 }
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -140,46 +155,37 @@ function createPod(ctx: RouteContext, ns: string): Handled {
     spec: { restartPolicy: 'Always', ...(input?.spec ?? { containers: [] }) },
     status: { phase: 'Pending' },
   };
+  const user = userOf(ctx);
+  const refused = admitRestore(
+    ctx.state,
+    { user: user.name, may: (...a) => ctx.state.allows(user, ...a) },
+    pod,
+  );
+  if (refused) return refused;
   if (ctx.url.searchParams.get('dryRun') === 'All') return { status: 201, body: pod };
   ctx.state.pods.set(`${ns}/${name}`, pod);
   ctx.state.admitPod(pod);
   return { status: 201, body: pod };
 }
 
-function pods(ctx: RouteContext, ns: string, name: string | undefined): Handled {
-  const verb = name ? VERBS[ctx.method]! : ctx.method === 'GET' ? 'list' : VERBS[ctx.method]!;
-  const no = denied(ctx, verb, 'pods', ns, name);
-  if (no) return no;
-  if (!name && ctx.method === 'GET')
-    return list(
-      'Pod',
-      selected(
-        [...ctx.state.pods.values()].filter((p) => p.metadata.namespace === ns),
-        ctx.url,
-      ),
-    );
+/** Pods are created and deleted here (scheduling, the kubelet's part); the rest is generic. */
+function podWrite(ctx: RouteContext, ns: string, name: string | undefined): Handled | undefined {
   if (!name && ctx.method === 'POST') return createPod(ctx, ns);
+  if (!name || ctx.method !== 'DELETE') return undefined;
   const pod = ctx.state.pods.get(`${ns}/${name}`);
-  if (!pod) return { status: 404, body: notFound('pods', name ?? '') };
-  if (ctx.method === 'GET') return { status: 200, body: pod };
-  if (ctx.method === 'DELETE') {
-    ctx.state.pods.delete(`${ns}/${name}`);
-    ctx.state.deletedPods.push(`${ns}/${name}`);
-    return {
-      status: 200,
-      body: {
-        ...pod,
-        metadata: {
-          ...pod.metadata,
-          deletionTimestamp: new Date().toISOString(),
-          deletionGracePeriodSeconds: 0,
-        },
-      },
-    };
-  }
+  if (!pod) return { status: 404, body: notFound('pods', name) };
+  ctx.state.pods.delete(`${ns}/${name}`);
+  ctx.state.deletedPods.push(`${ns}/${name}`);
   return {
-    status: 405,
-    body: statusBody(405, 'the server does not allow this method on the requested resource'),
+    status: 200,
+    body: {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 0,
+      },
+    },
   };
 }
 
@@ -279,7 +285,13 @@ function accessReview(ctx: RouteContext): Handled {
     (ctx.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined)?.spec ?? {};
   const attrs = spec.resourceAttributes ?? {};
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : (attrs.resource ?? '');
-  const allowed = ctx.state.allows(userOf(ctx), attrs.verb ?? '', resource, attrs.namespace || undefined);
+  const allowed = ctx.state.allows(
+    userOf(ctx),
+    attrs.verb ?? '',
+    resource,
+    attrs.namespace || undefined,
+    attrs.group ?? '',
+  );
   return {
     status: 201,
     body: {
@@ -312,35 +324,53 @@ export async function route(ctx: RouteContext): Promise<Handled> {
   }
   if ((m = /^\/api\/v1\/nodes\/([^/]+)\/proxy\/(.*)$/.exec(path)))
     return nodeProxy(ctx, decodeURIComponent(m[1]!), m[2]!);
-  if (path === '/api/v1/nodes') {
-    return (
-      denied(ctx, 'list', 'nodes') ??
-      list(
-        'Node',
-        selected(
-          [...ctx.state.nodes.values()].map((n) => ctx.state.nodeObject(n)),
-          ctx.url,
-        ),
-      )
-    );
-  }
-  if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
-    const name = decodeURIComponent(m[1]!);
-    const node = ctx.state.nodes.get(name);
-    return (
-      denied(ctx, 'get', 'nodes', undefined, name) ??
-      (node
-        ? { status: 200, body: ctx.state.nodeObject(node) }
-        : { status: 404, body: notFound('nodes', name) })
-    );
-  }
-  if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(path)))
-    return pods(ctx, decodeURIComponent(m[1]!), m[2] && decodeURIComponent(m[2]));
   if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path)))
     return services(ctx, decodeURIComponent(m[1]!), m[2] && decodeURIComponent(m[2]));
   if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(path)))
     return events(ctx, decodeURIComponent(m[1]!));
   if (path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && ctx.method === 'POST')
     return accessReview(ctx);
-  return { status: 404, body: statusBody(404, 'the server could not find the requested resource') };
+  if (ctx.method === 'GET') {
+    const doc = discovery(path, ctx.state.resources, ctx.serverAddress);
+    if (doc) return { status: 200, body: doc };
+  }
+  return generic(ctx, path) ?? notServed;
+}
+
+const notServed: Handled = {
+  status: 404,
+  body: statusBody(404, 'the server could not find the requested resource'),
+};
+
+const RESOURCE_PATH =
+  /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/;
+
+/** Anything in resources.ts: RBAC as the authorizer checks it, then the generic verbs. */
+function generic(ctx: RouteContext, path: string): Handled | undefined {
+  const m = RESOURCE_PATH.exec(path);
+  if (!m) return undefined;
+  const [group, version] = m[1] ? ['', m[1]] : [m[2]!, m[3]!];
+  const [ns, plural, name, sub] = [m[4], m[5]!, m[6], m[7]].map((p) => p && decodeURIComponent(p));
+  const r = ctx.state.resources.find(group, version, plural!);
+  if (!r) return undefined;
+  // A namespaced resource is listed across namespaces without one; a cluster one never has one.
+  if ((!r.namespaced && ns !== undefined) || (r.namespaced && ns === undefined && name !== undefined))
+    return notServed;
+  const watching = ['true', '1'].includes(ctx.url.searchParams.get('watch') ?? '');
+  const verb = name
+    ? VERBS[ctx.method]!
+    : ctx.method === 'GET'
+      ? watching
+        ? 'watch'
+        : 'list'
+      : ctx.method === 'DELETE'
+        ? 'deletecollection'
+        : VERBS[ctx.method]!;
+  const no = denied(ctx, verb, sub ? `${plural}/${sub}` : plural!, ns, name, group);
+  if (no) return no;
+  if (r.plural === 'pods' && r.group === '' && !sub) {
+    const written = podWrite(ctx, ns!, name);
+    if (written) return written;
+  }
+  return serveResource(ctx, r, ns, name, sub);
 }

@@ -8,12 +8,14 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { parse } from 'yaml';
 import type { ClusterState } from './cluster-state.js';
 import { serveExec, type ExecHooks, type ExecRecord } from './exec-server.js';
 import { callerOf, type Caller } from './kubelet-server.js';
 import { statusBody, type StatusBody } from './objects.js';
 import type { Pem } from '../pki.js';
 import { route, type Handled } from './api-routes.js';
+import type { WatchStream } from './watch.js';
 
 export interface ApiServerOptions {
   state: ClusterState;
@@ -41,6 +43,8 @@ export class FakeApiServer {
   /** Subprotocols this server speaks, best first; tests drop v5 to exercise the v4 fallback. */
   execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
   url = '';
+  /** Open watches: a restart cuts them, expireHistory ends them. */
+  readonly watches = new Set<WatchStream>();
 
   constructor(private readonly o: ApiServerOptions) {}
 
@@ -53,7 +57,8 @@ export class FakeApiServer {
     return this.o.state;
   }
 
-  async start(): Promise<string> {
+  /** `port`: listen there again (a restart keeps the URL every kubeconfig names). */
+  async start(port = 0): Promise<string> {
     this.server = https.createServer(
       {
         cert: this.o.serving.cert,
@@ -67,12 +72,44 @@ export class FakeApiServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', () => resolve());
+    });
     this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
+  /**
+   * Stops and starts the API server as a restart does: the state (etcd) stays, every connection
+   * (watches included) is cut mid-stream, and for `downMs` nothing answers on the port.
+   * `expireHistory` also forgets the history, as a new watch cache would: clients resuming
+   * from an old resourceVersion then get 410 Expired and must list again.
+   */
+  async restart(options: { downMs?: number; expireHistory?: boolean } = {}): Promise<void> {
+    const port = Number(new URL(this.url).port);
+    await this.close();
+    if (options.expireHistory) this.state.history.compact();
+    if (options.downMs) await new Promise((resolve) => setTimeout(resolve, options.downMs));
+    await this.start(port);
+  }
+
+  /**
+   * Forgets the history (an etcd compaction) and ends every open watch cleanly, as a watch
+   * timeout does: clients re-watch from the version they had and get 410 Expired.
+   */
+  expireHistory(): void {
+    this.state.history.compact();
+    for (const w of [...this.watches]) w.end();
+  }
+
+  /** A BOOKMARK now on every open watch that allows them (instead of waiting a minute). */
+  sendBookmarks(): void {
+    for (const w of this.watches) w.bookmarkNow();
+  }
+
   close(): Promise<void> {
+    this.watches.clear();
     for (const client of this.wss.clients) client.terminate();
     return new Promise((resolve) => {
       if (!this.server) return resolve();
@@ -99,17 +136,21 @@ export class FakeApiServer {
     });
     if (!caller) return this.send(res, 401, statusBody(401, 'Unauthorized'));
     try {
-      const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : undefined;
+      const body = req.method === 'GET' ? undefined : await readBody(req);
       const handled: Handled = await route({
         state: this.state,
         caller,
         method: req.method ?? 'GET',
         url,
         body,
+        ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
         kubeletClient: this.o.kubeletClient,
         ca: this.o.ca,
+        watches: this.watches,
+        serverAddress: url.host,
       });
-      if ('raw' in handled) {
+      if ('stream' in handled) handled.stream(req, res);
+      else if ('raw' in handled) {
         res.writeHead(handled.status, { 'Content-Type': handled.contentType }).end(handled.raw);
       } else this.send(res, handled.status, handled.body);
     } catch (err) {
@@ -192,7 +233,9 @@ function readBody(req: IncomingMessage): Promise<unknown> {
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       try {
-        resolve(text ? JSON.parse(text) : undefined);
+        // Server-side apply sends YAML; JSON is YAML, so one parser reads both.
+        const yaml = /yaml/.test(req.headers['content-type'] ?? '');
+        resolve(text ? (yaml ? parse(text) : JSON.parse(text)) : undefined);
       } catch (err) {
         reject(err);
       }

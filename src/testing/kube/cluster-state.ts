@@ -3,10 +3,16 @@
  * pods, services, events, users with RBAC rules, and the knobs tests turn to make the kubelet or
  * the runtime fail the way real ones do.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { leaseResource, nodeResource, podResource } from './builtins.js';
+import { CustomResources, crdResource } from './crds.js';
+import { History, ObjectStore } from './history.js';
 import type { ContainerdConfig } from './containerd-restore.js';
 import type { KubeObject, PodJson } from './objects.js';
-import { bumpVersion, newMeta, runningStatus, waitingStatus } from './objects.js';
+import { newMeta, runningStatus, waitingStatus } from './objects.js';
+import type { PodCheckpointer } from './pod-checkpoints.js';
+import { Resources } from './resources.js';
 
 export interface Rule {
   verbs: string[];
@@ -14,6 +20,8 @@ export interface Rule {
   resources: string[];
   /** Namespaces the rule applies in; undefined means all (a ClusterRoleBinding). */
   namespaces?: string[];
+  /** API groups the rule applies to (`''` is the core group, `*` any); undefined means any. */
+  apiGroups?: string[];
 }
 
 export interface User {
@@ -52,6 +60,11 @@ export interface FakeNode {
   checkpointUsers: Set<string>;
   /** Labels besides kubernetes.io/hostname and kubernetes.io/os. */
   labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** The Node's spec (podCIDR; unschedulable and taints once cordoned through the API). */
+  spec: Record<string, unknown>;
+  uid: string;
+  creationTimestamp: string;
   /** A containerd node's CRI runtime settings (config.toml), which containerd-restore.ts follows. */
   containerd?: ContainerdConfig;
 }
@@ -75,13 +88,27 @@ export type PodFate =
   | { kind: 'waiting'; container?: string; reason: string; message: string; event?: string };
 
 export class ClusterState {
+  /** Every write of every resource, for watches (resourceVersions, 410 after compaction). */
+  readonly history = new History();
+  /** What the generic REST layer serves; CRDs add to it. */
+  readonly resources = new Resources();
+  readonly customResources = new CustomResources(this.resources, this.history);
+  /** How often a watch that allows them gets a BOOKMARK (a real API server: about a minute). */
+  bookmarkIntervalMs = 60_000;
   readonly nodes = new Map<string, FakeNode>();
-  readonly pods = new Map<string, PodJson>();
-  readonly services = new Map<string, KubeObject>();
+  /** The Node objects as the API serves them, kept in step with `nodes` (see syncNodes). */
+  readonly nodeObjects = new ObjectStore<KubeObject>('/nodes', this.history);
+  readonly pods = new ObjectStore<PodJson>('/pods', this.history);
+  readonly services = new ObjectStore<KubeObject>('/services', this.history);
+  readonly leases = new ObjectStore<KubeObject>('coordination.k8s.io/leases', this.history);
   readonly events: KubeObject[] = [];
   readonly users = new Map<string, User>();
   readonly tokens = new Map<string, string>();
   version = { major: '1', minor: '31', gitVersion: 'v1.31.4' };
+  /** KEP-5823 pod-level checkpoints, once enabled (TestCluster.enablePodCheckpoints). */
+  podCheckpoints: PodCheckpointer | undefined;
+  /** How the node's kubelet starts a pod with spec.restoreFrom (set with podCheckpoints). */
+  restoreFate: ((pod: PodJson) => PodFate | undefined) | undefined;
   /** Decides what happens to each created pod; tests replace it to simulate restore failures. */
   /** How a created pod turns out; a promise (a node pulling an image) leaves it ContainerCreating until it settles. */
   podFate: (pod: PodJson) => PodFate | Promise<PodFate> = () => ({ kind: 'running' });
@@ -90,7 +117,18 @@ export class ClusterState {
   readonly deletedPods: string[] = [];
   readonly createdPods: PodJson[] = [];
 
-  constructor(readonly rootDir: string) {}
+  constructor(readonly rootDir: string) {
+    this.resources.serve(podResource(this.pods));
+    this.resources.serve(
+      nodeResource(
+        this.nodeObjects,
+        () => this.syncNodes(),
+        (o) => this.nodeWritten(o),
+      ),
+    );
+    this.resources.serve(leaseResource(this.leases));
+    this.resources.serve(crdResource(this.customResources, this.history));
+  }
 
   addUser(name: string, groups: string[] = [], rules: Rule[] = []): User {
     const user = { name, groups, rules };
@@ -98,12 +136,13 @@ export class ClusterState {
     return user;
   }
 
-  allows(user: User, verb: string, resource: string, namespace?: string): boolean {
+  allows(user: User, verb: string, resource: string, namespace?: string, group = ''): boolean {
     if (user.groups.includes('system:masters')) return true;
     return user.rules.some(
       (r) =>
         (r.verbs.includes(verb) || r.verbs.includes('*')) &&
         (r.resources.includes(resource) || r.resources.includes('*')) &&
+        (r.apiGroups === undefined || r.apiGroups.includes(group) || r.apiGroups.includes('*')) &&
         (r.namespaces === undefined || (namespace !== undefined && r.namespaces.includes(namespace))),
     );
   }
@@ -119,12 +158,42 @@ export class ClusterState {
       failures: [],
       checkpointUsers: new Set(),
       labels: {},
+      annotations: {},
+      spec: { podCIDR: '10.244.0.0/24' },
+      uid: randomUUID(),
+      creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       kubeletRootDir: '/var/lib/kubelet',
       root: join(this.rootDir, 'nodes', name),
       ...options,
     };
     this.nodes.set(name, node);
+    this.syncNodes();
     return node;
+  }
+
+  /**
+   * Brings the Node objects in line with the FakeNodes (a test may change a node's labels or its
+   * kubelet's port in place): each one that differs is written, so watchers see it.
+   */
+  syncNodes(): void {
+    for (const node of this.nodes.values()) {
+      const fresh = this.nodeObject(node);
+      const stored = this.nodeObjects.get(node.name);
+      fresh.metadata.resourceVersion = stored?.metadata.resourceVersion ?? '';
+      if (!stored || JSON.stringify(stored) !== JSON.stringify(fresh)) this.nodeObjects.set(node.name, fresh);
+    }
+    for (const name of this.nodeObjects.keys()) if (!this.nodes.has(name)) this.nodeObjects.delete(name);
+  }
+
+  /** A Node written through the API (a cordon, a label): the FakeNode takes its labels and spec. */
+  private nodeWritten(o: KubeObject): void {
+    const node = this.nodes.get(o.metadata.name);
+    if (!node) return;
+    const { 'kubernetes.io/hostname': _h, 'kubernetes.io/os': _os, ...labels } = o.metadata.labels ?? {};
+    node.labels = labels;
+    node.annotations = { ...(o.metadata.annotations ?? {}) };
+    node.spec = structuredClone((o.spec ?? {}) as Record<string, unknown>);
+    this.syncNodes();
   }
 
   nodeObject(node: FakeNode): KubeObject {
@@ -132,10 +201,15 @@ export class ClusterState {
     return {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: newMeta(node.name, undefined, {
+      metadata: {
+        name: node.name,
+        uid: node.uid,
+        resourceVersion: '',
+        creationTimestamp: node.creationTimestamp,
         labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', ...node.labels },
-      }),
-      spec: { podCIDR: '10.244.0.0/24' },
+        ...(Object.keys(node.annotations).length ? { annotations: { ...node.annotations } } : {}),
+      },
+      spec: structuredClone(node.spec),
       status: {
         addresses: [
           { type: 'InternalIP', address: '127.0.0.1' },
@@ -206,20 +280,21 @@ export class ClusterState {
     // The scheduler's part: a pod without nodeName goes to the first node.
     pod.spec.nodeName ??= [...this.nodes.keys()][0];
     const rejection = this.kubeletAdmission(pod);
+    const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
     if (rejection) {
       pod.status = { phase: 'Failed', reason: 'NodeAffinity', message: rejection };
-      bumpVersion(pod.metadata);
+      this.pods.set(key, pod);
       this.createdPods.push(pod);
       return;
     }
-    const fate = this.podFate(pod);
+    const fate = this.restoreFate?.(pod) ?? this.podFate(pod);
     this.createdPods.push(pod);
     if (!(fate instanceof Promise)) {
       this.applyFate(pod, fate);
       return;
     }
     pod.status = waitingStatus(pod, pod.spec.containers[0]!.name, 'ContainerCreating', '');
-    bumpVersion(pod.metadata);
+    this.pods.set(key, pod);
     const pending: Promise<void> = fate
       .catch((err: unknown): PodFate => ({
         kind: 'waiting',
@@ -239,7 +314,9 @@ export class ClusterState {
       pod.status = waitingStatus(pod, container, fate.reason, fate.message);
       this.addEvent(pod, 'Warning', 'Failed', fate.event ?? `Error: ${fate.message}`);
     }
-    bumpVersion(pod.metadata);
+    // A pod deleted while its fate was decided stays deleted.
+    const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+    if (this.pods.get(key) === pod) this.pods.set(key, pod);
   }
 
   /** Resolves once every pod whose fate was still being decided has its status. */

@@ -47,6 +47,7 @@ export interface PodJson {
     [key: string]: unknown;
   };
   status: Record<string, unknown> & { phase?: string };
+  [key: string]: unknown;
 }
 
 export interface KubeObject {
@@ -56,21 +57,34 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/**
+ * One resourceVersion sequence for every object, as etcd's revision is: each write takes the next
+ * number, so a watch can resume after any version it has seen. Shared by all test clusters of a
+ * process (each keeps its own history), which only makes the numbers sparser.
+ */
 let resourceVersion = 1000;
+
+export function nextResourceVersion(): string {
+  return String(++resourceVersion);
+}
+
+export function currentResourceVersion(): string {
+  return String(resourceVersion);
+}
 
 export function newMeta(name: string, namespace?: string, extra: Partial<ObjectMeta> = {}): ObjectMeta {
   return {
     name,
     ...(namespace === undefined ? {} : { namespace }),
     uid: randomUUID(),
-    resourceVersion: String(++resourceVersion),
+    resourceVersion: nextResourceVersion(),
     creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     ...extra,
   };
 }
 
 export function bumpVersion(meta: ObjectMeta): void {
-  meta.resourceVersion = String(++resourceVersion);
+  meta.resourceVersion = nextResourceVersion();
 }
 
 export interface StatusBody {
@@ -80,8 +94,21 @@ export interface StatusBody {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; kind?: string; group?: string };
+  details?: StatusDetails;
   code: number;
+}
+
+export interface StatusCause {
+  reason: string;
+  message: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  kind?: string;
+  group?: string;
+  causes?: StatusCause[];
 }
 
 const REASONS: Record<number, string> = {
@@ -91,19 +118,27 @@ const REASONS: Record<number, string> = {
   404: 'NotFound',
   405: 'MethodNotAllowed',
   409: 'AlreadyExists',
+  410: 'Expired',
+  415: 'UnsupportedMediaType',
   422: 'Invalid',
   500: 'InternalError',
   503: 'ServiceUnavailable',
 };
 
-export function statusBody(code: number, message: string, details?: StatusBody['details']): StatusBody {
+/** `reason` overrides the default for the code (409 is `AlreadyExists` or `Conflict`). */
+export function statusBody(
+  code: number,
+  message: string,
+  details?: StatusDetails,
+  reason?: string,
+): StatusBody {
   return {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Failure',
     message,
-    reason: REASONS[code] ?? 'Unknown',
+    reason: reason ?? REASONS[code] ?? 'Unknown',
     ...(details ? { details } : {}),
     code,
   };

@@ -2,6 +2,12 @@
  * Starts the test cluster: a CA, the API server, one kubelet per node, and kubeconfig files
  * (client certificate or bearer token) that kcr loads exactly as it loads a real one.
  * `close()` stops every server and removes every file.
+ *
+ * For controllers: every resource (pods, nodes, leases, CRDs and what they define) can be listed
+ * and watched with resourceVersions (`api.sendBookmarks()`, `state.bookmarkIntervalMs`),
+ * `api.expireHistory()` makes resuming watches get 410 Expired, `api.restart()` cuts every
+ * connection and comes back on the same URL with the same state, and `state.history` holds
+ * every write. `raw-client.ts` reads exact statuses, bodies and watch streams.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +17,7 @@ import { stringify } from 'yaml';
 import { FakeApiServer } from './api-server.js';
 import { ClusterState, type FakeNode, type Rule } from './cluster-state.js';
 import { FakeKubelet } from './kubelet-server.js';
+import { PodCheckpointer } from './pod-checkpoints.js';
 import { TestPki, type Pem } from '../pki.js';
 
 export interface KubeconfigUser {
@@ -36,10 +43,17 @@ export interface TestCluster {
   /** `servingNames`: the kubelet certificate's subjectAltNames (default localhost and 127.0.0.1). */
   addNode(name: string, options?: NodeOptions): Promise<FakeKubelet>;
   kubeconfigFor(user: KubeconfigUser): Promise<string>;
+  /**
+   * Serves node.k8s.io/v1alpha1 podcheckpoints (KEP-5823), as the PodLevelCheckpointRestore gate
+   * and runtime-config do, with the kubelets taking them (pod-checkpoints.ts).
+   */
+  enablePodCheckpoints(): PodCheckpointer;
   close(): Promise<void>;
 }
 
-export async function startTestCluster(options: { nodes?: string[] } = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  options: { nodes?: string[]; podCheckpoints?: boolean } = {},
+): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'kcr-cluster-'));
   const state = new ClusterState(dir);
   const kubelets = new Map<string, FakeKubelet>();
@@ -102,13 +116,19 @@ export async function startTestCluster(options: { nodes?: string[] } = {}): Prom
         const pem = await pki.client(u.user, u.groups ?? []);
         return writeKubeconfig(u, { 'client-certificate': pem.certFile, 'client-key': pem.keyFile });
       },
+      enablePodCheckpoints() {
+        state.podCheckpoints ??= new PodCheckpointer(state, kubelets);
+        return state.podCheckpoints;
+      },
       async close() {
+        await state.podCheckpoints?.idle();
         await api.close();
         await Promise.all([...kubelets.values()].map((k) => k.close()));
         await rm(dir, { recursive: true, force: true });
       },
     };
     for (const name of options.nodes ?? ['node-1']) await cluster.addNode(name);
+    if (options.podCheckpoints) cluster.enablePodCheckpoints();
     return cluster;
   } catch (err) {
     await Promise.all([...kubelets.values()].map((k) => k.close()));

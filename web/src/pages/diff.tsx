@@ -69,14 +69,23 @@ function Changes({ title, groups }: { title: string; groups: Group[] }) {
   );
 }
 
-const range = (v?: { a?: number; b?: number }) => (v ? `${v.a ?? '–'} → ${v.b ?? '–'}` : '');
+/** `594 → 2726`, or nothing when neither side has a value. */
+const range = (label: string, v?: { a?: number; b?: number }) =>
+  v && (v.a !== undefined || v.b !== undefined) ? ` ${label} ${v.a ?? '–'} → ${v.b ?? '–'}` : '';
 const proc = (p: { pid: number; comm: string; cmdline: string[] }) =>
   `${p.pid} ${p.comm} ${p.cmdline.join(' ')}`;
 const fd = (f: { pid: number; fd: number }) => `pid ${f.pid} fd ${f.fd}`;
 
 function DiffView({ d }: { d: DiffBody }) {
+  const side = (x: DiffBody['a']) =>
+    `${[x.namespace, x.pod, x.container].filter(Boolean).join('/')} checkpointed ${time(x.checkpointedAt)}`;
   return (
     <>
+      <p class="muted">
+        A: {side(d.a)}
+        <br />
+        B: {side(d.b)}
+      </p>
       {d.warnings.map((w) => (
         <p class="warning" key={w}>
           {w}
@@ -108,9 +117,7 @@ function DiffView({ d }: { d: DiffBody }) {
           [
             'Changed',
             'changed',
-            d.files.changed.map(
-              (f) => `${fd(f)} ${f.path} pos ${range(f.pos)}${f.size ? ` size ${range(f.size)}` : ''}`,
-            ),
+            d.files.changed.map((f) => `${fd(f)} ${f.path}${range('pos', f.pos)}${range('size', f.size)}`),
           ],
         ]}
       />

@@ -142,8 +142,8 @@ function Search({ id, pid, onHit }: { id: string; pid: number; onHit: (hit: Sear
       </p>
       {state.hits.length > 0 && (
         <ol class="hits">
-          {state.hits.map((h) => (
-            <li key={`${h.pid}-${h.address}`}>
+          {state.hits.map((h, i) => (
+            <li key={i}>
               <button type="button" class="link mono" onClick={() => onHit(h)}>
                 pid {h.pid} {h.address}{' '}
                 {h.mapping ? `${h.mapping.perms} ${h.mapping.name || `[${h.mapping.kind}]`}` : ''}{' '}

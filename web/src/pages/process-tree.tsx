@@ -163,6 +163,12 @@ function Node({
           <section>
             <h4>Command line</h4>
             <code class="cmdline">{(process.cmdline ?? []).join(' ')}</code>
+            {process.titleRewritten && (
+              <p class="muted">
+                The process rewrote its command line (setproctitle) over its environment: the environment read
+                from memory starts with what is left of it.
+              </p>
+            )}
             {process.exe && <p class="muted">exe {process.exe}</p>}
           </section>
           <Env id={id} process={process} />
