@@ -27,11 +27,12 @@ export interface Caller {
 /** Client identity from a verified certificate (CN user, O groups) or a known bearer token. */
 export function callerOf(req: IncomingMessage, state: ClusterState): Caller | undefined {
   const socket = req.socket as TLSSocket;
-  if (socket.authorized) {
-    const subject = socket.getPeerCertificate().subject as unknown as Record<
-      string,
-      string | string[] | undefined
-    >;
+  // A socket that closed under the request has no peer certificate any more: fall through to the token.
+  const subject = socket.authorized
+    ? (socket.getPeerCertificate().subject as unknown as
+        Record<string, string | string[] | undefined> | undefined)
+    : undefined;
+  if (subject) {
     const o = subject.O;
     return { user: String(subject.CN), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
   }
