@@ -213,6 +213,9 @@ describe('ocicrypt images', () => {
     expect(() => parseOcicryptIdentity('not a key', 'priv.pem')).toThrow(
       /priv.pem: not a usable private key/,
     );
+    expect(() => parseOcicryptRecipient('{"n": 5}', 'key.jwk')).toThrow(
+      /key.jwk: not a public key: not a JSON Web Key: "kty"/,
+    );
     const ed = await keyText('ssh-ed25519.pub');
     expect(() => parseOcicryptRecipient(ed, 'id_ed25519.pub')).toThrow(KcrError);
   });

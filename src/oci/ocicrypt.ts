@@ -99,6 +99,30 @@ const IDENTITY_HINT =
   'give the unencrypted RSA or EC private key (PEM) whose public key the image was encrypted to, as skopeo --decryption-key takes';
 
 /** A PEM or JWK key as node:crypto reads it, or one `invalid-input` error naming the file. */
+/**
+ * A JWK key file from the user's disk, checked before Node's importer sees it: every member a JWK
+ * defines is a string, `kty` is required, and unknown members pass through (RFC 7517 allows them).
+ */
+const JwkFile = z.looseObject({
+  kty: z.string(),
+  ...Object.fromEntries(
+    ['crv', 'x', 'y', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'alg', 'kid', 'use'].map((name) => [
+      name,
+      z.string().optional(),
+    ]),
+  ),
+});
+
+function parseJwk(text: string): JsonWebKey {
+  const parsed = JwkFile.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `"${issue.path.join('.')}"` : 'the key';
+    throw new Error(`not a JSON Web Key: ${where} ${issue?.message ?? 'is invalid'}`);
+  }
+  return parsed.data;
+}
+
 function readKey(
   text: string,
   what: string,
@@ -109,9 +133,7 @@ function readKey(
   let key: KeyObject;
   try {
     const trimmed = text.trim();
-    key = trimmed.startsWith('{')
-      ? create({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
-      : create(trimmed);
+    key = trimmed.startsWith('{') ? create({ key: parseJwk(trimmed), format: 'jwk' }) : create(trimmed);
   } catch (err) {
     throw keyError(what, problem(err as Error), hint);
   }
