@@ -7,7 +7,8 @@
  * - the SQLite catalog that indexes the stores (`Catalog`, `resolveStore`, `syncStore`);
  * - the operations: back up an archive or running pods, read one back, restore one through ops,
  *   pin and remove, retention and prune, verify (shallow, deep, chain);
- * - encryption of the data (age), behind the `StreamEncryption` hook.
+ * - encryption of the data (age), behind the `StreamEncryption` hook, or as ocicrypt images, chosen
+ *   by the store (`storeEncryption`).
  */
 // Records, the hash chain and the catalog
 export * from './record.js';
@@ -32,4 +33,5 @@ export * from './prune.js';
 export * from './verify-deep.js';
 // Encryption
 export * from './encryption/index.js';
+export * from './store-encryption.js';
 export * from './backup-pod-checkpoint.js';

@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Store, StreamEncryption } from '../backup/index.js';
+import type { BackupEncryption, RecipientText, Store } from '../backup/index.js';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 
 const collect = (value: string, acc: string[]) => [...acc, value];
@@ -33,41 +33,37 @@ async function readKeyFile(path: string): Promise<string> {
   }
 }
 
-/** Inline age/ssh recipients as they are; files expanded to their recipient lines (as `age -R` reads them). */
-export async function ageRecipients(values: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const value of values) {
-    if (/^(age1|ssh-)/i.test(value.trim())) {
-      out.push(value.trim());
-      continue;
-    }
-    const lines = (await readKeyFile(value)).split('\n').map((l) => l.trim());
-    out.push(...lines.filter((l) => l !== '' && !l.startsWith('#')));
-  }
-  return out;
-}
-
-/** How a backup is encrypted: age for file:// and s3:// stores, an ocicrypt image for oci:// ones. */
-export interface BackupEncryption {
-  encryption?: { cipher: StreamEncryption; recipients: string[] };
-  ocicryptTo?: KeyObject[];
-}
-
 /**
- * `--encrypt-to` for the backup commands, as the store keeps it: age recipients (`age1…`, ssh keys)
- * for file:// and s3:// stores, public key files (PEM, `jwe:FILE`) for an oci:// store's ocicrypt
- * images. Parsed once the store is known and before any byte is read or checkpointed.
+ * `--encrypt-to` for the backup commands: each value an inline recipient (`age1…`, an ssh public
+ * key line) or a key file (an age recipients file, an ssh `.pub`, a PEM or JWK public key, also as
+ * skopeo's `jwe:FILE`). The store decides what it keeps (backup's storeEncryption: age for file://
+ * and s3://, an ocicrypt image for oci://) and refuses a recipient it cannot use, before any byte
+ * is read or checkpointed.
  */
 export async function backupEncryptionFlags(
   store: Store,
   values: readonly string[],
 ): Promise<BackupEncryption> {
   if (values.length === 0) return {};
-  if (store.encryptsImages) return { ocicryptTo: await imageRecipients(values) };
-  const recipients = await ageRecipients(values);
-  const { ageEncryption, parseAgeRecipients } = await import('../backup/index.js');
-  parseAgeRecipients(recipients);
-  return { encryption: { cipher: ageEncryption, recipients } };
+  const { recipientKind, storeEncryption } = await import('../backup/index.js');
+  const texts: RecipientText[] = [];
+  for (const value of values) {
+    if (/^(age1|ssh-)/i.test(value.trim())) {
+      texts.push({ text: value.trim() });
+      continue;
+    }
+    const path = value.replace(/^jwe:/, '');
+    const text = await readKeyFile(path);
+    if (recipientKind(text) === 'public-key') {
+      texts.push({ text, source: path });
+      continue;
+    }
+    const lines = text.split('\n').map((l) => l.trim());
+    texts.push(
+      ...lines.filter((l) => l !== '' && !l.startsWith('#')).map((l) => ({ text: l, source: path })),
+    );
+  }
+  return storeEncryption(store, texts);
 }
 
 /** The texts of the identity files, in order (the library parses and names them). */

@@ -1,7 +1,8 @@
 /**
  * The agent's work for one Checkpoint, against the test cluster's kubelet (real HTTPS, the agent's
  * bearer token authorized for nodes/checkpoint), the real CRI-O archive it writes, and real
- * stores: a file:// store and s3rver, encrypted with age.
+ * stores: a file:// store and s3rver, encrypted with age, and a real registry (oci://), encrypted
+ * as an ocicrypt image that skopeo opens.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,9 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateX25519Identity, ageEncryption } from '../backup/encryption/index.js';
-import { openStore, readBackup, type BackupRecord } from '../backup/index.js';
+import { openStore, readBackup, OciStore, backupTag, type BackupRecord } from '../backup/index.js';
 import { DirectKubelet, KubeClient } from '../kube/index.js';
+import { fixture } from '../testing/fixtures.js';
+import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import { startS3, type TestS3 } from '../testing/s3.js';
+import { tool } from '../testing/tools.js';
 import { FIXTURE_ARCHIVE } from '../testing/kube/kubelet-server.js';
 import { startTestCluster, type TestCluster } from '../testing/kube/test-cluster.js';
 import {
@@ -28,14 +32,16 @@ import type { Checkpoint, CheckpointStatus } from './resources.js';
 const AGENT_USER = 'system:serviceaccount:kcr-system:kcr-agent';
 let cluster: TestCluster;
 let s3: TestS3;
+let registry: TestRegistry;
 let work: string;
 let tokenFile: string;
 const FIXTURE_SHA = createHash('sha256').update(readFileSync(FIXTURE_ARCHIVE)).digest('hex');
 
 beforeAll(async () => {
-  [cluster, s3] = await Promise.all([
+  [cluster, s3, registry] = await Promise.all([
     startTestCluster({ nodes: ['node-a', 'node-b'] }),
     startS3('kcr-agent'),
+    startRegistry(),
   ]);
   work = await mkdtemp(join(tmpdir(), 'kcr-agent-test-'));
   tokenFile = join(work, 'token');
@@ -52,7 +58,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await Promise.all([cluster?.close(), s3?.close()]);
+  await Promise.all([cluster?.close(), s3?.close(), registry?.stop()]);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -146,6 +152,70 @@ describe('carryOutCheckpoint', () => {
       new RegExp(`^kcr_checkpoint_bytes_sum ${2 * readFileSync(FIXTURE_ARCHIVE).length}$`, 'm'),
     );
     expect(text).toMatch(/^kcr_checkpoint_duration_seconds_count 2$/m);
+  });
+
+  it('stores into an oci:// store as ocicrypt checkpoint images when the recipients are PEM public keys, which skopeo opens', async () => {
+    const pem = readFileSync(fixture('keys', 'ocicrypt-rsa.pub.pem'), 'utf8');
+    const url = `oci://${registry.host}/agent-secure`;
+    const { deps, statuses } = await agentFor('node-a');
+    const result = await carryOutCheckpoint(
+      checkpointObject({ store: url, containers: ['app'], encryption: { recipients: [pem] } }, 'web-oci'),
+      deps,
+    );
+    expect(statuses.at(-1)!.conditions!.at(-1)!.message).not.toMatch(/^error|hint:/);
+    expect(result).toBe('done');
+    const final = statuses.at(-1)!;
+    expect(final.containers!.map((c) => [c.name, c.sha256])).toEqual([['app', FIXTURE_SHA]]);
+    const store = new OciStore(`${registry.host}/agent-secure`);
+    const [record] = (await store.list()).filter((e): e is BackupRecord => e.kind === 'Backup');
+    expect(record!.id).toBe(final.containers![0]!.backupId);
+    expect(record!.encryption?.format).toBe('ocicrypt');
+    expect(record!.source).toMatchObject({ namespace: 'shop', pod: 'web', container: 'app', node: 'node-a' });
+    // A tool that is not kcr opens the image with the private key: its layer is the archive.
+    const out = join(work, 'skopeo-agent');
+    await tool('skopeo', [
+      'copy',
+      '--src-tls-verify=false',
+      '--decryption-key',
+      fixture('keys', 'ocicrypt-rsa.pem'),
+      `docker://${registry.host}/agent-secure:${backupTag(record!)}`,
+      `dir:${out}`,
+    ]);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(out, FIXTURE_SHA)))
+        .digest('hex'),
+    ).toBe(FIXTURE_SHA);
+    await store.close();
+    await deps.stores.close();
+  });
+
+  it.each([
+    [
+      'an age recipient for an oci:// store',
+      () => `oci://${registry.host}/agent-refused`,
+      () => generateX25519Identity().recipient,
+      /keeps encrypted backups as ocicrypt images, which spec\.encryption\.recipients\[0\] \(an age recipient\) cannot open\nhint: encrypt to an RSA or EC public key in PEM form/,
+    ],
+    [
+      'a PEM public key for an s3:// store',
+      () => `s3://${s3.bucket}/refused`,
+      () => readFileSync(fixture('keys', 'ocicrypt-ec.pub.pem'), 'utf8'),
+      /keeps age-encrypted backups, and spec\.encryption\.recipients\[0\] is a public key for ocicrypt images\nhint: encrypt to age recipients/,
+    ],
+  ])('refuses %s before the kubelet checkpoints anything', async (_what, url, recipient, message) => {
+    const { deps, statuses } = await agentFor('node-a');
+    const kubelet = cluster.kubelets.get('node-a')!;
+    const before = kubelet.calls.length;
+    const cp = checkpointObject({ store: url(), encryption: { recipients: [recipient()] } }, 'web-refused');
+    expect(await carryOutCheckpoint(cp, deps)).toBe('failed');
+    expect(kubelet.calls.length).toBe(before);
+    const final = statuses.at(-1)!;
+    expect(final.phase).toBe('Failed');
+    const ready = final.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'UnusableRecipient' });
+    expect(ready.message).toMatch(message);
+    await deps.stores.close();
   });
 
   it('leaves a Checkpoint of another node alone', async () => {

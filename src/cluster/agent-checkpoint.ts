@@ -1,17 +1,19 @@
 /**
  * The node agent's work for one Checkpoint object: ask the local kubelet to checkpoint each
  * container (with the agent's own service-account token), read each archive from the host's
- * checkpoint directory, stream it into the store through `backup` (encrypted when asked), then
+ * checkpoint directory, stream it into the store through `backup` (encrypted when asked, the way
+ * the store keeps encrypted backups: age for file:// and s3://, an ocicrypt image for oci://), then
  * remove the node's copy. Every step is written to the Checkpoint's status as it happens, so that
  * `kubectl describe` shows where it stands, and an agent restarted in the middle carries on
  * where the status says it was: containers already stored are not checkpointed again.
  */
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { ageEncryption } from '../backup/encryption/index.js';
 import {
   backupArchive,
   openStore,
+  storeEncryption,
+  type BackupEncryption,
   type BackupRecord,
   type Store,
   type StoreOptions,
@@ -111,6 +113,8 @@ export async function carryOutCheckpoint(checkpoint: Checkpoint, deps: AgentDeps
     attempts: (checkpoint.status?.attempts ?? 0) + 1,
     observedGeneration: checkpoint.metadata.generation,
   };
+  /** The condition reason of a refusal more specific than its error code says. */
+  let failReason: string | undefined;
   const write = async (next: CheckpointStatus) => {
     status = next;
     current = await deps.writeStatus(current, status);
@@ -149,6 +153,22 @@ export async function carryOutCheckpoint(checkpoint: Checkpoint, deps: AgentDeps
       );
     }
     const containers = names.map((name) => status.containers?.find((c) => c.name === name) ?? { name });
+    // The store decides how it keeps encrypted backups; a recipient it cannot use is refused before
+    // the kubelet freezes anything.
+    const store = await deps.stores.get(storeUrl);
+    let encryption: BackupEncryption;
+    try {
+      encryption = storeEncryption(
+        store,
+        (checkpoint.spec.encryption?.recipients ?? []).map((text, i) => ({
+          text,
+          source: `spec.encryption.recipients[${i}]`,
+        })),
+      );
+    } catch (err) {
+      failReason = 'UnusableRecipient';
+      throw err;
+    }
     const started = new Map<string, number>();
     // 1. The kubelet checkpoints every container not yet stored (a restarted agent skips the stored ones).
     for (const c of containers) {
@@ -174,7 +194,6 @@ export async function carryOutCheckpoint(checkpoint: Checkpoint, deps: AgentDeps
     );
     await write({ ...status, phase: 'Storing', containers, checkpointTime: now().toISOString(), conditions });
     // 2. Each archive streams from the node's directory into the store, then leaves the node.
-    const store = await deps.stores.get(storeUrl);
     for (const c of containers) {
       if (c.backupId) continue;
       const path = localArchivePath(deps, c.archivePath!);
@@ -182,9 +201,7 @@ export async function carryOutCheckpoint(checkpoint: Checkpoint, deps: AgentDeps
         podObject: pod,
         target: { namespace, pod: checkpoint.spec.pod, container: c.name },
         node: deps.node,
-        ...(checkpoint.spec.encryption
-          ? { encryption: { cipher: ageEncryption, recipients: checkpoint.spec.encryption.recipients } }
-          : {}),
+        ...encryption,
         ...(deps.signal ? { signal: deps.signal } : {}),
         now,
       });
@@ -229,7 +246,7 @@ export async function carryOutCheckpoint(checkpoint: Checkpoint, deps: AgentDeps
     deps.metrics?.countError(err);
     const conditions = setCondition(
       status.conditions,
-      { type: 'Ready', status: 'False', reason: reasonFor(err), message: errorText(err) },
+      { type: 'Ready', status: 'False', reason: failReason ?? reasonFor(err), message: errorText(err) },
       now(),
     );
     await write({ ...status, phase: 'Failed', completionTime: now().toISOString(), conditions });

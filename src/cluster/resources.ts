@@ -42,7 +42,9 @@ const encryption = z
     recipients: z
       .array(z.string().min(1))
       .min(1)
-      .describe('age recipients (age1…, ssh-ed25519 …, ssh-rsa …); only these can read the backup'),
+      .describe(
+        'who can read the backup: age recipients (age1…, ssh-ed25519 …, ssh-rsa …) for file:// and s3:// stores; RSA or EC public keys in PEM form for oci:// stores (an ocicrypt image)',
+      ),
   })
   .describe('encrypt the archive before it leaves the node');
 

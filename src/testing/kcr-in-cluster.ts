@@ -28,6 +28,8 @@ export interface KcrInCluster {
   raw: RawClient;
   agentKubeconfig: string;
   controllerKubeconfig: string;
+  /** The agent service account's token, as a file (what a Pod has mounted). */
+  agentTokenFile: string;
   startAgent(node: string, options?: Partial<AgentOptions>): Promise<NodeAgent>;
   startController(identity: string, options?: Partial<ControllerOptions>): Promise<Controller>;
   stopAll(): Promise<void>;
@@ -65,6 +67,7 @@ export async function installKcr(cluster: TestCluster): Promise<KcrInCluster> {
     raw,
     agentKubeconfig,
     controllerKubeconfig,
+    agentTokenFile: tokenFile,
     async startAgent(node, options = {}) {
       const fake = cluster.state.nodes.get(node)!;
       fake.checkpointUsers.add(AGENT_USER);

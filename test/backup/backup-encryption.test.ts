@@ -92,4 +92,21 @@ describe('kcr backup --encrypt-to, backup get --identity', () => {
     const listed = await kcr('backups', '-o', 'json');
     expect(JSON.parse(listed.stdout)).toHaveLength(1); // only the first test's backup
   });
+
+  it.each([
+    [
+      'an ocicrypt public key for a file:// store',
+      ['--store', 'file://{dir}/pem-to-file', '--encrypt-to', key('ocicrypt-rsa.pub.pem')],
+      /^error: file:\/\/.*keeps age-encrypted backups, and .*ocicrypt-rsa\.pub\.pem is a public key for ocicrypt images\nhint: encrypt to age recipients/,
+    ],
+    [
+      'an age recipient for an oci:// store',
+      ['--store', 'oci://127.0.0.1:9/never', '--encrypt-to', 'age1notakey'],
+      /^error: oci:\/\/127\.0\.0\.1:9\/never keeps encrypted backups as ocicrypt images, which "age1notakey" \(an age recipient\) cannot open\nhint: encrypt to an RSA or EC public key in PEM form/,
+    ],
+  ])('refuses %s, naming what the store keeps', async (_what, flags, message) => {
+    const res = await kcr('backup', ARCHIVE, ...flags.map((f) => f.replace('{dir}', tmp.dir)));
+    expect(res.stderr).toMatch(message);
+    expect(res.code).toBe(1);
+  });
 });
