@@ -3,7 +3,7 @@
  * into `error:`/`hint:` lines and exit codes. It returns the exit code; only bin/ exits.
  */
 import { Command, CommanderError } from 'commander';
-import { registerCommands } from './commands/index.js';
+import { PlaceholderRan, registerCommandsFor } from './command-loader.js';
 import type { CliContext, CliIo } from './context.js';
 import { KcrError } from '../errors.js';
 import { guardStream } from './output/escape.js';
@@ -29,7 +29,13 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
-function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
+/** The program with the commands `argv` needs loaded (every command with `all`). */
+async function buildProgram(
+  ctx: CliContext,
+  usage: UsageSlot,
+  argv: readonly string[],
+  all: boolean,
+): Promise<Command> {
   const program = new Command('kcr')
     .description('Kubernetes Checkpoint & Restore: checkpoint, inspect, image and restore running containers')
     .version(VERSION, '--version')
@@ -58,7 +64,7 @@ function buildProgram(ctx: CliContext, usage: UsageSlot): Command {
     });
   // Descriptions wrap even beside long flags, so help fits an 80-column terminal.
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: true, minWidthToWrap: 24 });
-  registerCommands(program, ctx);
+  await registerCommandsFor(program, ctx, argv, all);
   // Every subcommand shares the output routing and throws instead of exiting.
   const apply = (cmd: Command) => {
     cmd.exitOverride().configureOutput({
@@ -122,9 +128,16 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
   };
   ctx.archive.signal = ctx.signal;
   const usage: UsageSlot = {};
-  const program = buildProgram(ctx, usage);
+  const run = async (all: boolean) => {
+    const args = kubectlDryRun(argv);
+    const program = await buildProgram(ctx, usage, args, all);
+    await program.parseAsync(args, { from: 'user' });
+  };
   try {
-    await program.parseAsync(kubectlDryRun(argv), { from: 'user' });
+    await run(false).catch((err: unknown) => {
+      if (err instanceof PlaceholderRan) return run(true);
+      throw err;
+    });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
