@@ -1,16 +1,24 @@
-// Runs a shell command under GNU time and returns wall seconds and peak RSS (MiB).
+// Runs a shell command under GNU time and returns wall seconds, CPU seconds (user + sys), peak RSS
+// (MiB) and the 1-minute load average when it started: on a shared machine wall time alone says
+// little, so every bench prints the CPU time and the load beside it.
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 
 /** okExit: exit statuses that are answers, not failures (kcr secrets: 3 = found). */
 export function measure(command, { repeat = 3, env, okExit = [0] } = {}) {
   let best;
   for (let i = 0; i < repeat; i++) {
-    const run = spawnSync('/usr/bin/time', ['-f', 'KCRTIME %e %M', 'bash', '-c', `${command} >/dev/null`], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...env },
-      maxBuffer: 1 << 26,
-    });
+    const load = loadavg()[0];
+    const run = spawnSync(
+      '/usr/bin/time',
+      ['-f', 'KCRTIME %e %M %U %S', 'bash', '-c', `${command} >/dev/null`],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ...env },
+        maxBuffer: 1 << 26,
+      },
+    );
     const line = run.stderr.split('\n').find((l) => l.startsWith('KCRTIME '));
     if (
       !line ||
@@ -19,11 +27,23 @@ export function measure(command, { repeat = 3, env, okExit = [0] } = {}) {
       )
     )
       throw new Error(`benchmark command failed: ${command}\n${run.stderr}`);
-    const [, secs, kb] = line.split(' ');
-    const r = { seconds: Number(secs), rssMiB: Number(kb) / 1024 };
+    const [, secs, kb, user, sys] = line.split(' ');
+    const r = {
+      seconds: Number(secs),
+      rssMiB: Number(kb) / 1024,
+      cpuSeconds: Number((Number(user) + Number(sys)).toFixed(2)),
+      load: Number(load.toFixed(2)),
+    };
     if (!best || r.seconds < best.seconds) best = { ...r, rssMiB: Math.max(r.rssMiB, best?.rssMiB ?? 0) };
   }
   return best;
+}
+
+/** The machine's load averages (1, 5, 15 min), for the line each bench prints before it measures. */
+export function loadLine() {
+  return `load average: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`;
 }
 
 export function printTable(rows) {

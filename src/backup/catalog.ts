@@ -11,8 +11,21 @@ import { z } from 'zod';
 import { tempNameFor } from '../util/atomic-file.js';
 import { KcrError } from '../errors.js';
 import { isJsonObject } from '../util/json.js';
-import { matchesSelector, parseSelector } from '../kube/selector.js';
+import {
+  limitClause,
+  ROW_COLUMNS,
+  ROW_ORDER,
+  shapeSql,
+  toBackupRow,
+  toShape,
+  whereClause,
+  type BackupQuery,
+  type BackupRow,
+  type RawBackupRow,
+  type RowsShape,
+} from './catalog-query.js';
 import { storeEntrySchema, type StoreEntry } from './record.js';
+export type { BackupQuery, BackupRow, RowsShape, TextField } from './catalog-query.js';
 import { storeOptionsSchema, type StoreOptions } from './stores/store-url.js';
 
 export interface StoreRow {
@@ -22,38 +35,8 @@ export interface StoreRow {
   addedAt: string;
 }
 
-/** One line of `kcr backups`: the record's facts, without the Pod object. */
-export interface BackupRow {
-  store: string;
-  id: string;
-  kind: StoreEntry['kind'];
-  namespace?: string;
-  pod?: string;
-  container: string;
-  node?: string;
-  image?: string;
-  engine: string;
-  createdAt: string;
-  checkpointedAt?: string;
-  size: number;
-  sha256: string;
-  pinned: boolean;
-  encrypted: boolean;
-  labels: Record<string, string>;
-}
-
-export interface BackupQuery {
-  namespace?: string;
-  pod?: string;
-  container?: string;
-  store?: string;
-  /** A label selector, as kubectl's `-l`. */
-  selector?: string;
-  /** Only backups created at or after this time. */
-  since?: Date;
-  /** Include the tombstones of pruned backups. */
-  tombstones?: boolean;
-}
+/** Raised whenever SCHEMA changes; 2: the listing indexes (kind first) for paged `kcr backups`. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stores (
@@ -82,63 +65,22 @@ CREATE TABLE IF NOT EXISTS backups (
   entry TEXT NOT NULL,
   PRIMARY KEY (store, id)
 );
-CREATE INDEX IF NOT EXISTS backups_by_time ON backups (created_at);
-CREATE INDEX IF NOT EXISTS backups_by_pod ON backups (namespace, pod, container);
 CREATE INDEX IF NOT EXISTS backups_by_id ON backups (id);
--- Covers \`kcr backups\` unfiltered, in its order: the list is one index scan that never reads the
--- table rows, whose \`entry\` column (the whole record, Pod object included) is most of the file.
-CREATE INDEX IF NOT EXISTS backups_list ON backups (created_at DESC, id DESC, store, kind, namespace,
+-- The indexes of earlier catalogs, replaced by those below.
+DROP INDEX IF EXISTS backups_by_time;
+DROP INDEX IF EXISTS backups_by_pod;
+DROP INDEX IF EXISTS backups_list;
+-- Covers \`kcr backups\` (and --since) in its order, newest first: a page is the first rows of one
+-- index range that never reads the table, whose \`entry\` column (the whole record, Pod object
+-- included) is most of the file.
+CREATE INDEX IF NOT EXISTS backups_newest ON backups (kind, created_at DESC, id DESC, store, namespace,
   pod, container, node, image, engine, checkpointed_at, size, sha256, pinned, encrypted, labels);
+-- Slim, for counting what a page leaves out ("N more").
+CREATE INDEX IF NOT EXISTS backups_by_kind ON backups (kind, created_at);
+-- -n and --pod: their backups in order, without walking everyone else's.
+CREATE INDEX IF NOT EXISTS backups_in_namespace ON backups (namespace, kind, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS backups_of_pod ON backups (pod, kind, created_at DESC, id DESC);
 `;
-
-/**
- * A row as better-sqlite3's raw mode returns it: an array in the SELECT's column order. Raw rows
- * halve the CPU of listing 100,000 backups (measured), as no intermediate object is built per row.
- */
-type RawBackupRow = [
-  store: string,
-  id: string,
-  kind: StoreEntry['kind'],
-  namespace: string | null,
-  pod: string | null,
-  container: string,
-  node: string | null,
-  image: string | null,
-  engine: string,
-  createdAt: string,
-  checkpointedAt: string | null,
-  size: number,
-  sha256: string,
-  pinned: number,
-  encrypted: number,
-  labels: string,
-];
-
-const ROW_COLUMNS = `store, id, kind, namespace, pod, container, node, image, engine, created_at,
-      checkpointed_at, size, sha256, pinned, encrypted, labels`;
-
-function toBackupRow(raw: RawBackupRow): BackupRow {
-  const [store, id, kind, namespace, pod, container, node, image, engine, createdAt, checkpointedAt] = raw;
-  const row: BackupRow = {
-    store,
-    id,
-    kind,
-    container,
-    engine,
-    createdAt,
-    size: raw[11],
-    sha256: raw[12],
-    pinned: raw[13] === 1,
-    encrypted: raw[14] === 1,
-    labels: JSON.parse(raw[15]) as Record<string, string>,
-  };
-  if (namespace !== null) row.namespace = namespace;
-  if (pod !== null) row.pod = pod;
-  if (node !== null) row.node = node;
-  if (image !== null) row.image = image;
-  if (checkpointedAt !== null) row.checkpointedAt = checkpointedAt;
-  return row;
-}
 
 /** The row `kcr backups` shows for an entry, as the catalog would return it. */
 export function entryToRow(store: string, e: StoreEntry): BackupRow {
@@ -168,6 +110,16 @@ const storesFileSchema = z.array(
   z.object({ name: z.string(), url: z.string(), options: storeOptionsSchema, addedAt: z.string() }).strict(),
 );
 
+/** A query's answer as a stream (`Catalog.list`). */
+export interface BackupListing {
+  /** How many backups match the query, the limit aside. */
+  total: number;
+  /** How the rows to come are laid out: the longest value of each field, and more. */
+  shape: RowsShape;
+  /** The rows, newest first, read from the catalog as they are consumed. */
+  rows: Generator<BackupRow, void, undefined>;
+}
+
 export interface CatalogOptions {
   /**
    * A small JSON file that mirrors the list of stores, kept apart from the database: after the
@@ -190,7 +142,11 @@ export class Catalog {
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
-      db.exec(SCHEMA);
+      // The schema is (re)applied only when it changed: a listing opens the catalog for reading.
+      if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
     } catch (err) {
       throw new KcrError('io', `catalog ${path}: cannot open: ${(err as Error).message}`, {
         hint: 'the catalog is only an index: move the file away and run `kcr store add` and `kcr catalog sync` again',
@@ -246,6 +202,13 @@ export class Catalog {
   }
 
   close(): void {
+    // Keeps the planner's statistics fresh (it analyzes only what changed much), so that -n and
+    // --pod use their own indexes; almost free when nothing did.
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      // A read-only or busy database keeps its old statistics: only speed is at stake.
+    }
     this.db.close();
   }
 
@@ -347,32 +310,43 @@ export class Catalog {
     })();
   }
 
+  /** The backups `q` names, newest first, as an array: for callers that want them all at hand. */
   query(q: BackupQuery = {}): BackupRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const eq = (column: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(`${column} = ?`);
-      args.push(value);
-    };
-    eq('namespace', q.namespace);
-    eq('pod', q.pod);
-    eq('container', q.container);
-    eq('store', q.store);
-    if (!q.tombstones) where.push(`kind = 'Backup'`);
-    if (q.since) {
-      where.push('created_at >= ?');
-      args.push(q.since.toISOString());
-    }
-    const sql = `SELECT ${ROW_COLUMNS} FROM backups
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC`;
-    const raw = this.db
-      .prepare<unknown[], RawBackupRow>(sql)
+    const { sql, args } = whereClause(q);
+    return this.db
+      .prepare<unknown[], RawBackupRow>(
+        `SELECT ${ROW_COLUMNS} FROM backups ${sql} ${ROW_ORDER} ${limitClause(q)}`,
+      )
       .raw(true)
-      .all(...args);
-    const requirements = q.selector === undefined ? undefined : parseSelector(q.selector);
-    const rows = raw.map(toBackupRow);
-    return requirements ? rows.filter((r) => matchesSelector(r.labels, requirements)) : rows;
+      .all(...args)
+      .map(toBackupRow);
+  }
+
+  /**
+   * The backups `q` names as a stream: how many match (the limit aside), the shape of the rows to
+   * come (to lay out a table before reading them), and the rows themselves, newest first, read from
+   * SQLite one by one as they are consumed (100,000 rows never sit in memory together). While the
+   * rows are being read the catalog runs no other statement: read them to the end, or call
+   * `rows.return()`, first.
+   */
+  list(q: BackupQuery = {}): BackupListing {
+    const { sql, args } = whereClause(q);
+    const select = `SELECT ${ROW_COLUMNS} FROM backups ${sql} ${ROW_ORDER} ${limitClause(q)}`;
+    const total = this.db
+      .prepare<unknown[], number>(`SELECT count(*) FROM backups ${sql}`)
+      .pluck()
+      .get(...args)!;
+    const shape = toShape(
+      this.db
+        .prepare<unknown[], (number | null)[]>(shapeSql(select))
+        .raw(true)
+        .get(...args)!,
+    );
+    const statement = this.db.prepare<unknown[], RawBackupRow>(select).raw(true);
+    const rows = function* (): Generator<BackupRow, void, undefined> {
+      for (const raw of statement.iterate(...args)) yield toBackupRow(raw);
+    };
+    return { total, shape, rows: rows() };
   }
 
   /** The stores holding a backup by this id (normally one). */

@@ -1,8 +1,17 @@
 /** Renderings of backups, stores and sync results; `-o json` prints the records as stored. */
-import type { BackupRow, ChainReport, StoreEntry, StoreRow } from '../../backup/index.js';
+import type {
+  BackupRow,
+  ChainReport,
+  RowsShape,
+  StoreEntry,
+  StoreRow,
+  TextField,
+} from '../../backup/index.js';
+import { stringifyJson } from '../../util/json.js';
 import { formatBytes } from '../../util/units.js';
+import { escapeJsonText } from './escape.js';
 import { toJson, toYaml } from './format.js';
-import { renderTable } from './table.js';
+import { renderTable, streamedTable, type Column } from './table.js';
 
 export const LIST_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 export type ListFormat = (typeof LIST_FORMATS)[number];
@@ -18,35 +27,120 @@ function labelText(labels: Record<string, string>): string {
     .join(',');
 }
 
+/** The most a formatted size takes (`1023 MiB`, `9.99 GiB`): formatBytes keeps three digits. */
+const SIZE_WIDTH = 8;
+/** `2026-12-06 02:27:00Z` */
+const TIME_WIDTH = 20;
+const NONE_WIDTH = '<none>'.length;
+
+function flagsText(r: BackupRow): string {
+  return [r.pinned ? 'pinned' : '', r.encrypted ? 'encrypted' : '', r.kind === 'Tombstone' ? 'removed' : '']
+    .filter(Boolean)
+    .join(',');
+}
+
+/** A column of `kcr backups`, with the width it needs for rows of a given shape (streamed tables). */
+interface BackupColumn extends Column<BackupRow> {
+  width: (shape: RowsShape) => number;
+}
+
+const text =
+  (field: TextField) =>
+  (shape: RowsShape): number =>
+    Math.max(shape.longest[field], shape.missing[field] ? NONE_WIDTH : 0);
+
+const BACKUP_COLUMNS: readonly BackupColumn[] = [
+  { header: 'ID', value: (r) => r.id, width: text('id') },
+  { header: 'NAMESPACE', value: (r) => r.namespace, width: text('namespace') },
+  { header: 'POD', value: (r) => r.pod, width: text('pod') },
+  { header: 'CONTAINER', value: (r) => r.container, width: text('container') },
+  { header: 'CREATED', value: (r) => shortTime(r.createdAt), width: () => TIME_WIDTH },
+  { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right', width: () => SIZE_WIDTH },
+  { header: 'STORE', value: (r) => r.store, width: text('store') },
+  {
+    header: 'FLAGS',
+    value: flagsText,
+    // The longest the flags present could make; rows with none show <none>.
+    width: (s) =>
+      Math.max(
+        NONE_WIDTH,
+        [s.pinned && 'pinned', s.encrypted && 'encrypted', s.removed && 'removed'].filter(Boolean).join(',')
+          .length,
+      ),
+  },
+  { header: 'NODE', value: (r) => r.node, wide: true, width: text('node') },
+  { header: 'IMAGE', value: (r) => r.image, wide: true, width: text('image') },
+  { header: 'ENGINE', value: (r) => r.engine, wide: true, width: text('engine') },
+  {
+    header: 'CHECKPOINTED',
+    value: (r) => shortTime(r.checkpointedAt),
+    wide: true,
+    width: (s) =>
+      Math.max(s.longest.checkpointedAt > 0 ? TIME_WIDTH : 0, s.missing.checkpointedAt ? NONE_WIDTH : 0),
+  },
+  { header: 'SHA256', value: (r) => r.sha256, wide: true, width: () => 64 },
+  // The last column is never padded.
+  { header: 'LABELS', value: (r) => labelText(r.labels), wide: true, width: () => 0 },
+];
+
 export function renderBackups(rows: readonly BackupRow[], format: ListFormat): string {
   if (format === 'json') return toJson(rows);
   if (format === 'yaml') return toYaml(rows);
-  return renderTable(
-    rows,
-    [
-      { header: 'ID', value: (r) => r.id },
-      { header: 'NAMESPACE', value: (r) => r.namespace },
-      { header: 'POD', value: (r) => r.pod },
-      { header: 'CONTAINER', value: (r) => r.container },
-      { header: 'CREATED', value: (r) => shortTime(r.createdAt) },
-      { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
-      { header: 'STORE', value: (r) => r.store },
-      {
-        header: 'FLAGS',
-        value: (r) =>
-          [r.pinned ? 'pinned' : '', r.encrypted ? 'encrypted' : '', r.kind === 'Tombstone' ? 'removed' : '']
-            .filter(Boolean)
-            .join(','),
-      },
-      { header: 'NODE', value: (r) => r.node, wide: true },
-      { header: 'IMAGE', value: (r) => r.image, wide: true },
-      { header: 'ENGINE', value: (r) => r.engine, wide: true },
-      { header: 'CHECKPOINTED', value: (r) => shortTime(r.checkpointedAt), wide: true },
-      { header: 'SHA256', value: (r) => r.sha256, wide: true },
-      { header: 'LABELS', value: (r) => labelText(r.labels), wide: true },
-    ],
-    format === 'wide',
-  );
+  return renderTable(rows, BACKUP_COLUMNS, format === 'wide');
+}
+
+/** Where a streamed listing goes: stdout, written in large pieces. */
+interface Sink {
+  write(chunk: string): unknown;
+}
+
+/** Lines gathered into pieces of about this many characters: one write each, not one per row. */
+const PIECE = 64 * 1024;
+
+/**
+ * `kcr backups` as a stream: the rows are rendered as they come from the catalog and written in
+ * large pieces, so 100,000 backups never sit in memory as objects or as one string. The output is
+ * the same as renderBackups' for json and yaml; a table's columns are as wide as `shape` says the
+ * rows need. Returns how many rows were written.
+ */
+export function writeBackups(
+  listing: { shape: RowsShape; rows: Iterable<BackupRow> },
+  format: ListFormat,
+  out: Sink,
+): number {
+  let piece = '';
+  let count = 0;
+  const emit = (text: string) => {
+    piece += text;
+    if (piece.length >= PIECE) {
+      out.write(piece);
+      piece = '';
+    }
+  };
+  if (format === 'json') {
+    for (const row of listing.rows) emit(`${count++ === 0 ? '[\n  ' : ',\n  '}${jsonItem(row)}`);
+    emit(count === 0 ? '[]\n' : '\n]\n');
+  } else if (format === 'yaml') {
+    for (const row of listing.rows) {
+      emit(toYaml([row]));
+      count++;
+    }
+    if (count === 0) emit('[]\n');
+  } else {
+    const table = streamedTable(
+      BACKUP_COLUMNS,
+      (c) => (c as BackupColumn).width(listing.shape),
+      format === 'wide',
+    );
+    for (const row of listing.rows) emit(`${count++ === 0 ? `${table.header}\n` : ''}${table.line(row)}\n`);
+  }
+  if (piece) out.write(piece);
+  return count;
+}
+
+/** One row as an element of toJson's array: the same text, indented one level. */
+function jsonItem(row: BackupRow): string {
+  return escapeJsonText(stringifyJson(row, 2).replaceAll('\n', '\n  '));
 }
 
 export function renderStores(rows: readonly StoreRow[], format: ListFormat): string {

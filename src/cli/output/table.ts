@@ -79,16 +79,47 @@ export function renderTable<Row>(
     widths = fitWidths(widths, shown, limit);
     cells = cells.map((r) => r.map((text, i) => elide(text, widths[i]!)));
   }
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => {
-        const last = i === values.length - 1;
-        if (shown[i]!.align === 'right') return v.padStart(widths[i]!);
-        return last ? v : v.padEnd(widths[i]!);
-      })
-      .join(' '.repeat(GAP))
-      .trimEnd();
+  const line = (values: string[]) => tableLine(values, shown, widths);
   return [line(shown.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
+}
+
+function tableLine<Row>(values: readonly string[], shown: readonly Column<Row>[], widths: readonly number[]) {
+  return values
+    .map((v, i) => {
+      const last = i === values.length - 1;
+      if (shown[i]!.align === 'right') return v.padStart(widths[i]!);
+      return last ? v : v.padEnd(widths[i]!);
+    })
+    .join(' '.repeat(GAP))
+    .trimEnd();
+}
+
+/**
+ * A table whose rows are not all at hand (a stream of 100,000 catalog rows): the caller gives each
+ * column's width up front (the header's own width is added here), and gets the header and each
+ * row as a line as it comes. A cell wider than its column pushes the rest of its line, as kubectl's
+ * streamed tables do.
+ */
+export function streamedTable<Row>(
+  columns: readonly Column<Row>[],
+  widthOf: (column: Column<Row>) => number,
+  wide = false,
+): { header: string; line: (row: Row) => string } {
+  const shown = columns.filter((c) => wide || !c.wide);
+  const widths = shown.map((c) => Math.max(c.header.length, widthOf(c)));
+  return {
+    header: tableLine(
+      shown.map((c) => c.header),
+      shown,
+      widths,
+    ),
+    line: (row) =>
+      tableLine(
+        shown.map((c) => cellText(c.value(row))),
+        shown,
+        widths,
+      ),
+  };
 }
 
 /** The width a table on this stream should fit: the terminal's columns, or none off a terminal. */
