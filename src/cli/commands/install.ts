@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { outputFormat } from '../options.js';
-import { toJson } from '../output/format.js';
+import { toJson, toYaml } from '../output/format.js';
 
 const FORMATS = ['table', 'yaml', 'json'] as const;
 
@@ -50,8 +50,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
       if (f.output === 'json') {
         ctx.io.stdout.write(toJson({ apiVersion: 'v1', kind: 'List', items: manifests }));
       } else {
-        const { stringify } = await import('yaml');
-        ctx.io.stdout.write(manifests.map((m) => `---\n${stringify(m, { lineWidth: 0 })}`).join(''));
+        ctx.io.stdout.write(manifests.map((m) => `---\n${toYaml(m)}`).join(''));
       }
       return;
     }

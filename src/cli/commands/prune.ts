@@ -12,7 +12,7 @@ import { formatBytes } from '../../util/units.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { choice, outputFormat, parseDuration, parseSize, positiveInt } from '../options.js';
-import { toJson, toYaml } from '../output/format.js';
+import { toJson, toYaml, yamlLib } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
@@ -53,10 +53,9 @@ async function readPolicy(path: string): Promise<RetentionRule[]> {
   const text = await readFile(path, 'utf8').catch((err: unknown) => {
     throw fileError(path, err);
   });
-  const { parse } = await import('yaml');
   let parsed;
   try {
-    parsed = policyFileSchema.safeParse(parse(text));
+    parsed = policyFileSchema.safeParse(yamlLib().parse(text));
   } catch (err) {
     throw new KcrError('invalid-input', `${path}: not YAML: ${(err as Error).message}`, { cause: err });
   }

@@ -5,8 +5,16 @@ import { stringifyJson } from '../../util/json.js';
 import { escapeJsonText, escapeYamlText } from './escape.js';
 
 // yaml costs ~80 ms to load: load it on first use, so commands printing tables or JSON start faster.
+// Through require, not `await import('yaml')`: in the split CLI bundle a dynamic import of this
+// CommonJS package yields only its default export, so `const { stringify } = await import('yaml')`
+// is undefined there (while the unbundled tests pass).
 const requireLazily = createRequire(import.meta.url);
-let yamlStringify: typeof import('yaml').stringify | undefined;
+let yamlModule: typeof import('yaml') | undefined;
+
+/** The yaml package, loaded on first use. */
+export function yamlLib(): typeof import('yaml') {
+  return (yamlModule ??= requireLazily('yaml') as typeof import('yaml'));
+}
 
 export function toJson(value: unknown): string {
   return escapeJsonText(stringifyJson(value, 2)) + '\n';
@@ -27,7 +35,6 @@ function jsonView(value: unknown): unknown {
 }
 
 export function toYaml(value: unknown): string {
-  yamlStringify ??= (requireLazily('yaml') as typeof import('yaml')).stringify;
   // yaml writes a bigint as a plain integer, digit for digit, as stringifyJson does in JSON.
-  return escapeYamlText(yamlStringify(jsonView(value), { lineWidth: 0 }));
+  return escapeYamlText(yamlLib().stringify(jsonView(value), { lineWidth: 0 }));
 }
