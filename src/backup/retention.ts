@@ -81,7 +81,8 @@ function groupName(rule: RetentionRule, item: RetentionItem): string {
   return `container ${ns}/${item.pod ?? '(none)'}/${item.container}`;
 }
 
-function describeAge(ms: number): string {
+/** A duration as retention reasons word it: `7d`, `12h`, `90s` (the largest whole unit). */
+export function describeAge(ms: number): string {
   const units: [number, string][] = [
     [86_400_000, 'd'],
     [3_600_000, 'h'],

@@ -10,6 +10,7 @@ import { KcrError } from '../errors.js';
 import { KubeClient, parseStatus, type KubeletEndpoint } from '../kube/index.js';
 import { carryOutCheckpoint, StoreCache, type AgentDeps, type PodObject } from './agent-checkpoint.js';
 import { Informer } from './informer.js';
+import { PodCheckpointNodeData } from './pod-checkpoint-node-data.js';
 import { KcrApi } from './kcr-api.js';
 import type { Metrics } from './metrics.js';
 import { LABELS, type Checkpoint } from './resources.js';
@@ -28,6 +29,13 @@ export interface AgentOptions {
   selectBy?: 'field' | 'label';
   /** Rules for the node's checkpoint directory (kcr prune --node-dir), applied every pruneIntervalMs. */
   prune?: { rules: RetentionRule[]; intervalMs: number };
+  /**
+   * The kubelet's pod-checkpoint directory on the host (KEP-5823): the agent removes a deleted
+   * PodCheckpoint's data there, holding the kcr.dev/node-data finalizer until it has, and sweeps
+   * orphans (pod-checkpoint-node-data.ts).
+   */
+  podCheckpointDir?: string;
+  podCheckpointSweep?: { intervalMs?: number; minAgeMs?: number };
   resyncMs?: number;
   backoff?: { initialMs: number; maxMs: number };
   metrics?: Metrics;
@@ -49,6 +57,7 @@ export class NodeAgent {
   private readonly running = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private pruneTimer: NodeJS.Timeout | undefined;
+  readonly podCheckpointData: PodCheckpointNodeData | undefined;
   /** The most Checkpoints this agent carried out at one time (the per-node concurrency, as measured). */
   maxRunning = 0;
 
@@ -56,6 +65,19 @@ export class NodeAgent {
     this.api = new KcrApi(o.kc);
     this.client = new KubeClient(o.kc, 'default', o.kc.getCurrentCluster()?.server ?? '');
     this.stores = new StoreCache(o.storeOptions);
+    if (o.podCheckpointDir) {
+      this.podCheckpointData = new PodCheckpointNodeData({
+        kc: o.kc,
+        node: o.node,
+        hostRoot: o.hostRoot ?? '/',
+        dir: o.podCheckpointDir,
+        ...(o.podCheckpointSweep ? { sweep: o.podCheckpointSweep } : {}),
+        ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+        ...(o.backoff ? { backoff: o.backoff } : {}),
+        ...(o.metrics ? { metrics: o.metrics } : {}),
+        ...(o.log ? { log: o.log } : {}),
+      });
+    }
     const byLabel = o.selectBy === 'label';
     const selector = byLabel
       ? { labelSelector: `${LABELS.node}=${o.node}` }
@@ -85,6 +107,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     await this.informer.start();
+    await this.podCheckpointData?.start();
     if (this.o.prune) {
       this.pruneTimer = setInterval(() => void this.pruneOnce(), this.o.prune.intervalMs);
       this.pruneTimer.unref();
@@ -93,6 +116,7 @@ export class NodeAgent {
 
   async stop(): Promise<void> {
     clearInterval(this.pruneTimer);
+    await this.podCheckpointData?.stop();
     await this.informer.stop();
     this.abort.abort();
     await Promise.allSettled(this.running.values());

@@ -1,12 +1,13 @@
 /**
  * The controller (`kcr controller`, a Deployment of two or more replicas): informers on
  * CheckpointSchedules, Checkpoints and Restores in every namespace; the replica holding the Lease
- * runs the schedules (schedule-controller.ts), gives Checkpoints made without a node the node of
+ * runs the schedules and their retention (schedule-controller.ts), gives Checkpoints made without a node the node of
  * their Pod, and carries out Restores (restore-controller.ts). The standbys keep their informers
  * warm, so a takeover starts from a synced cache.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { StoreOptions } from '../backup/index.js';
+import { KubeClient } from '../kube/index.js';
 import type { RegistryOptions } from '../oci/index.js';
 import { Informer } from './informer.js';
 import { KcrApi } from './kcr-api.js';
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   registry?: RegistryOptions;
   restore?: Pick<RestoreDeps, 'kubeconfig' | 'wait' | 'timeoutSeconds'>;
   metrics?: Metrics;
+  /** How often each schedule's podCheckpointRetention is applied (default 60 s). */
+  podCheckpointRetentionIntervalMs?: number;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -59,6 +62,11 @@ export class Controller {
       api: this.api,
       core: this.core,
       checkpoints: () => this.checkpoints.list(),
+      podCheckpoints: {
+        client: new KubeClient(o.kc, 'default', o.kc.getCurrentCluster()?.server ?? 'the API server'),
+        restores: () => this.restores.list(),
+        ...(o.podCheckpointRetentionIntervalMs ? { intervalMs: o.podCheckpointRetentionIntervalMs } : {}),
+      },
       ...(o.storeOptions ? { storeOptions: o.storeOptions } : {}),
       ...(o.metrics ? { metrics: o.metrics } : {}),
       now,

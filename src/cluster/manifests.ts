@@ -91,6 +91,12 @@ export const AGENT_RULES: Rule[] = [
     verbs: ['get'],
     why: 'keep the Pod object with the backup, which a restore rebuilds the Pod from',
   },
+  {
+    apiGroups: ['node.k8s.io'],
+    resources: ['podcheckpoints'],
+    verbs: ['get', 'list', 'watch', 'patch'],
+    why: 'hold the kcr.dev/node-data finalizer on its node’s PodCheckpoints until their data there is removed',
+  },
 ];
 
 export const CONTROLLER_RULES: Rule[] = [
@@ -139,8 +145,8 @@ export const CONTROLLER_RULES: Rule[] = [
   {
     apiGroups: ['node.k8s.io'],
     resources: ['podcheckpoints'],
-    verbs: ['get', 'list', 'delete'],
-    why: 'apply retention to PodCheckpoints, which the KEP leaves to others',
+    verbs: ['get', 'list', 'delete', 'restore'],
+    why: 'apply retention to PodCheckpoints, which the KEP leaves to others, and carry out Restores of them (spec.restoreFrom)',
   },
 ];
 

@@ -45,6 +45,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly podCheckpointsPruned = new Counter({
+    name: 'kcr_pod_checkpoints_pruned_total',
+    help: 'PodCheckpoints removed by retention, by the limit that removed them (keep-last, max-age, max-size, failed).',
+    labelNames: ['limit'],
+    registers: [this.registry],
+  });
+  readonly podCheckpointDataRemoved = new Counter({
+    name: 'kcr_pod_checkpoint_data_removed_total',
+    help: 'PodCheckpoint data directories a node agent removed: for a deleted PodCheckpoint (finalizer) or with none left (orphan).',
+    labelNames: ['cause'],
+    registers: [this.registry],
+  });
+  readonly podCheckpointDataRemovedBytes = new Counter({
+    name: 'kcr_pod_checkpoint_data_removed_bytes_total',
+    help: 'Bytes of PodCheckpoint data a node agent removed from its node.',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'kcr_' });
   }

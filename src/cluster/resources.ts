@@ -26,6 +26,16 @@ export const LABELS = {
 /** `kcr.dev/checkpoint-now=true` on a Pod asks every schedule covering it for a checkpoint now. */
 export const CHECKPOINT_NOW_ANNOTATION = 'kcr.dev/checkpoint-now';
 
+/** `kcr.dev/pinned=true` on a PodCheckpoint keeps it out of every retention policy. */
+export const PINNED_ANNOTATION = 'kcr.dev/pinned';
+/**
+ * The node agent's finalizer on a completed PodCheckpoint: the object stays until the agent of its
+ * node has removed the checkpoint's data there (the API server cannot reach a node's disk).
+ */
+export const NODE_DATA_FINALIZER = 'kcr.dev/node-data';
+/** The size in bytes of a PodCheckpoint's data on its node, as its agent measured it (for max-size). */
+export const NODE_DATA_BYTES_ANNOTATION = 'kcr.dev/node-data-bytes';
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** `kcr prune`'s durations (util/units parseDuration): 90s, 30m, 12h, 7d, 2w, 1h30m. */
@@ -159,6 +169,25 @@ export const retentionSchema = z
   .describe('which of this schedule’s backups are kept (kcr prune’s rules)');
 export type Retention = z.infer<typeof retentionSchema>;
 
+export const podCheckpointRetentionSchema = z
+  .object({
+    keepLast: z.number().int().min(0).optional(),
+    maxAge: z.string().regex(DURATION).optional().describe('e.g. 7d, 12h'),
+    maxSize: z
+      .string()
+      .regex(SIZE)
+      .optional()
+      .describe('e.g. 20GiB, of the data on the nodes (as each node agent measured it)'),
+    per: z
+      .enum(['pod', 'namespace'])
+      .optional()
+      .describe('what one budget covers (default pod: a PodCheckpoint holds the whole Pod)'),
+  })
+  .describe(
+    'which KEP-5823 PodCheckpoints of the covered Pods are kept; the others, and their data on the node, are removed (kcr.dev/pinned=true keeps one)',
+  );
+export type PodCheckpointRetention = z.infer<typeof podCheckpointRetentionSchema>;
+
 const labelSelectorRequirement = z.object({
   key: z.string().min(1),
   operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
@@ -196,6 +225,7 @@ export const scheduleSpecSchema = z.object({
   store: z.string().min(1).describe('where the backups go (file://, s3://, oci://)'),
   encryption: encryption.optional(),
   retention: retentionSchema.optional(),
+  podCheckpointRetention: podCheckpointRetentionSchema.optional(),
   timeoutSeconds: z.number().int().min(1).max(3600).optional(),
   startingDeadlineSeconds: z
     .number()
@@ -232,6 +262,25 @@ export const scheduleRunSchema = z.object({
 });
 export type ScheduleRun = z.infer<typeof scheduleRunSchema>;
 
+const prunedPodCheckpointSchema = z.object({
+  name: z.string(),
+  uid: z.string().optional(),
+  pod: z.string().optional(),
+  node: z.string().optional(),
+  reason: z.string().describe('the limit and how this PodCheckpoint exceeds it'),
+});
+
+export const podCheckpointPruneStatusSchema = z.object({
+  pending: z
+    .array(prunedPodCheckpointSchema)
+    .optional()
+    .describe('chosen for removal, recorded before any is deleted: a restarted controller finishes them'),
+  lastPruned: z.array(prunedPodCheckpointSchema).optional().describe('the latest removed, newest last'),
+  lastPruneTime: time.optional(),
+  pruned: z.number().int().optional(),
+});
+export type PodCheckpointPruneStatus = z.infer<typeof podCheckpointPruneStatusSchema>;
+
 export const scheduleStatusSchema = z.object({
   lastScheduleTime: time.optional(),
   nextScheduleTime: time.optional(),
@@ -245,6 +294,9 @@ export const scheduleStatusSchema = z.object({
       pruned: z.number().int().optional(),
     })
     .optional(),
+  podCheckpoints: podCheckpointPruneStatusSchema
+    .optional()
+    .describe('retention of PodCheckpoints (spec.podCheckpointRetention)'),
   lastError: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
   observedGeneration: z.number().int().optional(),
@@ -270,7 +322,13 @@ export const restoreSpecSchema = z.object({
         .optional()
         .describe('a backup in a store, by id'),
       image: z.string().min(1).optional().describe('a checkpoint image, REGISTRY/REPO:TAG or @sha256:…'),
-      podCheckpoint: z.string().min(1).optional().describe('a node.k8s.io PodCheckpoint in this namespace'),
+      podCheckpoint: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'a node.k8s.io PodCheckpoint in this namespace: restored on its node by spec.restoreFrom, or on spec.node through a checkpoint image in spec.repository',
+        ),
     })
     .describe('exactly one of backup, image, podCheckpoint'),
   name: podName.optional().describe('the new Pod’s name (default: the original’s)'),
@@ -292,6 +350,10 @@ export const restoreStatusSchema = z.object({
   podNamespace: z.string().optional(),
   nodeName: z.string().optional(),
   image: z.string().optional(),
+  method: z
+    .enum(['image', 'restoreFrom'])
+    .optional()
+    .describe('restoreFrom: the KEP-5823 Pod on the PodCheckpoint’s node; image: kcr’s checkpoint image'),
   startTime: time.optional(),
   completionTime: time.optional(),
   conditions: z.array(conditionSchema).optional(),

@@ -1,7 +1,8 @@
 /**
  * The controller's schedule work, one schedule at a time: start the runs that are due (cron, a
  * Pod's kcr.dev/checkpoint-now annotation, a drain), create their Checkpoints, tally them when the
- * agents are done, and apply the schedule's retention to its store.
+ * agents are done, and apply the schedule's retention to its store and to the PodCheckpoints of the
+ * Pods it covers (pod-checkpoint-pruning.ts).
  *
  * Never lost, never doubled: a run is first recorded in the schedule's status (a write with the
  * resourceVersion read, so two writers cannot both record it), then its Checkpoints are created
@@ -13,6 +14,7 @@ import { Catalog, pruneStore, resolveStore, type RetentionRule, type StoreOption
 import { parseDuration, parseSize } from '../util/units.js';
 import { mapLimit } from '../util/concurrency.js';
 import { errorText } from './conditions.js';
+import { prunePodCheckpoints, type PodCheckpointPruneDeps } from './pod-checkpoint-pruning.js';
 import type { KcrApi } from './kcr-api.js';
 import type { Metrics } from './metrics.js';
 import {
@@ -31,6 +33,11 @@ export interface ScheduleDeps {
   core: CoreV1Api;
   /** The Checkpoints the controller's informer holds. */
   checkpoints(): readonly Checkpoint[];
+  /** For PodCheckpoint retention: raw API access and the Restores the informer holds. */
+  podCheckpoints?: Pick<PodCheckpointPruneDeps, 'client' | 'restores'> & {
+    /** How often a schedule's podCheckpointRetention is applied (default 60 s). */
+    intervalMs?: number;
+  };
   storeOptions?: StoreOptions;
   metrics?: Metrics;
   now(): Date;
@@ -95,6 +102,9 @@ function checkpointFor(s: CheckpointSchedule, run: ScheduleRun, pod: V1Pod): Che
 }
 
 export class ScheduleController {
+  /** When each schedule's PodCheckpoints were last pruned (ms), by namespace/name. */
+  private readonly podCheckpointPasses = new Map<string, number>();
+
   constructor(private readonly deps: ScheduleDeps) {}
 
   /** One pass over one schedule: due runs started, unfinished ones carried on, finished ones tallied. */
@@ -130,7 +140,33 @@ export class ScheduleController {
       if (run.phase === 'Creating') s = await this.createCheckpoints(s, run);
       else if (run.phase === 'Running') s = await this.tally(s, run);
     }
+    if (s.spec.podCheckpointRetention) s = await this.podCheckpointRetention(s, now);
     return s;
+  }
+
+  /**
+   * PodCheckpoints are not made by the schedule's runs (users and other tools create them), so
+   * their retention runs on its own clock; a pending list a stopped controller left goes at once.
+   */
+  private async podCheckpointRetention(s: CheckpointSchedule, now: Date): Promise<CheckpointSchedule> {
+    const pc = this.deps.podCheckpoints;
+    if (!pc) return s;
+    const key = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
+    const last = this.podCheckpointPasses.get(key);
+    const pending = Boolean(s.status?.podCheckpoints?.pending?.length);
+    if (!pending && last !== undefined && now.getTime() - last < (pc.intervalMs ?? 60_000)) return s;
+    this.podCheckpointPasses.set(key, now.getTime());
+    return prunePodCheckpoints(
+      {
+        api: this.deps.api,
+        client: pc.client,
+        restores: pc.restores,
+        now: this.deps.now,
+        ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
+        ...(this.deps.log ? { log: this.deps.log } : {}),
+      },
+      s,
+    );
   }
 
   /** Records `run` in the status unless it is there already (then the status is left as it is). */

@@ -5,7 +5,7 @@
  * restores from it (`spec.restoreFrom`, the checkpoint's template, its node).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { KcrError } from '../errors.js';
 import { validate } from '../util/validate.js';
@@ -30,7 +30,17 @@ const conditionSchema = z.looseObject({
 });
 
 const podCheckpointSchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional(), uid: z.string().optional() }),
+  metadata: z.looseObject({
+    name: z.string(),
+    namespace: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    creationTimestamp: z.string().optional(),
+    deletionTimestamp: z.string().optional(),
+    finalizers: z.array(z.string()).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
   spec: z.looseObject({
     sourcePod: z.looseObject({ name: z.string(), uid: z.string().optional() }),
     timeoutSeconds: z.number().optional(),
@@ -76,7 +86,8 @@ export interface PodCheckpointState {
   message: string;
 }
 
-function parse(body: unknown, what: string): PodCheckpoint {
+/** A PodCheckpoint as the API server sent it, checked (for informers, which list and watch raw). */
+export function parsePodCheckpoint(body: unknown, what: string): PodCheckpoint {
   return validate(podCheckpointSchema, body, { what, code: 'remote' });
 }
 
@@ -127,7 +138,7 @@ export async function createPodCheckpoint(
   const created: unknown = await client.custom
     .createNamespacedCustomObject({ ...API, namespace: o.namespace, body })
     .catch(failed(client, o.namespace, o.name));
-  return parse(created, `podcheckpoint ${o.namespace}/${o.name}`);
+  return parsePodCheckpoint(created, `podcheckpoint ${o.namespace}/${o.name}`);
 }
 
 const API = {
@@ -150,18 +161,78 @@ export async function readPodCheckpoint(
   const got: unknown = await client.custom
     .getNamespacedCustomObject({ ...API, namespace, name })
     .catch(failed(client, namespace, name));
-  return parse(got, `podcheckpoint ${namespace}/${name}`);
+  return parsePodCheckpoint(got, `podcheckpoint ${namespace}/${name}`);
 }
 
-/** Deletes the object (the kubelet's data on the node is not the API server's to remove). */
+/** Every PodCheckpoint in `namespace` (or in all namespaces), each checked. */
+export async function listPodCheckpoints(client: KubeClient, namespace?: string): Promise<PodCheckpoint[]> {
+  const what = `podcheckpoints${namespace ? ` in ${namespace}` : ''}`;
+  const list: unknown = await (
+    namespace
+      ? client.custom.listNamespacedCustomObject({ ...API, namespace })
+      : client.custom.listClusterCustomObject(API)
+  ).catch((err: unknown) => {
+    throw apiError(err, `list ${what}`, client.server);
+  });
+  const items = z.looseObject({ items: z.array(z.unknown()).optional() }).safeParse(list);
+  return (items.success ? (items.data.items ?? []) : []).map((item, i) =>
+    parsePodCheckpoint(item, `${what}: item ${i}`),
+  );
+}
+
+/**
+ * Deletes the object (the kubelet's data on the node is not the API server's to remove). With
+ * `exactly`, only the object as it was read: another object of that name (a new UID) or a change
+ * since (a new resourceVersion: pinned meanwhile, say) is left alone and reported as `changed`.
+ */
 export async function deletePodCheckpoint(
   client: KubeClient,
   namespace: string,
   name: string,
-): Promise<void> {
-  await client.custom
-    .deleteNamespacedCustomObject({ ...API, namespace, name })
-    .catch(failed(client, namespace, name));
+  exactly?: PodCheckpoint,
+): Promise<'deleted' | 'gone' | 'changed'> {
+  const preconditions = exactly
+    ? {
+        ...(exactly.metadata.uid ? { uid: exactly.metadata.uid } : {}),
+        ...(exactly.metadata.resourceVersion ? { resourceVersion: exactly.metadata.resourceVersion } : {}),
+      }
+    : undefined;
+  try {
+    await client.custom.deleteNamespacedCustomObject({
+      ...API,
+      namespace,
+      name,
+      ...(preconditions ? { body: { preconditions } } : {}),
+    });
+    return 'deleted';
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return 'gone';
+    if (err instanceof ApiException && err.code === 409 && exactly) return 'changed';
+    throw apiError(err, `delete podcheckpoint ${namespace}/${name}`, client.server);
+  }
+}
+
+/**
+ * A JSON merge patch of a PodCheckpoint's metadata, made on the object as it was read (its
+ * resourceVersion is the precondition): `false` when it changed meanwhile or is gone.
+ */
+export async function patchPodCheckpointMetadata(
+  client: KubeClient,
+  pc: PodCheckpoint,
+  metadata: { finalizers?: string[]; annotations?: Record<string, string | null> },
+): Promise<boolean> {
+  const namespace = pc.metadata.namespace ?? '';
+  const body = { metadata: { resourceVersion: pc.metadata.resourceVersion, ...metadata } };
+  try {
+    await client.custom.patchNamespacedCustomObject(
+      { ...API, namespace, name: pc.metadata.name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ApiException && (err.code === 409 || err.code === 404)) return false;
+    throw apiError(err, `update podcheckpoint ${namespace}/${pc.metadata.name}`, client.server);
+  }
 }
 
 /** The Ready condition as kcr reports it (no status yet reads as Pending). */

@@ -1,9 +1,10 @@
 /**
  * Pod-level checkpoints (KEP-5823): `checkpointPodLevel` creates a PodCheckpoint for a pod and
  * waits for its node's kubelet to make it Ready; `restorePodCheckpoint` creates the Pod that
- * restores from it on the same node (the KEP's way), or, with `toNode`, copies the checkpoint's
- * data off its node and restores it elsewhere through kcr's checkpoint-image path, which the KEP
- * does not offer (one container per restored pod; the target's runtime must restore images).
+ * restores from it on the same node (the KEP's way), or, with `toNode` and a repository, copies the
+ * checkpoint's data off its node and restores it elsewhere through kcr's checkpoint-image path,
+ * which the KEP does not offer (one container per restored pod; the target's runtime must restore
+ * images). `toNode` without a repository asks the API server for the KEP's restore there.
  * `copyPodCheckpoint` copies the data off the node (for `toNode`, and for backups).
  */
 import { join, posix } from 'node:path';
@@ -163,6 +164,8 @@ export interface RestorePodCheckpointOptions extends KubeconfigOptions, OpOption
   helperImage?: string;
   helperNamespace?: string;
   pollIntervalMs?: number;
+  /** How the caller names toNode and repository, for hints (default the CLI's flags). */
+  knobs?: { toNode: string; repository: string };
 }
 
 export interface RestorePodCheckpointResult {
@@ -175,16 +178,32 @@ export interface RestorePodCheckpointResult {
   image?: RestoreResult;
 }
 
-async function sameNode(
+const CLI_KNOBS = { toNode: '--to-node', repository: '--registry' };
+
+/**
+ * The KEP's restore: a Pod with spec.restoreFrom. On `node` (another than the checkpoint's) it is
+ * the API server that decides: alpha admission refuses it with its own reason, which the user gets
+ * as it is, and a server that learns to restore elsewhere is not second-guessed.
+ */
+async function restoreFrom(
   client: KubeClient,
   pc: PodCheckpoint,
   name: string,
   o: RestorePodCheckpointOptions,
+  elsewhere?: string,
 ): Promise<RestorePodCheckpointResult> {
   const emit = emitter(o);
   const manifest = restoreFromManifest(pc, name);
+  if (elsewhere) manifest.spec!.nodeName = elsewhere;
   const ns = manifest.metadata!.namespace!;
-  const pod = await createRestoreFromPod(client, manifest, o.signal);
+  const pod = await createRestoreFromPod(client, manifest, o.signal).catch((err: unknown) => {
+    if (!elsewhere || !(err instanceof KcrError) || !/spec\.nodeName/.test(err.message)) throw err;
+    const knobs = o.knobs ?? CLI_KNOBS;
+    throw new KcrError('conflict', err.message, {
+      hint: `a PodCheckpoint restores on its own node (${completedData(pc).node}) only; leave ${knobs.toNode} out, or add ${knobs.repository} REGISTRY/REPOSITORY to restore a one-container pod on ${elsewhere} through a checkpoint image`,
+      cause: err,
+    });
+  });
   emit({ type: 'created', kind: 'Pod', namespace: ns, name });
   const node = manifest.spec!.nodeName!;
   if (!o.wait) return { method: 'restoreFrom', node, pod, running: false };
@@ -217,6 +236,7 @@ async function otherNode(
   pc: PodCheckpoint,
   name: string,
   toNode: string,
+  repository: ImageReference,
   o: RestorePodCheckpointOptions,
 ): Promise<RestorePodCheckpointResult> {
   const what = `podcheckpoint ${pc.metadata.namespace ?? ''}/${pc.metadata.name}`;
@@ -229,11 +249,6 @@ async function otherNode(
         hint: `restore it on its own node (without --to-node), or checkpoint the containers one by one with \`kcr checkpoint POD -c CONTAINER\` and \`kcr migrate\``,
       },
     );
-  }
-  if (!o.repository) {
-    throw new KcrError('usage', `restoring ${what} on another node needs --registry REGISTRY/REPOSITORY`, {
-      hint: 'the target node pulls the checkpoint as an image: kcr pushes it there first',
-    });
   }
   await readRestoreNode(client, toNode, '--to-node');
   const work = await makeTempDir('podckpt', { env: o.env });
@@ -252,7 +267,7 @@ async function otherNode(
       ...(pc.metadata.namespace ? { namespace: pc.metadata.namespace } : {}),
       node: toNode,
       name,
-      repository: o.repository,
+      repository,
       wait: Boolean(o.wait),
     });
     return { method: 'image', node: toNode, pod: restored.pod, running: restored.running, image: restored };
@@ -271,6 +286,8 @@ export async function restorePodCheckpoint(
   const { node } = completedData(pc);
   const name =
     o.podName !== undefined ? checkPodName(o.podName) : derivedPodName(pc.spec.sourcePod.name, 'restored');
-  if (!o.toNode || o.toNode === node) return sameNode(client, pc, name, o);
-  return otherNode(client, pc, name, o.toNode, o);
+  if (!o.toNode || o.toNode === node) return restoreFrom(client, pc, name, o);
+  // Without a repository kcr has no way of its own: the KEP's, with the API server deciding.
+  if (!o.repository) return restoreFrom(client, pc, name, o, o.toNode);
+  return otherNode(client, pc, name, o.toNode, o.repository, o);
 }

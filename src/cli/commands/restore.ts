@@ -160,7 +160,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     )
     .option(
       '--to-node <node>',
-      "with podcheckpoint/NAME: restore on this node instead of the checkpoint's, through a checkpoint image (needs --registry)",
+      "with podcheckpoint/NAME: restore on this node instead of the checkpoint's, through a checkpoint image in --registry (without it the API server decides, and alpha servers refuse)",
     )
     .option('--expose <port>', 'create a Service for these ports (repeat or comma-separate)', collectPorts)
     .option('--wait', 'wait until the pod runs; on failure show why')

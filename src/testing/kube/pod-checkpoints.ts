@@ -129,6 +129,21 @@ export class PodCheckpointer {
     state.restoreFate = (pod) => this.restoreFate(pod);
   }
 
+  /**
+   * A synthetic history: the checkpoint reads as completed at `time` (its completionTime and
+   * creationTimestamp), as if the kubelet had taken it then; a change watchers see.
+   */
+  backdate(key: string, time: Date): void {
+    const current = this.store.get(key);
+    if (!current) throw new Error(`no podcheckpoint ${key}`);
+    const next = structuredClone(current);
+    const stamp = time.toISOString().replace(/\.\d+Z$/, 'Z');
+    next.metadata.creationTimestamp = stamp;
+    if (next.status && typeof next.status === 'object' && 'completionTime' in next.status)
+      (next.status as { completionTime: string }).completionTime = stamp;
+    this.store.set(key, next);
+  }
+
   /** Resolves when every checkpoint in progress has settled (tests, and close()). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
@@ -206,7 +221,8 @@ export class PodCheckpointer {
       const text = typeof failure === 'object' ? failure.body : `rpc error: code = Unknown desc = ${failure}`;
       return this.write(key, node.name, 'CheckpointFailed', text);
     }
-    const dir = `checkpoint-${spec.sourcePod.name}_${ns}-${now()}`;
+    // Unique per checkpoint, as a runtime's are: two of one pod in one second must not share data.
+    const dir = `checkpoint-${spec.sourcePod.name}_${ns}-${now()}-${String(object.metadata.uid).slice(0, 8)}`;
     const root = join(node.root, node.kubeletRootDir, POD_CHECKPOINT_DIR, dir);
     await mkdir(root, { recursive: true, mode: 0o700 });
     for (const c of pod.spec.containers)
