@@ -268,21 +268,19 @@ export function serviceResource(store: ObjectStore<KubeObject>): Resource {
 
 const RBAC = { group: 'rbac.authorization.k8s.io', version: 'v1' } as const;
 
-function roleResource(store: ObjectStore<KubeObject>, kind: 'Role' | 'ClusterRole'): Resource {
-  return {
-    ...base,
-    ...RBAC,
-    plural: `${kind.toLowerCase()}s`,
-    singular: kind.toLowerCase(),
-    kind,
-    namespaced: kind === 'Role',
-    store,
-  };
+/** A binding's roleRef is required and, once written, cannot change (rbac validation). */
+function validateBinding(o: KubeObject, old: KubeObject | undefined): FieldError[] {
+  const errors: FieldError[] = [];
+  const ref = obj(o.roleRef);
+  if (!ref.kind || !ref.name) errors.push({ type: 'Required', field: 'roleRef' });
+  if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef))
+    errors.push({ type: 'Invalid', field: 'roleRef', value: o.roleRef, detail: 'cannot change roleRef' });
+  return errors;
 }
 
-function bindingResource(
+function rbacResource(
   store: ObjectStore<KubeObject>,
-  kind: 'RoleBinding' | 'ClusterRoleBinding',
+  kind: 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding',
 ): Resource {
   return {
     ...base,
@@ -290,16 +288,9 @@ function bindingResource(
     plural: `${kind.toLowerCase()}s`,
     singular: kind.toLowerCase(),
     kind,
-    namespaced: kind === 'RoleBinding',
+    namespaced: !kind.startsWith('Cluster'),
     store,
-    validate(o, old) {
-      const errors: FieldError[] = [];
-      const ref = obj(o.roleRef);
-      if (!ref.kind || !ref.name) errors.push({ type: 'Required', field: 'roleRef' });
-      if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef))
-        errors.push({ type: 'Invalid', field: 'roleRef', value: o.roleRef, detail: 'cannot change roleRef' });
-      return errors;
-    },
+    ...(kind.endsWith('Binding') ? { validate: validateBinding } : {}),
   };
 }
 
@@ -309,10 +300,10 @@ export const rbacResources = (stores: {
   roleBindings: ObjectStore<KubeObject>;
   clusterRoleBindings: ObjectStore<KubeObject>;
 }): Resource[] => [
-  roleResource(stores.roles, 'Role'),
-  roleResource(stores.clusterRoles, 'ClusterRole'),
-  bindingResource(stores.roleBindings, 'RoleBinding'),
-  bindingResource(stores.clusterRoleBindings, 'ClusterRoleBinding'),
+  rbacResource(stores.roles, 'Role'),
+  rbacResource(stores.clusterRoles, 'ClusterRole'),
+  rbacResource(stores.roleBindings, 'RoleBinding'),
+  rbacResource(stores.clusterRoleBindings, 'ClusterRoleBinding'),
 ];
 
 const APPS = { group: 'apps', version: 'v1', statusSubresource: true, generation: true } as const;
