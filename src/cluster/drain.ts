@@ -1,11 +1,16 @@
 /**
  * `kcr drain NODE`: what kubectl drain does, after a checkpoint of what the schedules cover there.
  * Every CheckpointSchedule with `triggers.beforeDrain` gets a run limited to NODE (recorded in its
- * status like any run); once their Checkpoints are done the node is cordoned and its Pods evicted
- * through the Eviction API (PodDisruptionBudgets apply), DaemonSet Pods and mirror Pods excepted.
- * A failed checkpoint stops the drain before anything is cordoned, unless `force` is set.
+ * status like any run); once their Checkpoints are done the node is cordoned (`spec.unschedulable`)
+ * and its Pods evicted through the Eviction API (policy/v1), so PodDisruptionBudgets apply:
+ * an eviction a budget refuses (429) is retried every few seconds until the timeout, as kubectl
+ * drain does, and reported each time. DaemonSet and mirror Pods are skipped (their controllers
+ * would put them straight back), as `kubectl drain --ignore-daemonsets` does. A failed checkpoint
+ * stops the drain before anything is cordoned, unless `force` is set. A dry run reads only: what
+ * would be checkpointed, cordoned and evicted.
  */
 import {
+  ApiException,
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
@@ -13,10 +18,10 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { KcrError } from '../errors.js';
-import { apiError } from '../kube/index.js';
+import { apiError, parseStatus } from '../kube/index.js';
 import { KcrApi } from './kcr-api.js';
-import { LABELS, type Checkpoint } from './resources.js';
-import { ScheduleController } from './schedule-controller.js';
+import { LABELS, type Checkpoint, type CheckpointSchedule } from './resources.js';
+import { coveredPods, ScheduleController, type ScheduleDeps } from './schedule-controller.js';
 
 export interface DrainOptions {
   kc: KubeConfig;
@@ -25,8 +30,13 @@ export interface DrainOptions {
   force?: boolean;
   /** Checkpoint only: no cordon, no eviction. */
   checkpointOnly?: boolean;
+  /** Read only: report what would be checkpointed, cordoned and evicted. */
+  dryRun?: boolean;
+  /** How long to wait for the checkpoints, and then for the evictions (default 10 minutes each). */
   timeoutMs?: number;
   pollMs?: number;
+  /** How long to wait before trying again an eviction a disruption budget refused (kubectl: 5 s). */
+  evictionRetryMs?: number;
   onEvent?: (event: DrainEvent) => void;
   now?: () => Date;
   signal?: AbortSignal;
@@ -34,32 +44,98 @@ export interface DrainOptions {
 
 export type DrainEvent =
   | { type: 'run'; namespace: string; schedule: string; run: string }
+  | { type: 'covered'; namespace: string; schedule: string; pod: string }
   | { type: 'checkpointed'; namespace: string; pod: string; phase: 'Succeeded' | 'Failed'; message?: string }
-  | { type: 'cordoned'; node: string }
-  | { type: 'evicted'; namespace: string; pod: string };
+  | { type: 'cordoned'; node: string; dryRun: boolean }
+  | { type: 'skipped'; namespace: string; pod: string; reason: string }
+  | { type: 'eviction-refused'; namespace: string; pod: string; message: string; retryMs: number }
+  | { type: 'evicted'; namespace: string; pod: string; dryRun: boolean };
 
 export interface DrainResult {
+  node: string;
+  dryRun: boolean;
   checkpoints: { namespace: string; pod: string; phase: 'Succeeded' | 'Failed'; backups: string[] }[];
+  /** The Pods the beforeDrain schedules cover on the node (what a dry run would checkpoint). */
+  covered: { namespace: string; schedule: string; pod: string }[];
+  /** Whether the node was cordoned (in a dry run: would be). */
   cordoned: boolean;
+  /** `namespace/pod` evicted (in a dry run: would be), in order. */
   evicted: string[];
+  skipped: { pod: string; reason: string }[];
 }
 
-function isDaemonSetPod(pod: V1Pod): boolean {
-  return (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');
+/** Why kubectl drain leaves a Pod in place, or undefined when it is evicted. */
+function skipReason(pod: V1Pod): string | undefined {
+  if ((pod.metadata?.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.controller !== false))
+    return 'DaemonSet-managed';
+  if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return 'mirror Pod';
+  return undefined;
 }
 
-function isMirrorPod(pod: V1Pod): boolean {
-  return pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined;
+const podKey = (pod: V1Pod) => `${pod.metadata!.namespace!}/${pod.metadata!.name!}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The disruption budget's words when it refuses an eviction (the Status and its cause). */
+function refusal(err: ApiException<unknown>): string {
+  const st = parseStatus(err.body);
+  const cause = st?.details?.causes?.find((c) => c.reason === 'DisruptionBudget')?.message;
+  const message = st?.message ?? 'too many requests';
+  return cause ? `${message} (${cause})` : message;
 }
 
 export async function drain(o: DrainOptions): Promise<DrainResult> {
   const api = new KcrApi(o.kc);
   const core = o.kc.makeApiClient(CoreV1Api);
-  const now = () => o.now?.() ?? new Date();
-  const work = new ScheduleController({ api, core, checkpoints: () => [], now });
+  const result: DrainResult = {
+    node: o.node,
+    dryRun: Boolean(o.dryRun),
+    checkpoints: [],
+    covered: [],
+    cordoned: false,
+    evicted: [],
+    skipped: [],
+  };
+  const schedules = (await api.list('CheckpointSchedule')).filter(
+    (s) => s.spec.triggers.beforeDrain && !s.spec.suspend,
+  );
+  const deps: ScheduleDeps = { api, core, checkpoints: () => [], now: () => o.now?.() ?? new Date() };
+  if (o.dryRun) result.covered = await coveredOn(o, deps, schedules);
+  else result.checkpoints = await checkpointFirst(o, deps, schedules);
+  if (o.checkpointOnly) return result;
+  await cordon(o, core);
+  result.cordoned = true;
+  await evictAll(o, core, result);
+  return result;
+}
+
+/** A dry run's checkpoints: the Pods each beforeDrain schedule covers on the node. */
+async function coveredOn(
+  o: DrainOptions,
+  deps: ScheduleDeps,
+  schedules: CheckpointSchedule[],
+): Promise<DrainResult['covered']> {
+  const covered: DrainResult['covered'] = [];
+  for (const s of schedules) {
+    const namespace = s.metadata.namespace ?? 'default';
+    for (const pod of await coveredPods(deps, s, o.node)) {
+      const entry = { namespace, schedule: s.metadata.name, pod: pod.metadata!.name! };
+      covered.push(entry);
+      o.onEvent?.({ type: 'covered', ...entry });
+    }
+  }
+  return covered;
+}
+
+/** Starts a drain run of every schedule and waits for its Checkpoints; a failure stops the drain. */
+async function checkpointFirst(
+  o: DrainOptions,
+  deps: ScheduleDeps,
+  schedules: CheckpointSchedule[],
+): Promise<DrainResult['checkpoints']> {
+  const { api } = deps;
+  const work = new ScheduleController(deps);
   const runs: { namespace: string; run: string }[] = [];
-  for (const s of await api.list('CheckpointSchedule')) {
-    if (!s.spec.triggers.beforeDrain || s.spec.suspend) continue;
+  for (const s of schedules) {
     const run = await work.startRun(s, 'drain', o.node);
     const namespace = s.metadata.namespace ?? 'default';
     runs.push({ namespace, run });
@@ -96,14 +172,11 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
         'timeout',
         `drain ${o.node}: ${pending} checkpoint(s) not done in time; the node was not cordoned`,
         {
-          hint:
-            'see kubectl get checkpoints -A -l kcr.dev/node=' +
-            o.node +
-            '; is the kcr agent running on the node?',
+          hint: `see kubectl get checkpoints -A -l kcr.dev/node=${o.node}; is the kcr agent running on the node?`,
         },
       );
     }
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+    await sleep(o.pollMs ?? 1000);
   }
   const checkpoints = [...finished.values()].map((c) => ({
     namespace: c.metadata.namespace ?? 'default',
@@ -116,39 +189,125 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
     throw new KcrError(
       'remote',
       `drain ${o.node}: ${failed.length} checkpoint(s) failed (${failed.map((f) => `${f.namespace}/${f.pod}`).join(', ')}); the node was not cordoned`,
-      {
-        hint: 'kubectl describe checkpoint shows why; --force drains anyway',
-      },
+      { hint: 'kubectl describe checkpoint shows why; --force drains anyway' },
     );
   }
-  if (o.checkpointOnly) return { checkpoints, cordoned: false, evicted: [] };
+  return checkpoints;
+}
+
+async function cordon(o: DrainOptions, core: CoreV1Api): Promise<void> {
   try {
-    await core.patchNode(
-      { name: o.node, body: { spec: { unschedulable: true } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    if (o.dryRun) await core.readNode({ name: o.node });
+    else
+      await core.patchNode(
+        { name: o.node, body: { spec: { unschedulable: true } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
   } catch (err) {
-    throw apiError(err, `cordon ${o.node}`);
+    throw apiError(err, `cordon node ${o.node}`);
   }
-  o.onEvent?.({ type: 'cordoned', node: o.node });
-  const pods = (
-    await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${o.node}` })
-  ).items.filter((p) => p.spec?.nodeName === o.node && !isDaemonSetPod(p) && !isMirrorPod(p));
-  const evicted: string[] = [];
-  for (const pod of pods) {
-    const namespace = pod.metadata!.namespace!;
-    const name = pod.metadata!.name!;
-    try {
-      await core.createNamespacedPodEviction({
-        namespace,
-        name,
-        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
-      });
-    } catch (err) {
-      throw apiError(err, `evict ${namespace}/${name}`);
+  o.onEvent?.({ type: 'cordoned', node: o.node, dryRun: Boolean(o.dryRun) });
+}
+
+/** Evicts every Pod of the node but those kubectl leaves, retrying what a budget refuses. */
+async function evictAll(o: DrainOptions, core: CoreV1Api, result: DrainResult): Promise<void> {
+  let pods: V1Pod[];
+  try {
+    pods = (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${o.node}` })).items;
+  } catch (err) {
+    throw apiError(err, `list the pods on node ${o.node}`);
+  }
+  let pending: V1Pod[] = [];
+  for (const pod of pods.filter((p) => p.spec?.nodeName === o.node)) {
+    const reason = skipReason(pod);
+    if (!reason) {
+      pending.push(pod);
+      continue;
     }
-    evicted.push(`${namespace}/${name}`);
-    o.onEvent?.({ type: 'evicted', namespace, pod: name });
+    result.skipped.push({ pod: podKey(pod), reason });
+    o.onEvent?.({ type: 'skipped', namespace: pod.metadata!.namespace!, pod: pod.metadata!.name!, reason });
   }
-  return { checkpoints, cordoned: true, evicted };
+  const retryMs = o.evictionRetryMs ?? 5000;
+  const deadline = Date.now() + (o.timeoutMs ?? 600_000);
+  const refused = new Map<string, string>();
+  for (;;) {
+    const next: V1Pod[] = [];
+    for (const pod of pending) {
+      o.signal?.throwIfAborted();
+      const [namespace, name] = [pod.metadata!.namespace!, pod.metadata!.name!];
+      try {
+        await core.createNamespacedPodEviction({
+          namespace,
+          name,
+          body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
+          ...(o.dryRun ? { dryRun: 'All' } : {}),
+        });
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 429) {
+          const message = refusal(err);
+          refused.set(podKey(pod), message);
+          o.onEvent?.({ type: 'eviction-refused', namespace, pod: name, message, retryMs });
+          next.push(pod);
+          continue;
+        }
+        // Gone already: nothing left to evict.
+        if (!(err instanceof ApiException && err.code === 404))
+          throw apiError(err, `evict pod ${namespace}/${name}`);
+      }
+      refused.delete(podKey(pod));
+      result.evicted.push(podKey(pod));
+      o.onEvent?.({ type: 'evicted', namespace, pod: name, dryRun: Boolean(o.dryRun) });
+    }
+    pending = next;
+    if (pending.length === 0) break;
+    if (Date.now() + retryMs > deadline) {
+      const blocked = pending.map((p) => `${podKey(p)}: ${refused.get(podKey(p))}`);
+      throw new KcrError(
+        'timeout',
+        `drain ${o.node}: ${pending.length} pod(s) not evicted in time, refused by their disruption budget: ${blocked.join('; ')}`,
+        {
+          hint: `node/${o.node} stays cordoned; let the budget allow a disruption (more replicas, healthy Pods) and run kcr drain again, or kubectl uncordon ${o.node}`,
+        },
+      );
+    }
+    await sleep(retryMs);
+  }
+  if (!o.dryRun)
+    await waitGone(
+      o,
+      core,
+      pods.filter((p) => result.evicted.includes(podKey(p))),
+      deadline,
+    );
+}
+
+/** Waits until each evicted Pod is gone (or replaced under its name), as kubectl drain waits for deletion. */
+async function waitGone(o: DrainOptions, core: CoreV1Api, pods: V1Pod[], deadline: number): Promise<void> {
+  let left = pods;
+  while (left.length) {
+    const still: V1Pod[] = [];
+    for (const pod of left) {
+      try {
+        const now = await core.readNamespacedPod({
+          namespace: pod.metadata!.namespace!,
+          name: pod.metadata!.name!,
+        });
+        if (now.metadata?.uid === pod.metadata?.uid) still.push(pod);
+      } catch (err) {
+        if (!(err instanceof ApiException && err.code === 404)) throw apiError(err, `pod ${podKey(pod)}`);
+      }
+    }
+    left = still;
+    if (!left.length) return;
+    if (Date.now() > deadline) {
+      throw new KcrError(
+        'timeout',
+        `drain ${o.node}: ${left.length} evicted pod(s) still terminating: ${left.map(podKey).join(', ')}`,
+        {
+          hint: 'their terminationGracePeriodSeconds is longer than --timeout; wait, then check with kubectl get pods',
+        },
+      );
+    }
+    await sleep(o.pollMs ?? 1000);
+  }
 }

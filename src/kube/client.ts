@@ -55,7 +55,7 @@ export class KubeClient {
   }
 
   async raw(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     options: {
       query?: Record<string, string | undefined>;
@@ -64,6 +64,8 @@ export class KubeClient {
       maxBodyBytes?: number;
       /** A JSON body, for objects the generated client would strip fields of (new alpha fields). */
       json?: unknown;
+      /** The media type of `json` when not application/json (a merge patch, a server-side apply). */
+      contentType?: string;
     },
   ): Promise<HttpResponse> {
     return httpRequest({
@@ -74,6 +76,7 @@ export class KubeClient {
       signal: options.signal,
       ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.json === undefined ? {} : { json: options.json }),
+      ...(options.contentType ? { contentType: options.contentType } : {}),
     });
   }
 }

@@ -16,7 +16,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: URL;
   /** TLS, agent and auth headers, as the kubeconfig or the kubelet flags give them. */
   options: https.RequestOptions;
@@ -26,6 +26,8 @@ export interface HttpRequest {
   maxBodyBytes?: number;
   /** A JSON request body. */
   json?: unknown;
+  /** The body's media type when JSON is sent as another (a server-side apply's `application/apply-patch+yaml`). */
+  contentType?: string;
 }
 
 export const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
@@ -40,7 +42,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const headers = {
       ...(req.options.headers ?? {}),
       Accept: 'application/json, */*',
-      ...(req.json === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...(req.json === undefined ? {} : { 'Content-Type': req.contentType ?? 'application/json' }),
     };
     const request = transport.request(
       req.url,

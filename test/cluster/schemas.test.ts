@@ -7,33 +7,13 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { customResourceDefinitions, type JsonSchema } from '../../src/cluster/crds.js';
-import { installManifests, type KubeManifest } from '../../src/cluster/manifests.js';
+import { installManifests } from '../../src/cluster/manifests.js';
 import { KINDS, type KindName } from '../../src/cluster/resources.js';
 import { OVERLAYS } from '../../src/cluster/deploy-files.js';
+import { SCHEMA_VERSIONS, schemaProblem } from '../../src/testing/kube-schemas.js';
 
-const VERSIONS = { '1.25': 'kubernetes-models-1.25', '1.33': 'kubernetes-models-1.33' } as const;
-
-interface Model {
-  validate(): void;
-}
-type ModelClass = new (data: unknown) => Model;
-
-async function modelFor(pkg: string, apiVersion: string, kind: string): Promise<ModelClass> {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const path = group ? `${pkg}/${group}/${version}/${kind}` : `${pkg}/${version}/${kind}`;
-  const mod = (await import(path)) as Record<string, ModelClass>;
-  return mod[kind]!;
-}
-
-async function validate(pkg: string, o: KubeManifest): Promise<string | undefined> {
-  const Model = await modelFor(pkg, o.apiVersion, o.kind);
-  try {
-    new Model(o).validate();
-    return undefined;
-  } catch (err) {
-    return `${o.kind}/${o.metadata.name}: ${(err as Error).message}`;
-  }
-}
+const VERSIONS = SCHEMA_VERSIONS;
+const validate = schemaProblem;
 
 const RENDERED = [installManifests(), ...Object.values(OVERLAYS).map((o) => installManifests(o.options))];
 

@@ -8,7 +8,8 @@ import https from 'node:https';
 import type { ClusterState, User } from './cluster-state.js';
 import { discovery } from './discovery.js';
 import type { Caller } from './kubelet-server.js';
-import { newMeta, notFound, statusBody, type KubeObject, type ObjectMeta, type PodJson } from './objects.js';
+import { newMeta, notFound, statusBody, type ObjectMeta, type PodJson } from './objects.js';
+import { evict } from './eviction.js';
 import { admitRestore } from './pod-checkpoints.js';
 import { serveResource } from './rest.js';
 import type { WatchStream } from './watch.js';
@@ -84,7 +85,7 @@ export function denied(
   name?: string,
   group = '',
 ): Handled | undefined {
-  return ctx.state.allows(userOf(ctx), verb, resource, namespace, group)
+  return ctx.state.allows(userOf(ctx), verb, resource, namespace, group, name)
     ? undefined
     : forbidden(ctx.caller.user, verb, resource, namespace, name, group);
 }
@@ -97,22 +98,16 @@ function list(kind: string, items: unknown[]): Handled {
 }
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** The API server's validation messages for names and label values, word for word. */
-function invalidMeta(kind: 'Pod' | 'Service', meta: Partial<ObjectMeta>, name: string): Handled | undefined {
+function invalidMeta(kind: 'Pod', meta: Partial<ObjectMeta>, name: string): Handled | undefined {
   const causes: string[] = [];
   if (kind === 'Pod' && (name.length > 253 || !SUBDOMAIN.test(name))) {
     causes.push(
       name.length > 253
         ? `metadata.name: Invalid value: "${name}": must be no more than 253 characters`
         : `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
-    );
-  }
-  if (kind === 'Service' && (name.length > 63 || !DNS1035.test(name))) {
-    causes.push(
-      `metadata.name: Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
     );
   }
   for (const value of Object.values(meta.labels ?? {})) {
@@ -187,43 +182,6 @@ function podWrite(ctx: RouteContext, ns: string, name: string | undefined): Hand
       },
     },
   };
-}
-
-function services(ctx: RouteContext, ns: string, name: string | undefined): Handled {
-  const no = denied(
-    ctx,
-    name ? VERBS[ctx.method]! : ctx.method === 'GET' ? 'list' : 'create',
-    'services',
-    ns,
-    name,
-  );
-  if (no) return no;
-  if (!name && ctx.method === 'POST') {
-    const input = ctx.body as KubeObject;
-    const svcName = input.metadata?.name ?? '';
-    const invalid = invalidMeta('Service', input.metadata ?? {}, svcName);
-    if (invalid) return invalid;
-    if (ctx.state.services.has(`${ns}/${svcName}`))
-      return { status: 409, body: statusBody(409, `services "${svcName}" already exists`) };
-    const spec = {
-      ...(input.spec as object),
-      clusterIP: '10.96.0.42',
-      clusterIPs: ['10.96.0.42'],
-      type: 'ClusterIP',
-      sessionAffinity: 'None',
-    };
-    const svc: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: newMeta(svcName, ns, { ...input.metadata, name: svcName, namespace: ns }),
-      spec,
-      status: { loadBalancer: {} },
-    };
-    if (ctx.url.searchParams.get('dryRun') !== 'All') ctx.state.services.set(`${ns}/${svcName}`, svc);
-    return { status: 201, body: svc };
-  }
-  const svc = ctx.state.services.get(`${ns}/${name}`);
-  return svc ? { status: 200, body: svc } : { status: 404, body: notFound('services', name ?? '') };
 }
 
 function events(ctx: RouteContext, ns: string): Handled {
@@ -324,8 +282,6 @@ export async function route(ctx: RouteContext): Promise<Handled> {
   }
   if ((m = /^\/api\/v1\/nodes\/([^/]+)\/proxy\/(.*)$/.exec(path)))
     return nodeProxy(ctx, decodeURIComponent(m[1]!), m[2]!);
-  if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path)))
-    return services(ctx, decodeURIComponent(m[1]!), m[2] && decodeURIComponent(m[2]));
   if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(path)))
     return events(ctx, decodeURIComponent(m[1]!));
   if (path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && ctx.method === 'POST')
@@ -372,5 +328,7 @@ function generic(ctx: RouteContext, path: string): Handled | undefined {
     const written = podWrite(ctx, ns!, name);
     if (written) return written;
   }
+  if (r.plural === 'pods' && r.group === '' && sub === 'eviction' && name && ctx.method === 'POST')
+    return evict(ctx, ns!, name, ctx.state.podDisruptionBudgets);
   return serveResource(ctx, r, ns, name, sub);
 }

@@ -29,7 +29,7 @@ export function podResource(store: ObjectStore<KubeObject>): Resource {
     namespaced: true,
     shortNames: ['po'],
     store,
-    otherSubresources: ['exec'],
+    otherSubresources: ['exec', 'eviction'],
     // The fields pods' field selectors accept (pkg/registry/core/pod: PodToSelectableFields).
     selectableFields: [
       'spec.nodeName',

@@ -6,6 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { leaseResource, nodeResource, podResource } from './builtins.js';
+import {
+  configMapResource,
+  daemonSetResource,
+  deploymentResource,
+  namespaceResource,
+  podDisruptionBudgetResource,
+  rbacResources,
+  secretResource,
+  serviceAccountResource,
+  serviceResource,
+} from './builtin-objects.js';
+import { syncBudgets } from './eviction.js';
 import { CustomResources, crdResource } from './crds.js';
 import { History, ObjectStore } from './history.js';
 import type { ContainerdConfig } from './containerd-restore.js';
@@ -22,6 +34,8 @@ export interface Rule {
   namespaces?: string[];
   /** API groups the rule applies to (`''` is the core group, `*` any); undefined means any. */
   apiGroups?: string[];
+  /** Only these objects (by name); undefined means any. */
+  resourceNames?: string[];
 }
 
 export interface User {
@@ -101,6 +115,20 @@ export class ClusterState {
   readonly pods = new ObjectStore<PodJson>('/pods', this.history);
   readonly services = new ObjectStore<KubeObject>('/services', this.history);
   readonly leases = new ObjectStore<KubeObject>('coordination.k8s.io/leases', this.history);
+  readonly namespaces = new ObjectStore<KubeObject>('/namespaces', this.history);
+  readonly serviceAccounts = new ObjectStore<KubeObject>('/serviceaccounts', this.history);
+  readonly secrets = new ObjectStore<KubeObject>('/secrets', this.history);
+  readonly configMaps = new ObjectStore<KubeObject>('/configmaps', this.history);
+  readonly roles = new ObjectStore<KubeObject>('rbac.authorization.k8s.io/roles', this.history);
+  readonly clusterRoles = new ObjectStore<KubeObject>('rbac.authorization.k8s.io/clusterroles', this.history);
+  readonly roleBindings = new ObjectStore<KubeObject>('rbac.authorization.k8s.io/rolebindings', this.history);
+  readonly clusterRoleBindings = new ObjectStore<KubeObject>(
+    'rbac.authorization.k8s.io/clusterrolebindings',
+    this.history,
+  );
+  readonly daemonSets = new ObjectStore<KubeObject>('apps/daemonsets', this.history);
+  readonly deployments = new ObjectStore<KubeObject>('apps/deployments', this.history);
+  readonly podDisruptionBudgets = new ObjectStore<KubeObject>('policy/poddisruptionbudgets', this.history);
   readonly events: KubeObject[] = [];
   readonly users = new Map<string, User>();
   readonly tokens = new Map<string, string>();
@@ -127,6 +155,28 @@ export class ClusterState {
       ),
     );
     this.resources.serve(leaseResource(this.leases));
+    for (const r of [
+      namespaceResource(this.namespaces),
+      serviceAccountResource(this.serviceAccounts),
+      secretResource(this.secrets),
+      configMapResource(this.configMaps),
+      serviceResource(this.services),
+      ...rbacResources(this),
+      daemonSetResource(this.daemonSets),
+      deploymentResource(this.deployments),
+      podDisruptionBudgetResource(this.podDisruptionBudgets, () =>
+        syncBudgets(this.podDisruptionBudgets, this.pods),
+      ),
+    ])
+      this.resources.serve(r);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+      this.namespaces.set(ns, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: newMeta(ns, undefined, { labels: { 'kubernetes.io/metadata.name': ns } }),
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      });
     this.resources.serve(crdResource(this.customResources, this.history));
   }
 
@@ -136,15 +186,60 @@ export class ClusterState {
     return user;
   }
 
-  allows(user: User, verb: string, resource: string, namespace?: string, group = ''): boolean {
+  allows(user: User, verb: string, resource: string, namespace?: string, group = '', name?: string): boolean {
     if (user.groups.includes('system:masters')) return true;
-    return user.rules.some(
+    return [...user.rules, ...this.boundRules(user)].some(
       (r) =>
         (r.verbs.includes(verb) || r.verbs.includes('*')) &&
         (r.resources.includes(resource) || r.resources.includes('*')) &&
         (r.apiGroups === undefined || r.apiGroups.includes(group) || r.apiGroups.includes('*')) &&
-        (r.namespaces === undefined || (namespace !== undefined && r.namespaces.includes(namespace))),
+        (r.namespaces === undefined || (namespace !== undefined && r.namespaces.includes(namespace))) &&
+        (r.resourceNames === undefined || (name !== undefined && r.resourceNames.includes(name))),
     );
+  }
+
+  /**
+   * The rules RBAC objects written through the API grant `user` (the RBAC authorizer): a
+   * ClusterRoleBinding's ClusterRole everywhere, a RoleBinding's Role or ClusterRole in the
+   * binding's namespace. A ServiceAccount subject is the user `system:serviceaccount:NS:NAME`.
+   */
+  private boundRules(user: User): Rule[] {
+    type Subject = { kind: string; name: string; namespace?: string };
+    type PolicyRule = {
+      verbs?: string[];
+      resources?: string[];
+      apiGroups?: string[];
+      resourceNames?: string[];
+    };
+    const names = (s: Subject) =>
+      s.kind === 'ServiceAccount'
+        ? user.name === `system:serviceaccount:${s.namespace}:${s.name}`
+        : s.kind === 'Group'
+          ? user.groups.includes(s.name)
+          : s.name === user.name;
+    const rules: Rule[] = [];
+    const bindings = [
+      ...[...this.clusterRoleBindings.values()].map((b) => ({ b, namespace: undefined })),
+      ...[...this.roleBindings.values()].map((b) => ({ b, namespace: b.metadata.namespace })),
+    ];
+    for (const { b, namespace } of bindings) {
+      if (!((b.subjects as Subject[] | undefined) ?? []).some(names)) continue;
+      const ref = b.roleRef as { kind: string; name: string };
+      const role =
+        ref.kind === 'ClusterRole'
+          ? this.clusterRoles.get(ref.name)
+          : this.roles.get(`${namespace ?? ''}/${ref.name}`);
+      for (const r of (role?.rules as PolicyRule[] | undefined) ?? []) {
+        rules.push({
+          verbs: r.verbs ?? [],
+          resources: r.resources ?? [],
+          apiGroups: r.apiGroups ?? [],
+          ...(namespace ? { namespaces: [namespace] } : {}),
+          ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+        });
+      }
+    }
+    return rules;
   }
 
   addNode(name: string, options: Partial<Omit<FakeNode, 'name'>> = {}): FakeNode {

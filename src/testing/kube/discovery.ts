@@ -10,14 +10,6 @@ const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** Served by dedicated routes rather than the generic layer, but part of what a cluster serves. */
 const CORE_EXTRAS = [
   {
-    name: 'services',
-    singularName: 'service',
-    namespaced: true,
-    kind: 'Service',
-    verbs: ['create', 'get', 'list'],
-    shortNames: ['svc'],
-  },
-  {
     name: 'events',
     singularName: 'event',
     namespaced: true,
@@ -26,6 +18,14 @@ const CORE_EXTRAS = [
     shortNames: ['ev'],
   },
 ];
+/** What discovery says a subresource takes (the Eviction one in another group, as the real one). */
+const SUBRESOURCE_KINDS: Record<string, { kind: string; group?: string; version?: string }> = {
+  exec: { kind: 'PodExecOptions' },
+  eviction: { kind: 'Eviction', group: 'policy', version: 'v1' },
+  proxy: { kind: 'NodeProxyOptions' },
+  token: { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1' },
+  scale: { kind: 'Scale', group: 'autoscaling', version: 'v1' },
+};
 const AUTHORIZATION = {
   group: 'authorization.k8s.io',
   version: 'v1',
@@ -49,13 +49,25 @@ function apiResources(r: Resource): Record<string, unknown>[] {
     verbs: VERBS,
     ...(r.shortNames ? { shortNames: r.shortNames } : {}),
   };
-  const subs = [...(r.statusSubresource ? ['status'] : []), ...(r.otherSubresources ?? [])].map((sub) => ({
-    name: `${r.plural}/${sub}`,
-    singularName: '',
-    namespaced: r.namespaced,
-    kind: sub === 'status' ? r.kind : sub === 'exec' ? 'PodExecOptions' : 'NodeProxyOptions',
-    verbs: sub === 'status' ? ['get', 'patch', 'update'] : ['create', 'get'],
-  }));
+  const subs = [...(r.statusSubresource ? ['status'] : []), ...(r.otherSubresources ?? [])].map((sub) => {
+    const own = sub === 'status' || sub === 'finalize';
+    const other =
+      sub === 'proxy' && r.kind === 'Service'
+        ? { kind: 'ServiceProxyOptions' }
+        : (SUBRESOURCE_KINDS[sub] ?? { kind: r.kind });
+    return {
+      name: `${r.plural}/${sub}`,
+      singularName: '',
+      namespaced: r.namespaced,
+      ...(own ? { kind: r.kind } : other),
+      verbs:
+        sub === 'status' || sub === 'scale'
+          ? ['get', 'patch', 'update']
+          : own
+            ? ['update']
+            : ['create', 'get'],
+    };
+  });
   return [main, ...subs];
 }
 

@@ -36,6 +36,12 @@ export interface Resource {
   /** DELETE answers with the object (pods) rather than a Success Status. */
   deleteReturnsObject?: boolean;
   validate?(object: KubeObject, old: KubeObject | undefined): FieldError[];
+  /**
+   * The defaulting functions, run on every write (create, update, patch, apply) before validation,
+   * as the real server defaults each decoded object: writing the same object again then changes
+   * nothing. `old` is the stored object on an update.
+   */
+  defaults?(object: KubeObject, old: KubeObject | undefined): void;
   /** The API server's strategy on create, after the status was cleared (an initial condition). */
   prepareCreate?(object: KubeObject): void;
   /** Brings the store up to date before a read (nodes follow their FakeNode). */

@@ -245,6 +245,7 @@ export function create(ctx: RouteContext, r: Resource, namespace: string | undef
   };
   delete object.metadata.deletionTimestamp;
   if (r.statusSubresource) delete object.status;
+  r.defaults?.(object, undefined);
   r.prepareCreate?.(object);
   const refused = admitted(ctx, r, object, undefined);
   if (refused) return refused;
@@ -308,6 +309,7 @@ function replace(
       else next.status = structuredClone(old.status);
     }
   }
+  r.defaults?.(next, old);
   const refused = admitted(ctx, r, next, old);
   if (refused) return refused;
   if (r.generation && withoutMetaAndStatus(next) !== withoutMetaAndStatus(old))
@@ -396,6 +398,20 @@ export function patch(ctx: RouteContext, r: Resource, old: KubeObject, status: b
   return replace(ctx, r, old, next, status);
 }
 
+const isApply = (ctx: RouteContext) =>
+  (ctx.contentType ?? '').split(';')[0]!.trim() === 'application/apply-patch+yaml';
+
+function applyCreate(ctx: RouteContext, r: Resource, namespace: string | undefined, name: string): Handled {
+  if (!isObject(ctx.body)) return fail(400, 'the body of the request was not a valid object');
+  const meta = isObject(ctx.body.metadata) ? ctx.body.metadata : {};
+  if (meta.name !== undefined && meta.name !== name)
+    return fail(
+      400,
+      `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+    );
+  return create({ ...ctx, body: { ...ctx.body, metadata: { ...meta, name } } }, r, namespace);
+}
+
 interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
@@ -463,6 +479,9 @@ export function serveResource(
   }
   r.sync?.();
   const old = r.store.get(storeKey(namespace, name));
+  // Server-side apply creates what is not there yet (the object named by the URL).
+  if (!old && ctx.method === 'PATCH' && !subresource && isApply(ctx))
+    return applyCreate(ctx, r, namespace, name);
   if (!old) return fail(404, `${qualifiedPlural(r)} "${name}" not found`, r, name);
   switch (ctx.method) {
     case 'GET':
