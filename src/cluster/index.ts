@@ -44,3 +44,17 @@ export { ScheduleController, coveredPods, type ScheduleDeps } from './schedule-c
 export { carryOutRestore, type RestoreDeps } from './restore-controller.js';
 export { dueCronRun, checkpointName, runId, tallyRun, compactTime } from './schedule-runs.js';
 export { drain, type DrainOptions, type DrainEvent, type DrainResult } from './drain.js';
+export {
+  selectPodCheckpoints,
+  podCheckpointsInUse,
+  type PodCheckpointDecision,
+  type PodView,
+} from './pod-checkpoint-retention.js';
+export {
+  planPodCheckpointPrune,
+  applyPodCheckpointPrune,
+  planScheduleRetention,
+  prunePodCheckpoints,
+  type PodCheckpointPruneDeps,
+} from './pod-checkpoint-pruning.js';
+export { PodCheckpointNodeData, type PodCheckpointDataOptions } from './pod-checkpoint-node-data.js';

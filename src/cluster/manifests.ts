@@ -8,10 +8,12 @@
  * `kubectl describe clusterrole` shows why):
  * - the agent: no host network, not privileged, every capability dropped, a read-only root file
  *   system; it runs as uid 0 only because the kubelet writes archives as root with mode 0600, and
- *   mounts the one host directory it needs (the kubelet's checkpoint directory), read-write because
- *   pruning and removing stored archives delete files there.
+ *   mounts the two host directories it needs (the kubelet's checkpoint directory, and its KEP-5823
+ *   pod-checkpoint directory), read-write because pruning, removing stored archives and removing a
+ *   deleted PodCheckpoint's data delete files there.
  * - the controller: non-root, no host access at all.
  */
+import { posix } from 'node:path';
 import { VERSION as KCR_VERSION } from '../version.js';
 import { customResourceDefinitions } from './crds.js';
 import { GROUP } from './resources.js';
@@ -250,6 +252,11 @@ function mounts(o: InstallOptions, own: Record<string, unknown>[]): Record<strin
 
 const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
 
+/** The kubelet's KEP-5823 directory, beside its checkpoint directory under the kubelet's root. */
+function podCheckpointDir(checkpointDir: string): string {
+  return posix.join(posix.dirname(checkpointDir), 'pod-checkpoints');
+}
+
 function agentDaemonSet(
   o: Required<Pick<InstallOptions, 'image' | 'namespace' | 'checkpointDir'>> & InstallOptions,
 ) {
@@ -278,6 +285,7 @@ function agentDaemonSet(
                 '--node=$(NODE_NAME)',
                 '--kubelet-url=https://$(HOST_IP):10250',
                 `--checkpoint-dir=${o.checkpointDir}`,
+                `--pod-checkpoint-dir=${podCheckpointDir(o.checkpointDir)}`,
                 `--metrics-port=${METRICS_PORT}`,
                 ...storeArgs(o),
               ],
@@ -294,11 +302,18 @@ function agentDaemonSet(
                 runAsUser: 0,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: mounts(o, [{ name: 'checkpoints', mountPath: o.checkpointDir }]),
+              volumeMounts: mounts(o, [
+                { name: 'checkpoints', mountPath: o.checkpointDir },
+                { name: 'pod-checkpoints', mountPath: podCheckpointDir(o.checkpointDir) },
+              ]),
             },
           ],
           volumes: volumes(o, [
             { name: 'checkpoints', hostPath: { path: o.checkpointDir, type: 'DirectoryOrCreate' } },
+            {
+              name: 'pod-checkpoints',
+              hostPath: { path: podCheckpointDir(o.checkpointDir), type: 'DirectoryOrCreate' },
+            },
           ]),
         },
       },

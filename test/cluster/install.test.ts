@@ -118,7 +118,7 @@ describe('least privilege', () => {
   const objects = installManifests();
   const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
 
-  it('the agent is neither privileged nor on the host network, and mounts only the checkpoint directory', () => {
+  it('the agent is neither privileged nor on the host network, and mounts only the kubelet’s two checkpoint directories', () => {
     const ds = byKind('DaemonSet')[0] as unknown as {
       spec: {
         template: {
@@ -132,8 +132,10 @@ describe('least privilege', () => {
     };
     const pod = ds.spec.template.spec;
     expect(pod.hostNetwork).toBe(false);
+    // The container checkpoints and the KEP-5823 pod checkpoints (whose data the agent removes).
     expect(pod.volumes.filter((v) => v.hostPath).map((v) => v.hostPath!.path)).toEqual([
       '/var/lib/kubelet/checkpoints',
+      '/var/lib/kubelet/pod-checkpoints',
     ]);
     expect(pod.containers[0]!.securityContext).toMatchObject({
       privileged: false,

@@ -26,6 +26,7 @@ import {
   type KcrInCluster,
 } from '../../src/testing/kcr-in-cluster.js';
 import { POD_CHECKPOINT_DIR } from '../../src/testing/kube/pod-checkpoints.js';
+import { runCliCaptured } from '../../src/testing/run-cli.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
 
 let cluster: TestCluster;
@@ -307,6 +308,37 @@ describe('PodCheckpoint retention', () => {
       true,
     ]);
   }, 20_000);
+});
+
+describe('kcr prune --pod-checkpoints', () => {
+  it('shows with --dry-run what the same policy removes, then removes exactly that', async () => {
+    const ns = `r${++n}`;
+    cluster.state.addPod({ name: 'svc', namespace: ns, node: 'node-b' });
+    for (const [i, hours] of [30, 20, 10, 5].entries()) await take(ns, `svc-${i + 1}`, 'svc', hours);
+    await kcr.raw.request(
+      'PATCH',
+      `${collection(ns)}/svc-1`,
+      { metadata: { annotations: { [PINNED_ANNOTATION]: 'true' } } },
+      'application/merge-patch+json',
+    );
+    const prune = (...flags: string[]) =>
+      runCliCaptured(['prune', '--pod-checkpoints', '-n', ns, '--keep-last', '2', ...flags], {
+        env: { KUBECONFIG: cluster.kubeconfig, HOME: cluster.dir },
+      });
+    const dry = await prune('--dry-run', '-o', 'json');
+    expect(dry.stderr).toBe('');
+    const shown = JSON.parse(dry.stdout) as { dryRun: boolean; removed: Record<string, unknown>[] };
+    expect(shown.dryRun).toBe(true);
+    expect(shown.removed.map((r) => [r.id, r.pod, r.node, r.reason])).toEqual([
+      ['svc-2', 'svc', 'node-b', `keep-last 2 (per pod): pod ${ns}/svc has 2 newer`],
+    ]);
+    expect(names(ns)).toEqual(['svc-1', 'svc-2', 'svc-3', 'svc-4']);
+    const real = await prune();
+    expect(real.code).toBe(0);
+    expect(real.stdout).toMatch(/^PODCHECKPOINT +NAMESPACE +POD +NODE +TAKEN +SIZE +REASON\nsvc-2 /);
+    expect(real.stdout).toMatch(/removed 1 \(/);
+    expect(names(ns)).toEqual(['svc-1', 'svc-3', 'svc-4']);
+  });
 });
 
 describe('a Restore from a PodCheckpoint', () => {

@@ -1,7 +1,7 @@
 /**
  * `kcr agent --node NODE --kubelet-url URL [--store URL] ...`: the node agent, as the DaemonSet runs
- * it. It carries out the Checkpoints of its node and prunes the node's checkpoint directory, until
- * SIGTERM; /metrics, /healthz and /readyz on --metrics-port.
+ * it. It carries out the Checkpoints of its node, prunes the node's checkpoint directory and removes
+ * the data of deleted PodCheckpoints (--pod-checkpoint-dir), until SIGTERM; /metrics, /healthz and /readyz on --metrics-port.
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ interface Flags extends ClusterFlags {
   pruneMaxAge?: string;
   pruneMaxSize?: string;
   pruneInterval: string;
+  podCheckpointDir?: string;
+  podCheckpointOrphanAge: string;
   kubeconfig?: string;
   context?: string;
 }
@@ -68,6 +70,15 @@ export function registerAgent(program: Command, ctx: CliContext): void {
     )
     .option('--prune-max-size <size>', 'prune the checkpoint directory: keep at most this much per container')
     .option('--prune-interval <duration>', 'how often to prune', '10m')
+    .option(
+      '--pod-checkpoint-dir <dir>',
+      "the kubelet's KEP-5823 pod-checkpoint directory: remove a deleted PodCheckpoint's data there (finalizer kcr.dev/node-data) and sweep orphans",
+    )
+    .option(
+      '--pod-checkpoint-orphan-age <age>',
+      'sweep pod-checkpoint data no PodCheckpoint names once it is this old',
+      '1h',
+    )
     .option('--kubeconfig <file>', 'kubeconfig (default: the service account in a Pod)')
     .option('--context <name>', 'kubeconfig context');
   addClusterFlags(cmd).action(async (f: Flags) => {
@@ -113,6 +124,15 @@ export function registerAgent(program: Command, ctx: CliContext): void {
       maxConcurrent: f.maxConcurrent,
       selectBy: f.selectBy,
       ...(rules ? { prune: { rules, intervalMs: parseDuration('--prune-interval', f.pruneInterval) } } : {}),
+      ...(f.podCheckpointDir
+        ? {
+            podCheckpointDir: f.podCheckpointDir,
+            podCheckpointSweep: {
+              intervalMs: parseDuration('--prune-interval', f.pruneInterval),
+              minAgeMs: parseDuration('--pod-checkpoint-orphan-age', f.podCheckpointOrphanAge),
+            },
+          }
+        : {}),
       resyncMs: 60_000,
       metrics,
       log: logger(ctx),

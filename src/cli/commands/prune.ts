@@ -1,6 +1,8 @@
 /**
- * `kcr prune (--store S | --node-dir DIR) [--keep-last N] [--max-age 7d] [--max-size 20GiB]
- * [--per container|pod|namespace] [--policy FILE] [--dry-run]`: what goes, and why, one line each.
+ * `kcr prune (--store S | --node-dir DIR | --pod-checkpoints [-n NS | -A]) [--keep-last N]
+ * [--max-age 7d] [--max-size 20GiB] [--per container|pod|namespace] [--policy FILE] [--dry-run]`:
+ * what goes, and why, one line each. PodCheckpoints are decided by the function the controller
+ * uses for a schedule's podCheckpointRetention (cluster's planPodCheckpointPrune).
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
@@ -8,9 +10,11 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { PruneDecision, RetentionRule } from '../../backup/index.js';
 import { fileError, KcrError } from '../../errors.js';
+import { NODE_DATA_BYTES_ANNOTATION } from '../../cluster/resources.js';
 import { formatBytes } from '../../util/units.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
+import { kubeconfigOptions } from '../kube-flags.js';
 import { choice, outputFormat, parseDuration, parseSize, positiveInt } from '../options.js';
 import { toJson, toYaml, yamlLib } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -28,7 +32,33 @@ interface PruneFlags {
   policy?: string;
   dryRun?: boolean;
   output: (typeof FORMATS)[number];
+  podCheckpoints?: boolean;
+  namespace?: string;
+  allNamespaces?: boolean;
+  kubeconfig?: string;
+  context?: string;
 }
+
+/** One row of the output, whatever was pruned: the fourth column is a backup's container or a PodCheckpoint's node. */
+interface Row {
+  id: string;
+  namespace: string | undefined;
+  pod: string | undefined;
+  where: string;
+  time: Date;
+  size: number;
+  reason: string;
+}
+
+const backupRow = (d: PruneDecision): Row => ({
+  id: d.item.id,
+  namespace: d.item.namespace,
+  pod: d.item.pod,
+  where: d.item.container,
+  time: d.item.time,
+  size: d.item.size,
+  reason: d.reason,
+});
 
 /** A policy file: rules as the flags write them, each scoped to a namespace, pod or container. */
 const policyFileSchema = z
@@ -105,22 +135,25 @@ async function rulesFrom(ctx: CliContext, flags: PruneFlags): Promise<RetentionR
 }
 
 function render(
-  decisions: PruneDecision[],
+  removed: Row[],
   format: (typeof FORMATS)[number],
   dryRun: boolean,
   what: string,
+  where: 'container' | 'node' = 'container',
 ): string {
-  const rows = decisions.map((d) => ({
-    id: d.item.id,
-    namespace: d.item.namespace,
-    pod: d.item.pod,
-    container: d.item.container,
-    time: d.item.time.toISOString(),
-    size: d.item.size,
-    reason: d.reason,
+  const rows = removed.map((r) => ({ ...r, time: r.time.toISOString() }));
+  // The documented -o json shape: the fourth column under its own name.
+  const shown = rows.map((r) => ({
+    id: r.id,
+    namespace: r.namespace,
+    pod: r.pod,
+    [where]: r.where,
+    time: r.time,
+    size: r.size,
+    reason: r.reason,
   }));
-  if (format === 'json') return toJson({ dryRun, removed: rows });
-  if (format === 'yaml') return toYaml({ dryRun, removed: rows });
+  if (format === 'json') return toJson({ dryRun, removed: shown });
+  if (format === 'yaml') return toYaml({ dryRun, removed: shown });
   if (rows.length === 0) return `nothing to prune\n`;
   const total = rows.reduce((n, r) => n + r.size, 0);
   return (
@@ -128,7 +161,7 @@ function render(
       { header: what, value: (r) => r.id },
       { header: 'NAMESPACE', value: (r) => r.namespace },
       { header: 'POD', value: (r) => r.pod },
-      { header: 'CONTAINER', value: (r) => r.container },
+      { header: where.toUpperCase(), value: (r) => r.where },
       { header: 'TAKEN', value: (r) => r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z') },
       { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
       { header: 'REASON', value: (r) => r.reason },
@@ -136,11 +169,37 @@ function render(
   );
 }
 
+/** The same decision the controller makes for a schedule (cluster's planPodCheckpointPrune), from the flags' rules. */
+async function prunePodCheckpoints(
+  ctx: CliContext,
+  flags: PruneFlags,
+  rules: RetentionRule[],
+  dryRun: boolean,
+): Promise<Row[]> {
+  const { KubeClient } = await import('../../kube/index.js');
+  const { KcrApi, planPodCheckpointPrune, applyPodCheckpointPrune } = await import('../../cluster/index.js');
+  const client = KubeClient.fromKubeconfig(kubeconfigOptions(flags, ctx));
+  const namespace = flags.allNamespaces ? undefined : (flags.namespace ?? client.defaultNamespace);
+  const decisions = await planPodCheckpointPrune(client, new KcrApi(client.kc), rules, {
+    ...(namespace ? { namespace } : {}),
+  });
+  const removed = dryRun ? decisions : await applyPodCheckpointPrune(client, decisions);
+  return removed.map(({ podCheckpoint: pc, reason }) => ({
+    id: pc.metadata.name,
+    namespace: pc.metadata.namespace,
+    pod: pc.spec.sourcePod.name,
+    where: pc.status?.nodeName ?? '',
+    time: new Date(pc.status?.completionTime ?? pc.metadata.creationTimestamp ?? 0),
+    size: Number(pc.metadata.annotations?.[NODE_DATA_BYTES_ANNOTATION] ?? 0) || 0,
+    reason,
+  }));
+}
+
 export function registerPrune(program: Command, ctx: CliContext): void {
   program
     .command('prune')
     .description(
-      'remove backups (or raw node archives) that a retention policy no longer keeps; pinned backups stay',
+      'remove backups (or raw node archives, or PodCheckpoints) that a retention policy no longer keeps; pinned ones stay',
     )
     .option('--store <name|url>', 'the store to prune (default: the local store)')
     .option(
@@ -162,21 +221,45 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     )
     .option('--dry-run', 'print what would be removed, and why, without removing it')
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
+    .option(
+      '--pod-checkpoints',
+      'prune KEP-5823 PodCheckpoints (and, through the node agents, their data) instead; pinned (kcr.dev/pinned=true) and in-use ones stay',
+    )
+    .option('-n, --namespace <namespace>', "with --pod-checkpoints: the namespace (default: the context's)")
+    .option('-A, --all-namespaces', 'with --pod-checkpoints: every namespace')
+    .option(
+      '--kubeconfig <file>',
+      'with --pod-checkpoints: kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+    )
+    .option('--context <name>', 'with --pod-checkpoints: kubeconfig context to use')
     .action(async (flags: PruneFlags) => {
-      if (flags.store !== undefined && flags.nodeDir !== undefined) {
-        throw new KcrError('usage', '--store and --node-dir exclude each other', {
+      const modes = [flags.store !== undefined, flags.nodeDir !== undefined, Boolean(flags.podCheckpoints)];
+      if (modes.filter(Boolean).length > 1) {
+        throw new KcrError('usage', '--store, --node-dir and --pod-checkpoints exclude each other', {
           hint: 'prune one at a time',
         });
       }
       const rules = await rulesFrom(ctx, flags);
       const dryRun = Boolean(flags.dryRun);
+      if (flags.podCheckpoints) {
+        ctx.io.stdout.write(
+          render(
+            await prunePodCheckpoints(ctx, flags, rules, dryRun),
+            flags.output,
+            dryRun,
+            'PODCHECKPOINT',
+            'node',
+          ),
+        );
+        return;
+      }
       const { pruneNodeDir, pruneStore } = await import('../../backup/index.js');
       if (flags.nodeDir !== undefined) {
         const decisions = await pruneNodeDir(resolve(ctx.io.cwd, flags.nodeDir), rules, {
           dryRun,
           signal: ctx.signal,
         });
-        ctx.io.stdout.write(render(decisions, flags.output, dryRun, 'ARCHIVE'));
+        ctx.io.stdout.write(render(decisions.map(backupRow), flags.output, dryRun, 'ARCHIVE'));
         return;
       }
       const decisions = await withCatalog(ctx, async (catalog) => {
@@ -187,6 +270,6 @@ export function registerPrune(program: Command, ctx: CliContext): void {
           await named.store.close();
         }
       });
-      ctx.io.stdout.write(render(decisions, flags.output, dryRun, 'ID'));
+      ctx.io.stdout.write(render(decisions.map(backupRow), flags.output, dryRun, 'ID'));
     });
 }
