@@ -33,6 +33,7 @@ import { isNotFound, type KcrApi } from './kcr-api.js';
 import type { Metrics } from './metrics.js';
 import {
   exemption,
+  limitOf,
   podCheckpointsInUse,
   selectPodCheckpoints,
   type PodCheckpointDecision,
@@ -145,8 +146,6 @@ function entryOf(d: PodCheckpointDecision): Entry {
     reason: d.reason,
   };
 }
-
-const limitOf = (reason: string) => /^(keep-last|max-age|max-size)/.exec(reason)?.[1] ?? 'failed';
 
 /**
  * One retention pass over a schedule's PodCheckpoints: a pending list left by a controller that

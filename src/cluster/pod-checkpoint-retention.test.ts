@@ -122,6 +122,19 @@ describe('selectPodCheckpoints', () => {
     ]);
   });
 
+  it('removes a failed one with no newer checkpoint only once it is older than max-age', () => {
+    const failures = [
+      pc('job-old', { pod: 'job', hours: 30, reason: 'CheckpointFailed' }),
+      pc('job-new', { pod: 'job', hours: 2, reason: 'CheckpointFailed' }),
+    ];
+    const out = selectPodCheckpoints(failures, [{ per: 'pod', keepLast: 5, maxAge: 24 * 3_600_000 }], {
+      now: NOW,
+    });
+    expect(out.map((d) => [d.podCheckpoint.metadata.name, d.reason, d.limit])).toEqual([
+      ['job-old', 'CheckpointFailed: older than max-age 1d (1d ago)', 'failed'],
+    ]);
+  });
+
   it('governs nothing without a matching rule, and never by a rule naming a container', () => {
     expect(
       selectPodCheckpoints(history, [{ namespace: 'none', per: 'pod', keepLast: 0 }], { now: NOW }),

@@ -43,6 +43,12 @@ export interface PodCheckpointDecision {
   limit: PruneLimit;
 }
 
+/** The limit a reason names (a failed checkpoint's reason names its Ready reason first). */
+export function limitOf(reason: string): PruneLimit {
+  const limit = /^(keep-last|max-age|max-size) /.exec(reason)?.[1] as PruneLimit | undefined;
+  return limit ?? 'failed';
+}
+
 export const keyOf = (pc: PodCheckpoint): string => `${pc.metadata.namespace ?? ''}/${pc.metadata.name}`;
 
 /** `namespace/name` of each PodCheckpoint a restore still reads. */
@@ -113,11 +119,7 @@ export function selectPodCheckpoints(
   const out: PodCheckpointDecision[] = selectForPruning(completed, asPod, now).map((d) => ({
     podCheckpoint: byKey.get(d.item.id)!,
     reason: d.reason,
-    limit: d.reason.startsWith('keep-last')
-      ? 'keep-last'
-      : d.reason.startsWith('max-age')
-        ? 'max-age'
-        : 'max-size',
+    limit: limitOf(d.reason),
   }));
   // Newer completed checkpoints of each Pod, pinned and in-use ones too: any of them supersedes a failure.
   const ready = podCheckpoints.filter((pc) => podCheckpointState(pc).ready && !pc.metadata.deletionTimestamp);
@@ -144,7 +146,7 @@ export function selectPodCheckpoints(
     } else if (rule.maxAge !== undefined && old > rule.maxAge) {
       out.push({
         podCheckpoint: pc,
-        reason: `max-age ${age(rule.maxAge)}: ${state} ${age(old)} ago`,
+        reason: `${state}: older than max-age ${age(rule.maxAge)} (${age(old)} ago)`,
         limit: 'failed',
       });
     }
