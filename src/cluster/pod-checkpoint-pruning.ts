@@ -124,10 +124,9 @@ export async function planScheduleRetention(
 ): Promise<{ podCheckpoints: PodCheckpoint[]; decisions: PodCheckpointDecision[]; inUse: Set<string> }> {
   const namespace = s.metadata.namespace ?? 'default';
   const rule = scheduleRule(s);
-  const [podCheckpoints, pods] = await Promise.all([
-    listPodCheckpoints(deps.client, namespace),
-    listPodViews(deps.client, namespace),
-  ]);
+  const podCheckpoints = await listPodCheckpoints(deps.client, namespace);
+  // The Pods (labels, restoreFrom) matter only when there is something to decide about.
+  const pods = podCheckpoints.length ? await listPodViews(deps.client, namespace) : [];
   const inUse = podCheckpointsInUse(pods, deps.restores());
   const covered = coveredPodCheckpoints(s, podCheckpoints, pods);
   const decisions = rule ? selectPodCheckpoints(covered, [rule], { inUse, now: deps.now() }) : [];
