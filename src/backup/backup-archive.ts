@@ -189,7 +189,9 @@ export async function backupArchive(
     {
       signal: options.signal,
       ...(options.ocicryptTo?.length ? { encryptTo: options.ocicryptTo } : {}),
-      ...(plain ? {} : { onBytes: (done: number) => options.onProgress?.(done, size) }),
+      ...(plain
+        ? {}
+        : { onBytes: (done: number) => options.onProgress?.(done, size), sourceFile: archivePath }),
     },
   );
 }
