@@ -11,7 +11,8 @@ import type { Readable } from 'node:stream';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 import { withCheckpoint } from '../forensics/checkpoint.js';
 import { summarize } from '../forensics/summary.js';
-import { publicKeyFingerprint } from '../oci/index.js';
+// The one function, not oci/index.js, whose registry client would load the HTTP stack for nothing.
+import { publicKeyFingerprint } from '../oci/ocicrypt.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { isJsonObject } from '../util/json.js';
 import { chainHead } from './chain.js';
