@@ -49,6 +49,20 @@ describe('STREAM in pieces', () => {
     },
   );
 
+  it('keeps no reference to its inputs: a caller may refill one buffer for every write', () => {
+    const plain = randomBytes(7 * CHUNK_SIZE + 999);
+    const reused = Buffer.alloc(100_000);
+    const sealer = new StreamSealer(KEY);
+    const out: Buffer[] = [];
+    for (let i = 0; i < plain.length; i += reused.length) {
+      const n = plain.copy(reused, 0, i, i + reused.length);
+      out.push(sealer.write(reused.subarray(0, n)));
+      reused.fill(0xee);
+    }
+    out.push(sealer.end());
+    expect(Buffer.concat(out).equals(reference(plain))).toBe(true);
+  });
+
   it('hands out one piece per input: whole chunks known not to be the last, the last held back', () => {
     const sealer = new StreamSealer(KEY);
     // Exactly one chunk: it may be the last, so nothing is sealed yet.

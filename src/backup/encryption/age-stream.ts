@@ -48,64 +48,53 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Cuts a stream of buffers into units of `unit` bytes without copying what lies inside one input:
- * a unit is a view into the input, and only a unit that spans two inputs is gathered, into one
- * buffer reused for the whole stream. The last whole unit is always held back until more data
- * follows, because the final chunk of a STREAM is sealed differently and may be a whole one.
+ * a unit is a view into the input. What an input leaves over (at most one unit) is copied into a
+ * buffer owned here, which the next input completes: so no input is referenced once `take`
+ * returns, and a caller may reuse its buffers. The last whole unit is always held back until more
+ * data follows, because the final chunk of a STREAM is sealed differently and may be a whole one.
  */
 class Units {
-  private held: Buffer[] = [];
-  private heldLength = 0;
-  private readonly gathered: Buffer;
+  private readonly carry: Buffer;
+  private carried = 0;
 
   constructor(private readonly unit: number) {
-    this.gathered = Buffer.allocUnsafe(unit);
+    this.carry = Buffer.allocUnsafe(unit);
   }
 
-  /** The units `data` completes and that are known not to be the last, to `each` in order; returns how many. */
-  take(data: Buffer, each: (unit: Buffer, index: number) => void): number {
-    const total = this.heldLength + data.length;
+  get length(): number {
+    return this.carried;
+  }
+
+  /** How many units `take(data)` hands out. */
+  count(data: Buffer): number {
+    const total = this.carried + data.length;
     // Strictly more than the units handed out must stay: at least one byte, at most one unit.
-    const n = total > this.unit ? Math.floor((total - 1) / this.unit) : 0;
-    if (n === 0) {
-      if (data.length > 0) this.held.push(data);
-      this.heldLength = total;
-      return 0;
-    }
+    return total > this.unit ? Math.floor((total - 1) / this.unit) : 0;
+  }
+
+  /** The units `data` completes and that are known not to be the last, to `each` in order. */
+  take(data: Buffer, each: (unit: Buffer, index: number) => void): void {
+    const n = this.count(data);
     let offset = 0;
     for (let i = 0; i < n; i++) {
-      if (i === 0 && this.heldLength > 0) {
-        offset = this.unit - this.heldLength;
-        each(this.join(data.subarray(0, offset)), 0);
+      if (i === 0 && this.carried > 0) {
+        offset = this.unit - this.carried;
+        data.copy(this.carry, this.carried, 0, offset);
+        each(this.carry, 0);
       } else {
         each(data.subarray(offset, offset + this.unit), i);
         offset += this.unit;
       }
     }
-    this.held = offset < data.length ? [data.subarray(offset)] : [];
-    this.heldLength = data.length - offset;
-    return n;
+    if (n > 0) this.carried = 0;
+    this.carried += data.copy(this.carry, this.carried, offset);
   }
 
-  /** What is held (less than a unit, or one whole unit), as one buffer; the stream is over. */
+  /** What is held (less than a unit, or one whole unit); the stream is over. */
   rest(): Buffer {
-    const rest = this.join(EMPTY);
-    this.held = [];
-    this.heldLength = 0;
+    const rest = this.carry.subarray(0, this.carried);
+    this.carried = 0;
     return rest;
-  }
-
-  get length(): number {
-    return this.heldLength;
-  }
-
-  /** The held pieces followed by `tail`: the held piece itself when it is all there is. */
-  private join(tail: Buffer): Buffer {
-    if (this.held.length === 1 && tail.length === 0) return this.held[0]!;
-    if (this.held.length === 0) return tail;
-    let at = 0;
-    for (const piece of this.held) at += piece.copy(this.gathered, at);
-    at += tail.copy(this.gathered, at);
-    return this.gathered.subarray(0, at);
   }
 }
 
@@ -114,8 +103,8 @@ class Units {
  * buffer, so the stream pushes one piece per input block, not two per 64 KiB chunk: every push
  * becomes a write downstream, and a GiB in 32,768 small file writes spent more time in the writes
  * than in the cipher (measured: about a third of the encryption's time). The cipher's output is
- * copied once, into that buffer; the plaintext is never copied except where a chunk spans two
- * inputs, and the nonce buffer is reused.
+ * copied once, into that buffer; of the plaintext only each input's tail (at most one chunk, kept
+ * for the next input) is copied, and the nonce buffer is reused.
  */
 export class StreamSealer {
   private readonly units = new Units(CHUNK_SIZE);
@@ -123,8 +112,9 @@ export class StreamSealer {
   private counter = 0;
   constructor(private readonly key: Buffer) {}
 
+  /** Seals what `data` completes; `data` is not referenced once this returns. */
   write(data: Buffer): Buffer {
-    const n = Math.max(0, Math.floor((this.units.length + data.length - 1) / CHUNK_SIZE));
+    const n = this.units.count(data);
     if (n === 0) {
       this.units.take(data, () => undefined);
       return EMPTY;
@@ -166,7 +156,7 @@ export class StreamOpener {
   constructor(private readonly key: Buffer) {}
 
   write(data: Buffer): Buffer {
-    const n = Math.max(0, Math.floor((this.units.length + data.length - 1) / SEALED_CHUNK_SIZE));
+    const n = this.units.count(data);
     if (n === 0) {
       this.units.take(data, () => undefined);
       return EMPTY;

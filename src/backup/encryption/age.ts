@@ -25,6 +25,7 @@ import { FILE_KEY_SIZE, type AgeIdentity, type AgeRecipient } from './age-keys.j
 import { parseSshIdentity, parseSshRecipient } from './age-ssh.js';
 import { NONCE_SIZE, StreamOpener, StreamSealer, payloadKey } from './age-stream.js';
 import { parseX25519Identity, parseX25519Recipient } from './age-x25519.js';
+import { createAgeFileEncryptStream } from './age-file.js';
 import type { EncryptOptions, StreamEncryption } from './types.js';
 
 export type { AgeIdentity, AgeRecipient } from './age-keys.js';
@@ -83,13 +84,22 @@ function pushSome(stream: Transform, data: Buffer): void {
   if (data.length > 0) stream.push(data);
 }
 
-/** A Transform from plaintext to an age file for `recipients`. */
-export function createAgeEncryptStream(recipients: readonly AgeRecipient[]): Transform {
+/** A fresh file key wrapped to `recipients`: the header and payload nonce, and the payload's sealer. */
+export function startAgeFile(recipients: readonly AgeRecipient[]): { head: Buffer; sealer: StreamSealer } {
   const fileKey = randomBytes(FILE_KEY_SIZE);
   const stanzas = recipients.flatMap((r) => r.wrap(fileKey));
   const nonce = randomBytes(NONCE_SIZE);
-  const sealer = new StreamSealer(payloadKey(fileKey, nonce));
-  let head: Buffer | undefined = Buffer.concat([formatHeader(stanzas, fileKey), nonce]);
+  return {
+    head: Buffer.concat([formatHeader(stanzas, fileKey), nonce]),
+    sealer: new StreamSealer(payloadKey(fileKey, nonce)),
+  };
+}
+
+/** A Transform from plaintext to an age file for `recipients`. */
+export function createAgeEncryptStream(recipients: readonly AgeRecipient[]): Transform {
+  const start = startAgeFile(recipients);
+  const sealer = start.sealer;
+  let head: Buffer | undefined = start.head;
   return new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       if (head) this.push(head);
@@ -227,6 +237,19 @@ export const ageEncryption: StreamEncryption = {
   format: 'age',
   encrypt(plaintext, recipients, options = {}) {
     return through(plaintext, () => createAgeEncryptStream(parseAgeRecipients(recipients)), options);
+  },
+  encryptFile(path, recipients, options = {}) {
+    let parsed: AgeRecipient[];
+    try {
+      parsed = parseAgeRecipients(recipients);
+    } catch (err) {
+      const failed = new PassThrough();
+      process.nextTick(() => failed.destroy(err as Error));
+      return failed;
+    }
+    const stream = createAgeFileEncryptStream(path, parsed, options.onPlaintext);
+    if (options.signal) addAbortSignal(options.signal, stream);
+    return stream;
   },
   decrypt(ciphertext, identities, options = {}) {
     return through(
