@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { growArchive, WORK } from './lib/grow-archive.mjs';
-import { loadLine, measure, printTable } from './lib/measure.mjs';
+import { benchRow as row, loadLine, measure, printTable } from './lib/measure.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const KCR = `node ${join(ROOT, 'bin', 'kcr.js')}`;
@@ -168,13 +168,6 @@ export default async function backupBench() {
   rmSync(s3dir, { recursive: true, force: true });
   fresh();
 
-  const row = (way, r) => ({
-    way,
-    'wall s': r.seconds,
-    'cpu s': r.cpuSeconds,
-    'peak RSS MiB': r.rssMiB.toFixed(0),
-    load: r.load,
-  });
   printTable([
     row('kcr backup → file:// (1 GiB)', kcrFile),
     row('cp + sha256sum (1 GiB)', floorFile),

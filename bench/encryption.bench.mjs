@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { growArchive, WORK } from './lib/grow-archive.mjs';
-import { loadLine, measure, printTable } from './lib/measure.mjs';
+import { benchRow as row, loadLine, measure, printTable } from './lib/measure.mjs';
 
 const KEYS = join(import.meta.dirname, '..', 'test', 'fixtures', 'keys');
 const DIST = join(import.meta.dirname, '..', 'dist', 'backup', 'encryption', 'index.js');
@@ -43,13 +43,6 @@ export default async function encryptionBench() {
   const ageDec = measure(`age -d -i ${identity} -o ${plainOut} ${kcrOut}`);
   for (const f of [kcrOut, ageOut, plainOut]) rmSync(f, { force: true });
 
-  const row = (way, r) => ({
-    way,
-    'wall s': r.seconds,
-    'cpu s': r.cpuSeconds,
-    'peak RSS MiB': r.rssMiB.toFixed(0),
-    load: r.load,
-  });
   printTable([
     row('kcr age encrypt (1 GiB)', kcrEnc),
     row('age -R (1 GiB)', ageEnc),

@@ -73,7 +73,7 @@ class Units {
   }
 
   /** The units `data` completes and that are known not to be the last, to `each` in order. */
-  take(data: Buffer, each: (unit: Buffer, index: number) => void): void {
+  private take(data: Buffer, each: (unit: Buffer, index: number) => void): void {
     const n = this.count(data);
     let offset = 0;
     for (let i = 0; i < n; i++) {
@@ -88,6 +88,17 @@ class Units {
     }
     if (n > 0) this.carried = 0;
     this.carried += data.copy(this.carry, this.carried, offset);
+  }
+
+  /**
+   * The units `data` completes, each turned by `each` into `outSize` bytes at its place in one
+   * buffer (empty when there are none): one piece out per input.
+   */
+  map(data: Buffer, outSize: number, each: (unit: Buffer, out: Buffer, at: number) => void): Buffer {
+    const n = this.count(data);
+    const out = n === 0 ? EMPTY : Buffer.allocUnsafe(n * outSize);
+    this.take(data, (unit, i) => each(unit, out, i * outSize));
+    return out;
   }
 
   /** What is held (less than a unit, or one whole unit); the stream is over. */
@@ -114,17 +125,9 @@ export class StreamSealer {
 
   /** Seals what `data` completes; `data` is not referenced once this returns. */
   write(data: Buffer): Buffer {
-    const n = this.units.count(data);
-    if (n === 0) {
-      this.units.take(data, () => undefined);
-      return EMPTY;
-    }
-    const out = Buffer.allocUnsafe(n * SEALED_CHUNK_SIZE);
-    let at = 0;
-    this.units.take(data, (plaintext) => {
-      at = this.seal(plaintext, false, out, at);
-    });
-    return out;
+    return this.units.map(data, SEALED_CHUNK_SIZE, (plaintext, out, at) =>
+      this.seal(plaintext, false, out, at),
+    );
   }
 
   /** The last chunk: what is left (empty only when the whole plaintext was empty). */
@@ -156,16 +159,7 @@ export class StreamOpener {
   constructor(private readonly key: Buffer) {}
 
   write(data: Buffer): Buffer {
-    const n = this.units.count(data);
-    if (n === 0) {
-      this.units.take(data, () => undefined);
-      return EMPTY;
-    }
-    const out = Buffer.allocUnsafe(n * CHUNK_SIZE);
-    this.units.take(data, (sealed, i) => {
-      this.open(sealed, false, out, i * CHUNK_SIZE);
-    });
-    return out;
+    return this.units.map(data, CHUNK_SIZE, (sealed, out, at) => this.open(sealed, false, out, at));
   }
 
   end(): Buffer {
