@@ -94,6 +94,7 @@ export {
 } from './restore-backup.js';
 export { locateBackup, removeBackup, setPinned } from './backup-admin.js';
 export {
+  describeAge,
   governingRule,
   retentionRuleSchema,
   selectForPruning,
