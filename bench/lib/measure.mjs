@@ -46,6 +46,17 @@ export function loadLine() {
     .join(', ')}`;
 }
 
+/** One row of a bench's table: what ran, and what measure() found. */
+export function benchRow(way, r) {
+  return {
+    way,
+    'wall s': r.seconds,
+    'cpu s': r.cpuSeconds,
+    'peak RSS MiB': r.rssMiB.toFixed(0),
+    load: r.load,
+  };
+}
+
 export function printTable(rows) {
   const headers = Object.keys(rows[0]);
   const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));

@@ -3,16 +3,16 @@
  * through the plaintext digest, the cipher (when encrypting) and the store's own digest in one
  * pass, so a GiB archive costs one read and flat memory.
  */
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { KcrError, errnoCode, fileError } from '../errors.js';
 import { withCheckpoint } from '../forensics/checkpoint.js';
 import { summarize } from '../forensics/summary.js';
-import { publicKeyFingerprint } from '../oci/index.js';
-import { DigestStream } from '../util/digest-stream.js';
+// The one function, not oci/index.js, whose registry client would load the HTTP stack for nothing.
+import { publicKeyFingerprint } from '../oci/ocicrypt.js';
 import { isJsonObject } from '../util/json.js';
 import { chainHead } from './chain.js';
 import type { StreamEncryption } from './encryption/types.js';
@@ -104,6 +104,33 @@ async function readSource(path: string, node: string | undefined): Promise<Backu
   return source;
 }
 
+/** The archive's own sha256 and size, when the store sees other bytes (ciphertext). */
+class PlainDigest {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly onBytes: (bytes: number) => void) {}
+
+  update(block: Buffer): void {
+    this.hash.update(block);
+    this.bytes += block.length;
+    this.onBytes(this.bytes);
+  }
+
+  /** The same as a pass-through stage of a pipe. */
+  stream(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done: TransformCallback) => {
+        this.update(chunk);
+        done(null, chunk);
+      },
+    });
+  }
+
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
 export async function backupArchive(
   store: Store,
   archivePath: string,
@@ -136,11 +163,23 @@ export async function backupArchive(
   // Stored as it is, the archive is hashed once, by the store (its `written` digest is the
   // archive's); only when the store sees other bytes (ciphertext) is the plaintext hashed here too.
   const transformed = Boolean(options.encryption || options.ocicryptTo?.length);
-  const plain = transformed ? new DigestStream((done) => options.onProgress?.(done, size)) : undefined;
-  let data: Readable = createReadStream(archivePath, { highWaterMark: 1 << 20 });
-  if (plain) data = data.pipe(plain);
-  if (options.encryption) {
-    data = options.encryption.cipher.encrypt(data, options.encryption.recipients, { signal: options.signal });
+  const plain = transformed ? new PlainDigest((done) => options.onProgress?.(done, size)) : undefined;
+  let data: Readable;
+  const cipher = options.encryption?.cipher;
+  if (options.encryption && cipher?.encryptFile) {
+    // The cipher reads the file itself, and hands each block to the digest on the way.
+    data = cipher.encryptFile(archivePath, options.encryption.recipients, {
+      signal: options.signal,
+      onPlaintext: (block) => plain!.update(block),
+    });
+  } else {
+    data = createReadStream(archivePath, { highWaterMark: 1 << 20 });
+    if (plain) data = data.pipe(plain.stream());
+    if (options.encryption) {
+      data = options.encryption.cipher.encrypt(data, options.encryption.recipients, {
+        signal: options.signal,
+      });
+    }
   }
   return store.put(
     id,
@@ -189,7 +228,9 @@ export async function backupArchive(
     {
       signal: options.signal,
       ...(options.ocicryptTo?.length ? { encryptTo: options.ocicryptTo } : {}),
-      ...(plain ? {} : { onBytes: (done: number) => options.onProgress?.(done, size) }),
+      ...(plain
+        ? {}
+        : { onBytes: (done: number) => options.onProgress?.(done, size), sourceFile: archivePath }),
     },
   );
 }

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { matchesSelector, parseSelector } from '../kube/selector.js';
 import { tempDir } from '../testing/archive-builder.js';
@@ -105,5 +106,35 @@ describe('Catalog.list and query', () => {
     listing.rows.return();
     expect(catalog.list({ limit: 3 }).total).toBe(BACKUPS.length);
     expect(catalog.query({ limit: 2 })).toEqual(BACKUPS.slice(0, 2));
+  });
+});
+
+describe('Catalog schema', () => {
+  it('brings a catalog of an earlier kcr up to date on open, rows kept and old indexes gone', () => {
+    const path = tmp.path('old.db');
+    const catalog = Catalog.open(path);
+    catalog.addStore('s', 'file:///nowhere');
+    catalog.replaceEntries('s', HISTORY.slice(0, 30));
+    catalog.close();
+    // What an earlier kcr left: no schema version, and its own listing index.
+    const raw = new Database(path);
+    raw.pragma('user_version = 0');
+    raw.exec('DROP INDEX backups_newest; CREATE INDEX backups_list ON backups (created_at DESC, id DESC)');
+    raw.close();
+
+    const reopened = Catalog.open(path);
+    expect(reopened.list({ limit: 3 }).total).toBe(
+      BACKUPS.filter((r) => HISTORY.slice(0, 30).some((e) => e.id === r.id)).length,
+    );
+    reopened.close();
+    const check = new Database(path, { readonly: true });
+    const indexes = check
+      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all();
+    expect(check.pragma('user_version', { simple: true })).toBeGreaterThan(0);
+    check.close();
+    expect(indexes).toContain('backups_newest');
+    expect(indexes).not.toContain('backups_list');
   });
 });

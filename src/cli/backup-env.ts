@@ -56,7 +56,8 @@ export async function openNamedStore(
   catalog: Catalog,
   value: string | undefined,
 ): Promise<NamedStore> {
-  const { resolveStore } = await import('../backup/index.js');
+  // The stores alone (S3 and OCI load only when the store is one): see withCatalog.
+  const { resolveStore } = await import('../backup/stores.js');
   if (value !== undefined) return resolveStore(catalog, storeArgument(ctx, value));
   if (!catalog.getStore(DEFAULT_STORE)) {
     catalog.addStore(DEFAULT_STORE, pathToFileURL(join(dataHome(ctx), 'store')).href);

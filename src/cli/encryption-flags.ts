@@ -45,7 +45,7 @@ export async function backupEncryptionFlags(
   values: readonly string[],
 ): Promise<BackupEncryption> {
   if (values.length === 0) return {};
-  const { recipientKind, storeEncryption } = await import('../backup/index.js');
+  const { recipientKind, storeEncryption } = await import('../backup/store-encryption.js');
   const texts: RecipientText[] = [];
   for (const value of values) {
     if (/^(age1|ssh-)/i.test(value.trim())) {

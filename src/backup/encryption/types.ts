@@ -32,6 +32,16 @@ export interface StreamEncryption {
    */
   encrypt(plaintext: Readable, recipients: readonly string[], options?: EncryptOptions): Readable;
   /**
+   * The same for a local file, which a cipher may read faster than any stream delivers it (reused
+   * buffers, no stream stage before it); `onPlaintext` sees every plaintext byte, in order, so a
+   * caller hashes the plaintext without a second pass. Optional: callers fall back to `encrypt`.
+   */
+  encryptFile?(
+    path: string,
+    recipients: readonly string[],
+    options?: EncryptOptions & { onPlaintext?: (block: Buffer) => void },
+  ): Readable;
+  /**
    * `identities` are the contents of identity files (as `--identity FILE` reads them): age secret
    * keys (`AGE-SECRET-KEY-1…`, one per line, `#` comments allowed) or unencrypted OpenSSH
    * private keys.

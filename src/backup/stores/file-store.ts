@@ -8,9 +8,9 @@
  * A put is committed by one rename of its directory, so a backup appears with its data and record
  * together or not at all, and a crash leaves only an `incoming/` directory that nothing lists.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,6 +30,45 @@ import type { PutOptions, Store, WrittenData } from './store.js';
 
 const RECORD = 'record.json';
 const DATA = 'data';
+/** The hash pass reads in blocks this large, into two buffers used for the whole file. */
+const BLOCK = 4 << 20;
+
+/**
+ * A local file into the store: copied in the kernel (a reflink where the filesystem shares
+ * extents, else copy_file_range, as `cp` does), then hashed as the copy holds it, from the page
+ * cache, so the digest is of exactly the stored bytes. Two buffers are reused for the whole file,
+ * and the read of the next block overlaps the hashing of the last. Measured against streaming the
+ * file through a digest into a write stream, which allocated a fresh buffer per read and spent
+ * most of its time in the kernel mapping and unmapping them.
+ */
+async function copyThenDigest(source: string, dest: string, options: PutOptions): Promise<WrittenData> {
+  await copyFile(source, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  // copyFile gives the copy the source's mode; the directory it is in is 0700 meanwhile.
+  await chmod(dest, 0o600);
+  options.signal?.throwIfAborted();
+  const file = await open(dest, 'r');
+  const hash = createHash('sha256');
+  let [current, spare] = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  let size = 0;
+  let next = file.read(current, 0, BLOCK, 0);
+  try {
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) break;
+      next = file.read(spare, 0, BLOCK, size + bytesRead);
+      hash.update(current.subarray(0, bytesRead));
+      [current, spare] = [spare, current];
+      size += bytesRead;
+      options.onBytes?.(size);
+      options.signal?.throwIfAborted();
+    }
+  } finally {
+    // A read still in flight (after an abort) finishes before the file closes.
+    await next.catch(() => undefined);
+    await file.close();
+  }
+  return { size, sha256: hash.digest('hex') };
+}
 
 export class FileStore implements Store {
   readonly url: string;
@@ -54,10 +93,17 @@ export class FileStore implements Store {
     try {
       await mkdir(join(this.root, 'backups'), { recursive: true, mode: 0o700 });
       await mkdir(incoming, { recursive: true, mode: 0o700 });
-      const digest = new DigestStream(options.onBytes);
-      const out = createWriteStream(join(incoming, DATA), { mode: 0o600, flags: 'wx' });
-      await pipeline([data, digest, out], { signal: options.signal });
-      const record = await seal({ size: digest.bytes, sha256: digest.hex() });
+      let written: WrittenData;
+      if (options.sourceFile !== undefined) {
+        data.destroy();
+        written = await copyThenDigest(options.sourceFile, join(incoming, DATA), options);
+      } else {
+        const digest = new DigestStream(options.onBytes);
+        const out = createWriteStream(join(incoming, DATA), { mode: 0o600, flags: 'wx' });
+        await pipeline([data, digest, out], { signal: options.signal });
+        written = { size: digest.bytes, sha256: digest.hex() };
+      }
+      const record = await seal(written);
       // The data on disk must be what passed through the digest (a short write would show here).
       const onDisk = await stat(join(incoming, DATA));
       if (onDisk.size !== record.data.size) {

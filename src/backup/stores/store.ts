@@ -25,6 +25,12 @@ export interface PutOptions {
   encryptTo?: readonly KeyObject[];
   /** Bytes written so far, for progress bars. */
   onBytes?: (bytes: number) => void;
+  /**
+   * The data is exactly this local file's bytes. A store that can copy a file faster than it can
+   * stream one (`file://`: a copy in the kernel) reads the file itself and destroys `data`
+   * unread; the others stream `data` as always.
+   */
+  sourceFile?: string;
 }
 
 export interface StoreOperationOptions {

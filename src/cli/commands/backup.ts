@@ -82,9 +82,11 @@ export function registerBackup(program: Command, ctx: CliContext): void {
         hint: 'name an archive file, or a running pod by its name: kcr backup POD -n NS',
       });
     }
-    const { backupArchive } = await import('../../backup/index.js');
+    // The archive path alone, not backup/index.js: that one loads ops, and with it the Kubernetes,
+    // HTTP and S3 clients, which storing a local archive in a file:// store has no use for.
+    const { backupArchive } = await import('../../backup/backup-archive.js');
     const progress = progressRenderer(ctx);
-    const { entryToRow } = await import('../../backup/index.js');
+    const { entryToRow } = await import('../../backup/catalog.js');
     const stored = await withCatalog(ctx, async (catalog) => {
       const named = await openNamedStore(ctx, catalog, flags.store);
       try {

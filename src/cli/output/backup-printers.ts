@@ -127,9 +127,9 @@ export function writeBackups(
     }
     if (count === 0) emit('[]\n');
   } else {
-    const table = streamedTable(
+    const table = streamedTable<BackupRow, BackupColumn>(
       BACKUP_COLUMNS,
-      (c) => (c as BackupColumn).width(listing.shape),
+      (c) => c.width(listing.shape),
       format === 'wide',
     );
     for (const row of listing.rows) emit(`${count++ === 0 ? `${table.header}\n` : ''}${table.line(row)}\n`);

@@ -100,9 +100,9 @@ function tableLine<Row>(values: readonly string[], shown: readonly Column<Row>[]
  * row as a line as it comes. A cell wider than its column pushes the rest of its line, as kubectl's
  * streamed tables do.
  */
-export function streamedTable<Row>(
-  columns: readonly Column<Row>[],
-  widthOf: (column: Column<Row>) => number,
+export function streamedTable<Row, C extends Column<Row> = Column<Row>>(
+  columns: readonly C[],
+  widthOf: (column: C) => number,
   wide = false,
 ): { header: string; line: (row: Row) => string } {
   const shown = columns.filter((c) => wide || !c.wide);
