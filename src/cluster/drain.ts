@@ -227,6 +227,19 @@ async function evictAll(o: DrainOptions, core: CoreV1Api, result: DrainResult): 
     result.skipped.push({ pod: podKey(pod), reason });
     o.onEvent?.({ type: 'skipped', namespace: pod.metadata!.namespace!, pod: pod.metadata!.name!, reason });
   }
+  if (o.dryRun) {
+    // A client-side dry run sends no eviction: it names what would be evicted.
+    for (const pod of pending) {
+      result.evicted.push(podKey(pod));
+      o.onEvent?.({
+        type: 'evicted',
+        namespace: pod.metadata!.namespace!,
+        pod: pod.metadata!.name!,
+        dryRun: true,
+      });
+    }
+    return;
+  }
   const retryMs = o.evictionRetryMs ?? 5000;
   const deadline = Date.now() + (o.timeoutMs ?? 600_000);
   const refused = new Map<string, string>();
@@ -240,7 +253,6 @@ async function evictAll(o: DrainOptions, core: CoreV1Api, result: DrainResult): 
           namespace,
           name,
           body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
-          ...(o.dryRun ? { dryRun: 'All' } : {}),
         });
       } catch (err) {
         if (err instanceof ApiException && err.code === 429) {
@@ -256,7 +268,7 @@ async function evictAll(o: DrainOptions, core: CoreV1Api, result: DrainResult): 
       }
       refused.delete(podKey(pod));
       result.evicted.push(podKey(pod));
-      o.onEvent?.({ type: 'evicted', namespace, pod: name, dryRun: Boolean(o.dryRun) });
+      o.onEvent?.({ type: 'evicted', namespace, pod: name, dryRun: false });
     }
     pending = next;
     if (pending.length === 0) break;
@@ -272,13 +284,12 @@ async function evictAll(o: DrainOptions, core: CoreV1Api, result: DrainResult): 
     }
     await sleep(retryMs);
   }
-  if (!o.dryRun)
-    await waitGone(
-      o,
-      core,
-      pods.filter((p) => result.evicted.includes(podKey(p))),
-      deadline,
-    );
+  await waitGone(
+    o,
+    core,
+    pods.filter((p) => result.evicted.includes(podKey(p))),
+    deadline,
+  );
 }
 
 /** Waits until each evicted Pod is gone (or replaced under its name), as kubectl drain waits for deletion. */

@@ -78,6 +78,8 @@ describe('kcr drain', () => {
     cluster.state.addPod({ name: 'web', namespace: ns, node: 'node-a', labels: { app: 'web' } });
     daemonSetPod(ns, 'node-a');
     await beforeDrainSchedule(ns, 'web');
+    // A budget that would refuse: a client-side dry run sends no eviction, so it is not asked.
+    await budget(ns, 'web-pdb', 'web', { minAvailable: 1 });
     const changes: ChangeEvent[] = [];
     const stop = cluster.state.history.subscribe((e) => changes.push(e));
     const run = await runKcr([
@@ -99,12 +101,15 @@ describe('kcr drain', () => {
     expect(result.evicted).toContain(`${ns}/web`);
     expect(result.skipped).toContainEqual({ pod: `${ns}/agent-node-a`, reason: 'DaemonSet-managed' });
     // Nothing was written: no run, no Checkpoint, no cordon, no Pod gone.
-    const written = changes.filter((e) => !e.resource.startsWith('coordination.k8s.io'));
+    const written = changes.filter(
+      (e) => !e.resource.startsWith('coordination.k8s.io') && e.resource !== 'policy/poddisruptionbudgets',
+    );
     expect(
       written.filter((e) => e.resource !== '/nodes').map((e) => `${e.type} ${e.resource} ${e.key}`),
     ).toEqual([]);
     expect(written.filter((e) => (e.object.spec as { unschedulable?: boolean }).unschedulable)).toEqual([]);
     expect(cluster.state.pods.has(`${ns}/web`)).toBe(true);
+    await kcr.raw.request('DELETE', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/web-pdb`);
   });
 
   it('checkpoints what the schedules cover first, then cordons, then evicts, leaving DaemonSet Pods', async () => {
