@@ -4,7 +4,7 @@
  * all processes at once, and across runs that are adjacent in memory.
  */
 import type { Command } from 'commander';
-import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { withCheckpointImages } from '../../forensics/checkpoint-images.js';
 import { loadMemoryContext } from '../../forensics/memory/context.js';
 import { DEFAULT_MAX_MATCH } from '../../forensics/memory/matchers.js';
 import { compilePattern, describePattern, type SearchPattern } from '../../forensics/memory/patterns.js';
@@ -77,7 +77,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);
       const matcher = compilePattern(pattern, Math.max(1, f.maxMatch));
-      const result = await withCheckpoint(
+      const result = await withCheckpointImages(
         path,
         async (cp) => {
           const context = await loadMemoryContext(cp, { pid: f.pid });

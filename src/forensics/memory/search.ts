@@ -9,7 +9,7 @@
  */
 import type { ProcessMemory } from '../../criu/memory.js';
 import type { PageRun } from '../../criu/pagemap.js';
-import type { Checkpoint } from '../checkpoint.js';
+import type { CheckpointImages } from '../checkpoint-images.js';
 import type { MemoryContext, ProcessMemoryView } from './context.js';
 import { mappingAt, type MemoryMapping } from './mappings.js';
 import type { Matcher } from './matchers.js';
@@ -172,7 +172,7 @@ async function withContext(
 
 /** Searches the dumped memory of every process (or of `pid`) with the matchers. */
 export async function searchMemory(
-  cp: Checkpoint,
+  cp: CheckpointImages,
   context: MemoryContext,
   matchers: readonly Matcher[],
   options: MemorySearchOptions = {},
