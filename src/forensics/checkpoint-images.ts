@@ -10,7 +10,7 @@ import { KcrError } from '../errors.js';
 import { decodeImage, entriesAs, type DecodedImage } from '../criu/image.js';
 import { ProcessMemory } from '../criu/memory.js';
 import { buildPagemap, derivePageSize, withPageSize } from '../criu/pagemap.js';
-import { pagemapEntry, pagemapHead } from '../criu/messages/mm.js';
+import { decodePagemap } from '../criu/pagemap-decode.js';
 import type { Decoded, FieldMap, MessageSpec } from '../criu/schema.js';
 
 /** Where the CRIU images live in the archive: `checkpoint/`, or `` for a bare image directory. */
@@ -108,14 +108,9 @@ export class CheckpointImages {
    * pagemap-shmem-N.img), or undefined when the image is absent. `owner` names it in errors.
    */
   async memoryFromPagemap(file: string, owner: number): Promise<ProcessMemory | undefined> {
-    const image = await this.image(file);
-    if (!image) return undefined;
     const member = this.imageMember(file);
-    const [first, ...rest] = image.entries;
-    const head = first
-      ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0]
-      : undefined;
-    const entries = entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member);
+    if (!this.archive.has(member)) return undefined;
+    const { head, entries } = decodePagemap(await this.archive.read(member), member);
     const pagemap = buildPagemap(head, entries, member);
     const pagesMember = this.imageMember(`pages-${pagemap.pagesId}.img`);
     const pages = this.archive.has(pagesMember) ? this.archive.randomAccess(pagesMember) : undefined;

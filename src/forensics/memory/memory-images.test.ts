@@ -38,14 +38,14 @@ function shown(context: MemoryContext) {
   };
 }
 
-/** The image files a memory context decodes (CheckpointImages#image decodes each one it is asked for). */
+/** The image files a memory context reads whole (to decode them): every member read, less the directory. */
 async function decodedBy(path: string): Promise<{ context: MemoryContext; images: string[] }> {
   return withCheckpointImages(path, async (cp) => {
     const images: string[] = [];
-    const image = cp.image.bind(cp);
-    cp.image = (file: string) => {
-      if (cp.hasImage(file)) images.push(file); // an absent image is asked for, never decoded
-      return image(file);
+    const read = cp.archive.read.bind(cp.archive);
+    cp.archive.read = (member: string) => {
+      images.push(member.slice(cp.imageDir.length));
+      return read(member);
     };
     return { context: await loadMemoryContext(cp), images: [...new Set(images)].sort() };
   });

@@ -194,6 +194,7 @@ export async function searchMemory(
       filePosition: cp.archive.member(member)?.offset ?? 0,
       readInto: (offset: number, buf: Buffer, at: number, len: number) =>
         cp.archive.readInto(member, offset, buf, at, len),
+      readIntoSync: await cp.archive.syncReader(member),
     };
     for (const s of t.segments) scannedBytes += s.end - s.start;
     const onMatch = (raw: RawMatch): boolean => {

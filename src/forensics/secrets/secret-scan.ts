@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import type { NestedTar } from '../../archive/nested-tar.js';
 import type { Checkpoint } from '../checkpoint.js';
 import { processArgs } from '../cmdline-env.js';
-import { loadDumpImages } from '../images.js';
 import { loadMemoryContext } from '../memory/context.js';
+import { loadMemoryImages, type MemoryImages } from '../memory/memory-images.js';
 import { LiteralSet } from '../memory/literal-set.js';
 import { AnchoredRegexMatcher, RegexMatcher, type Matcher } from '../memory/matchers.js';
 import { scanSegments } from '../memory/scan.js';
@@ -114,9 +114,9 @@ function preferSpecific<T extends { rule: SecretRule; group: string; start: numb
 
 async function scanEnv(
   cp: Checkpoint,
+  images: MemoryImages,
   showSecrets: boolean,
 ): Promise<{ findings: SecretFinding[]; count: number }> {
-  const images = await loadDumpImages(cp);
   const seen = new Map<string, { name: string; value: string; pids: number[]; inSpec: boolean }>();
   const add = (name: string, value: string, pid?: number) => {
     const key = `${name}\u0000${value}`;
@@ -235,8 +235,8 @@ async function scanRootfs(cp: Checkpoint, options: SecretScanOptions) {
   return { findings, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
 }
 
-async function scanMemory(cp: Checkpoint, options: SecretScanOptions) {
-  const context = await loadMemoryContext(cp);
+async function scanMemory(cp: Checkpoint, images: MemoryImages, options: SecretScanOptions) {
+  const context = await loadMemoryContext(cp, { images });
   const result = await searchMemory(cp, context, ruleMatchers(), {
     signal: options.signal,
     ...(options.onMemoryProgress ? { onSearchProgress: options.onMemoryProgress } : {}),
@@ -271,7 +271,9 @@ async function scanMemory(cp: Checkpoint, options: SecretScanOptions) {
 }
 
 export async function scanSecrets(cp: Checkpoint, options: SecretScanOptions = {}): Promise<SecretScan> {
-  const env = await scanEnv(cp, Boolean(options.showSecrets));
+  // Environments are read from memory: the images memory views need are all it decodes.
+  const images = await loadMemoryImages(cp);
+  const env = await scanEnv(cp, images, Boolean(options.showSecrets));
   const rootfs = await scanRootfs(cp, options);
   const scan: SecretScan = {
     apiVersion: 'kcr.dev/v1',
@@ -281,7 +283,7 @@ export async function scanSecrets(cp: Checkpoint, options: SecretScanOptions = {
     scanned: { envVars: env.count, files: rootfs.files, fileBytes: rootfs.bytes },
   };
   if (options.memory) {
-    const memory = await scanMemory(cp, options);
+    const memory = await scanMemory(cp, images, options);
     scan.findings.push(...memory.findings);
     scan.scanned.memoryBytes = memory.bytes;
   }
