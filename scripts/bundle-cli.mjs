@@ -34,7 +34,8 @@ const zodEnglishOnly = {
 };
 
 await build({
-  entryPoints: { bin: 'dist/cli/bin.js' },
+  // The memory scan's worker thread is started from a file beside the chunk that starts it.
+  entryPoints: { bin: 'dist/cli/bin.js', 'scan-worker': 'dist/forensics/memory/scan-worker.js' },
   outdir: 'dist/cli-bundle',
   bundle: true,
   splitting: true,

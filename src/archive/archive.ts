@@ -193,6 +193,12 @@ export class CheckpointArchive {
     return done;
   }
 
+  /** The file on disk that holds a member's bytes, and where they start in it (for another thread to read). */
+  location(name: string): { file: string; offset: number } {
+    const { file, base } = this.backend.locate(this.require(name));
+    return { file, offset: base };
+  }
+
   /**
    * Synchronous positional reads of one member, as `readInto` does them. A scan that copies each
    * chunk and then reads it (the memory search) is quicker this way: the copy lands in the cache

@@ -76,7 +76,8 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);
-      const matcher = compilePattern(pattern, Math.max(1, f.maxMatch));
+      const maxMatch = Math.max(1, f.maxMatch);
+      const matcher = compilePattern(pattern, maxMatch);
       const result = await withCheckpointImages(
         path,
         async (cp) => {
@@ -87,6 +88,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
             max: f.max,
             countOnly: f.count,
             signal: ctx.signal,
+            parallel: { recipe: { kind: 'patterns', patterns: [pattern], maxMatch } },
           });
         },
         ctx.archive,

@@ -47,6 +47,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Called after each read with the segment bytes scanned so far (for a progress bar). */
   onProgress?: (scannedBytes: number) => void;
+  /** Buffers to read into, from `scanBuffersFor` (for a caller that scans many segment lists in turn). */
+  buffers?: readonly Buffer[];
 }
 
 export const DEFAULT_CHUNK = 2 * 1024 * 1024;
@@ -97,6 +99,22 @@ export function readPlan(segments: readonly Segment[], chunkSize: number): Read[
   return plan;
 }
 
+function layoutOf(matchers: readonly Matcher[], options: ScanOptions): { chunk: number; overlap: number } {
+  return {
+    chunk: options.chunkSize ?? (matchers.some((m) => m.textWindows) ? TEXT_CHUNK : DEFAULT_CHUNK),
+    overlap: Math.max(0, ...matchers.map((m) => m.overlap)),
+  };
+}
+
+/** The buffers a scan with these matchers and options reads into. */
+export function scanBuffersFor(matchers: readonly Matcher[], options: ScanOptions = {}): Buffer[] {
+  const { chunk, overlap } = layoutOf(matchers, options);
+  const size = overlap + PAGE + chunk;
+  // A matcher that scans its own buffers in place (a LiteralSet's WebAssembly memory) provides them.
+  const arena = matchers.find((m) => m.arena)?.arena;
+  return arena ? arena.scanBuffers(BUFFERS, size) : Array.from({ length: BUFFERS }, () => pageAligned(size));
+}
+
 class ScanState {
   /** Per matcher: the member offset where its next match may start (matches do not overlap). */
   readonly next: number[];
@@ -138,16 +156,10 @@ export async function scanSegments(
   onMatch: (match: RawMatch) => boolean,
   options: ScanOptions = {},
 ): Promise<boolean> {
-  const chunk = options.chunkSize ?? (matchers.some((m) => m.textWindows) ? TEXT_CHUNK : DEFAULT_CHUNK);
-  const overlap = Math.max(0, ...matchers.map((m) => m.overlap));
+  const { chunk, overlap } = layoutOf(matchers, options);
   const plan = readPlan(segments, chunk);
   if (plan.length === 0 || matchers.length === 0) return true;
-  // A matcher that scans its own buffers in place (a LiteralSet's WebAssembly memory) provides them.
-  const arena = matchers.find((m) => m.arena)?.arena;
-  const size = overlap + PAGE + chunk;
-  const buffers = arena
-    ? arena.scanBuffers(BUFFERS, size)
-    : Array.from({ length: BUFFERS }, () => pageAligned(size));
+  const buffers = options.buffers ?? scanBuffersFor(matchers, options);
   const bufferOf = (i: number) => buffers[i % BUFFERS]!;
   const state = new ScanState(matchers, onMatch);
   // Each read lands at the same offset within a page as its bytes have in the file (see pageAligned).

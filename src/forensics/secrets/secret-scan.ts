@@ -10,13 +10,14 @@ import type { Checkpoint } from '../checkpoint.js';
 import { processArgs } from '../cmdline-env.js';
 import { loadMemoryContext } from '../memory/context.js';
 import { loadMemoryImages, type MemoryImages } from '../memory/memory-images.js';
-import { LiteralSet } from '../memory/literal-set.js';
-import { AnchoredRegexMatcher, RegexMatcher, type Matcher } from '../memory/matchers.js';
 import { scanSegments } from '../memory/scan.js';
 import { searchMemory } from '../memory/search.js';
 import { ROOTFS_DIFF } from '../rootfs.js';
 import { isSecretEntry, isSecretName, MASK } from '../secret-names.js';
 import { SECRET_RULES, secretSpan, type SecretRule } from '../secret-patterns.js';
+import { ruleMatchers } from './rule-matchers.js';
+
+export { ruleMatchers } from './rule-matchers.js';
 
 export type SecretSource = 'env' | 'rootfs' | 'memory';
 
@@ -58,9 +59,6 @@ export interface SecretScan {
   scanned: { envVars: number; files: number; fileBytes: number; memoryBytes?: number };
 }
 
-/** Longest match the rules produce (the assignment rule: name + value ≤ ~350 bytes). */
-const MAX_MATCH = 640;
-
 const ENV_NAME_RULE = { rule: 'secret-env-name', title: 'environment variable with a secret-looking name' };
 
 const fingerprint = (secret: string) =>
@@ -89,16 +87,6 @@ function shown(
   const print = fingerprint(text.slice(from, to));
   if (showSecrets) return { value: text, masked: false, fingerprint: print };
   return { value: text.slice(0, from) + MASK + text.slice(to), masked: true, fingerprint: print };
-}
-
-/** One matcher per rule; all of them find their anchors in one shared pass over each window. */
-export function ruleMatchers(rules: readonly SecretRule[] = SECRET_RULES): Matcher[] {
-  const literals = new LiteralSet();
-  return rules.map((rule) =>
-    rule.anchors
-      ? new AnchoredRegexMatcher(rule.regex, rule.anchors, rule.maxBack ?? 0, MAX_MATCH, literals)
-      : new RegexMatcher(rule.regex, MAX_MATCH, literals),
-  );
 }
 
 /** Drops generic findings whose bytes a specific rule also matched (API_TOKEN=tok_live_… is one secret). */
@@ -239,6 +227,8 @@ async function scanMemory(cp: Checkpoint, images: MemoryImages, options: SecretS
   const context = await loadMemoryContext(cp, { images });
   const result = await searchMemory(cp, context, ruleMatchers(), {
     signal: options.signal,
+    // The rules' regexes make this scan CPU-bound: a worker thread takes half of a large memory.
+    parallel: { recipe: { kind: 'secret-rules' } },
     ...(options.onMemoryProgress ? { onSearchProgress: options.onMemoryProgress } : {}),
   });
   const hits = result.hits.map((h) => {
