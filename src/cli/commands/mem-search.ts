@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { withCheckpointImages } from '../../forensics/checkpoint-images.js';
 import { loadMemoryContext } from '../../forensics/memory/context.js';
-import { DEFAULT_MAX_MATCH } from '../../forensics/memory/matchers.js';
+import { DEFAULT_MAX_MATCH, RegexMatcher } from '../../forensics/memory/matchers.js';
 import { compilePattern, describePattern, type SearchPattern } from '../../forensics/memory/patterns.js';
 import { searchMemory } from '../../forensics/memory/search.js';
 import { KcrError } from '../../errors.js';
@@ -88,7 +88,11 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
             max: f.max,
             countOnly: f.count,
             signal: ctx.signal,
-            parallel: { recipe: { kind: 'patterns', patterns: [pattern], maxMatch } },
+            // A regex is CPU-bound: a worker thread takes half a large memory. A literal search
+            // is bound by the page-cache copy, where a second thread gains less than it costs.
+            ...(matcher instanceof RegexMatcher
+              ? { parallel: { recipe: { kind: 'patterns' as const, patterns: [pattern], maxMatch } } }
+              : {}),
           });
         },
         ctx.archive,
