@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CheckpointArchive } from '../archive/archive.js';
+import { frame as framed } from '../testing/criu-images.js';
 import { fixture, FIXTURES } from '../testing/fixtures.js';
 import { decodeImage, entriesAs } from './image.js';
 import { MAGICS } from './magic.js';
@@ -23,17 +24,7 @@ function generic(buf: Uint8Array, name: string) {
   };
 }
 
-function frame(payloads: Uint8Array[], magic: number = MAGICS.PAGEMAP): Buffer {
-  const parts: Buffer[] = [Buffer.alloc(8)];
-  parts[0]!.writeUInt32LE(0x54564319, 0); // IMG_COMMON
-  parts[0]!.writeUInt32LE(magic, 4);
-  for (const p of payloads) {
-    const size = Buffer.alloc(4);
-    size.writeUInt32LE(p.length, 0);
-    parts.push(size, Buffer.from(p));
-  }
-  return Buffer.concat(parts);
-}
+const frame = (payloads: Uint8Array[], magic: number = MAGICS.PAGEMAP) => framed(payloads, magic);
 
 const varint = (n: bigint): number[] => {
   const out: number[] = [];
