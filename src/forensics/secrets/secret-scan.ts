@@ -263,6 +263,10 @@ async function scanMemory(cp: Checkpoint, images: MemoryImages, options: SecretS
 export async function scanSecrets(cp: Checkpoint, options: SecretScanOptions = {}): Promise<SecretScan> {
   // Environments are read from memory: the images memory views need are all it decodes.
   const images = await loadMemoryImages(cp);
+  // The memory scan is the long part: started first, its worker thread scans memory while this
+  // thread reads the environments and rootfs files (between blocks of its own share).
+  const memory = options.memory ? scanMemory(cp, images, options) : undefined;
+  memory?.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   const env = await scanEnv(cp, images, Boolean(options.showSecrets));
   const rootfs = await scanRootfs(cp, options);
   const scan: SecretScan = {
@@ -272,10 +276,10 @@ export async function scanSecrets(cp: Checkpoint, options: SecretScanOptions = {
     findings: [...env.findings, ...rootfs.findings],
     scanned: { envVars: env.count, files: rootfs.files, fileBytes: rootfs.bytes },
   };
-  if (options.memory) {
-    const memory = await scanMemory(cp, images, options);
-    scan.findings.push(...memory.findings);
-    scan.scanned.memoryBytes = memory.bytes;
+  if (memory) {
+    const { findings, bytes } = await memory;
+    scan.findings.push(...findings);
+    scan.scanned.memoryBytes = bytes;
   }
   return scan;
 }
