@@ -2,6 +2,7 @@
 // pays per module file, and kcr is started for every command: a bundle starts in about a third
 // of the time of the ~150 separate modules. The library (dist/index.js) stays unbundled.
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // `kcr version` names the commit the bundle was built from; outside a git checkout it says unknown.
@@ -33,8 +34,12 @@ const zodEnglishOnly = {
   },
 };
 
+// Chunk names carry content hashes: without a clean directory, old chunks would pile up (and ship).
+rmSync('dist/cli-bundle', { recursive: true, force: true });
+
 await build({
-  entryPoints: { bin: 'dist/cli/bin.js' },
+  // The memory scan's worker thread is started from a file beside the chunk that starts it.
+  entryPoints: { bin: 'dist/cli/bin.js', 'scan-worker': 'dist/forensics/memory/scan-worker.js' },
   outdir: 'dist/cli-bundle',
   bundle: true,
   splitting: true,

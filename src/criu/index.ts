@@ -23,6 +23,7 @@ export {
   type MissingReason,
 } from './memory.js';
 export { buildPagemap, type Pagemap, type PageRun } from './pagemap.js';
+export { decodePagemap, type DecodedPagemap } from './pagemap-decode.js';
 export { ociArchitecture, architectureFromCoreImage } from './arch.js';
 export { decodeMessage, WireError, type Decoded, type DecodedOf, type MessageSpec } from './schema.js';
 /** The message definitions kcr decodes (core, mm, pstree, files, sockets, ...), by CRIU's names. */

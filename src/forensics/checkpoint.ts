@@ -1,132 +1,36 @@
 /**
- * An opened checkpoint for analysis: the archive, its metadata, and the CRIU images decoded
- * on first use and cached. Views are computed from the `DumpImages` snapshot (see images.ts).
+ * An opened checkpoint for analysis: its CRIU images and memory (checkpoint-images.ts), its
+ * engine metadata, and its rootfs changes. Views are computed from the `DumpImages` snapshot
+ * (see images.ts).
  */
 import { CheckpointArchive, type OpenOptions } from '../archive/archive.js';
 import { readMetadata, type ArchiveMetadata } from '../archive/engine.js';
 import { NestedTar } from '../archive/nested-tar.js';
-import { KcrError } from '../errors.js';
-import { decodeImage, entriesAs, type DecodedImage } from '../criu/image.js';
-import { ProcessMemory } from '../criu/memory.js';
-import { buildPagemap, derivePageSize, withPageSize } from '../criu/pagemap.js';
-import { pagemapEntry, pagemapHead } from '../criu/messages/mm.js';
-import type { Decoded, FieldMap, MessageSpec } from '../criu/schema.js';
+import { CheckpointImages, imageDirOf } from './checkpoint-images.js';
 
 /** The container's writable layer, as a tar member of the checkpoint. */
 export const ROOTFS_DIFF = 'rootfs-diff.tar';
 
-export class Checkpoint {
-  private readonly images = new Map<string, Promise<DecodedImage | undefined>>();
-  private readonly memories = new Map<number, Promise<ProcessMemory | undefined>>();
+export class Checkpoint extends CheckpointImages {
   private rootfsTar: Promise<NestedTar | undefined> | undefined;
 
   private constructor(
-    readonly archive: CheckpointArchive,
+    archive: CheckpointArchive,
     readonly metadata: ArchiveMetadata,
-    /** Where the CRIU images live in the archive: `checkpoint/`, or `` for a bare image directory. */
-    readonly imageDir: string,
-  ) {}
+    imageDir: string,
+  ) {
+    super(archive, imageDir);
+  }
 
   static async open(path: string, options: OpenOptions = {}): Promise<Checkpoint> {
     const archive = await CheckpointArchive.open(path, options);
     try {
-      const imageDir =
-        archive.has('checkpoint/inventory.img') || !archive.has('inventory.img') ? 'checkpoint/' : '';
       const metadata = await readMetadata(archive);
-      return new Checkpoint(archive, metadata, imageDir);
+      return new Checkpoint(archive, metadata, imageDirOf(archive));
     } catch (err) {
       await archive.close();
       throw err;
     }
-  }
-
-  get path(): string {
-    return this.archive.path;
-  }
-
-  /** Member name of a CRIU image, e.g. `core-1.img` → `checkpoint/core-1.img`. */
-  imageMember(file: string): string {
-    return this.imageDir + file;
-  }
-
-  hasImage(file: string): boolean {
-    return this.archive.has(this.imageMember(file));
-  }
-
-  /** Names of the CRIU image files present (without the directory). */
-  imageFiles(): string[] {
-    return this.archive
-      .members()
-      .filter(
-        (m) =>
-          m.type === 'file' &&
-          m.name.startsWith(this.imageDir) &&
-          !m.name.slice(this.imageDir.length).includes('/'),
-      )
-      .map((m) => m.name.slice(this.imageDir.length));
-  }
-
-  /** The decoded image, or undefined when the file is absent (CRIU treats missing images as empty). */
-  image(file: string): Promise<DecodedImage | undefined> {
-    let cached = this.images.get(file);
-    if (!cached) {
-      const member = this.imageMember(file);
-      // Absent images are the common case for a crafted 100k-task pstree.img: no cache entry for them.
-      if (!this.archive.has(member)) return Promise.resolve(undefined);
-      cached = this.archive.read(member).then((bytes) => decodeImage(bytes, member));
-      this.images.set(file, cached);
-    }
-    return cached;
-  }
-
-  /** Entries of an image as one message type; [] when the image is absent. */
-  async entries<F extends FieldMap>(file: string, spec: MessageSpec<F>): Promise<Decoded<F>[]> {
-    const image = await this.image(file);
-    return image ? entriesAs(image, spec, this.imageMember(file)) : [];
-  }
-
-  /** Entries of an image that must exist (pstree.img, inventory.img). */
-  async requiredEntries<F extends FieldMap>(file: string, spec: MessageSpec<F>): Promise<Decoded<F>[]> {
-    if (!this.hasImage(file)) {
-      throw new KcrError('invalid-input', `${this.path}: has no ${this.imageMember(file)}`, {
-        hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
-      });
-    }
-    return this.entries(file, spec);
-  }
-
-  /** The memory reader of a process, or undefined when it has no pagemap (zombies, dead tasks). */
-  memory(pid: number): Promise<ProcessMemory | undefined> {
-    let cached = this.memories.get(pid);
-    if (!cached) {
-      cached = this.loadMemory(pid);
-      this.memories.set(pid, cached);
-    }
-    return cached;
-  }
-
-  private loadMemory(pid: number): Promise<ProcessMemory | undefined> {
-    return this.memoryFromPagemap(`pagemap-${pid}.img`, pid);
-  }
-
-  /**
-   * A memory reader over any pagemap image (a task's, or a shared-memory object's
-   * pagemap-shmem-N.img), or undefined when the image is absent. `owner` names it in errors.
-   */
-  async memoryFromPagemap(file: string, owner: number): Promise<ProcessMemory | undefined> {
-    const image = await this.image(file);
-    if (!image) return undefined;
-    const member = this.imageMember(file);
-    const [first, ...rest] = image.entries;
-    const head = first
-      ? entriesAs({ magic: image.magic, entries: [first] }, pagemapHead, member)[0]
-      : undefined;
-    const entries = entriesAs({ magic: image.magic, entries: rest }, pagemapEntry, member);
-    const pagemap = buildPagemap(head, entries, member);
-    const pagesMember = this.imageMember(`pages-${pagemap.pagesId}.img`);
-    const pages = this.archive.has(pagesMember) ? this.archive.randomAccess(pagesMember) : undefined;
-    const pageSize = derivePageSize(pages?.size ?? 0, pagemap.presentPages);
-    return new ProcessMemory(owner, withPageSize(pagemap, pageSize), pageSize, pages);
   }
 
   /**
@@ -140,10 +44,10 @@ export class Checkpoint {
     return this.rootfsTar;
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     const rootfs = await this.rootfsTar?.catch(() => undefined);
     await rootfs?.close();
-    await this.archive.close();
+    await super.close();
   }
 }
 

@@ -4,6 +4,9 @@
  */
 import type { ProcessMemory } from '../criu/memory.js';
 import type { TaskImages } from './images.js';
+
+/** What reading a process's arguments needs of it: its mm (where argv and environ lie). */
+type ArgsTask = Pick<TaskImages, 'pid' | 'zombie' | 'mm'>;
 import { isSecretEntry, isSecretName, looksLikeSecretValue, MASK } from './secret-names.js';
 
 export interface EnvVar {
@@ -55,7 +58,7 @@ async function readRange(
 }
 
 /** Reads the argv and environ ranges of a task (mm_arg_start..mm_arg_end, mm_env_start..mm_env_end). */
-export async function readRawArgs(task: TaskImages, memory: ProcessMemory): Promise<RawArgs | undefined> {
+export async function readRawArgs(task: ArgsTask, memory: ProcessMemory): Promise<RawArgs | undefined> {
   const mm = task.mm;
   if (!mm?.mm_arg_start || !mm.mm_arg_end || mm.mm_arg_end < mm.mm_arg_start) return undefined;
   const argStart = mm.mm_arg_start;
@@ -157,7 +160,7 @@ export function maskEnv(env: Array<{ name: string; value: string }>, showSecrets
 }
 
 export async function processArgs(
-  task: TaskImages,
+  task: ArgsTask,
   memory: ProcessMemory | undefined,
   showSecrets: boolean,
 ): Promise<ProcessArgs> {

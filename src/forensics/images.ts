@@ -22,7 +22,7 @@ import { inetSkEntry, skPacketEntry, tcpStreamEntry, unixSkEntry } from '../criu
 import { statsEntry } from '../criu/messages/stats.js';
 import type { Decoded, DecodedOf, FieldMap, MessageSpec } from '../criu/schema.js';
 import { KcrError } from '../errors.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { CheckpointImages } from './checkpoint-images.js';
 
 export type CoreEntry = DecodedOf<typeof coreEntry>;
 export type IdsEntry = DecodedOf<typeof taskKobjIdsEntry>;
@@ -115,7 +115,7 @@ interface Guard {
 /** `core-7.img` and `core-9.img` are one kind: only the first problem of a kind is kept (view-errors reads only that). */
 const imageKind = (image: string) => image.replace(/-[0-9a-f]+\.img$/, '-N.img');
 
-function guardInto(cp: Checkpoint, problems: ImageProblem[], strict: boolean): Guard {
+function guardInto(cp: CheckpointImages, problems: ImageProblem[], strict: boolean): Guard {
   const kinds = new Set<string>();
   const record = (image: string, error: unknown) => {
     if (strict) throw error;
@@ -140,25 +140,44 @@ function guardInto(cp: Checkpoint, problems: ImageProblem[], strict: boolean): G
   });
 }
 
-function missingImage(cp: Checkpoint, file: string): KcrError {
+export function missingImage(cp: CheckpointImages, file: string): KcrError {
   return new KcrError('not-found', `${cp.path}: has no ${cp.imageMember(file)}`, {
     hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
   });
 }
 
-function requireImage(cp: Checkpoint, file: string): void {
+function requireImage(cp: CheckpointImages, file: string): void {
   if (!cp.hasImage(file)) throw missingImage(cp, file);
 }
 
+/**
+ * CRIU records a zombie's thread list as [0] (it has no threads left) and still writes its core
+ * (name, task_state, exit code) as core-<pid>.img; it has no ids, mm, fs or pagemap image.
+ */
+export function isZombie(entry: DecodedOf<typeof pstreeEntry>): boolean {
+  return entry.threads?.length === 1 && entry.threads[0] === 0;
+}
+
+/** The standard error for a `--pid` the checkpoint does not hold. */
+export function checkPid(
+  images: { tasks: readonly { pid: number }[] },
+  pid: number | undefined,
+  path: string,
+): void {
+  if (pid === undefined || images.tasks.some((t) => t.pid === pid)) return;
+  const known = images.tasks.map((t) => t.pid).join(', ');
+  throw new KcrError('not-found', `${path}: no process with pid ${pid}`, {
+    hint: `the checkpoint holds pids ${known} (container PID namespace)`,
+  });
+}
+
 async function loadTask(
-  cp: Checkpoint,
+  cp: CheckpointImages,
   entry: DecodedOf<typeof pstreeEntry>,
   guard: Guard,
 ): Promise<TaskImages> {
   const pid = entry.pid ?? 0;
-  // CRIU records a zombie's thread list as [0] (it has no threads left) and still writes its
-  // core (name, task_state, exit code) as core-<pid>.img; it has no ids, mm, fs or pagemap image.
-  const zombie = entry.threads?.length === 1 && entry.threads[0] === 0;
+  const zombie = isZombie(entry);
   const threads = zombie ? [] : entry.threads?.length ? entry.threads : [pid];
   const threadCores = new Map<number, CoreEntry>();
   // CRIU writes these for every live task: a missing one is a gap in the dump, said as such.
@@ -198,7 +217,7 @@ async function loadTask(
 const LEGACY_FILE_IMAGES = ['reg-files.img', 'inetsk.img', 'unixsk.img', 'pipes.img'];
 
 /** Pre-files.img dumps kept one image per file type; gather them into the same id → file map. */
-async function loadLegacyFiles(cp: Checkpoint): Promise<Map<number, FileEntry>> {
+async function loadLegacyFiles(cp: CheckpointImages): Promise<Map<number, FileEntry>> {
   const files = new Map<number, FileEntry>();
   for (const reg of await cp.entries('reg-files.img', regFileEntry))
     files.set(reg.id ?? 0, { type: 1, id: reg.id, reg });
@@ -211,8 +230,27 @@ async function loadLegacyFiles(cp: Checkpoint): Promise<Map<number, FileEntry>> 
   return files;
 }
 
+/** The file objects by id: files.img, or the per-type images of dumps made before it. */
+export async function loadFiles(cp: CheckpointImages, tasks: number): Promise<Map<number, FileEntry>> {
+  if (cp.hasImage('files.img')) return byKey(await cp.entries('files.img', fileEntry), (f) => f.id);
+  // Every task has at least its cwd and root in the file objects: none at all is a gap.
+  if (tasks > 0 && !LEGACY_FILE_IMAGES.some((f) => cp.hasImage(f))) {
+    throw new KcrError('not-found', `${cp.path}: has no ${cp.imageMember('files.img')}`, {
+      hint: 'the CRIU dump is incomplete: open files and sockets cannot be shown',
+    });
+  }
+  return loadLegacyFiles(cp);
+}
+
+/** memfd.img: the memfd inodes by id (a memfd mapping's pages are in the shmem pagemap they name). */
+export async function loadMemfdInodes(cp: CheckpointImages): Promise<Map<number, MemfdInodeEntry>> {
+  return byKey(await cp.entries('memfd.img', memfdInodeEntry), (m) =>
+    m.inode_id === undefined ? undefined : Number(m.inode_id),
+  );
+}
+
 /** pipes-data.img / fifo-data.img: one pipe_data_entry per pipe, its queued bytes right after it. */
-async function loadPipeData(cp: Checkpoint, file: string): Promise<Map<number, PipeData>> {
+async function loadPipeData(cp: CheckpointImages, file: string): Promise<Map<number, PipeData>> {
   const out = new Map<number, PipeData>();
   const image = await cp.image(file);
   for (const entry of image?.entries ?? []) {
@@ -232,7 +270,7 @@ async function loadPipeData(cp: Checkpoint, file: string): Promise<Map<number, P
  * is listed in `problems` (inspect).
  */
 export async function loadDumpImages(
-  cp: Checkpoint,
+  cp: CheckpointImages,
   options: { tolerant?: boolean } = {},
 ): Promise<DumpImages> {
   const problems: ImageProblem[] = [];
@@ -241,7 +279,7 @@ export async function loadDumpImages(
   return { ...images, problems };
 }
 
-async function loadAll(cp: Checkpoint, guard: Guard): Promise<Omit<DumpImages, 'problems'>> {
+async function loadAll(cp: CheckpointImages, guard: Guard): Promise<Omit<DumpImages, 'problems'>> {
   const entries = <F extends FieldMap>(file: string, spec: MessageSpec<F>) =>
     guard(file, [] as Decoded<F>[], () => cp.entries(file, spec));
   const pstree = await guard('pstree.img', [], () => cp.requiredEntries('pstree.img', pstreeEntry));
@@ -270,17 +308,7 @@ async function loadAll(cp: Checkpoint, guard: Guard): Promise<Omit<DumpImages, '
     }
   }
 
-  const files = cp.hasImage('files.img')
-    ? byKey(await entries('files.img', fileEntry), (f) => f.id)
-    : await guard('files.img', new Map<number, FileEntry>(), async () => {
-        // Every task has at least its cwd and root in the file objects: none at all is a gap.
-        if (pstree.length > 0 && !LEGACY_FILE_IMAGES.some((f) => cp.hasImage(f))) {
-          throw new KcrError('not-found', `${cp.path}: has no ${cp.imageMember('files.img')}`, {
-            hint: 'the CRIU dump is incomplete: open files and sockets cannot be shown',
-          });
-        }
-        return loadLegacyFiles(cp);
-      });
+  const files = await guard('files.img', new Map<number, FileEntry>(), () => loadFiles(cp, pstree.length));
 
   const tcpStreams = new Map<number, TcpStreamEntry>();
   for (const file of cp.imageFiles()) {
@@ -305,9 +333,7 @@ async function loadAll(cp: Checkpoint, guard: Guard): Promise<Omit<DumpImages, '
     fdinfo,
     files,
     remaps: byKey(await entries('remap-fpath.img', remapFilePathEntry), (r) => r.orig_id),
-    memfdInodes: byKey(await entries('memfd.img', memfdInodeEntry), (m) =>
-      m.inode_id === undefined ? undefined : Number(m.inode_id),
-    ),
+    memfdInodes: await guard('memfd.img', new Map(), () => loadMemfdInodes(cp)),
     ttyInfo: byKey(await entries('tty-info.img', ttyInfoEntry), (t) => t.id),
     mountpoints,
     tcpStreams,

@@ -6,6 +6,7 @@
  * the network.
  */
 export { Checkpoint, withCheckpoint } from './checkpoint.js';
+export { CheckpointImages, withCheckpointImages } from './checkpoint-images.js';
 export {
   inspect,
   INSPECT_VIEWS,
@@ -62,6 +63,8 @@ export {
   dumpProcess,
   hexdumpStream,
   type MemoryContext,
+  type MemoryImages,
+  type MemoryTask,
   type ProcessMemoryView,
   type MemoryMapping,
   type MappingKind,

@@ -9,7 +9,7 @@ import type { Checkpoint } from './checkpoint.js';
 import { processArgs, type EnvVar } from './cmdline-env.js';
 import { configuredEnv, containerMetadata, type ContainerMetadata } from './container-config.js';
 import { containerLog, type ContainerLog } from './container-log.js';
-import { loadDumpImages, type DumpImages } from './images.js';
+import { checkPid, loadDumpImages, type DumpImages } from './images.js';
 import { describeCycles, processForest } from './process-forest.js';
 import { mounts, type Mounts } from './mounts.js';
 import { openFiles, type ProcessFiles } from './open-files.js';
@@ -94,14 +94,6 @@ function criuInfo(cp: Checkpoint, images: DumpImages): CriuInfo {
   if (arch) info.architecture = arch;
   if (images.inventory?.dump_criu_run_id) info.dumpRunId = images.inventory.dump_criu_run_id;
   return info;
-}
-
-export function checkPid(images: DumpImages, pid: number | undefined, path: string): void {
-  if (pid === undefined || images.tasks.some((t) => t.pid === pid)) return;
-  const known = images.tasks.map((t) => t.pid).join(', ');
-  throw new KcrError('not-found', `${path}: no process with pid ${pid}`, {
-    hint: `the checkpoint holds pids ${known} (container PID namespace)`,
-  });
 }
 
 /** Command line and environment per process; one failure (memory not readable) costs both views. */

@@ -17,7 +17,8 @@ export type MmEntry = DecodedOf<typeof mmEntry>;
 export type VmaEntry = NonNullable<MmEntry['vmas']>[number];
 export type PagemapEntry = DecodedOf<typeof pagemapEntry>;
 
-function frame(payloads: Uint8Array[], magic: number): Buffer {
+/** Entries framed as an image file: the magic words, then each payload with its u32 length. */
+export function frame(payloads: Uint8Array[], magic: number): Buffer {
   const parts: Buffer[] = [Buffer.alloc(8)];
   parts[0]!.writeUInt32LE(IMG_COMMON, 0);
   parts[0]!.writeUInt32LE(magic, 4);

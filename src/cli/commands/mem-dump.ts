@@ -5,8 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import type { Checkpoint } from '../../forensics/checkpoint.js';
-import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { withCheckpointImages, type CheckpointImages } from '../../forensics/checkpoint-images.js';
 import {
   loadMemoryContext,
   processView,
@@ -80,7 +79,7 @@ async function dumpRange(
 
 async function dumpAll(
   ctx: CliContext,
-  cp: Checkpoint,
+  cp: CheckpointImages,
   context: MemoryContext,
   view: ProcessMemoryView,
   f: DumpFlags,
@@ -132,7 +131,7 @@ export function registerMemDump(mem: Command, ctx: CliContext): void {
         });
       }
       if (f.outputFile === '-') f.outputFile = undefined;
-      await withCheckpoint(
+      await withCheckpointImages(
         path,
         async (cp) => {
           const context = await loadMemoryContext(cp, { pid: f.pid });

@@ -1,7 +1,7 @@
 /** `kcr mem maps ARCHIVE [--pid N]`: the mappings of a process, like /proc/PID/maps. */
 import type { Command } from 'commander';
 import { KcrError } from '../../errors.js';
-import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { withCheckpointImages } from '../../forensics/checkpoint-images.js';
 import { loadMemoryContext, processView } from '../../forensics/memory/context.js';
 import { ARCHIVE_ARG } from '../address-options.js';
 import type { CliContext } from '../context.js';
@@ -34,7 +34,7 @@ export function registerMemMaps(mem: Command, ctx: CliContext): void {
     )
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (path: string, opts: { pid?: number; output: (typeof FORMATS)[number] }) => {
-      const mappings = await withCheckpoint(
+      const mappings = await withCheckpointImages(
         path,
         async (cp) => {
           const context = await loadMemoryContext(cp, opts.pid === undefined ? {} : { pid: opts.pid });

@@ -4,9 +4,9 @@
  * all processes at once, and across runs that are adjacent in memory.
  */
 import type { Command } from 'commander';
-import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { withCheckpointImages } from '../../forensics/checkpoint-images.js';
 import { loadMemoryContext } from '../../forensics/memory/context.js';
-import { DEFAULT_MAX_MATCH } from '../../forensics/memory/matchers.js';
+import { DEFAULT_MAX_MATCH, RegexMatcher } from '../../forensics/memory/matchers.js';
 import { compilePattern, describePattern, type SearchPattern } from '../../forensics/memory/patterns.js';
 import { searchMemory } from '../../forensics/memory/search.js';
 import { KcrError } from '../../errors.js';
@@ -76,8 +76,9 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);
-      const matcher = compilePattern(pattern, Math.max(1, f.maxMatch));
-      const result = await withCheckpoint(
+      const maxMatch = Math.max(1, f.maxMatch);
+      const matcher = compilePattern(pattern, maxMatch);
+      const result = await withCheckpointImages(
         path,
         async (cp) => {
           const context = await loadMemoryContext(cp, { pid: f.pid });
@@ -87,6 +88,11 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
             max: f.max,
             countOnly: f.count,
             signal: ctx.signal,
+            // A regex is CPU-bound: a worker thread takes half a large memory. A literal search
+            // is bound by the page-cache copy, where a second thread gains less than it costs.
+            ...(matcher instanceof RegexMatcher
+              ? { parallel: { recipe: { kind: 'patterns' as const, patterns: [pattern], maxMatch } } }
+              : {}),
           });
         },
         ctx.archive,

@@ -3,7 +3,7 @@
  * `summary`, so the group itself has no options to steal `-o` from `mem maps|dump|search`.
  */
 import type { Command } from 'commander';
-import { withCheckpoint } from '../../forensics/checkpoint.js';
+import { withCheckpointImages } from '../../forensics/checkpoint-images.js';
 import { loadMemoryContext } from '../../forensics/memory/context.js';
 import { memorySummary } from '../../forensics/memory/summary.js';
 import { ARCHIVE_ARG } from '../address-options.js';
@@ -33,7 +33,7 @@ export function registerMem(program: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'table, wide, json or yaml', outputFormat(FORMATS), 'table')
     .action(async (paths: string[], opts: { output: (typeof FORMATS)[number] }) => {
       const read = await eachArchive(ctx, paths, (path) =>
-        withCheckpoint(path, async (cp) => memorySummary(await loadMemoryContext(cp)), ctx.archive),
+        withCheckpointImages(path, async (cp) => memorySummary(await loadMemoryContext(cp)), ctx.archive),
       );
       // The sizes come from the pagemaps alone; a pages member that cannot be read is worth a warning.
       for (const { path, result } of read)

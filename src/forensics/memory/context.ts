@@ -1,24 +1,25 @@
 /**
- * What every memory view starts from: the decoded images, each process's memory reader and
- * mappings, and the shared-memory objects (pagemap-shmem-<id>.img), loaded once.
+ * What every memory view starts from: the decoded images it needs (memory-images.ts), each
+ * process's memory reader and mappings, and the shared-memory objects (pagemap-shmem-<id>.img),
+ * loaded once.
  */
 import type { ProcessMemory } from '../../criu/memory.js';
-import type { Checkpoint } from '../checkpoint.js';
-import { loadDumpImages, type DumpImages, type TaskImages } from '../images.js';
-import { checkPid } from '../inspect.js';
+import type { CheckpointImages } from '../checkpoint-images.js';
+import { checkPid } from '../images.js';
 import { processMappings, type MemoryMapping } from './mappings.js';
+import { loadMemoryImages, type MemoryImages, type MemoryTask } from './memory-images.js';
 
 export interface ProcessMemoryView {
   pid: number;
   comm: string;
-  task: TaskImages;
+  task: MemoryTask;
   /** Undefined for tasks without a pagemap (zombies, dead tasks). */
   memory: ProcessMemory | undefined;
   mappings: MemoryMapping[];
 }
 
 export interface MemoryContext {
-  images: DumpImages;
+  images: MemoryImages;
   /** Sorted by PID. */
   processes: ProcessMemoryView[];
   /** Shared memory objects by shmid; their "addresses" are offsets in the object. */
@@ -28,11 +29,11 @@ export interface MemoryContext {
 const SHMEM_PAGEMAP = /^pagemap-shmem-(\d+)\.img$/;
 
 /** The reader's "pid" is the negated shmid: shared memory belongs to no process of its own. */
-function loadShmem(cp: Checkpoint, file: string, shmid: number): Promise<ProcessMemory | undefined> {
+function loadShmem(cp: CheckpointImages, file: string, shmid: number): Promise<ProcessMemory | undefined> {
   return cp.memoryFromPagemap(file, -shmid);
 }
 
-async function loadAllShmem(cp: Checkpoint): Promise<Map<number, ProcessMemory>> {
+async function loadAllShmem(cp: CheckpointImages): Promise<Map<number, ProcessMemory>> {
   const out = new Map<number, ProcessMemory>();
   for (const file of cp.imageFiles()) {
     const match = SHMEM_PAGEMAP.exec(file);
@@ -46,13 +47,14 @@ async function loadAllShmem(cp: Checkpoint): Promise<Map<number, ProcessMemory>>
 
 /**
  * Loads the memory views; with `pid`, only that process (an unknown PID is the standard error).
- * A truncated pages member fails here, naming the member (ProcessMemory checks its size).
+ * `images`: already decoded ones (a DumpImages will do), else only what memory views need is
+ * decoded. A truncated pages member fails here, naming the member (ProcessMemory checks its size).
  */
 export async function loadMemoryContext(
-  cp: Checkpoint,
-  options: { pid?: number; images?: DumpImages } = {},
+  cp: CheckpointImages,
+  options: { pid?: number; images?: MemoryImages } = {},
 ): Promise<MemoryContext> {
-  const images = options.images ?? (await loadDumpImages(cp));
+  const images = options.images ?? (await loadMemoryImages(cp, options.pid));
   checkPid(images, options.pid, cp.path);
   const shmem = await loadAllShmem(cp);
   const tasks = images.tasks

@@ -1,4 +1,5 @@
 export * from './context.js';
+export * from './memory-images.js';
 export * from './mappings.js';
 export * from './summary.js';
 export * from './matchers.js';

@@ -4,7 +4,8 @@
  * memory and memfds) are not in the process's pagemap but in a shmem pagemap of their own.
  */
 import type { ProcessMemory } from '../../criu/memory.js';
-import type { DumpImages, MmEntry, TaskImages } from '../images.js';
+import type { MmEntry } from '../images.js';
+import type { MemoryImages, MemoryTask } from './memory-images.js';
 
 /** vma_entry.status bits (criu/include/image.h). */
 export const VMA_STATUS = {
@@ -60,7 +61,7 @@ export interface MemoryMapping {
 }
 
 /** The shmem object behind a shared VMA: shared anonymous memory by shmid, memfds through memfd.img. */
-export function sharedObjectId(images: DumpImages, vma: VmaEntry): number | undefined {
+export function sharedObjectId(images: MemoryImages, vma: VmaEntry): number | undefined {
   const status = vma.status ?? 0;
   if (status & VMA_STATUS.MEMFD) {
     const file = images.files.get(Number(vma.shmid ?? 0n));
@@ -83,7 +84,7 @@ function permsOf(vma: VmaEntry): string {
   );
 }
 
-function memfdName(images: DumpImages, vma: VmaEntry): { name: string; kind: MappingKind } {
+function memfdName(images: MemoryImages, vma: VmaEntry): { name: string; kind: MappingKind } {
   const file = images.files.get(Number(vma.shmid ?? 0n));
   const inode = images.memfdInodes.get(file?.memfd?.inode_id ?? -1);
   const name = inode?.name ?? '';
@@ -92,7 +93,7 @@ function memfdName(images: DumpImages, vma: VmaEntry): { name: string; kind: Map
   return { name: `/memfd:${name} (deleted)`, kind: 'memfd' };
 }
 
-function nameOf(images: DumpImages, mm: MmEntry, vma: VmaEntry): { name: string; kind: MappingKind } {
+function nameOf(images: MemoryImages, mm: MmEntry, vma: VmaEntry): { name: string; kind: MappingKind } {
   const status = vma.status ?? 0;
   const start = vma.start ?? 0n;
   const end = vma.end ?? 0n;
@@ -143,8 +144,8 @@ export function presentPagesIn(memory: ProcessMemory | undefined, start: bigint,
 export type ShmemLookup = (shmid: number) => ProcessMemory | undefined;
 
 export function processMappings(
-  images: DumpImages,
-  task: TaskImages,
+  images: MemoryImages,
+  task: MemoryTask,
   memory: ProcessMemory | undefined,
   shmem: ShmemLookup = () => undefined,
 ): MemoryMapping[] {

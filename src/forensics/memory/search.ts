@@ -9,10 +9,12 @@
  */
 import type { ProcessMemory } from '../../criu/memory.js';
 import type { PageRun } from '../../criu/pagemap.js';
-import type { Checkpoint } from '../checkpoint.js';
+import type { CheckpointImages } from '../checkpoint-images.js';
 import type { MemoryContext, ProcessMemoryView } from './context.js';
 import { mappingAt, type MemoryMapping } from './mappings.js';
+import type { MatcherRecipe } from './matcher-recipe.js';
 import type { Matcher } from './matchers.js';
+import { PARALLEL_MIN_BYTES, scanInParallel, ScanWorker } from './parallel-scan.js';
 import { scanSegments, type RawMatch, type ScanOptions, type Segment } from './scan.js';
 
 export type MappingRef = Pick<MemoryMapping, 'start' | 'end' | 'perms' | 'offset' | 'name' | 'kind'>;
@@ -50,6 +52,11 @@ export interface MemorySearchOptions extends ScanOptions {
    * `before`/`after` context is filled in only later, in the result.
    */
   onHit?: (hit: MemoryHit) => void;
+  /**
+   * The matchers as a recipe: then a large search also runs on a worker thread, which builds the
+   * same matchers from it (parallel-scan.ts). `minBytes` and `blockBytes` are for tests.
+   */
+  parallel?: { recipe: MatcherRecipe; minBytes?: number; blockBytes?: number };
 }
 
 export interface HitCount {
@@ -172,7 +179,7 @@ async function withContext(
 
 /** Searches the dumped memory of every process (or of `pid`) with the matchers. */
 export async function searchMemory(
-  cp: Checkpoint,
+  cp: CheckpointImages,
   context: MemoryContext,
   matchers: readonly Matcher[],
   options: MemorySearchOptions = {},
@@ -185,54 +192,74 @@ export async function searchMemory(
   let scannedBytes = 0;
   let limited = false;
   const all = [...targets(context, options.pid)];
-  const totalBytes = all.reduce((n, t) => t.segments.reduce((m, s) => m + s.end - s.start, n), 0);
-  for (const t of all) {
-    const before = scannedBytes;
-    const member = t.reader.pages!.name;
-    const source = {
-      name: member,
-      filePosition: cp.archive.member(member)?.offset ?? 0,
-      readInto: (offset: number, buf: Buffer, at: number, len: number) =>
-        cp.archive.readInto(member, offset, buf, at, len),
-    };
-    for (const s of t.segments) scannedBytes += s.end - s.start;
-    const onMatch = (raw: RawMatch): boolean => {
-      const at = readerAddress(t, raw.start);
-      for (const where of locate(t, at)) {
-        if (options.pid !== undefined && where.view.pid !== options.pid) continue;
-        if (total >= max) {
-          limited = true;
-          return false;
-        }
-        total++;
-        const count = counts.get(where.view.pid) ?? { pid: where.view.pid, comm: where.view.comm, hits: 0 };
-        count.hits++;
-        counts.set(where.view.pid, count);
-        if (options.countOnly) continue;
-        const hit: MemoryHit = {
-          pid: where.view.pid,
-          comm: where.view.comm,
-          address: where.address,
-          length: raw.end - raw.start,
-          pattern: raw.matcher,
-          match: Buffer.from(raw.bytes),
-          before: Buffer.alloc(0),
-          after: Buffer.alloc(0),
-          member,
-          memberOffset: raw.start,
-        };
-        const mapping = ref(where.mapping);
-        if (mapping) hit.mapping = mapping;
-        hits.push(hit);
-        pendingContext.push({ hit, reader: t.reader, at });
-        options.onHit?.(hit);
-      }
-      return true;
-    };
-    const onProgress = options.onSearchProgress
-      ? (n: number) => options.onSearchProgress!(before + n, totalBytes)
+  const bytesOf = (t: Target) => t.segments.reduce((n, s) => n + s.end - s.start, 0);
+  const totalBytes = all.reduce((n, t) => n + bytesOf(t), 0);
+  const minParallel = options.parallel?.minBytes ?? PARALLEL_MIN_BYTES;
+  const worker =
+    options.parallel && all.some((t) => bytesOf(t) >= minParallel)
+      ? new ScanWorker(options.parallel.recipe)
       : undefined;
-    if (!(await scanSegments(source, t.segments, matchers, onMatch, { ...options, onProgress }))) break;
+  try {
+    for (const t of all) {
+      const before = scannedBytes;
+      const member = t.reader.pages!.name;
+      const source = {
+        name: member,
+        filePosition: cp.archive.member(member)?.offset ?? 0,
+        readInto: (offset: number, buf: Buffer, at: number, len: number) =>
+          cp.archive.readInto(member, offset, buf, at, len),
+        readIntoSync: await cp.archive.syncReader(member),
+      };
+      for (const s of t.segments) scannedBytes += s.end - s.start;
+      const onMatch = (raw: RawMatch): boolean => {
+        const at = readerAddress(t, raw.start);
+        for (const where of locate(t, at)) {
+          if (options.pid !== undefined && where.view.pid !== options.pid) continue;
+          if (total >= max) {
+            limited = true;
+            return false;
+          }
+          total++;
+          const count = counts.get(where.view.pid) ?? { pid: where.view.pid, comm: where.view.comm, hits: 0 };
+          count.hits++;
+          counts.set(where.view.pid, count);
+          if (options.countOnly) continue;
+          const hit: MemoryHit = {
+            pid: where.view.pid,
+            comm: where.view.comm,
+            address: where.address,
+            length: raw.end - raw.start,
+            pattern: raw.matcher,
+            match: Buffer.from(raw.bytes),
+            before: Buffer.alloc(0),
+            after: Buffer.alloc(0),
+            member,
+            memberOffset: raw.start,
+          };
+          const mapping = ref(where.mapping);
+          if (mapping) hit.mapping = mapping;
+          hits.push(hit);
+          pendingContext.push({ hit, reader: t.reader, at });
+          options.onHit?.(hit);
+        }
+        return true;
+      };
+      const onProgress = options.onSearchProgress
+        ? (n: number) => options.onSearchProgress!(before + n, totalBytes)
+        : undefined;
+      const scanOptions = { ...options, onProgress };
+      const done =
+        worker && bytesOf(t) >= minParallel
+          ? await scanInParallel(source, cp.archive.location(member), t.segments, matchers, onMatch, {
+              ...scanOptions,
+              worker,
+              ...(options.parallel?.blockBytes ? { blockBytes: options.parallel.blockBytes } : {}),
+            })
+          : await scanSegments(source, t.segments, matchers, onMatch, scanOptions);
+      if (!done) break;
+    }
+  } finally {
+    await worker?.close();
   }
   for (const { hit, reader, at } of pendingContext) await withContext(hit, reader, at, options.context ?? 0);
   hits.sort((a, b) => a.pid - b.pid || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));

@@ -8,15 +8,16 @@ import { createHash } from 'node:crypto';
 import type { NestedTar } from '../../archive/nested-tar.js';
 import type { Checkpoint } from '../checkpoint.js';
 import { processArgs } from '../cmdline-env.js';
-import { loadDumpImages } from '../images.js';
 import { loadMemoryContext } from '../memory/context.js';
-import { LiteralSet } from '../memory/literal-set.js';
-import { AnchoredRegexMatcher, RegexMatcher, type Matcher } from '../memory/matchers.js';
+import { loadMemoryImages, type MemoryImages } from '../memory/memory-images.js';
 import { scanSegments } from '../memory/scan.js';
 import { searchMemory } from '../memory/search.js';
 import { ROOTFS_DIFF } from '../rootfs.js';
 import { isSecretEntry, isSecretName, MASK } from '../secret-names.js';
 import { SECRET_RULES, secretSpan, type SecretRule } from '../secret-patterns.js';
+import { ruleMatchers } from './rule-matchers.js';
+
+export { ruleMatchers } from './rule-matchers.js';
 
 export type SecretSource = 'env' | 'rootfs' | 'memory';
 
@@ -58,9 +59,6 @@ export interface SecretScan {
   scanned: { envVars: number; files: number; fileBytes: number; memoryBytes?: number };
 }
 
-/** Longest match the rules produce (the assignment rule: name + value ≤ ~350 bytes). */
-const MAX_MATCH = 640;
-
 const ENV_NAME_RULE = { rule: 'secret-env-name', title: 'environment variable with a secret-looking name' };
 
 const fingerprint = (secret: string) =>
@@ -91,16 +89,6 @@ function shown(
   return { value: text.slice(0, from) + MASK + text.slice(to), masked: true, fingerprint: print };
 }
 
-/** One matcher per rule; all of them find their anchors in one shared pass over each window. */
-export function ruleMatchers(rules: readonly SecretRule[] = SECRET_RULES): Matcher[] {
-  const literals = new LiteralSet();
-  return rules.map((rule) =>
-    rule.anchors
-      ? new AnchoredRegexMatcher(rule.regex, rule.anchors, rule.maxBack ?? 0, MAX_MATCH, literals)
-      : new RegexMatcher(rule.regex, MAX_MATCH, literals),
-  );
-}
-
 /** Drops generic findings whose bytes a specific rule also matched (API_TOKEN=tok_live_… is one secret). */
 function preferSpecific<T extends { rule: SecretRule; group: string; start: number; end: number }>(
   hits: T[],
@@ -114,9 +102,9 @@ function preferSpecific<T extends { rule: SecretRule; group: string; start: numb
 
 async function scanEnv(
   cp: Checkpoint,
+  images: MemoryImages,
   showSecrets: boolean,
 ): Promise<{ findings: SecretFinding[]; count: number }> {
-  const images = await loadDumpImages(cp);
   const seen = new Map<string, { name: string; value: string; pids: number[]; inSpec: boolean }>();
   const add = (name: string, value: string, pid?: number) => {
     const key = `${name}\u0000${value}`;
@@ -235,10 +223,12 @@ async function scanRootfs(cp: Checkpoint, options: SecretScanOptions) {
   return { findings, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
 }
 
-async function scanMemory(cp: Checkpoint, options: SecretScanOptions) {
-  const context = await loadMemoryContext(cp);
+async function scanMemory(cp: Checkpoint, images: MemoryImages, options: SecretScanOptions) {
+  const context = await loadMemoryContext(cp, { images });
   const result = await searchMemory(cp, context, ruleMatchers(), {
     signal: options.signal,
+    // The rules' regexes make this scan CPU-bound: a worker thread takes half of a large memory.
+    parallel: { recipe: { kind: 'secret-rules' } },
     ...(options.onMemoryProgress ? { onSearchProgress: options.onMemoryProgress } : {}),
   });
   const hits = result.hits.map((h) => {
@@ -271,7 +261,13 @@ async function scanMemory(cp: Checkpoint, options: SecretScanOptions) {
 }
 
 export async function scanSecrets(cp: Checkpoint, options: SecretScanOptions = {}): Promise<SecretScan> {
-  const env = await scanEnv(cp, Boolean(options.showSecrets));
+  // Environments are read from memory: the images memory views need are all it decodes.
+  const images = await loadMemoryImages(cp);
+  // The memory scan is the long part: started first, its worker thread scans memory while this
+  // thread reads the environments and rootfs files (between blocks of its own share).
+  const memory = options.memory ? scanMemory(cp, images, options) : undefined;
+  memory?.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
+  const env = await scanEnv(cp, images, Boolean(options.showSecrets));
   const rootfs = await scanRootfs(cp, options);
   const scan: SecretScan = {
     apiVersion: 'kcr.dev/v1',
@@ -280,10 +276,10 @@ export async function scanSecrets(cp: Checkpoint, options: SecretScanOptions = {
     findings: [...env.findings, ...rootfs.findings],
     scanned: { envVars: env.count, files: rootfs.files, fileBytes: rootfs.bytes },
   };
-  if (options.memory) {
-    const memory = await scanMemory(cp, options);
-    scan.findings.push(...memory.findings);
-    scan.scanned.memoryBytes = memory.bytes;
+  if (memory) {
+    const { findings, bytes } = await memory;
+    scan.findings.push(...findings);
+    scan.scanned.memoryBytes = bytes;
   }
   return scan;
 }

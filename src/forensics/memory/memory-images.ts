@@ -1,0 +1,70 @@
+/**
+ * The part of a dump that memory views read, decoded alone: pstree.img for the processes, each
+ * one's mm-<pid>.img (its mappings) and main-thread core (its name), and files.img and memfd.img
+ * only when a mapping is named by them. A memory search thus decodes a handful of images, not
+ * every thread's core, fdinfo, socket and mount. It is strict as loadDumpImages is for these: a
+ * missing or damaged image fails the load, naming it; images it does not read cannot fail it.
+ */
+import { coreEntry, pstreeEntry } from '../../criu/messages/core.js';
+import type { FieldMap, MessageSpec } from '../../criu/schema.js';
+import type { CheckpointImages } from '../checkpoint-images.js';
+import { mmEntry } from '../../criu/messages/mm.js';
+import {
+  checkPid,
+  isZombie,
+  loadFiles,
+  loadMemfdInodes,
+  missingImage,
+  type CoreEntry,
+  type FileEntry,
+  type MemfdInodeEntry,
+  type MmEntry,
+} from '../images.js';
+import { VMA_STATUS } from './mappings.js';
+
+/** A process as memory views see it (a TaskImages of loadDumpImages is one too). */
+export interface MemoryTask {
+  pid: number;
+  zombie: boolean;
+  /** Core of the main thread: its name (`tc.comm`). */
+  core?: CoreEntry;
+  /** Its mappings; absent for zombies. */
+  mm?: MmEntry;
+}
+
+/** What memory views read of the dump (a DumpImages is one too). */
+export interface MemoryImages {
+  tasks: MemoryTask[];
+  files: Map<number, FileEntry>;
+  memfdInodes: Map<number, MemfdInodeEntry>;
+}
+
+/** The first entry of an image CRIU writes for every live task: missing is a gap in the dump. */
+async function required<F extends FieldMap>(cp: CheckpointImages, file: string, spec: MessageSpec<F>) {
+  if (!cp.hasImage(file)) throw missingImage(cp, file);
+  return (await cp.entries(file, spec))[0];
+}
+
+/** Loads the images memory views need, of every process or of `pid` alone (checked against pstree.img). */
+export async function loadMemoryImages(cp: CheckpointImages, pid?: number): Promise<MemoryImages> {
+  const pstree = await cp.requiredEntries('pstree.img', pstreeEntry);
+  checkPid({ tasks: pstree.map((e) => ({ pid: e.pid ?? 0 })) }, pid, cp.path);
+  const tasks: MemoryTask[] = [];
+  for (const entry of pstree) {
+    const taskPid = entry.pid ?? 0;
+    if (pid !== undefined && taskPid !== pid) continue;
+    const zombie = isZombie(entry);
+    const core = await required(cp, `core-${taskPid}.img`, coreEntry);
+    const mm = zombie ? undefined : await required(cp, `mm-${taskPid}.img`, mmEntry);
+    tasks.push({ pid: taskPid, zombie, ...(core ? { core } : {}), ...(mm ? { mm } : {}) });
+  }
+  // Which mappings are named through the file objects: files (by path) and memfds (by inode).
+  let status = 0;
+  for (const task of tasks) for (const vma of task.mm?.vmas ?? []) status |= vma.status ?? 0;
+  const byFile = VMA_STATUS.FILE_PRIVATE | VMA_STATUS.FILE_SHARED | VMA_STATUS.MEMFD;
+  return {
+    tasks,
+    files: status & byFile ? await loadFiles(cp, pstree.length) : new Map(),
+    memfdInodes: status & VMA_STATUS.MEMFD ? await loadMemfdInodes(cp) : new Map(),
+  };
+}
