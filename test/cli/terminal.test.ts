@@ -9,11 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtBin } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../src/testing/registry.js';
+import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
 import { runInTerminal, type TerminalRun } from '../../src/testing/terminal.js';
 
 const COLUMNS = 80;
 const WEB = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
 const CTHREADS = fixture('crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
+const TOOLBOX = fixture('crio-real', 'checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar');
+const CONTAINERD = fixture(
+  'containerd-real',
+  'checkpoint-counter-pod_default-counter-2026-12-02T01:04:00Z.tar',
+);
 
 let registry: TestRegistry;
 let work: string;
@@ -72,10 +78,65 @@ describe('on an 80-column terminal', () => {
     ['inspect --sockets', [CTHREADS, '--sockets']],
     ['inspect --mounts', [WEB, '--mounts']],
     ['image --help', ['--help']],
+    // The real CRI-O and containerd archives have longer pod names and images than the others.
+    ['show', [WEB, CTHREADS, TOOLBOX, CONTAINERD]],
+    ['list', [fixture('crio-real'), fixture('containerd-real')]],
+    ['mem search', [TOOLBOX, '-s', 'KCRTOOLBOX']],
+    ['secrets', [TOOLBOX]],
+    ['checkpoint --help', ['--help']],
   ])('%s fits the width', async (name, args) => {
     const run = await inTerminal(...name.split(' ').filter((w) => !w.startsWith('-')), ...args);
-    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expect(run.exitCode, run.joined.join('\n')).toBe(name === 'secrets' ? 3 : 0);
     expect(run.joined.length).toBeGreaterThan(2);
     expectFits(run);
+  });
+});
+
+describe('on an 80-column terminal, against the test cluster', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startTestCluster({ nodes: ['node-1'] });
+    cluster.state.addPod({
+      name: 'web-7d9f8c6b5-x2x8k',
+      node: 'node-1',
+      containers: [{ name: 'webserver' }, { name: 'sidecar-logger-long-name' }],
+    });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  const withCluster = (...args: string[]) =>
+    runInTerminal(['node', kcr, ...args, '--kubeconfig', cluster.kubeconfig], {
+      columns: COLUMNS,
+      env,
+      cwd: work,
+    });
+
+  it('checkpoint prints each archive path whole, and no row of its status line stays behind', async () => {
+    const run = await withCluster('checkpoint', 'web-7d9f8c6b5-x2x8k', '--all-containers');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    // The status line was cut to the width: nothing of it is left on the screen.
+    expect(run.joined.join('\n')).not.toMatch(/checkpointing|waiting for/);
+    for (const container of ['webserver', 'sidecar-logger-long-name']) {
+      const archive = run.joined.find(
+        (l) => l.startsWith('ARCHIVE ') && l.includes(`_default-${container}-`),
+      );
+      expect(archive, run.joined.join('\n')).toMatch(
+        new RegExp(
+          `^ARCHIVE +/var/lib/kubelet/checkpoints/checkpoint-web-7d9f8c6b5-x2x8k_default-${container}-\\S+Z\\.tar$`,
+        ),
+      );
+    }
+  });
+
+  it('doctor wraps its findings within their column', async () => {
+    const run = await withCluster('doctor');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    expect(run.joined.join(' ').replace(/\s+/g, ' ')).toContain(
+      'Kubernetes v1.31.4: checkpointing is beta and on by default',
+    );
+    expect(run.joined.at(-1)).toBe('ready: this cluster can checkpoint and restore');
   });
 });
