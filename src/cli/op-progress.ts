@@ -93,9 +93,16 @@ export function opProgress(ctx: CliContext): OpProgress {
     );
   };
 
+  // A message between phases (pulled, now pushing) clears the finished phase's bars first: a line
+  // written while bars are drawn lands on a bar's row and the bars redraw over it.
+  const interrupt = () => {
+    status?.clear();
+    bars.pause();
+  };
+
   const step = (line: string) => {
     if (ctx.quiet) return;
-    status?.clear();
+    interrupt();
     ctx.io.stderr.write(`${line}\n`);
   };
 
@@ -120,7 +127,7 @@ export function opProgress(ctx: CliContext): OpProgress {
           done: true,
         });
       case 'warning':
-        status?.clear();
+        interrupt();
         ctx.io.stderr.write(`warning: ${e.message}\n`);
         return showStatus();
       case 'publishing':
