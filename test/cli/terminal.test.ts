@@ -73,6 +73,22 @@ describe('on an 80-column terminal', () => {
     },
   );
 
+  it('image pull prints its result in lines that fit, the image digest whole', async () => {
+    const ref = `${registry.host}/tty/pull:v1`;
+    expect((await inTerminal('image', 'build', TOOLBOX, '-t', ref, '--push', '--insecure')).exitCode).toBe(0);
+    const run = await runInTerminal(['node', kcr, 'image', 'pull', ref, 'pulled.tar', '--insecure'], {
+      columns: COLUMNS,
+      env,
+      cwd: work,
+    });
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    expect(run.joined).toContain(`digest  ${await registryDigest('tty/pull', 'v1')}`);
+    expect(run.joined.find((l) => l.startsWith('archive sha256:'))).toHaveLength(
+      'archive sha256:'.length + 64,
+    );
+  });
+
   it.each([
     ['show', [WEB, CTHREADS]],
     ['inspect --sockets', [CTHREADS, '--sockets']],
