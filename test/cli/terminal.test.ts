@@ -15,6 +15,7 @@ import { runInTerminal, type TerminalRun } from '../../src/testing/terminal.js';
 const COLUMNS = 80;
 const WEB = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
 const CTHREADS = fixture('crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
+const WEB_2 = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:03:10Z.tar');
 const TOOLBOX = fixture('crio-real', 'checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar');
 const CONTAINERD = fixture(
   'containerd-real',
@@ -73,6 +74,17 @@ describe('on an 80-column terminal', () => {
     },
   );
 
+  it('diff names both archives and what changed within the width', async () => {
+    const run = await inTerminal('diff', WEB, WEB_2);
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    // The warning that the container was re-created is a message, wrapped by the terminal.
+    expectFits({ ...run, joined: run.joined.filter((l) => !l.startsWith('warning: ')) });
+    expect(run.joined).toContain(
+      '   default/webserver/webserver, checkpointed 2026-11-28T16:03:10.000000000Z',
+    );
+    expect(run.joined.join('\n')).toContain('~ /var/log/nginx/access.log (594 B -> 2.66 KiB)');
+  });
+
   it('image pull prints its result in lines that fit, the image digest whole', async () => {
     const ref = `${registry.host}/tty/pull:v1`;
     expect((await inTerminal('image', 'build', TOOLBOX, '-t', ref, '--push', '--insecure')).exitCode).toBe(0);
@@ -100,6 +112,11 @@ describe('on an 80-column terminal', () => {
     ['mem search', [TOOLBOX, '-s', 'KCRTOOLBOX']],
     ['secrets', [TOOLBOX]],
     ['checkpoint --help', ['--help']],
+    // Tree rows too long for the width wrap under themselves (metadata, pipe peers, command lines).
+    [
+      'inspect --metadata --files --ps-tree --cmdline --env',
+      [TOOLBOX, '--metadata', '--files', '--ps-tree', '--cmdline', '--env'],
+    ],
   ])('%s fits the width', async (name, args) => {
     const run = await inTerminal(...name.split(' ').filter((w) => !w.startsWith('-')), ...args);
     expect(run.exitCode, run.joined.join('\n')).toBe(name === 'secrets' ? 3 : 0);

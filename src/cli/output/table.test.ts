@@ -108,3 +108,9 @@ describe('renderTable', () => {
     expect(wrapText('abcdefghij x', 4)).toEqual(['abcd', 'efgh', 'ij x']);
   });
 });
+
+describe('wrapText', () => {
+  it('keeps leading and inner runs of spaces (aligned columns in a label)', () => {
+    expect(wrapText('  1  PIPE  pipe:[437676]', 10)).toEqual(['  1  PIPE', 'pipe:[4376', '76]']);
+  });
+});

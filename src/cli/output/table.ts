@@ -80,14 +80,15 @@ function fitWidths<Row>(widths: number[], shown: readonly Column<Row>[], limit: 
 /** Words of `text` in lines of at most `width` (a longer word is cut), as a terminal user reads prose. */
 export function wrapText(text: string, width: number): string[] {
   const lines: string[] = [];
-  let current = '';
+  // undefined until the line has a word: a leading space (an aligned column) is kept.
+  let current: string | undefined;
   for (const word of text.split(' ')) {
-    const joined = current ? `${current} ${word}` : word;
+    const joined = current === undefined ? word : `${current} ${word}`;
     if (joined.length <= width) {
       current = joined;
       continue;
     }
-    if (current) lines.push(current);
+    if (current !== undefined) lines.push(current.trimEnd());
     let rest = word;
     while (rest.length > width) {
       lines.push(rest.slice(0, width));
@@ -95,7 +96,7 @@ export function wrapText(text: string, width: number): string[] {
     }
     current = rest;
   }
-  lines.push(current);
+  lines.push(current ?? '');
   return lines;
 }
 
