@@ -15,7 +15,7 @@ import {
   selectionOptions,
   type SelectionFlags,
 } from '../kube-flags.js';
-import { choice, outputFormat, positiveInt } from '../options.js';
+import { choice, outputFormat, positiveInt, timeoutSeconds } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
 import { renderPodCheckpoint } from '../output/pod-checkpoint-printers.js';
 import { tableWidth } from '../output/table.js';
@@ -156,9 +156,9 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--all-containers', 'checkpoint every container of the pod')
     .option('-l, --selector <selector>', 'checkpoint every pod matching this label selector')
     .option(
-      '--timeout <seconds>',
+      '--timeout <duration>',
       'checkpoint timeout for the kubelet (default: its runtimeRequestTimeout, 2m)',
-      positiveInt('--timeout'),
+      timeoutSeconds('--timeout'),
     )
     .option(
       '--output-file <archive|dir>',
