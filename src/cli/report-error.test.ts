@@ -28,3 +28,16 @@ describe('every error reaches the user as one error line and one hint line', () 
     expect(lines[1]).toMatch(hint);
   });
 });
+
+describe('kcr criu decode', () => {
+  it.each([
+    ['a tar', CTHREADS],
+    ['a zstd archive', fixture('podman', 'busybox-counter.tar.zst')],
+  ])('given %s without :MEMBER, says to name an image in it', async (_kind, archive) => {
+    const r = await runCliCaptured(['criu', 'decode', archive]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error: ${archive}: is a checkpoint archive, not a CRIU image\nhint: name an image in it: kcr criu decode ${archive}:checkpoint/pstree.img (kcr inspect ${archive} shows what is inside)\n`,
+    );
+  });
+});
