@@ -85,6 +85,17 @@ describe('on an 80-column terminal', () => {
     expect(run.joined.join('\n')).toContain('~ /var/log/nginx/access.log (594 B -> 2.66 KiB)');
   });
 
+  it('image ls keeps what tells local images apart (the end of the reference) within the width', async () => {
+    const ref = 'localhost/ckpt/web-with-a-rather-long-repository-name:v1';
+    expect((await inTerminal('image', 'build', WEB, '-t', ref)).exitCode).toBe(0);
+    const run = await inTerminal('image', 'ls');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    expect(run.joined.join('\n')).toMatch(
+      /^localhost\/\S*…\S*pository-name:v1 +[0-9a-f]{12} +2026-11-28 16:01Z /m,
+    );
+  });
+
   it('image pull prints its result in lines that fit, the image digest whole', async () => {
     const ref = `${registry.host}/tty/pull:v1`;
     expect((await inTerminal('image', 'build', TOOLBOX, '-t', ref, '--push', '--insecure')).exitCode).toBe(0);
