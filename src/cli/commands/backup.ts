@@ -12,7 +12,7 @@ import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { addEncryptToFlag, backupEncryptionFlags } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
-import { renderBackups } from '../output/backup-printers.js';
+import { renderBackups, renderRecord } from '../output/backup-printers.js';
 import { progressRenderer } from '../progress.js';
 import { addKubeFlags } from '../kube-flags.js';
 import { registerBackupGet } from './backup-get.js';
@@ -101,9 +101,11 @@ export function registerBackup(program: Command, ctx: CliContext): void {
         await named.store.close();
       }
     });
-    // The shape `kcr backup POD` and `kcr backups` print, in every format: a list of catalog rows
-    // (`kcr backup get ID -o json` gives the whole record).
-    ctx.io.stdout.write(renderBackups([entryToRow(stored.store, stored.record)], output));
+    ctx.io.stdout.write(
+      output === 'json' || output === 'yaml'
+        ? renderRecord(stored.store, stored.record, output)
+        : renderBackups([entryToRow(stored.store, stored.record)], output),
+    );
   });
   registerBackupGet(backup, ctx);
   registerBackupPin(backup, ctx);
