@@ -35,6 +35,8 @@ export interface CliContext {
    * sequences, which the guarded `io.stderr` would make visible. Never write archive text here.
    */
   terminal: OutputStream;
+  /** The command running (`kcr image push`), once its flags are parsed: hints name its --help. */
+  command?: string;
 }
 
 export function processIo(): CliIo {

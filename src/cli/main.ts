@@ -55,7 +55,8 @@ async function buildProgram(
       outputError: () => void (usage.command = 'kcr'),
     })
     .exitOverride()
-    .hook('preAction', (thisCommand) => {
+    .hook('preAction', (thisCommand, actionCommand) => {
+      ctx.command = commandPath(actionCommand);
       const opts = thisCommand.optsWithGlobals<{ debug?: boolean; quiet?: boolean; maxInflate?: string }>();
       ctx.debug = Boolean(opts.debug);
       ctx.quiet = Boolean(opts.quiet);

@@ -9,6 +9,7 @@ import type { CheckpointTarget, OpEvent } from '../ops/index.js';
 import type { TransferProgress } from '../oci/index.js';
 import type { CliContext } from './context.js';
 import { progressRenderer } from './progress.js';
+import { elide } from './output/elide.js';
 import { escapeText } from './output/escape.js';
 
 export interface OpProgress {
@@ -20,12 +21,18 @@ function label(t: CheckpointTarget): string {
   return `${t.namespace}/${t.pod}/${t.container}`;
 }
 
-/** One line, rewritten in place, until the bars take over the terminal. */
-class StatusLine {
+/**
+ * One line, rewritten in place, until the bars take over the terminal. It is cut to the width:
+ * a line the terminal wraps cannot be rewritten by `\r`, and its first row would stay behind.
+ */
+export class StatusLine {
   private text = '';
   private timer: NodeJS.Timeout | undefined;
   private since = 0;
-  constructor(private readonly write: (s: string) => void) {}
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly columns: () => number = () => 80,
+  ) {}
 
   show(text: string): void {
     if (escapeText(text) !== this.text) this.since = Date.now();
@@ -44,14 +51,22 @@ class StatusLine {
 
   private draw(): void {
     const seconds = Math.floor((Date.now() - this.since) / 1000);
-    this.write(`\r\x1b[K${this.text}${seconds > 0 ? ` (${seconds}s)` : ''}`);
+    const elapsed = seconds > 0 ? ` (${seconds}s)` : '';
+    // The last column stays free, as for the bars, so that no terminal wraps the line.
+    const room = Math.max(this.columns() - 1 - elapsed.length, 8);
+    this.write(`\r\x1b[K${elide(this.text, room)}${elapsed}`);
   }
 }
 
 export function opProgress(ctx: CliContext): OpProgress {
   const bars = progressRenderer(ctx);
   const terminal = !ctx.quiet && Boolean(ctx.terminal.isTTY);
-  const status = terminal ? new StatusLine((s) => void ctx.terminal.write(s)) : undefined;
+  const status = terminal
+    ? new StatusLine(
+        (s) => void ctx.terminal.write(s),
+        () => ctx.terminal.columns || 80,
+      )
+    : undefined;
   const checkpointing = new Map<string, CheckpointTarget>();
   let done = 0;
   let barsShown = false;
@@ -78,9 +93,16 @@ export function opProgress(ctx: CliContext): OpProgress {
     );
   };
 
+  // A message between phases (pulled, now pushing) clears the finished phase's bars first: a line
+  // written while bars are drawn lands on a bar's row and the bars redraw over it.
+  const interrupt = () => {
+    status?.clear();
+    bars.pause();
+  };
+
   const step = (line: string) => {
     if (ctx.quiet) return;
-    status?.clear();
+    interrupt();
     ctx.io.stderr.write(`${line}\n`);
   };
 
@@ -105,7 +127,7 @@ export function opProgress(ctx: CliContext): OpProgress {
           done: true,
         });
       case 'warning':
-        status?.clear();
+        interrupt();
         ctx.io.stderr.write(`warning: ${e.message}\n`);
         return showStatus();
       case 'publishing':

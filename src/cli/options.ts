@@ -1,6 +1,7 @@
 /** Flag parsers shared by commands; they throw usage errors (exit 1) that name the flag. */
 import { InvalidArgumentError } from 'commander';
 import { KcrError } from '../errors.js';
+import { parseDuration } from '../util/units.js';
 
 export function choice<T extends string>(flag: string, allowed: readonly T[]) {
   return (value: string): T => {
@@ -13,6 +14,25 @@ export function positiveInt(flag: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes a whole number, got "${value}"`);
     return parseInt(value, 10);
+  };
+}
+
+/**
+ * A `--timeout`, as kubectl takes it (`30s`, `5m`, `1h30m`) or as a whole number of seconds (what
+ * kcr took first): the number of seconds, at least 1.
+ */
+export function timeoutSeconds(flag: string) {
+  return (value: string): number => {
+    if (/^\d+$/.test(value)) {
+      const seconds = parseInt(value, 10);
+      if (seconds > 0) return seconds;
+    } else if (/^(\d+[smhdw])+$/.test(value)) {
+      const ms = parseDuration(flag, value);
+      if (ms >= 1000 && ms % 1000 === 0) return ms / 1000;
+    }
+    throw new InvalidArgumentError(
+      `${flag} takes a duration (90s, 5m, 1h30m) or whole seconds above 0, got "${value}"`,
+    );
   };
 }
 

@@ -31,6 +31,11 @@ export interface ProgressRenderer {
   /** Undefined when nothing is drawn (not a terminal, or -q): callers then skip the bookkeeping. */
   onProgress?: (p: TransferProgress) => void;
   report?: (p: ProgressReport) => void;
+  /**
+   * Clears the bars drawn so far, so that a message line can be written between two phases of
+   * work (a bar's line and a message never share a row); the next report draws new bars.
+   */
+  pause(): void;
   /** Stops and clears every bar; idempotent. */
   stop(): void;
 }
@@ -138,22 +143,29 @@ interface BarState {
 
 export function progressRenderer(ctx: CliContext): ProgressRenderer {
   const stream = ctx.terminal;
-  if (ctx.quiet || !stream.isTTY) return { stop: () => {} };
+  if (ctx.quiet || !stream.isTTY) return { pause: () => {}, stop: () => {} };
   const width = () => stream.columns || 80;
-  const multi = new MultiBar({
-    // cli-progress uses only write, isTTY and columns of it (readline's cursor moves are writes).
-    stream: stream as NodeJS.WritableStream,
-    // The whole line is ours: it fits the width, so the terminal's wrapping can stay on.
-    format: (_options: Options, _params: Params, payload: { line?: string }) => payload.line ?? '',
-    linewrap: true,
-    hideCursor: true,
-    clearOnComplete: true,
-    stopOnComplete: false,
-    gracefulExit: false,
-    fps: 8,
-  });
+  const newMultiBar = () =>
+    new MultiBar({
+      // cli-progress uses only write, isTTY and columns of it (readline's cursor moves are writes).
+      stream: stream as NodeJS.WritableStream,
+      // The whole line is ours: it fits the width, so the terminal's wrapping can stay on.
+      format: (_options: Options, _params: Params, payload: { line?: string }) => payload.line ?? '',
+      linewrap: true,
+      hideCursor: true,
+      clearOnComplete: true,
+      stopOnComplete: false,
+      gracefulExit: false,
+      fps: 8,
+    });
+  let multi: MultiBar | undefined;
   const bars = new Map<string, BarState>();
   let stopped = false;
+  const pause = () => {
+    multi?.stop();
+    multi = undefined;
+    bars.clear();
+  };
 
   const report = (p: ProgressReport) => {
     if (stopped) return;
@@ -170,6 +182,7 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
         rate: undefined,
         done: false,
       };
+      multi ??= newMultiBar();
       state = { bar: multi.create(total, 0, { line: '' }), meter: new RateMeter(), fields };
       bars.set(key, state);
     }
@@ -184,7 +197,7 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
     state.bar.setTotal(total);
     state.bar.update(p.transferred, { line: barLine(state.fields, width()) });
     // A new bar is drawn at once; after that the timer redraws at 8 fps.
-    if (created) multi.update();
+    if (created) multi?.update();
   };
 
   return {
@@ -198,10 +211,11 @@ export function progressRenderer(ctx: CliContext): ProgressRenderer {
         ...(p.done ? { done: true } : {}),
         ...(p.resumedAt !== undefined ? { restarted: true } : {}),
       }),
+    pause,
     stop: () => {
       if (stopped) return;
       stopped = true;
-      multi.stop();
+      pause();
     },
   };
 }

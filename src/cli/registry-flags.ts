@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { KcrError } from '../errors.js';
 import type { ImageReference, RegistryOptions } from '../oci/index.js';
 import type { CliContext } from './context.js';
-import { positiveInt } from './options.js';
+import { timeoutSeconds } from './options.js';
 
 export interface RegistryFlags {
   username?: string;
@@ -37,9 +37,9 @@ export function addRegistryFlags(
     .option('--ca-file <path>', "PEM file with the CA that signed the registry's certificate")
     .option('--insecure', 'allow plain HTTP or an unverified certificate, for the named registry only')
     .option(
-      `${timeoutFlag} <seconds>`,
-      'fail when the registry stays silent this long, or trickles a document or blob (default 60)',
-      positiveInt(timeoutFlag),
+      `${timeoutFlag} <duration>`,
+      'fail when the registry stays silent this long, or trickles a document or blob (default 60s)',
+      timeoutSeconds(timeoutFlag),
     );
 }
 

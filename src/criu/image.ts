@@ -44,7 +44,7 @@ import {
   unixSkEntry,
 } from './messages/sockets.js';
 import { statsEntry } from './messages/stats.js';
-import { decodeMessage, WireError, type Decoded, type FieldMap, type MessageSpec } from './schema.js';
+import { decodeMessage, type Decoded, type FieldMap, type MessageSpec } from './schema.js';
 
 /** Bytes that follow an entry's payload (queued socket data, pipe buffers, ghost file contents). */
 export type EntryExtra =
@@ -162,7 +162,8 @@ function decodePayload(cursor: Cursor, spec: MessageSpec, index: number): Record
   try {
     return decodeMessage(spec, payload) as Record<string, unknown>;
   } catch (err) {
-    if (err instanceof WireError) throw damaged(cursor.name, `entry ${index}: ${err.message}`);
+    // decodeMessage throws only KcrErrors for malformed protobuf: named here with file and entry.
+    if (err instanceof KcrError) throw damaged(cursor.name, `entry ${index}: ${err.message}`);
     throw err;
   }
 }

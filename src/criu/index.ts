@@ -25,6 +25,6 @@ export {
 export { buildPagemap, type Pagemap, type PageRun } from './pagemap.js';
 export { decodePagemap, type DecodedPagemap } from './pagemap-decode.js';
 export { ociArchitecture, architectureFromCoreImage } from './arch.js';
-export { decodeMessage, WireError, type Decoded, type DecodedOf, type MessageSpec } from './schema.js';
+export { decodeMessage, type Decoded, type DecodedOf, type MessageSpec } from './schema.js';
 /** The message definitions kcr decodes (core, mm, pstree, files, sockets, ...), by CRIU's names. */
 export * as messages from './messages/index.js';

@@ -2,7 +2,8 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
 import { pstreeEntry } from './messages/core.js';
 import { vmaEntry } from './messages/mm.js';
-import { decodeMessage, encodeMessage, WireError } from './schema.js';
+import { KcrError } from '../errors.js';
+import { decodeMessage, encodeMessage } from './schema.js';
 
 describe('protobuf decoding of CRIU messages', () => {
   it('decodes the pstree entry bytes verified against crit (unpacked repeated threads)', () => {
@@ -33,6 +34,6 @@ describe('protobuf decoding of CRIU messages', () => {
   });
 
   it('reports a payload cut inside a field as malformed', () => {
-    expect(() => decodeMessage(pstreeEntry, Buffer.from([0x08, 0x81]))).toThrow(WireError);
+    expect(() => decodeMessage(pstreeEntry, Buffer.from([0x08, 0x81]))).toThrow(KcrError);
   });
 });

@@ -6,6 +6,7 @@
  * Decoded messages keep CRIU's field names (snake_case) so they line up with `crit decode`.
  */
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { KcrError } from '../errors.js';
 
 export type Int32Type = 'uint32' | 'int32' | 'sint32' | 'fixed32' | 'sfixed32';
 export type Int64Type = 'uint64' | 'int64' | 'sint64' | 'fixed64' | 'sfixed64';
@@ -137,8 +138,15 @@ export const f = {
   },
 };
 
-/** Raised for malformed protobuf; the image decoder adds the file and entry to the message. */
-export class WireError extends Error {}
+/**
+ * Malformed protobuf, as the one user-facing error class (a library user calling decodeMessage
+ * gets a KcrError like every other kcr error); the image decoder adds the file and entry.
+ */
+function wireError(message: string): KcrError {
+  return new KcrError('invalid-input', message, {
+    hint: 'the CRIU image is damaged or not a CRIU image; `kcr verify --deep` or crit decode names the bad entry',
+  });
+}
 
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 const decodeUtf8 = (bytes: Uint8Array) => textDecoder.decode(bytes);
@@ -205,7 +213,7 @@ function readValue(reader: BinaryReader, spec: FieldSpec, depth: number): unknow
 }
 
 function decodeMessageAt(spec: MessageSpec, buf: Uint8Array, depth: number): Record<string, unknown> {
-  if (depth > 32) throw new WireError(`${spec.name}: messages nested too deeply`);
+  if (depth > 32) throw wireError(`${spec.name}: messages nested too deeply`);
   const reader = new BinaryReader(buf, decodeUtf8);
   const out: Record<string, unknown> = {};
   try {
@@ -242,14 +250,14 @@ function decodeMessageAt(spec: MessageSpec, buf: Uint8Array, depth: number): Rec
       out[name] = readValue(reader, field, depth);
     }
   } catch (err) {
-    if (err instanceof WireError) throw err;
-    throw new WireError(`${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof KcrError) throw err;
+    throw wireError(`${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (reader.pos > reader.len) throw new WireError(`${spec.name}: truncated message`);
+  if (reader.pos > reader.len) throw wireError(`${spec.name}: truncated message`);
   return out;
 }
 
-/** Decodes one protobuf payload. Throws WireError on malformed input. */
+/** Decodes one protobuf payload. Throws a KcrError (invalid-input) on malformed input, and nothing else. */
 export function decodeMessage<F extends FieldMap>(spec: MessageSpec<F>, buf: Uint8Array): Decoded<F> {
   return decodeMessageAt(spec, buf, 0) as Decoded<F>;
 }

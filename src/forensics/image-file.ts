@@ -14,13 +14,27 @@ export interface ImageBytes {
   data: Buffer;
 }
 
+/** A tar (ustar magic), gzip or zstd file: an archive given where an image was expected. */
+function looksLikeArchive(data: Buffer): boolean {
+  if (data.length >= 262 && data.toString('latin1', 257, 262) === 'ustar') return true;
+  if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) return true;
+  return data.length >= 4 && data.readUInt32LE(0) === 0xfd2fb528;
+}
+
 export async function loadImageBytes(spec: string): Promise<ImageBytes> {
   if (await isFile(spec)) {
+    let data: Buffer;
     try {
-      return { name: spec, data: await readFile(spec) };
+      data = await readFile(spec);
     } catch (err) {
       throw fileError(spec, err);
     }
+    if (looksLikeArchive(data)) {
+      throw new KcrError('usage', `${spec}: is a checkpoint archive, not a CRIU image`, {
+        hint: `name an image in it: kcr criu decode ${spec}:checkpoint/pstree.img (kcr inspect ${spec} shows what is inside)`,
+      });
+    }
+    return { name: spec, data };
   }
   for (let i = spec.lastIndexOf(':'); i > 0; i = spec.lastIndexOf(':', i - 1)) {
     const archivePath = spec.slice(0, i);

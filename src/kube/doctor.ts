@@ -290,7 +290,7 @@ const PERMISSIONS: Permission[] = [
     verb: 'create',
     resource: 'pods',
     namespaced: true,
-    purpose: 'restore, and the helper pod of checkpoint -o',
+    purpose: 'restore, and the helper pod of checkpoint --output-file',
     required: false,
   },
   {
@@ -298,7 +298,7 @@ const PERMISSIONS: Permission[] = [
     resource: 'pods',
     subresource: 'exec',
     namespaced: true,
-    purpose: 'copy archives with checkpoint -o',
+    purpose: 'copy archives with checkpoint --output-file',
     required: false,
   },
 ];

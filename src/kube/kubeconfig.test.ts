@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { tempDir } from '../testing/archive-builder.js';
 import { hasKubeconfig, loadKubeconfig } from './kubeconfig.js';
+import { KcrError } from '../errors.js';
 
 const tmp = tempDir('kcr-kubeconfig-');
 afterAll(() => tmp.cleanup());
@@ -68,6 +69,22 @@ describe('loadKubeconfig', () => {
     const bad = tmp.path('bad.yaml');
     writeFileSync(bad, 'clusters: [');
     expect(() => loadKubeconfig({ kubeconfig: bad, env: {} })).toThrow(`${bad}: not a valid kubeconfig`);
+  });
+
+  it('says an empty kubeconfig is one, in words rather than a TypeError', () => {
+    const empty = tmp.path('empty.yaml');
+    writeFileSync(empty, '');
+    let thrown: unknown;
+    try {
+      loadKubeconfig({ kubeconfig: empty, env: {} });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(KcrError);
+    expect((thrown as KcrError).message).toBe(
+      `${empty}: not a valid kubeconfig: it is empty, or not a YAML mapping of clusters, users and contexts`,
+    );
+    expect((thrown as KcrError).hint).toMatch(/--kubeconfig/);
   });
 });
 

@@ -41,8 +41,18 @@ function loadFile(path: string): KubeConfig {
         cause: err,
       });
     }
-    const detail = err instanceof Error ? err.message.split('\n')[0]!.toLowerCase() : String(err);
-    throw new KcrError('invalid-input', `${path}: not a valid kubeconfig: ${detail}`, { cause: err });
+    // client-node reads an empty file, or YAML that is not a mapping, as undefined and fails on
+    // it with a TypeError ("cannot read properties of undefined"): that is no message for a user.
+    const detail =
+      err instanceof TypeError
+        ? 'it is empty, or not a YAML mapping of clusters, users and contexts'
+        : err instanceof Error
+          ? err.message.split('\n')[0]!.toLowerCase()
+          : String(err);
+    throw new KcrError('invalid-input', `${path}: not a valid kubeconfig: ${detail}`, {
+      hint: `check it with \`kubectl config view --kubeconfig ${path}\`, or pass another file with --kubeconfig`,
+      cause: err,
+    });
   }
   return kc;
 }

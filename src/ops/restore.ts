@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
-import type { CheckpointInfo } from '../archive/index.js';
+import { ENGINE_NAMES, restorersOf, type CheckpointInfo, type Restorer } from '../archive/index.js';
 import { KcrError } from '../errors.js';
 import {
   checkPodName,
@@ -142,16 +142,34 @@ function validate(o: RestoreOptions): void {
   if (o.name !== undefined) checkPodName(o.name);
 }
 
+const RESTORE_NODE: Record<Restorer, string> = {
+  'cri-o': 'CRI-O >= 1.25',
+  containerd: 'containerd 2.0 to 2.3',
+};
+
 /** The node to restore on: --node, else where the checkpoint was taken (saved Pod, or image annotation). */
 function chooseNode(o: RestoreOptions, src: Source | undefined, facts: ImageFacts | undefined): string {
   const node = o.node ?? src?.savedPod?.spec?.nodeName ?? facts?.sourceNode;
   if (!node) {
+    // The archive says which runtime can restore it: the hint names that one, or none.
+    const can = src ? restorersOf(src.fit) : undefined;
+    if (can?.length === 0) {
+      throw new KcrError(
+        'conflict',
+        `no Kubernetes runtime can restore ${describeSource(o.source)}: ${ENGINE_NAMES[src!.info.engine]} wrote it`,
+        {
+          hint:
+            src!.info.engine === 'podman'
+              ? 'a Podman checkpoint restores with `podman container restore --import`, not in Kubernetes'
+              : 'take a new checkpoint through the kubelet (kcr checkpoint)',
+        },
+      );
+    }
+    const runtimes = (can ?? ['cri-o', 'containerd']).map((r) => RESTORE_NODE[r]).join(' or ');
     throw new KcrError(
       'usage',
       `which node should restore ${describeSource(o.source)}? it does not say where it ran`,
-      {
-        hint: 'pass --node NODE (a node with CRI-O >= 1.25 or containerd >= 2.0)',
-      },
+      { hint: `pass --node NODE (a node with ${runtimes})` },
     );
   }
   return node;

@@ -120,13 +120,13 @@ describe('kcr backup, backups, store, catalog sync, verify', () => {
     const [newest, oldest] = await backupIds(kcr);
     const ok = await kcr('verify', '--chain');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('ok      default: 1 chains, 2 records (0 tombstones) intact');
+    expect(ok.stdout).toContain('ok      default: 1 chain, 2 records (0 tombstones) intact');
 
     const rm = await kcr('backup', 'rm', oldest!.id);
     expect(rm.stdout).toBe(`backup ${oldest!.id} removed from default\n`);
     expect((await backupIds(kcr)).map((r) => r.id)).toEqual([newest!.id]);
     expect((await backupIds(kcr, '--removed')).map((r) => r.kind)).toEqual(['Backup', 'Tombstone']);
-    expect((await kcr('verify', '--chain')).stdout).toContain('2 records (1 tombstones) intact');
+    expect((await kcr('verify', '--chain')).stdout).toContain('2 records (1 tombstone) intact');
 
     appendFileSync(join(home, 'kcr', 'store', 'backups', newest!.id, 'data'), 'x');
     const bad = await kcr('verify', newest!.id);

@@ -52,7 +52,7 @@ describe('kcr prune', () => {
     expect(left.map((r) => r.id)).toContain(newestWeb!.id);
     const verify = await kcr('verify', '--chain');
     expect(verify.code).toBe(0);
-    expect(verify.stdout).toContain('3 records (1 tombstones) intact');
+    expect(verify.stdout).toContain('3 records (1 tombstone) intact');
     const removed = JSON.parse((await kcr('backup', 'get', oldestWeb!.id, '-o', 'json')).stdout) as {
       kind: string;
       reason: string;

@@ -156,11 +156,24 @@ describe('kcr list', () => {
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+ENGINE\s+CHECKPOINTED\s+SIZE$/);
-    expect(rows.slice(1).map((l) => l.split(/\s+/).slice(0, 5))).toEqual([
+    // To the minute in the table, as `kcr show` prints it; -o wide and JSON keep the full time.
+    expect(rows.slice(1).map((l) => l.split(/\s+/).slice(0, 6))).toEqual([
+      ['default', 'counter-pod', 'counter', 'containerd', '2026-12-02', '01:04Z'],
+      ['apps', 'cthreads', 'server', 'cri-o', '2026-11-28', '16:04Z'],
+      ['default', 'webserver', 'webserver', 'cri-o', '2026-11-28', '16:01Z'],
+    ]);
+    const wide = await runCliCaptured(['list', dir, '-o', 'wide']);
+    expect(
+      wide.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[4]),
+    ).toEqual([
       // The checkpoint time is the archive's (containerd's status), not the kubelet's file name's.
-      ['default', 'counter-pod', 'counter', 'containerd', '2026-12-02T01:04:02.785Z'],
-      ['apps', 'cthreads', 'server', 'cri-o', '2026-11-28T16:04:20.000Z'],
-      ['default', 'webserver', 'webserver', 'cri-o', '2026-11-28T16:01:40.000Z'],
+      '2026-12-02T01:04:02.785Z',
+      '2026-11-28T16:04:20.000Z',
+      '2026-11-28T16:01:40.000Z',
     ]);
   });
 

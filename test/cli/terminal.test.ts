@@ -9,11 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtBin } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../src/testing/registry.js';
+import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
 import { runInTerminal, type TerminalRun } from '../../src/testing/terminal.js';
 
 const COLUMNS = 80;
 const WEB = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:01:40Z.tar');
 const CTHREADS = fixture('crio', 'checkpoint-cthreads_apps-server-2026-11-28T16:04:20Z.tar');
+const WEB_2 = fixture('crio', 'checkpoint-webserver_default-webserver-2026-11-28T16:03:10Z.tar');
+const TOOLBOX = fixture('crio-real', 'checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar');
+const CONTAINERD = fixture(
+  'containerd-real',
+  'checkpoint-counter-pod_default-counter-2026-12-02T01:04:00Z.tar',
+);
 
 let registry: TestRegistry;
 let work: string;
@@ -67,15 +74,113 @@ describe('on an 80-column terminal', () => {
     },
   );
 
+  it('diff names both archives and what changed within the width', async () => {
+    const run = await inTerminal('diff', WEB, WEB_2);
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    // The warning that the container was re-created is a message, wrapped by the terminal.
+    expectFits({ ...run, joined: run.joined.filter((l) => !l.startsWith('warning: ')) });
+    expect(run.joined).toContain(
+      '   default/webserver/webserver, checkpointed 2026-11-28T16:03:10.000000000Z',
+    );
+    expect(run.joined.join('\n')).toContain('~ /var/log/nginx/access.log (594 B -> 2.66 KiB)');
+  });
+
+  it('image ls keeps what tells local images apart (the end of the reference) within the width', async () => {
+    const ref = 'localhost/ckpt/web-with-a-rather-long-repository-name:v1';
+    expect((await inTerminal('image', 'build', WEB, '-t', ref)).exitCode).toBe(0);
+    const run = await inTerminal('image', 'ls');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    expect(run.joined.join('\n')).toMatch(
+      /^localhost\/\S*…\S*pository-name:v1 +[0-9a-f]{12} +2026-11-28 16:01Z /m,
+    );
+  });
+
+  it('image pull prints its result in lines that fit, the image digest whole', async () => {
+    const ref = `${registry.host}/tty/pull:v1`;
+    expect((await inTerminal('image', 'build', TOOLBOX, '-t', ref, '--push', '--insecure')).exitCode).toBe(0);
+    const run = await runInTerminal(['node', kcr, 'image', 'pull', ref, 'pulled.tar', '--insecure'], {
+      columns: COLUMNS,
+      env,
+      cwd: work,
+    });
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    expect(run.joined).toContain(`digest  ${await registryDigest('tty/pull', 'v1')}`);
+    expect(run.joined.find((l) => l.startsWith('archive sha256:'))).toHaveLength(
+      'archive sha256:'.length + 64,
+    );
+  });
+
   it.each([
     ['show', [WEB, CTHREADS]],
     ['inspect --sockets', [CTHREADS, '--sockets']],
     ['inspect --mounts', [WEB, '--mounts']],
     ['image --help', ['--help']],
+    // The real CRI-O and containerd archives have longer pod names and images than the others.
+    ['show', [WEB, CTHREADS, TOOLBOX, CONTAINERD]],
+    ['list', [fixture('crio-real'), fixture('containerd-real')]],
+    ['mem search', [TOOLBOX, '-s', 'KCRTOOLBOX']],
+    ['secrets', [TOOLBOX]],
+    ['checkpoint --help', ['--help']],
+    // Tree rows too long for the width wrap under themselves (metadata, pipe peers, command lines).
+    [
+      'inspect --metadata --files --ps-tree --cmdline --env',
+      [TOOLBOX, '--metadata', '--files', '--ps-tree', '--cmdline', '--env'],
+    ],
   ])('%s fits the width', async (name, args) => {
     const run = await inTerminal(...name.split(' ').filter((w) => !w.startsWith('-')), ...args);
-    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expect(run.exitCode, run.joined.join('\n')).toBe(name === 'secrets' ? 3 : 0);
     expect(run.joined.length).toBeGreaterThan(2);
     expectFits(run);
+  });
+});
+
+describe('on an 80-column terminal, against the test cluster', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startTestCluster({ nodes: ['node-1'] });
+    cluster.state.addPod({
+      name: 'web-7d9f8c6b5-x2x8k',
+      node: 'node-1',
+      containers: [{ name: 'webserver' }, { name: 'sidecar-logger-long-name' }],
+    });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  const withCluster = (...args: string[]) =>
+    runInTerminal(['node', kcr, ...args, '--kubeconfig', cluster.kubeconfig], {
+      columns: COLUMNS,
+      env,
+      cwd: work,
+    });
+
+  it('checkpoint prints each archive path whole, and no row of its status line stays behind', async () => {
+    const run = await withCluster('checkpoint', 'web-7d9f8c6b5-x2x8k', '--all-containers');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    // The status line was cut to the width: nothing of it is left on the screen.
+    expect(run.joined.join('\n')).not.toMatch(/checkpointing|waiting for/);
+    for (const container of ['webserver', 'sidecar-logger-long-name']) {
+      const archive = run.joined.find(
+        (l) => l.startsWith('ARCHIVE ') && l.includes(`_default-${container}-`),
+      );
+      expect(archive, run.joined.join('\n')).toMatch(
+        new RegExp(
+          `^ARCHIVE +/var/lib/kubelet/checkpoints/checkpoint-web-7d9f8c6b5-x2x8k_default-${container}-\\S+Z\\.tar$`,
+        ),
+      );
+    }
+  });
+
+  it('doctor wraps its findings within their column', async () => {
+    const run = await withCluster('doctor');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    expect(run.joined.join(' ').replace(/\s+/g, ' ')).toContain(
+      'Kubernetes v1.31.4: checkpointing is beta and on by default',
+    );
+    expect(run.joined.at(-1)).toBe('ready: this cluster can checkpoint and restore');
   });
 });

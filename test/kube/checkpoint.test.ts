@@ -874,9 +874,10 @@ describe('errors become hints', () => {
   });
 
   it('rejects a malformed --timeout before calling anyone', async () => {
-    const r = await kcr(['checkpoint', 'web', '--timeout', '2m']);
+    // `2m` and `120` are both two minutes, as kubectl reads a timeout; `2 minutes` is neither.
+    const r = await kcr(['checkpoint', 'web', '--timeout', '2 minutes']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--timeout takes a whole number');
+    expect(r.stderr).toContain('--timeout takes a duration (90s, 5m, 1h30m) or whole seconds');
   });
 
   it('names a missing kubeconfig file', async () => {

@@ -69,6 +69,23 @@ describe('s3 store', () => {
     }
   });
 
+  it('works with no region configured anywhere (us-east-1, as the help says), e.g. for MinIO', async () => {
+    const saved = { ...process.env };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    process.env.AWS_CONFIG_FILE = '/nonexistent/kcr-test-aws-config';
+    try {
+      const store = await openStore(`s3://${s3.bucket}/no-region`, {
+        endpoint: s3.endpoint,
+        pathStyle: true,
+      });
+      await expect(store.list()).resolves.toEqual([]);
+      await store.close();
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('refuses a put over an existing backup id', async () => {
     const store = await openStore(`s3://${s3.bucket}/conflict`, { endpoint: s3.endpoint, pathStyle: true });
     const id = newBackupId();

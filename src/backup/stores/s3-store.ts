@@ -48,6 +48,27 @@ import type { StoreLocation, StoreOptions } from './store-url.js';
 const PART_SIZE = 16 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
+/**
+ * The region the AWS chain names (environment, ~/.aws/config, the profile), else us-east-1, S3's
+ * own default (followRegionRedirects corrects it for buckets elsewhere; MinIO and Ceph ignore it).
+ * It is given to the client as its region provider: replacing `client.config.region` after the
+ * client is built does not reach the signer and endpoint, which still failed "Region is missing".
+ */
+function defaultRegion(profile: string | undefined): () => Promise<string> {
+  let region: Promise<string> | undefined;
+  return () =>
+    (region ??= (async () => {
+      const probe = new S3Client(profile !== undefined ? { profile } : {});
+      try {
+        return await probe.config.region();
+      } catch {
+        return 'us-east-1';
+      } finally {
+        probe.destroy();
+      }
+    })());
+}
+
 export class S3Store implements Store {
   readonly url: string;
   private readonly client: S3Client;
@@ -62,7 +83,7 @@ export class S3Store implements Store {
     // stderr belongs to kcr's own messages.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
-      ...(options.region !== undefined ? { region: options.region } : {}),
+      region: options.region ?? defaultRegion(options.profile),
       ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
       ...(options.profile !== undefined ? { profile: options.profile } : {}),
       forcePathStyle: Boolean(options.pathStyle),
@@ -72,16 +93,6 @@ export class S3Store implements Store {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    // Without a region anywhere (flag, environment, ~/.aws/config) the SDK refuses to start;
-    // us-east-1 is S3's own default, and followRegionRedirects corrects it for other buckets.
-    const resolveRegion = this.client.config.region;
-    this.client.config.region = async () => {
-      try {
-        return await resolveRegion();
-      } catch {
-        return 'us-east-1';
-      }
-    };
   }
 
   private key(id: string, file: 'data' | 'record.json'): string {
@@ -120,7 +131,10 @@ export class S3Store implements Store {
           cause: err,
         });
       }
-      return new KcrError('remote', `${this.url}: ${what}: ${err.name}: ${err.message}`, { cause: err });
+      return new KcrError('remote', `${this.url}: ${what}: ${err.name}: ${err.message}`, {
+        hint: 'the S3 server refused the request: check the bucket, --endpoint and --region (kcr store list -o wide)',
+        cause: err,
+      });
     }
     const network = networkProblem(err);
     if (network) {

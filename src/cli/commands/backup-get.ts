@@ -6,6 +6,7 @@ import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { addIdentityFlag, identityTexts } from '../encryption-flags.js';
 import { renderRecord } from '../output/backup-printers.js';
+import { formatBytes } from '../../util/units.js';
 
 interface GetFlags {
   store?: string;
@@ -58,10 +59,16 @@ export function registerBackupGet(parent: Command, ctx: CliContext): void {
             hint: 'redirect stdout to a file, or use --output-file FILE',
           });
         }
-        await readBackup(named.store, id, target, {
+        const record = await readBackup(named.store, id, target, {
           signal: ctx.signal,
           ...(identities.length ? { decryption: { cipher: ageEncryption, identities } } : {}),
         });
+        // Said as image pull says it; not after a record printed as JSON or YAML, nor into the archive.
+        if (typeof target === 'string' && !format) {
+          ctx.io.stdout.write(
+            `wrote ${flags.outputFile} (${formatBytes(record.archive.size)}, sha256 ${record.archive.sha256} checked)\n`,
+          );
+        }
       } finally {
         await named.store.close();
       }

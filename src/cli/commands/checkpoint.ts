@@ -15,9 +15,10 @@ import {
   selectionOptions,
   type SelectionFlags,
 } from '../kube-flags.js';
-import { choice, outputFormat, positiveInt } from '../options.js';
+import { choice, outputFormat, positiveInt, timeoutSeconds } from '../options.js';
 import { renderCheckpointOutcomes, type CheckpointFormat } from '../output/kube-printers.js';
 import { renderPodCheckpoint } from '../output/pod-checkpoint-printers.js';
+import { tableWidth } from '../output/table.js';
 import { opProgress } from '../op-progress.js';
 
 const CHECKPOINT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -93,7 +94,9 @@ export async function runCheckpoint(pod: string | undefined, f: Flags, ctx: CliC
   const ok = outcomes.filter((o) => !o.error);
   const format = f.format ?? f.output;
   if (ok.length > 0 || format !== 'table')
-    ctx.io.stdout.write(renderCheckpointOutcomes(format === 'table' ? ok : outcomes, format));
+    ctx.io.stdout.write(
+      renderCheckpointOutcomes(format === 'table' ? ok : outcomes, format, tableWidth(ctx.io.stdout)),
+    );
   const hints = new Set<string>();
   for (const o of failed) {
     ctx.io.stderr.write(`error: ${o.error!.message}\n`);
@@ -138,7 +141,7 @@ async function runPodLevel(pod: string | undefined, f: Flags, ctx: CliContext): 
   } finally {
     progress.stop();
   }
-  ctx.io.stdout.write(renderPodCheckpoint(result, f.format ?? f.output));
+  ctx.io.stdout.write(renderPodCheckpoint(result, f.format ?? f.output, tableWidth(ctx.io.stdout)));
 }
 
 export function registerCheckpoint(program: Command, ctx: CliContext): void {
@@ -153,9 +156,9 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     .option('--all-containers', 'checkpoint every container of the pod')
     .option('-l, --selector <selector>', 'checkpoint every pod matching this label selector')
     .option(
-      '--timeout <seconds>',
+      '--timeout <duration>',
       'checkpoint timeout for the kubelet (default: its runtimeRequestTimeout, 2m)',
-      positiveInt('--timeout'),
+      timeoutSeconds('--timeout'),
     )
     .option(
       '--output-file <archive|dir>',
@@ -174,7 +177,7 @@ export function registerCheckpoint(program: Command, ctx: CliContext): void {
     )
     .option(
       '--client-cert <file>',
-      'client certificate for the kubelet (kubeadm: /etc/kubernetes/pki/apiserver-kubelet-client.crt)',
+      'client certificate for the kubelet (kubeadm: apiserver-kubelet-client.crt in /etc/kubernetes/pki)',
     )
     .option('--client-key <file>', 'key of --client-cert')
     .option(

@@ -6,6 +6,7 @@ import type { CliContext } from '../context.js';
 import { outputFormat } from '../options.js';
 import { diffText } from '../output/diff-printer.js';
 import { toJson, toYaml } from '../output/format.js';
+import { tableWidth } from '../output/table.js';
 
 const FORMATS = ['tree', 'json', 'yaml'] as const;
 
@@ -46,7 +47,11 @@ export function registerDiff(program: Command, ctx: CliContext): void {
       );
       if (!ctx.quiet) for (const w of diff.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
       ctx.io.stdout.write(
-        f.output === 'json' ? toJson(diff) : f.output === 'yaml' ? toYaml(diff) : diffText(diff),
+        f.output === 'json'
+          ? toJson(diff)
+          : f.output === 'yaml'
+            ? toYaml(diff)
+            : diffText(diff, tableWidth(ctx.io.stdout)),
       );
     });
 }

@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { outputFormat } from '../options.js';
 import { renderDoctor } from '../output/kube-printers.js';
+import { tableWidth } from '../output/table.js';
 
 /** Not an error: the checks ran, and the answer is "not ready". */
 export const NOT_READY_EXIT = 3;
@@ -49,7 +50,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         canaryImage: f.canaryImage,
         signal: ctx.signal,
       });
-      ctx.io.stdout.write(renderDoctor(report, f.output));
+      ctx.io.stdout.write(renderDoctor(report, f.output, tableWidth(ctx.io.stdout)));
       if (!report.ready) ctx.exitCode = NOT_READY_EXIT;
     },
   );

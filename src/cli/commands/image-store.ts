@@ -7,7 +7,7 @@ import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
 import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
-import { renderTable, tableWidth } from '../output/table.js';
+import { renderTable, shortTime, tableWidth } from '../output/table.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 
@@ -32,7 +32,7 @@ export function registerImageStore(parent: Command, ctx: CliContext): void {
           [
             { header: 'REFERENCE', value: (i) => i.reference, shrink: true, minWidth: 24 },
             { header: 'DIGEST', value: (i) => i.digest.replace(/^sha256:/, '').slice(0, 12) },
-            { header: 'CHECKPOINTED', value: (i) => i.checkpointed },
+            { header: 'CHECKPOINTED', value: (i) => shortTime(i.checkpointed) },
             { header: 'SIZE', value: (i) => formatBytes(i.size), align: 'right' },
           ],
           { width: tableWidth(ctx.io.stdout) },

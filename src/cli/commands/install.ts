@@ -9,7 +9,7 @@ import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.j
 import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 
-const FORMATS = ['table', 'yaml', 'json'] as const;
+const FORMATS = ['yaml', 'json'] as const;
 
 interface Flags extends KubeFlags {
   store?: string;
@@ -31,7 +31,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
     .option('--image <image>', 'the kcr image (built from the Containerfile)')
     .option('--checkpoint-dir <dir>', "the kubelet's checkpoint directory on the nodes")
     .option('--dry-run', 'print the objects instead of applying them (--dry-run=client)')
-    .option('-o, --output <format>', 'with --dry-run: yaml or json', outputFormat(FORMATS), 'table');
+    .option('-o, --output <format>', 'with --dry-run: yaml or json', outputFormat(FORMATS), 'yaml');
   addKubeFlags(cmd, 'the namespace to install into (default kcr-system)').action(async (f: Flags) => {
     const { installManifests, applyManifests } = await import('../../cluster/index.js');
     const manifests = installManifests({

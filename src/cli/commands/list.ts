@@ -5,7 +5,7 @@ import { formatBytes } from '../../util/units.js';
 import type { CliContext } from '../context.js';
 import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
-import { renderTable } from '../output/table.js';
+import { renderTable, shortTime, tableWidth } from '../output/table.js';
 
 /** The row names the archive already; its error need not repeat the path. */
 const unprefixed = (message: string, path: string) =>
@@ -35,20 +35,21 @@ export function registerList(program: Command, ctx: CliContext): void {
         renderTable(
           rows,
           [
-            { header: 'NAMESPACE', value: (r) => r.namespace },
-            { header: 'POD', value: (r) => r.pod },
-            { header: 'CONTAINER', value: (r) => r.container },
+            { header: 'NAMESPACE', value: (r) => r.namespace, shrink: true },
+            { header: 'POD', value: (r) => r.pod, shrink: true },
+            { header: 'CONTAINER', value: (r) => r.container, shrink: true },
             { header: 'ENGINE', value: (r) => r.engine ?? '' },
-            { header: 'CHECKPOINTED', value: (r) => r.time },
+            { header: 'CHECKPOINTED', value: (r) => (opts.output === 'wide' ? r.time : shortTime(r.time)) },
             { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
-            { header: 'ARCHIVE', value: (r) => r.path, wide: true },
+            { header: 'ARCHIVE', value: (r) => r.path, wide: true, shrink: true },
             {
               header: 'STATUS',
               value: (r) => (r.error ? `unreadable: ${unprefixed(r.error, r.path)}` : 'ok'),
               wide: !failed,
+              shrink: true,
             },
           ],
-          opts.output === 'wide',
+          { wide: opts.output === 'wide', width: tableWidth(ctx.io.stdout) },
         ),
       );
       if (failed) {

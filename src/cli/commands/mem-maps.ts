@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { mappingJson, mapsText } from '../output/memory-printer.js';
+import { tableWidth } from '../output/table.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 
@@ -42,7 +43,7 @@ export function registerMemMaps(mem: Command, ctx: CliContext): void {
         },
         ctx.archive,
       );
-      if (opts.output === 'table') ctx.io.stdout.write(mapsText(mappings));
+      if (opts.output === 'table') ctx.io.stdout.write(mapsText(mappings, tableWidth(ctx.io.stdout)));
       else {
         const rows = mappings.map(mappingJson);
         ctx.io.stdout.write(opts.output === 'json' ? toJson(rows) : toYaml(rows));

@@ -15,6 +15,7 @@ import type { CliContext } from '../context.js';
 import { outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { countTable, hitsTable, searchJson } from '../output/memory-printer.js';
+import { tableWidth } from '../output/table.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 
@@ -104,7 +105,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
       } else if (f.count) {
         ctx.io.stdout.write(countTable(result.counts));
       } else if (result.hits.length > 0) {
-        ctx.io.stdout.write(hitsTable(result.hits, f.context > 0));
+        ctx.io.stdout.write(hitsTable(result.hits, f.context > 0, tableWidth(ctx.io.stdout)));
       }
       if (!ctx.quiet && f.output === 'table' && result.counts.length === 0) {
         ctx.io.stderr.write(`no match for ${label} in ${result.scannedBytes} bytes of dumped memory\n`);

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { addHelperPodFlags, addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
-import { outputFormat, positiveInt } from '../options.js';
+import { outputFormat, timeoutSeconds } from '../options.js';
 import { renderMigrate } from '../output/kube-printers.js';
 
 interface Flags extends KubeFlags, RegistryFlags {
@@ -58,9 +58,9 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
       'with --delete-source: delete the original even when a controller (ReplicaSet, StatefulSet, ...) owns it and will replace it',
     )
     .option(
-      '--timeout <seconds>',
+      '--timeout <duration>',
       'checkpoint timeout, and how long to wait for the new pod',
-      positiveInt('--timeout'),
+      timeoutSeconds('--timeout'),
     )
     .option(
       '-o, --output <format>',

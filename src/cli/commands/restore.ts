@@ -14,7 +14,7 @@ import { imageIdentities } from '../encryption-flags.js';
 import { opProgress } from '../op-progress.js';
 import { addBackupSourceFlags, backupSource, type BackupSourceFlags } from './restore-backup.js';
 import { addRegistryFlags, pushRepository, registryOptions, type RegistryFlags } from '../registry-flags.js';
-import { outputFormat, positiveInt } from '../options.js';
+import { outputFormat, timeoutSeconds } from '../options.js';
 import { renderObjects, restoreLines, type ObjectFormat } from '../output/kube-printers.js';
 import { restorePodCheckpointLines } from '../output/pod-checkpoint-printers.js';
 
@@ -164,7 +164,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     )
     .option('--expose <port>', 'create a Service for these ports (repeat or comma-separate)', collectPorts)
     .option('--wait', 'wait until the pod runs; on failure show why')
-    .option('--timeout <seconds>', 'how long --wait waits (default 300)', positiveInt('--timeout'))
+    .option('--timeout <duration>', 'how long --wait waits (default 5m)', timeoutSeconds('--timeout'))
     .option(
       '--dry-run',
       'print what would be created, once the target node is checked; creates and pushes nothing',

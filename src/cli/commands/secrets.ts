@@ -10,7 +10,7 @@ import { withProgress } from '../progress.js';
 import { formatBytes } from '../../util/units.js';
 import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
-import { renderTable } from '../output/table.js';
+import { renderTable, tableWidth } from '../output/table.js';
 import { ARCHIVE_ARG } from '../address-options.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
@@ -18,13 +18,40 @@ const FORMATS = ['table', 'json', 'yaml'] as const;
 /** Exit code when secrets were found. */
 export const SECRETS_FOUND = 3;
 
-function findingsTable(findings: SecretFinding[]): string {
-  return renderTable(findings, [
-    { header: 'SOURCE', value: (f) => f.source },
-    { header: 'WHERE', value: (f) => f.location },
-    { header: 'RULE', value: (f) => f.rule },
-    { header: 'VALUE', value: (f) => f.value },
-  ]);
+/** On a terminal the locations lose their middle; a value is cut only while it is masked. */
+function findingsTable(findings: SecretFinding[], showSecrets: boolean, width?: number): string {
+  return renderTable(
+    findings,
+    [
+      { header: 'SOURCE', value: (f) => f.source },
+      { header: 'WHERE', value: (f) => f.location, shrink: true },
+      { header: 'RULE', value: (f) => f.rule, shrink: true },
+      { header: 'VALUE', value: (f) => f.value, shrink: !showSecrets },
+    ],
+    { width },
+  );
+}
+
+const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What was found where, in lines that fit 80 columns (stderr: the findings are the data). */
+export function scanSummary(scan: {
+  findings: readonly unknown[];
+  scanned: { envVars: number; files: number; memoryBytes?: number | undefined };
+}): string {
+  const found = scan.findings.length
+    ? `${counted(scan.findings.length, 'secret')} found`
+    : 'no secrets found';
+  const where = [
+    counted(scan.scanned.envVars, 'environment variable'),
+    counted(scan.scanned.files, 'rootfs file'),
+    ...(scan.scanned.memoryBytes !== undefined ? [`${formatBytes(scan.scanned.memoryBytes)} of memory`] : []),
+  ];
+  const last = where.pop()!;
+  const line = `${found} in ${where.length ? `${where.join(', ')} and ${last}` : last}\n`;
+  return scan.scanned.memoryBytes === undefined
+    ? `${line}memory not scanned: add --memory to scan it too\n`
+    : line;
 }
 
 export function registerSecrets(program: Command, ctx: CliContext): void {
@@ -63,17 +90,11 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
         );
         if (f.output === 'json') ctx.io.stdout.write(toJson(scan));
         else if (f.output === 'yaml') ctx.io.stdout.write(toYaml(scan));
-        else if (scan.findings.length) ctx.io.stdout.write(findingsTable(scan.findings));
-        if (!ctx.quiet) {
-          const where =
-            `${scan.scanned.envVars} environment variables, ${scan.scanned.files} rootfs files` +
-            (scan.scanned.memoryBytes !== undefined
-              ? `, ${formatBytes(scan.scanned.memoryBytes)} of memory`
-              : ' (add --memory to scan memory too)');
-          ctx.io.stderr.write(
-            `${scan.findings.length ? `${scan.findings.length} secret${scan.findings.length === 1 ? '' : 's'} found` : 'no secrets found'} in ${where}\n`,
+        else if (scan.findings.length)
+          ctx.io.stdout.write(
+            findingsTable(scan.findings, Boolean(f.showSecrets), tableWidth(ctx.io.stdout)),
           );
-        }
+        if (!ctx.quiet) ctx.io.stderr.write(scanSummary(scan));
         if (scan.findings.length) ctx.exitCode = SECRETS_FOUND;
       },
     );

@@ -8,19 +8,13 @@ import type { CliContext } from '../context.js';
 import { eachArchive } from '../each-archive.js';
 import { outputFormat } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
-import { renderTable, tableWidth } from '../output/table.js';
+import { renderTable, shortTime, tableWidth } from '../output/table.js';
 
 const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
 
 interface ShowOptions {
   output: Format;
-}
-
-/** `2026-11-28 16:04Z`: a table's time, to the minute (JSON and -o wide keep the full timestamp). */
-function shortTime(iso: string | undefined): string | undefined {
-  const m = iso && /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(iso);
-  return m ? `${m[1]} ${m[2]}Z` : iso;
 }
 
 /**

@@ -10,7 +10,7 @@ import { outputFormat } from '../options.js';
 import { chainReportLines } from '../output/backup-printers.js';
 import { toJson, toYaml } from '../output/format.js';
 
-const FORMATS = ['text', 'json', 'yaml'] as const;
+const FORMATS = ['table', 'json', 'yaml'] as const;
 
 interface VerifyFlags {
   store?: string;
@@ -24,6 +24,8 @@ interface StoreVerification {
   backups: DeepVerifyResult[];
   chain?: ChainReport;
 }
+
+const counted = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 function verifyLine(b: DeepVerifyResult): string {
   if (!b.ok) return `FAILED  ${b.id}: ${b.problem}\n`;
@@ -44,7 +46,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .option('--deep', 'also open each archive and decode every CRIU image in it')
     .option('--chain', 'also check the hash chains: removed, altered or reordered backups')
-    .option('-o, --output <format>', 'text, json or yaml', outputFormat(FORMATS), 'text')
+    // `table`, as every other command names its default; `text`, what verify once called it, still works.
+    .option(
+      '-o, --output <format>',
+      'table, json or yaml',
+      outputFormat(FORMATS, { aliases: { text: 'table' } }),
+      'table',
+    )
     .action(async (ids: string[], flags: VerifyFlags) => {
       const { locateBackup, verifyBackupData, verifyBackupDeep, verifyChains } =
         await import('../../backup/index.js');
@@ -93,7 +101,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           for (const line of lines) ctx.io.stdout.write(`FAILED  ${line}\n`);
           if (lines.length === 0) {
             ctx.io.stdout.write(
-              `ok      ${r.store}: ${r.chain.chains} chains, ${r.chain.entries} records (${r.chain.tombstones} tombstones) intact\n`,
+              `ok      ${r.store}: ${counted(r.chain.chains, 'chain')}, ${counted(r.chain.entries, 'record')} (${counted(r.chain.tombstones, 'tombstone')}) intact\n`,
             );
           }
         }

@@ -4,16 +4,19 @@ import type { EnvChange } from '../../forensics/diff/process-diff.js';
 import type { RootfsEntry } from '../../forensics/diff/rootfs-diff.js';
 import type { DumpStats } from '../../forensics/stats.js';
 import { formatBytes, formatMicros } from '../../util/units.js';
+import { elide } from './elide.js';
 import { renderTable } from './table.js';
 import { renderTree, type TreeNode } from './tree.js';
 
-function sideText(s: DiffSide): string {
+/** `A: PATH` and, under it, whose checkpoint it is: on a terminal the path keeps its ends. */
+function sideText(label: string, s: DiffSide, width?: number): string {
   const where = [s.namespace, s.pod].filter(Boolean).join('/');
-  return `${s.archive}  (${where ? `${where}/` : ''}${s.container}${s.checkpointedAt ? `, checkpointed ${s.checkpointedAt}` : ''})`;
+  const archive = width ? elide(s.archive, width - 1 - label.length - 2) : s.archive;
+  return `${label}: ${archive}\n   ${where ? `${where}/` : ''}${s.container}${s.checkpointedAt ? `, checkpointed ${s.checkpointedAt}` : ''}\n`;
 }
 
-function section(title: string, nodes: TreeNode[], none = 'no changes'): string {
-  return `${title}\n${nodes.length ? renderTree(nodes) : `    ${none}\n`}`;
+function section(title: string, nodes: TreeNode[], width: number | undefined, none = 'no changes'): string {
+  return `${title}\n${nodes.length ? renderTree(nodes, '', width) : `    ${none}\n`}`;
 }
 
 function envNode(e: EnvChange): TreeNode {
@@ -119,13 +122,14 @@ function statsTable(d: CheckpointDiff): string {
   ]);
 }
 
-export function diffText(d: CheckpointDiff): string {
+/** `width`: the terminal's, when stdout is one (long paths keep their ends, long lines wrap under themselves). */
+export function diffText(d: CheckpointDiff, width?: number): string {
   return [
-    `A: ${sideText(d.a)}\nB: ${sideText(d.b)}\n`,
-    section('Processes', processNodes(d)),
-    section('Open files (processes in both)', fileNodes(d)),
-    section('Sockets (processes in both)', socketNodes(d)),
-    section('Rootfs', rootfsNodes(d)),
+    sideText('A', d.a, width) + sideText('B', d.b, width),
+    section('Processes', processNodes(d), width),
+    section('Open files (processes in both)', fileNodes(d), width),
+    section('Sockets (processes in both)', socketNodes(d), width),
+    section('Rootfs', rootfsNodes(d), width),
     `Memory (dumped)\n${memoryTable(d)}`,
     `Dump statistics\n${statsTable(d)}`,
   ].join('\n');

@@ -85,8 +85,14 @@ export function printPullResult(
     ctx,
     format,
     r,
+    // One fact a line, as image build prints its result: the digests fit 80 columns whole.
     () =>
-      `pulled ${r.reference}@${r.digest} to ${to} (${formatBytes(r.size)}, ${r.archiveDigest}; checked: ${checks})\n`,
+      [
+        `pulled ${r.reference} to ${to} (${formatBytes(r.size)})`,
+        `digest  ${r.digest}`,
+        `archive ${r.archiveDigest}`,
+        `checked ${checks}`,
+      ].join('\n') + '\n',
     out,
   );
 }

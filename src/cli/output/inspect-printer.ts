@@ -83,7 +83,11 @@ function processNode(p: InspectedProcess, configured?: EnvVar[]): TreeNode {
  * The process tree, built in linear time without recursion (see processForest). Processes whose
  * parent chain loops, and repeated PIDs, are shown under a warning rather than silently dropped.
  */
-export function processTreeText(processes: InspectedProcess[], configured?: EnvVar[]): string {
+export function processTreeText(
+  processes: InspectedProcess[],
+  configured?: EnvVar[],
+  width?: number,
+): string {
   const forest = processForest(processes);
   const nodes = new Map<InspectedProcess, TreeNode>();
   const nodeOf = (p: InspectedProcess) => {
@@ -116,10 +120,10 @@ export function processTreeText(processes: InspectedProcess[], configured?: EnvV
       children: forest.duplicates.map((p) => processNode(p, configured)),
     });
   }
-  return renderTree(top);
+  return renderTree(top, '', width);
 }
 
-function metadataText(m: ContainerMetadata): string {
+function metadataText(m: ContainerMetadata, width?: number): string {
   const nodes: TreeNode[] = [];
   if (m.process) {
     const p = m.process;
@@ -157,10 +161,10 @@ function metadataText(m: ContainerMetadata): string {
         children: Object.entries(fields).map(([k, v]) => ({ label: `${k}: ${String(v)}` })),
       });
   }
-  return 'Metadata\n' + renderTree(nodes);
+  return 'Metadata\n' + renderTree(nodes, '', width);
 }
 
-function filesText(files: ProcessFiles[]): string {
+function filesText(files: ProcessFiles[], width?: number): string {
   const nodes = files.map((pf): TreeNode => ({
     label: `[${pf.pid}] ${pf.comm}`,
     children: [
@@ -181,7 +185,7 @@ function filesText(files: ProcessFiles[]): string {
       ...(pf.root ? [{ label: `root ${pf.root}` }] : []),
     ],
   }));
-  return renderTree(nodes);
+  return renderTree(nodes, '', width);
 }
 
 function socketsText(list: SocketInfo[], width?: number): string {
@@ -226,17 +230,21 @@ function socketsText(list: SocketInfo[], width?: number): string {
 export function inspectionText(r: Inspection, width?: number): string {
   const fit = { width };
   const sections: string[] = [header(r, width)];
-  if (r.metadata) sections.push(metadataText(r.metadata));
-  if (r.processes) sections.push('Process tree\n' + processTreeText(r.processes, r.configuredEnv));
+  if (r.metadata) sections.push(metadataText(r.metadata, width));
+  if (r.processes) sections.push('Process tree\n' + processTreeText(r.processes, r.configuredEnv, width));
   if (r.configuredEnv) {
     sections.push(
       `Configured environment (spec.dump process.env, ${r.configuredEnv.length})\n` +
         (r.configuredEnv.length
-          ? renderTree(r.configuredEnv.map((e) => ({ label: envLabel(e) })))
+          ? renderTree(
+              r.configuredEnv.map((e) => ({ label: envLabel(e) })),
+              '',
+              width,
+            )
           : '(none)\n'),
     );
   }
-  if (r.files) sections.push('Open files\n' + filesText(r.files));
+  if (r.files) sections.push('Open files\n' + filesText(r.files, width));
   if (r.sockets) sections.push('Sockets\n' + (r.sockets.length ? socketsText(r.sockets, width) : '(none)\n'));
   if (r.mounts) {
     sections.push(

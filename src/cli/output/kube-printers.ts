@@ -8,7 +8,7 @@ import type { DoctorReport } from '../../kube/index.js';
 import type { CheckpointOutcome, MigrateResult, RestoreResult } from '../../ops/index.js';
 import { formatBytes } from '../../util/units.js';
 import { toJson, toYaml } from './format.js';
-import { renderTable, type Column } from './table.js';
+import { renderTable, wrapText, type Column } from './table.js';
 
 export type CheckpointFormat = 'table' | 'json' | 'yaml';
 
@@ -31,7 +31,15 @@ export function checkpointJson(outcomes: CheckpointOutcome[]) {
   }));
 }
 
-export function renderCheckpointOutcomes(outcomes: CheckpointOutcome[], format: CheckpointFormat): string {
+/**
+ * On a terminal too narrow for the table, each checkpoint is a block of `HEADER  value` lines:
+ * the archive paths and the sha256 are what a user copies next, so they are never cut.
+ */
+export function renderCheckpointOutcomes(
+  outcomes: CheckpointOutcome[],
+  format: CheckpointFormat,
+  width?: number,
+): string {
   if (format === 'json') return toJson(checkpointJson(outcomes));
   if (format === 'yaml') return toYaml(checkpointJson(outcomes));
   const copied = outcomes.some((o) => o.copy);
@@ -56,7 +64,7 @@ export function renderCheckpointOutcomes(outcomes: CheckpointOutcome[], format: 
         ]
       : []),
   ];
-  return renderTable(outcomes, columns);
+  return renderTable(outcomes, columns, { width, expandWhenNarrow: true });
 }
 
 export type ObjectFormat = 'json' | 'yaml';
@@ -105,18 +113,28 @@ export function renderMigrate(r: MigrateResult, format: 'text' | 'json' | 'yaml'
 
 const MARK: Record<string, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
 
-export function renderDoctor(report: DoctorReport, format: 'table' | 'json' | 'yaml'): string {
+/** On a terminal the findings wrap within their column, and the fixes at the width. */
+export function renderDoctor(
+  report: DoctorReport,
+  format: 'table' | 'json' | 'yaml',
+  width?: number,
+): string {
   if (format === 'json') return toJson(report);
   if (format === 'yaml') return toYaml(report);
-  const table = renderTable(report.findings, [
-    { header: 'CHECK', value: (f) => f.check },
-    { header: 'SUBJECT', value: (f) => f.subject },
-    { header: 'STATUS', value: (f) => MARK[f.status] },
-    { header: 'FINDING', value: (f) => f.message },
-  ]);
+  const table = renderTable(
+    report.findings,
+    [
+      { header: 'CHECK', value: (f) => f.check },
+      { header: 'SUBJECT', value: (f) => f.subject },
+      { header: 'STATUS', value: (f) => MARK[f.status] },
+      { header: 'FINDING', value: (f) => f.message, wrap: true },
+    ],
+    { width },
+  );
   const fixes = report.findings
     .filter((f) => f.status !== 'ok' && f.fix)
-    .map((f) => `fix (${f.check} ${f.subject}): ${f.fix}`);
+    .map((f) => `fix (${f.check} ${f.subject}): ${f.fix}`)
+    .map((line) => (width ? wrapText(line, width - 3).join('\n  ') : line));
   const verdict = report.ready
     ? 'ready: this cluster can checkpoint and restore'
     : 'not ready: fix the FAIL findings above';

@@ -31,14 +31,18 @@ export function summaryTable(rows: ProcessMemorySummary[], wide: boolean): strin
 export { mappingJson } from '../../forensics/memory/mappings.js';
 
 /** Like /proc/PID/maps, with the dumped/total pages instead of device and inode. */
-export function mapsText(mappings: MemoryMapping[]): string {
-  return renderTable(mappings, [
-    { header: 'ADDRESS', value: (m) => `${bare(m.start)}-${bare(m.end)}` },
-    { header: 'PERMS', value: (m) => m.perms },
-    { header: 'OFFSET', value: (m) => m.offset.toString(16).padStart(8, '0') },
-    { header: 'DUMPED', value: (m) => `${m.dumpedPages}/${m.totalPages}`, align: 'right' },
-    { header: 'NAME', value: (m) => m.name || ' ' },
-  ]);
+export function mapsText(mappings: MemoryMapping[], width?: number): string {
+  return renderTable(
+    mappings,
+    [
+      { header: 'ADDRESS', value: (m) => `${bare(m.start)}-${bare(m.end)}` },
+      { header: 'PERMS', value: (m) => m.perms },
+      { header: 'OFFSET', value: (m) => m.offset.toString(16).padStart(8, '0') },
+      { header: 'DUMPED', value: (m) => `${m.dumpedPages}/${m.totalPages}`, align: 'right' },
+      { header: 'NAME', value: (m) => m.name || ' ', shrink: true },
+    ],
+    { width },
+  );
 }
 
 function mappingLabel(h: MemoryHit): string {
@@ -83,20 +87,25 @@ export function searchJson(result: MemorySearchResult, pattern: string) {
   };
 }
 
-export function hitsTable(hits: MemoryHit[], withContext: boolean): string {
-  return renderTable(hits, [
-    { header: 'PID', value: (h) => h.pid, align: 'right' },
-    { header: 'COMMAND', value: (h) => h.comm },
-    { header: 'ADDRESS', value: (h) => hex(h.address) },
-    { header: 'MAPPING', value: mappingLabel },
-    {
-      header: withContext ? 'MATCH (WITH CONTEXT)' : 'MATCH',
-      value: (h) =>
-        withContext
-          ? `${printable(h.before)}[${printable(h.match)}]${printable(h.after)}`
-          : printable(h.match),
-    },
-  ]);
+/** The match itself is never cut (it is what was asked for); the mapping loses its middle. */
+export function hitsTable(hits: MemoryHit[], withContext: boolean, width?: number): string {
+  return renderTable(
+    hits,
+    [
+      { header: 'PID', value: (h) => h.pid, align: 'right' },
+      { header: 'COMMAND', value: (h) => h.comm },
+      { header: 'ADDRESS', value: (h) => hex(h.address) },
+      { header: 'MAPPING', value: mappingLabel, shrink: true },
+      {
+        header: withContext ? 'MATCH (WITH CONTEXT)' : 'MATCH',
+        value: (h) =>
+          withContext
+            ? `${printable(h.before)}[${printable(h.match)}]${printable(h.after)}`
+            : printable(h.match),
+      },
+    ],
+    { width },
+  );
 }
 
 export function countTable(counts: HitCount[]): string {

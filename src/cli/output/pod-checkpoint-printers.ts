@@ -4,7 +4,11 @@ import { toJson, toYaml } from './format.js';
 import { renderTable } from './table.js';
 
 /** Table: one row per PodCheckpoint; json/yaml: the PodCheckpoint object as the API server has it. */
-export function renderPodCheckpoint(r: PodCheckpointResult, format: 'table' | 'json' | 'yaml'): string {
+export function renderPodCheckpoint(
+  r: PodCheckpointResult,
+  format: 'table' | 'json' | 'yaml',
+  width?: number,
+): string {
   if (format === 'json') return toJson(r.podCheckpoint);
   if (format === 'yaml') return toYaml(r.podCheckpoint);
   return renderTable(
@@ -17,6 +21,7 @@ export function renderPodCheckpoint(r: PodCheckpointResult, format: 'table' | 'j
       { header: 'CONTAINERS', value: (x) => x.containers.join(',') },
       { header: 'DATA ON NODE', value: (x) => x.nodePath },
     ],
+    { width, expandWhenNarrow: true },
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTable, type Column } from './table.js';
+import { renderTable, wrapText, type Column } from './table.js';
 
 interface Row {
   name: string;
@@ -46,5 +46,71 @@ describe('renderTable', () => {
   it('escapes control characters before measuring, so columns stay aligned', () => {
     const text = renderTable([{ name: 'a\x1b[2Jb', path: 'p', queue: 0, inode: 0 }], columns);
     expect(text).toBe('NAME        PATH   QUEUE\na\\x1b[2Jb   p          0\n');
+  });
+
+  it('cuts shrinkable columns below their usual minimum when many short ones leave no room', () => {
+    type R = { a: string; b: string; c: string; d: string };
+    const cols: Column<R>[] = [
+      { header: 'CONTAINER', value: (r) => r.a, shrink: true },
+      { header: 'POD', value: (r) => r.b, shrink: true },
+      { header: 'NAMESPACE', value: (r) => r.c, shrink: true },
+      { header: 'IMAGE', value: (r) => r.d, shrink: true },
+    ];
+    const row = {
+      a: 'counter',
+      b: 'counter-pod-with-a-long-name',
+      c: 'default',
+      d: '127.0.0.1:5000/bbcounter:latest',
+    };
+    const text = renderTable([row], cols, { width: 50 });
+    for (const line of text.trimEnd().split('\n')) expect(line.length, line).toBeLessThan(50);
+    expect(text).toMatch(/^counter +\S+…\S+ {3}default +\S+…\S+$/m);
+  });
+
+  it('wraps a prose column within its width on a narrow terminal, the other cells on its first line', () => {
+    type F = { check: string; finding: string };
+    const cols: Column<F>[] = [
+      { header: 'CHECK', value: (f) => f.check },
+      { header: 'FINDING', value: (f) => f.finding, wrap: true },
+    ];
+    const finding = 'CRI-O 1.31.2 restores a Pod whose image is a checkpoint image, with criu support on';
+    const text = renderTable([{ check: 'restore', finding }], cols, { width: 40 });
+    const lines = text.trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThan(40);
+    expect(lines[1]).toMatch(/^restore {3}CRI-O 1\.31\.2 restores a Pod/);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.slice(10))
+        .join(' '),
+    ).toBe(finding);
+    // Off a terminal, and where it fits, a row stays one line.
+    expect(
+      renderTable([{ check: 'restore', finding }], cols)
+        .trimEnd()
+        .split('\n'),
+    ).toHaveLength(2);
+  });
+
+  it('prints rows whose cells must stay whole as blocks when the table cannot fit', () => {
+    const cols: Column<Row>[] = [
+      { header: 'NAME', value: (r) => r.name },
+      { header: 'PATH', value: (r) => r.path },
+    ];
+    const text = renderTable(rows, cols, { width: 40, expandWhenNarrow: true });
+    expect(text).toBe(`NAME   web\nPATH   ${rows[0]!.path}\n\nNAME   db\nPATH   /data\n`);
+    // A table that fits is a table.
+    expect(renderTable(rows, cols, { width: 120, expandWhenNarrow: true })).toMatch(/^NAME {3}PATH\n/);
+  });
+
+  it('wraps words at the width and cuts a word longer than it', () => {
+    expect(wrapText('one two three', 7)).toEqual(['one two', 'three']);
+    expect(wrapText('abcdefghij x', 4)).toEqual(['abcd', 'efgh', 'ij x']);
+  });
+});
+
+describe('wrapText', () => {
+  it('keeps leading and inner runs of spaces (aligned columns in a label)', () => {
+    expect(wrapText('  1  PIPE  pipe:[437676]', 10)).toEqual(['  1  PIPE', 'pipe:[4376', '76]']);
   });
 });

@@ -21,6 +21,11 @@ export interface Column<Row> {
   minWidth?: number;
   /** Left out on a terminal too narrow for the table even after shrinking (the rightmost go first). */
   optional?: boolean;
+  /**
+   * Prose (a finding, a reason): on a terminal still too narrow after shrinking, it wraps at
+   * spaces within its column instead of pushing the row past the edge. Meant for the last column.
+   */
+  wrap?: boolean;
 }
 
 export interface TableOptions {
@@ -28,31 +33,87 @@ export interface TableOptions {
   wide?: boolean;
   /** Fit this many columns (the terminal's width); undefined: never cut. */
   width?: number;
+  /**
+   * Cells that must stay whole (paths and digests a user copies): a table that does not fit the
+   * width even after shrinking is printed as one block of `HEADER  value` lines per row instead.
+   */
+  expandWhenNarrow?: boolean;
 }
 
 const GAP = 3;
 const DEFAULT_MIN = 12;
+/** Below this a cut cell (`ab…yz`) says too little to be worth showing. */
+const HARD_MIN = 5;
+/** A wrapped column narrower than this reads as a word list. */
+const WRAP_MIN = 20;
 
 function cellText(cell: Cell): string {
   if (cell === undefined || cell === null || cell === '') return '<none>';
   return escapeText(String(cell));
 }
 
-/** Column widths that fit `limit`, taking from the widest shrinkable column first. */
+/**
+ * Column widths that fit `limit`, taking from the widest shrinkable column first: down to each
+ * column's `minWidth` first, then, if the table is still too wide (many short columns), down to
+ * its header, so that a table fits whenever its shrinkable columns can make the room.
+ */
 function fitWidths<Row>(widths: number[], shown: readonly Column<Row>[], limit: number): number[] {
   const fitted = [...widths];
   const total = () => fitted.reduce((n, w) => n + w, 0) + GAP * (fitted.length - 1);
-  const floor = (i: number) => Math.max(shown[i]!.header.length, shown[i]!.minWidth ?? DEFAULT_MIN);
-  while (total() > limit) {
-    let widest = -1;
-    for (let i = 0; i < fitted.length; i++) {
-      if (!shown[i]!.shrink || fitted[i]! <= floor(i)) continue;
-      if (widest < 0 || fitted[i]! > fitted[widest]!) widest = i;
+  const soft = (i: number) => Math.max(shown[i]!.header.length, shown[i]!.minWidth ?? DEFAULT_MIN);
+  const hard = (i: number) => Math.max(shown[i]!.header.length, HARD_MIN);
+  for (const floor of [soft, hard]) {
+    while (total() > limit) {
+      let widest = -1;
+      for (let i = 0; i < fitted.length; i++) {
+        if (!shown[i]!.shrink || fitted[i]! <= floor(i)) continue;
+        if (widest < 0 || fitted[i]! > fitted[widest]!) widest = i;
+      }
+      if (widest < 0) break;
+      fitted[widest] = Math.max(floor(widest), fitted[widest]! - (total() - limit));
     }
-    if (widest < 0) break; // nothing left to cut: the terminal wraps, as kubectl's would
-    fitted[widest] = Math.max(floor(widest), fitted[widest]! - (total() - limit));
   }
+  // What still does not fit is left to the terminal to wrap, as kubectl's tables are.
   return fitted;
+}
+
+/** Words of `text` in lines of at most `width` (a longer word is cut), as a terminal user reads prose. */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  // undefined until the line has a word: a leading space (an aligned column) is kept.
+  let current: string | undefined;
+  for (const word of text.split(' ')) {
+    const joined = current === undefined ? word : `${current} ${word}`;
+    if (joined.length <= width) {
+      current = joined;
+      continue;
+    }
+    if (current !== undefined) lines.push(current.trimEnd());
+    let rest = word;
+    while (rest.length > width) {
+      lines.push(rest.slice(0, width));
+      rest = rest.slice(width);
+    }
+    current = rest;
+  }
+  lines.push(current ?? '');
+  return lines;
+}
+
+/** One block per row, `HEADER  value` a line, blank lines between: nothing is cut. */
+function renderRecords(cells: string[][], headers: string[]): string {
+  const labelWidth = Math.max(...headers.map((h) => h.length));
+  return cells
+    .map((row) => row.map((v, i) => `${headers[i]!.padEnd(labelWidth)}   ${v}`.trimEnd()).join('\n') + '\n')
+    .join('\n');
+}
+
+/** Lays one wrapped column's extra lines under its row: the other cells of those lines are blank. */
+function wrapRows(cells: string[][], at: number, width: number): string[][] {
+  return cells.flatMap((row) => {
+    const parts = wrapText(row[at]!, width);
+    return parts.map((part, n) => row.map((text, i) => (i === at ? part : n === 0 ? text : '')));
+  });
 }
 
 export function renderTable<Row>(
@@ -60,7 +121,11 @@ export function renderTable<Row>(
   columns: readonly Column<Row>[],
   options: boolean | TableOptions = {},
 ): string {
-  const { wide = false, width } = typeof options === 'boolean' ? { wide: options } : options;
+  const {
+    wide = false,
+    width,
+    expandWhenNarrow = false,
+  } = typeof options === 'boolean' ? { wide: options } : options;
   let shown = columns.filter((c) => wide || !c.wide);
   let cells = rows.map((row) => shown.map((c) => cellText(c.value(row))));
   let widths = shown.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
@@ -77,7 +142,19 @@ export function renderTable<Row>(
       widths = widths.filter((_w, i) => i !== drop);
     }
     widths = fitWidths(widths, shown, limit);
-    cells = cells.map((r) => r.map((text, i) => elide(text, widths[i]!)));
+    const over = total(widths) - limit;
+    if (over > 0 && expandWhenNarrow && rows.length > 0) {
+      return renderRecords(
+        cells,
+        shown.map((c) => c.header),
+      );
+    }
+    const wrap = shown.findIndex((c) => c.wrap);
+    cells = cells.map((r) => r.map((text, i) => (i === wrap ? text : elide(text, widths[i]!))));
+    if (over > 0 && wrap >= 0) {
+      widths[wrap] = Math.max(widths[wrap]! - over, shown[wrap]!.header.length, WRAP_MIN);
+      cells = wrapRows(cells, wrap, widths[wrap]!);
+    }
   }
   const line = (values: string[]) => tableLine(values, shown, widths);
   return [line(shown.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
@@ -120,6 +197,12 @@ export function streamedTable<Row, C extends Column<Row> = Column<Row>>(
         widths,
       ),
   };
+}
+
+/** `2026-11-28 16:04Z`: a table's time, to the minute (JSON and -o wide keep the full timestamp). */
+export function shortTime(iso: string | undefined): string | undefined {
+  const m = iso && /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(iso);
+  return m ? `${m[1]} ${m[2]}Z` : iso;
 }
 
 /** The width a table on this stream should fit: the terminal's columns, or none off a terminal. */

@@ -1,5 +1,6 @@
 /** Box-drawing trees, as checkpointctl and `tree` print them. */
 import { escapeText } from './escape.js';
+import { wrapText } from './table.js';
 export interface TreeNode {
   label: string;
   children?: TreeNode[];
@@ -11,8 +12,15 @@ export interface TreeNode {
  */
 const MAX_DRAWN_DEPTH = 64;
 
-/** Walks with an explicit stack, so that no depth of tree overflows the call stack. */
-export function renderTree(roots: readonly TreeNode[], indent = ''): string {
+/** Below this many columns for a label, wrapping would stack a word a line: the terminal wraps. */
+const MIN_WRAP = 24;
+
+/**
+ * Walks with an explicit stack, so that no depth of tree overflows the call stack. With `width`
+ * (a terminal's), a label too long for its row wraps at spaces under itself, indented, with the
+ * tree's lines carried down beside it, instead of the terminal breaking it at column 0.
+ */
+export function renderTree(roots: readonly TreeNode[], indent = '', width?: number): string {
   const lines: string[] = [];
   type Item = { node: TreeNode; prefix: string; last: boolean; depth: number };
   const stack: Item[] = [];
@@ -24,11 +32,19 @@ export function renderTree(roots: readonly TreeNode[], indent = ''): string {
   while (stack.length > 0) {
     const { node, prefix, last, depth } = stack.pop()!;
     const deep = depth > MAX_DRAWN_DEPTH ? `(depth ${depth}) ` : '';
-    lines.push(`${prefix}${last ? '└── ' : '├── '}${deep}${escapeText(node.label)}`);
-    if (node.children?.length) {
-      const childPrefix = depth >= MAX_DRAWN_DEPTH ? prefix : prefix + (last ? '    ' : '│   ');
-      pushLevel(node.children, childPrefix, depth + 1);
+    const label = `${deep}${escapeText(node.label)}`;
+    const childPrefix = depth >= MAX_DRAWN_DEPTH ? prefix : prefix + (last ? '    ' : '│   ');
+    // One column stays free at the edge, as in tables; continuation rows are indented 4 more.
+    const room = width === undefined ? 0 : width - 1 - prefix.length - 4;
+    if (room - 4 >= MIN_WRAP && label.length > room) {
+      const [first, ...rest] = wrapText(label, room);
+      const carry = childPrefix + (node.children?.length ? '│   ' : '    ');
+      lines.push(`${prefix}${last ? '└── ' : '├── '}${first}`);
+      for (const part of wrapText(rest.join(' '), room - 4)) lines.push(`${carry}${part}`);
+    } else {
+      lines.push(`${prefix}${last ? '└── ' : '├── '}${label}`);
     }
+    if (node.children?.length) pushLevel(node.children, childPrefix, depth + 1);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }
