@@ -2,6 +2,7 @@
  * A client for one repository on one registry, speaking the OCI distribution API directly:
  * /v2/ ping, auth, blob HEAD/GET, manifests and tags. Uploads live in upload.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from 'undici';
 import { z } from 'zod';
 import { KcrError } from '../errors.js';
@@ -344,24 +345,23 @@ export class RegistryClient {
 
   /** Turns an unexpected answer into an error that names what was asked for. */
   async fail(res: HttpResponse, what: string): Promise<never> {
-    const { code, text } = await errorText(res);
+    return this.failWith(res.status, await errorText(res), what);
+  }
+
+  /** `fail` for an answer whose error body was already read. */
+  private failWith(status: number, { code, text }: { code?: string; text: string }, what: string): never {
     const where = `${this.registry}/${this.repository}`;
-    if (
-      res.status === 404 ||
-      code === 'MANIFEST_UNKNOWN' ||
-      code === 'NAME_UNKNOWN' ||
-      code === 'BLOB_UNKNOWN'
-    ) {
+    if (status === 404 || code === 'MANIFEST_UNKNOWN' || code === 'NAME_UNKNOWN' || code === 'BLOB_UNKNOWN') {
       throw new KcrError('not-found', `${where}: ${what}: not found (${text})`, {
         hint: `check the repository and tag; \`skopeo list-tags docker://${where}\` lists the tags there`,
       });
     }
-    if (isDenied(res.status)) {
+    if (isDenied(status)) {
       throw new KcrError('auth', `${where}: ${what}: access denied (${text})`, {
         hint: 'check that your credentials allow this repository',
       });
     }
-    throw new KcrError('remote', `${where}: ${what}: registry answered ${res.status} (${text})`);
+    throw new KcrError('remote', `${where}: ${what}: registry answered ${status} (${text})`);
   }
 
   /** The blob's size if the repository has it (HEAD), else undefined. */
@@ -407,15 +407,27 @@ export class RegistryClient {
     mediaType: string,
     signal?: AbortSignal,
   ): Promise<string> {
-    const res = await this.request('PUT', this.url(`manifests/${reference}`), {
-      headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
-      body: bytes,
-      signal,
-    });
-    await (res.status === 201 || res.status === 200
-      ? res.body.dump()
-      : this.fail(res, `manifest ${reference}`));
-    return header(res, 'docker-content-digest') ?? sha256Digest(bytes);
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.request('PUT', this.url(`manifests/${reference}`), {
+        headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
+        body: bytes,
+        signal,
+      });
+      if (res.status === 201 || res.status === 200) {
+        await res.body.dump();
+        return header(res, 'docker-content-digest') ?? sha256Digest(bytes);
+      }
+      const error = await errorText(res);
+      // distribution checks each blob a manifest names by reading the repository's link file for
+      // it; while another push links the same blob (two backups share the `{}` config), that file
+      // is rewritten in place and reads empty, which it reports as DIGEST_INVALID. The blob is
+      // whole a moment later, so this one answer is worth a few retries.
+      if (res.status === 400 && error.code === 'DIGEST_INVALID' && attempt < 4) {
+        await sleep(50 * 2 ** attempt, undefined, { signal });
+        continue;
+      }
+      return this.failWith(res.status, error, `manifest ${reference}`);
+    }
   }
 
   /** GET a blob, following redirects to storage (by route(): no credentials on other origins). */
