@@ -10,11 +10,12 @@ export interface CliResult {
   stdoutBytes: Buffer;
 }
 
-function capture(isTTY = false): OutputStream & { chunks: Buffer[] } {
+function capture(columns?: number): OutputStream & { chunks: Buffer[] } {
   const chunks: Buffer[] = [];
   return {
     chunks,
-    isTTY,
+    isTTY: columns !== undefined,
+    ...(columns !== undefined ? { columns } : {}),
     write(chunk: string | Uint8Array) {
       chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
       return true;
@@ -30,9 +31,11 @@ export async function runCliCaptured(
     signal?: AbortSignal;
     cwd?: string;
     serviceAccountDir?: string;
+    /** stdout is a terminal this many columns wide (stderr stays a pipe: no progress bars). */
+    terminalColumns?: number;
   } = {},
 ): Promise<CliResult> {
-  const stdout = capture();
+  const stdout = capture(options.terminalColumns);
   const stderr = capture();
   const code = await runCli(
     argv,

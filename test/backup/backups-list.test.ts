@@ -80,6 +80,23 @@ describe('kcr backups over more backups than a page', () => {
     },
   );
 
+  it('fits an 80-column terminal: the columns it can spare go, ids stay whole', async () => {
+    const r = await runCliCaptured(['backups', '--limit', '40'], {
+      env: { XDG_DATA_HOME: home, KCR_CATALOG: '' },
+      cwd: tmp.dir,
+      terminalColumns: 80,
+    });
+    expect(r.code).toBe(0);
+    const t = table(r.stdout);
+    expect(t.ids).toEqual(ROWS.slice(0, 40).map((row) => row.id));
+    for (const line of [t.header, ...t.lines]) expect(line.length).toBeLessThanOrEqual(79);
+    expect(t.header.split(/ +/)).toEqual(['ID', 'NAMESPACE', 'POD', 'CONTAINER', 'SIZE']);
+    // Off a terminal nothing is cut: the same rows, every column whole.
+    const piped = table((await kcr('--limit', '40')).stdout);
+    expect(piped.header.split(/ +/)).toContain('STORE');
+    expect(Math.max(...piped.lines.map((l) => l.length))).toBeGreaterThan(79);
+  });
+
   it('-o json honours the limit, and the whole stream is the same document as the array printer', async () => {
     const page = await kcr('-o', 'json', '--limit', '7');
     expect(JSON.parse(page.stdout)).toEqual(ROWS.slice(0, 7));

@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { renderBackups, type ListFormat } from '../output/backup-printers.js';
+import { tableWidth } from '../output/table.js';
 
 export async function runBackupPodCheckpoint(
   ctx: CliContext,
@@ -33,5 +34,5 @@ export async function runBackupPodCheckpoint(
       await named.store.close();
     }
   });
-  ctx.io.stdout.write(renderBackups(rows, output));
+  ctx.io.stdout.write(renderBackups(rows, output, tableWidth(ctx.io.stdout)));
 }

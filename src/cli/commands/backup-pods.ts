@@ -11,6 +11,7 @@ import { backupEncryptionFlags } from '../encryption-flags.js';
 import { selectionOptions, type SelectionFlags } from '../kube-flags.js';
 import { opProgress } from '../op-progress.js';
 import { renderBackups, type ListFormat } from '../output/backup-printers.js';
+import { tableWidth } from '../output/table.js';
 
 export interface BackupPodFlags extends SelectionFlags {
   store?: string;
@@ -62,7 +63,7 @@ export async function runBackupPods(
   const failed = results.filter((r) => r.error);
   if (results.length === 1 && failed.length === 1) throw failed[0]!.error!;
   const rows = results.flatMap((r) => (r.record ? [entryToRow(storeName, r.record)] : []));
-  if (rows.length > 0) ctx.io.stdout.write(renderBackups(rows, output));
+  if (rows.length > 0) ctx.io.stdout.write(renderBackups(rows, output, tableWidth(ctx.io.stdout)));
   for (const r of failed) {
     ctx.io.stderr.write(
       `error: ${r.target.namespace}/${r.target.pod}/${r.target.container}: ${r.error!.message}\n`,

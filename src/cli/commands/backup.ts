@@ -13,6 +13,7 @@ import type { CliContext } from '../context.js';
 import { addEncryptToFlag, backupEncryptionFlags } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
 import { renderBackups, renderRecord } from '../output/backup-printers.js';
+import { tableWidth } from '../output/table.js';
 import { progressRenderer } from '../progress.js';
 import { addKubeFlags } from '../kube-flags.js';
 import { registerBackupGet } from './backup-get.js';
@@ -106,7 +107,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     ctx.io.stdout.write(
       output === 'json' || output === 'yaml'
         ? renderRecord(stored.store, stored.record, output)
-        : renderBackups([entryToRow(stored.store, stored.record)], output),
+        : renderBackups([entryToRow(stored.store, stored.record)], output, tableWidth(ctx.io.stdout)),
     );
   });
   registerBackupGet(backup, ctx);

@@ -9,6 +9,7 @@ import { withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { integer, outputFormat, parseDuration } from '../options.js';
 import { LIST_FORMATS, writeBackups, type ListFormat } from '../output/backup-printers.js';
+import { tableWidth } from '../output/table.js';
 
 /** The page `kcr backups` shows without --limit or --all. */
 export const DEFAULT_LIMIT = 500;
@@ -82,7 +83,12 @@ export function registerBackups(program: Command, ctx: CliContext): void {
             yield row;
           }
         })();
-        const shown = writeBackups({ shape: listing.shape, rows }, flags.output, ctx.io.stdout);
+        const shown = writeBackups(
+          { shape: listing.shape, rows },
+          flags.output,
+          ctx.io.stdout,
+          tableWidth(ctx.io.stdout),
+        );
         if (shown === 0 && (flags.output === 'table' || flags.output === 'wide')) {
           if (!ctx.quiet) ctx.io.stderr.write('no backups found\n');
         }

@@ -51,15 +51,19 @@ const text =
 
 const BACKUP_COLUMNS: readonly BackupColumn[] = [
   { header: 'ID', value: (r) => r.id, width: text('id') },
-  { header: 'NAMESPACE', value: (r) => r.namespace, width: text('namespace') },
-  { header: 'POD', value: (r) => r.pod, width: text('pod') },
-  { header: 'CONTAINER', value: (r) => r.container, width: text('container') },
-  { header: 'CREATED', value: (r) => shortTime(r.createdAt), width: () => TIME_WIDTH },
+  // On a narrow terminal: names lose their middle, and FLAGS, STORE, then CREATED (which the id's
+  // own UTC time repeats) are left out as needed; the id a user copies next is never cut. -o wide
+  // shows every column whole.
+  { header: 'NAMESPACE', value: (r) => r.namespace, width: text('namespace'), shrink: true, minWidth: 9 },
+  { header: 'POD', value: (r) => r.pod, width: text('pod'), shrink: true },
+  { header: 'CONTAINER', value: (r) => r.container, width: text('container'), shrink: true, minWidth: 9 },
+  { header: 'CREATED', value: (r) => shortTime(r.createdAt), width: () => TIME_WIDTH, optional: true },
   { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right', width: () => SIZE_WIDTH },
-  { header: 'STORE', value: (r) => r.store, width: text('store') },
+  { header: 'STORE', value: (r) => r.store, width: text('store'), optional: true },
   {
     header: 'FLAGS',
     value: flagsText,
+    optional: true,
     // The longest the flags present could make; rows with none show <none>.
     width: (s) =>
       Math.max(
@@ -83,10 +87,14 @@ const BACKUP_COLUMNS: readonly BackupColumn[] = [
   { header: 'LABELS', value: (r) => labelText(r.labels), wide: true, width: () => 0 },
 ];
 
-export function renderBackups(rows: readonly BackupRow[], format: ListFormat): string {
+/** `width`: the terminal's (tableWidth), so the table fits it; undefined off a terminal. */
+export function renderBackups(rows: readonly BackupRow[], format: ListFormat, width?: number): string {
   if (format === 'json') return toJson(rows);
   if (format === 'yaml') return toYaml(rows);
-  return renderTable(rows, BACKUP_COLUMNS, format === 'wide');
+  return renderTable(rows, BACKUP_COLUMNS, {
+    wide: format === 'wide',
+    ...(format === 'table' ? { width } : {}),
+  });
 }
 
 /** Where a streamed listing goes: stdout, written in large pieces. */
@@ -107,6 +115,7 @@ export function writeBackups(
   listing: { shape: RowsShape; rows: Iterable<BackupRow> },
   format: ListFormat,
   out: Sink,
+  width?: number,
 ): number {
   let piece = '';
   let count = 0;
@@ -130,7 +139,7 @@ export function writeBackups(
     const table = streamedTable<BackupRow, BackupColumn>(
       BACKUP_COLUMNS,
       (c) => c.width(listing.shape),
-      format === 'wide',
+      format === 'wide' ? { wide: true } : { width },
     );
     for (const row of listing.rows) emit(`${count++ === 0 ? `${table.header}\n` : ''}${table.line(row)}\n`);
   }

@@ -174,16 +174,31 @@ function tableLine<Row>(values: readonly string[], shown: readonly Column<Row>[]
 /**
  * A table whose rows are not all at hand (a stream of 100,000 catalog rows): the caller gives each
  * column's width up front (the header's own width is added here), and gets the header and each
- * row as a line as it comes. A cell wider than its column pushes the rest of its line, as kubectl's
- * streamed tables do.
+ * row as a line as it comes. With `width` (a terminal), the table fits it as renderTable's does:
+ * optional columns go first, then shrinkable cells lose their middle. Off a terminal a cell wider
+ * than its column pushes the rest of its line, as kubectl's streamed tables do.
  */
 export function streamedTable<Row, C extends Column<Row> = Column<Row>>(
   columns: readonly C[],
   widthOf: (column: C) => number,
-  wide = false,
+  options: boolean | Pick<TableOptions, 'wide' | 'width'> = {},
 ): { header: string; line: (row: Row) => string } {
-  const shown = columns.filter((c) => wide || !c.wide);
-  const widths = shown.map((c) => Math.max(c.header.length, widthOf(c)));
+  const { wide = false, width } = typeof options === 'boolean' ? { wide: options } : options;
+  let shown = columns.filter((c) => wide || !c.wide);
+  let widths = shown.map((c) => Math.max(c.header.length, widthOf(c)));
+  if (width !== undefined) {
+    const limit = width - 1;
+    const total = (ws: number[]) => ws.reduce((n, w) => n + w, 0) + GAP * (ws.length - 1);
+    for (;;) {
+      const drop = shown.findLastIndex((c) => c.optional);
+      if (total(widths) <= limit || drop < 0) break;
+      shown = shown.filter((_c, i) => i !== drop);
+      widths = widths.filter((_w, i) => i !== drop);
+    }
+    widths = fitWidths(widths, shown, limit);
+  }
+  const cut =
+    width === undefined ? (text: string) => text : (text: string, i: number) => elide(text, widths[i]!);
   return {
     header: tableLine(
       shown.map((c) => c.header),
@@ -192,7 +207,7 @@ export function streamedTable<Row, C extends Column<Row> = Column<Row>>(
     ),
     line: (row) =>
       tableLine(
-        shown.map((c) => cellText(c.value(row))),
+        shown.map((c, i) => cut(cellText(c.value(row)), i)),
         shown,
         widths,
       ),
