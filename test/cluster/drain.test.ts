@@ -192,11 +192,11 @@ describe('kcr drain', () => {
     expect(cluster.state.pods.has(`${ns}/api-1`)).toBe(false);
   });
 
-  it('gives up at the timeout with the budget’s words, leaving the node cordoned and the Pod running', async () => {
+  it('gives up at the timeout (whole seconds, as kcr’s other --timeout flags take) with the budget’s words, leaving the node cordoned and the Pod running', async () => {
     const ns = 'd3';
     cluster.state.addPod({ name: 'db', namespace: ns, node: 'node-c', labels: { app: 'db' } });
     await budget(ns, 'db-pdb', 'db', { maxUnavailable: 0 });
-    const run = await runKcr(['drain', 'node-c', '--timeout', '1s', '--kubeconfig', cluster.kubeconfig]);
+    const run = await runKcr(['drain', 'node-c', '--timeout', '1', '--kubeconfig', cluster.kubeconfig]);
     expect(run.stderr).toContain(
       `error when evicting pods/"db" -n "${ns}" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget db-pdb needs 1 healthy pods and has 1 currently)\n`,
     );

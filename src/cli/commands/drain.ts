@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addKubeFlags, kubeconfigOptions, type KubeFlags } from '../kube-flags.js';
-import { outputFormat, parseDuration } from '../options.js';
+import { outputFormat, timeoutSeconds } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
@@ -17,7 +17,8 @@ interface Flags extends KubeFlags {
   force?: boolean;
   checkpointOnly?: boolean;
   dryRun?: boolean;
-  timeout: string;
+  /** Seconds. */
+  timeout: number;
   output: (typeof FORMATS)[number];
 }
 
@@ -29,7 +30,12 @@ export function registerDrain(program: Command, ctx: CliContext): void {
     .option('--force', 'drain even if a checkpoint failed')
     .option('--checkpoint-only', 'checkpoint, but neither cordon nor evict')
     .option('--dry-run', 'only show what would be checkpointed, cordoned and evicted (--dry-run=client)')
-    .option('--timeout <duration>', 'how long to wait for the checkpoints, then for the evictions', '10m')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the checkpoints, then for the evictions (90s, 10m, or seconds; default 10m)',
+      timeoutSeconds('--timeout'),
+      600,
+    )
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table');
   addKubeFlags(cmd).action(async (node: string, f: Flags) => {
     const { loadKubeconfig } = await import('../../kube/index.js');
@@ -45,7 +51,7 @@ export function registerDrain(program: Command, ctx: CliContext): void {
       ...(f.force ? { force: true } : {}),
       ...(f.checkpointOnly ? { checkpointOnly: true } : {}),
       ...(f.dryRun ? { dryRun: true } : {}),
-      timeoutMs: parseDuration('--timeout', f.timeout),
+      timeoutMs: f.timeout * 1000,
       signal: ctx.signal,
       onEvent: (e) => {
         const dry = 'dryRun' in e && e.dryRun ? ' (dry run)' : '';
