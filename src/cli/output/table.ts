@@ -57,9 +57,41 @@ function cellText(cell: Cell): string {
  * column's `minWidth` first, then, if the table is still too wide (many short columns), down to
  * its header, so that a table fits whenever its shrinkable columns can make the room.
  */
+/** How wide a table with these column widths is, gaps included. */
+function span(widths: readonly number[]): number {
+  return widths.reduce((n, w) => n + w, 0) + GAP * (widths.length - 1);
+}
+
+/**
+ * The columns that fit `limit` and their widths, for renderTable and streamedTable alike: optional
+ * columns go first (the rightmost first), before any cell is cut, since an address or a path is
+ * worth more whole; then fitWidths narrows the shrinkable ones. `kept` indexes `shown`.
+ */
+function fitColumns<Row>(
+  shown: readonly Column<Row>[],
+  widths: readonly number[],
+  limit: number,
+): { kept: number[]; widths: number[] } {
+  const kept = shown.map((_c, i) => i);
+  const widthsOf = () => kept.map((i) => widths[i]!);
+  for (;;) {
+    const drop = kept.findLastIndex((i) => shown[i]!.optional);
+    if (span(widthsOf()) <= limit || drop < 0) break;
+    kept.splice(drop, 1);
+  }
+  return {
+    kept,
+    widths: fitWidths(
+      widthsOf(),
+      kept.map((i) => shown[i]!),
+      limit,
+    ),
+  };
+}
+
 function fitWidths<Row>(widths: number[], shown: readonly Column<Row>[], limit: number): number[] {
   const fitted = [...widths];
-  const total = () => fitted.reduce((n, w) => n + w, 0) + GAP * (fitted.length - 1);
+  const total = () => span(fitted);
   const soft = (i: number) => Math.max(shown[i]!.header.length, shown[i]!.minWidth ?? DEFAULT_MIN);
   const hard = (i: number) => Math.max(shown[i]!.header.length, HARD_MIN);
   for (const floor of [soft, hard]) {
@@ -131,18 +163,12 @@ export function renderTable<Row>(
   let widths = shown.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
   if (width !== undefined) {
     // One column stays free at the edge, so a full-width line does not wrap on every terminal.
-    // Optional columns go before any cell is cut: an address or a path is worth more whole.
     const limit = width - 1;
-    const total = (ws: number[]) => ws.reduce((n, w) => n + w, 0) + GAP * (ws.length - 1);
-    for (;;) {
-      const drop = shown.findLastIndex((c) => c.optional);
-      if (total(widths) <= limit || drop < 0) break;
-      shown = shown.filter((_c, i) => i !== drop);
-      cells = cells.map((r) => r.filter((_t, i) => i !== drop));
-      widths = widths.filter((_w, i) => i !== drop);
-    }
-    widths = fitWidths(widths, shown, limit);
-    const over = total(widths) - limit;
+    const fit = fitColumns(shown, widths, limit);
+    shown = fit.kept.map((i) => shown[i]!);
+    cells = cells.map((r) => fit.kept.map((i) => r[i]!));
+    widths = fit.widths;
+    const over = span(widths) - limit;
     if (over > 0 && expandWhenNarrow && rows.length > 0) {
       return renderRecords(
         cells,
@@ -187,15 +213,9 @@ export function streamedTable<Row, C extends Column<Row> = Column<Row>>(
   let shown = columns.filter((c) => wide || !c.wide);
   let widths = shown.map((c) => Math.max(c.header.length, widthOf(c)));
   if (width !== undefined) {
-    const limit = width - 1;
-    const total = (ws: number[]) => ws.reduce((n, w) => n + w, 0) + GAP * (ws.length - 1);
-    for (;;) {
-      const drop = shown.findLastIndex((c) => c.optional);
-      if (total(widths) <= limit || drop < 0) break;
-      shown = shown.filter((_c, i) => i !== drop);
-      widths = widths.filter((_w, i) => i !== drop);
-    }
-    widths = fitWidths(widths, shown, limit);
+    const fit = fitColumns(shown, widths, width - 1); // one column free at the edge, as renderTable
+    shown = fit.kept.map((i) => shown[i]!);
+    widths = fit.widths;
   }
   const cut =
     width === undefined ? (text: string) => text : (text: string, i: number) => elide(text, widths[i]!);
