@@ -43,7 +43,11 @@ describe('kcr backup --encrypt-to, backup get --identity', () => {
     );
     expect(stored.stderr).toBe('');
     expect(stored.code).toBe(0);
-    const record = JSON.parse(stored.stdout) as Record;
+    // kcr backup prints the rows it made, as kcr backups does; the whole record is backup get's.
+    const [row] = JSON.parse(stored.stdout) as { id: string; pod: string; encrypted: boolean }[];
+    expect(row).toMatchObject({ pod: 'webserver', encrypted: true });
+    const record = JSON.parse((await kcr('backup', 'get', row!.id, '-o', 'json')).stdout) as Record;
+    expect(record.id).toBe(row!.id);
     expect(record.source.pod).toBe('webserver');
     expect(record.encryption).toEqual({
       format: 'age',

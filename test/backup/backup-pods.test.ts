@@ -98,6 +98,8 @@ describe('backupPods', () => {
     ]);
     const listed = JSON.parse((await kcr('backups', '--pod', 'cli-web', '-o', 'json')).stdout) as unknown[];
     expect(listed).toHaveLength(1);
+    // The rows kcr backups lists, field for field (as kcr backup ARCHIVE prints them too).
+    expect(JSON.parse(r.stdout)).toEqual(listed);
     const enc = await kcr(
       'backup',
       'cli-web',

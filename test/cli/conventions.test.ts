@@ -163,6 +163,23 @@ describe('kcr mem', () => {
     );
   });
 
+  it('dump works without --pid when the checkpoint has one process, as maps does', async () => {
+    const range = ['--address', '0x7f6d590e7000', '--length', '64', '--hex'];
+    const alone = await runCliCaptured(['mem', 'dump', CTHREADS, ...range]);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stdout).toMatch(/^7f6d590e7000 {2}7f 45 4c 46 /); // the ELF header of the [vdso]
+    const named = await runCliCaptured(['mem', 'dump', CTHREADS, '--pid', '1', ...range]);
+    expect(alone.stdout).toBe(named.stdout);
+  });
+
+  it('dump without --pid on several processes names them: one error, one hint', async () => {
+    const r = await runCliCaptured(['mem', 'dump', BUSYBOX, '--output-file', 'never']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: .*has 2 processes, say which with --pid\nhint: the processes: 1 \(sh\), 36 \(sleep\)[^\n]*\n$/,
+    );
+  });
+
   it('search exits 1 when nothing matched and 0 when something did, as grep does', async () => {
     const none = await runCliCaptured(['mem', 'search', BUSYBOX, '-s', 'no-such-string-zz']);
     expect(none.code).toBe(1);

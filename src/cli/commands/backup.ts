@@ -12,7 +12,7 @@ import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
 import { addEncryptToFlag, backupEncryptionFlags } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
-import { renderBackups, renderRecord } from '../output/backup-printers.js';
+import { renderBackups } from '../output/backup-printers.js';
 import { tableWidth } from '../output/table.js';
 import { progressRenderer } from '../progress.js';
 import { addKubeFlags } from '../kube-flags.js';
@@ -104,10 +104,11 @@ export function registerBackup(program: Command, ctx: CliContext): void {
         await named.store.close();
       }
     });
+    // The same list of rows as `kcr backup POD` and `kcr backups` print, in every format: a script
+    // reads "the backups this command made" one way whichever was backed up. The whole stored
+    // record (recipients, data digest, previous hash) is `kcr backup get ID -o json`.
     ctx.io.stdout.write(
-      output === 'json' || output === 'yaml'
-        ? renderRecord(stored.store, stored.record, output)
-        : renderBackups([entryToRow(stored.store, stored.record)], output, tableWidth(ctx.io.stdout)),
+      renderBackups([entryToRow(stored.store, stored.record)], output, tableWidth(ctx.io.stdout)),
     );
   });
   registerBackupGet(backup, ctx);

@@ -1,5 +1,5 @@
 /**
- * `kcr mem dump ARCHIVE --pid N [--address A [--length L]] [--output-file FILE|DIR|-] [--hex]`: the
+ * `kcr mem dump ARCHIVE [--pid N] [--address A [--length L]] [--output-file FILE|DIR|-] [--hex]`: the
  * memory of a process, one file per mapping plus a `maps` index, or one range as raw bytes or a
  * hexdump (to stdout without --output-file, or with `-`).
  */
@@ -20,10 +20,11 @@ import { writeFileAtomic } from '../../util/atomic-file.js';
 import { formatBytes } from '../../util/units.js';
 import { ARCHIVE_ARG, address, byteSize } from '../address-options.js';
 import type { CliContext } from '../context.js';
-import { formatlessOutput, positiveInt } from '../options.js';
+import { formatlessOutput } from '../options.js';
+import { addPidOption, onlyProcess } from '../pid-option.js';
 
 interface DumpFlags {
-  pid: number;
+  pid?: number;
   address?: bigint;
   length?: number;
   /** Where the bytes go; `-` (stdout) is normalised to undefined before use. */
@@ -99,13 +100,13 @@ async function dumpAll(
 }
 
 export function registerMemDump(mem: Command, ctx: CliContext): void {
-  mem
+  const dump = mem
     .command('dump')
     .description(
       'write the dumped memory of a process (one file per mapping + a maps index) or of one range; absent pages read as zeros',
     )
-    .argument('<archive>', ARCHIVE_ARG)
-    .requiredOption('--pid <pid>', 'the process (PID in the container)', positiveInt('--pid'))
+    .argument('<archive>', ARCHIVE_ARG);
+  addPidOption(dump)
     .option(
       '--address <addr>',
       'start of a range (0x7ffe2a8ecfc2; hex as maps prints it)',
@@ -134,8 +135,8 @@ export function registerMemDump(mem: Command, ctx: CliContext): void {
       await withCheckpointImages(
         path,
         async (cp) => {
-          const context = await loadMemoryContext(cp, { pid: f.pid });
-          const view = processView(context, f.pid);
+          const context = await loadMemoryContext(cp, f.pid === undefined ? {} : { pid: f.pid });
+          const view = processView(context, f.pid ?? onlyProcess(path, context.processes));
           if (f.address === undefined) return dumpAll(ctx, cp, context, view, f);
           return dumpRange(ctx, context, view, resolveRange(path, view, f.address, f.length), f);
         },

@@ -1,4 +1,8 @@
-/** Renderings of backups, stores and sync results; `-o json` prints the records as stored. */
+/**
+ * Renderings of backups, stores and sync results. `-o json|yaml` of every command that makes or
+ * lists backups (`kcr backup ARCHIVE|POD|podcheckpoint/NAME`, `kcr backups`) is one shape: a list
+ * of catalog rows (BackupRow), even for one backup; `kcr backup get ID` prints one whole record.
+ */
 import type {
   BackupRow,
   ChainReport,
@@ -178,7 +182,10 @@ export function chainReportLines(report: ChainReport): string[] {
   return report.problems.map((p) => `chain ${p.chain}: ${p.kind}: ${p.message}`);
 }
 
-/** One backup as stored, with the store it is in: the `-o json|yaml` of `kcr backup` and `backup get`. */
+/**
+ * One backup's whole record as stored, with the store it is in: `kcr backup get ID -o json|yaml`.
+ * Commands that make backups print rows (renderBackups), as `kcr backups` does.
+ */
 export function renderRecord(store: string, entry: StoreEntry, format: 'json' | 'yaml'): string {
   const value = { store, ...entry };
   return format === 'json' ? toJson(value) : toYaml(value);
