@@ -3,7 +3,7 @@
  * The CLI prints `error: <message>` and `hint: <hint>`; only the bin entry point exits.
  */
 export type KcrErrorCode =
-  | 'usage' // wrong flags or arguments: exit 1
+  | 'usage' // wrong flags or arguments (the CLI's exit code for each: src/cli/exit-codes.ts)
   | 'invalid-input' // a file or value that is not what it claims to be
   | 'not-found' // a file, member, pid, image or object that does not exist
   | 'io' // reading or writing failed
@@ -29,11 +29,6 @@ export class KcrError extends Error {
     this.name = 'KcrError';
     this.code = code;
     this.hint = options.hint;
-  }
-
-  /** Usage errors exit 1, every other user-facing error exits 2 (DESIGN: conventions). */
-  get exitCode(): number {
-    return this.code === 'usage' ? 1 : 2;
   }
 }
 

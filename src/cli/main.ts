@@ -7,6 +7,7 @@ import { PlaceholderRan, registerCommandsFor } from './command-loader.js';
 import type { CliContext, CliIo } from './context.js';
 import { KcrError } from '../errors.js';
 import { guardStream } from './output/escape.js';
+import { errorExitCode } from './exit-codes.js';
 import { reportError } from './report-error.js';
 import { parseSize } from './options.js';
 
@@ -55,6 +56,7 @@ async function buildProgram(
       outputError: () => void (usage.command = 'kcr'),
     })
     .exitOverride()
+    .hook('preSubcommand', (_thisCommand, sub) => void (ctx.command = commandPath(sub)))
     .hook('preAction', (thisCommand, actionCommand) => {
       ctx.command = commandPath(actionCommand);
       const opts = thisCommand.optsWithGlobals<{ debug?: boolean; quiet?: boolean; maxInflate?: string }>();
@@ -67,7 +69,10 @@ async function buildProgram(
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: true, minWidthToWrap: 24 });
   await registerCommandsFor(program, ctx, argv, all);
   // Every subcommand shares the output routing and throws instead of exiting.
+  // The command is known before its flags are parsed (preSubcommand), so an error in a flag's value
+  // gets that command's exit code (exit-codes.ts).
   const apply = (cmd: Command) => {
+    cmd.hook('preSubcommand', (_thisCommand, sub) => void (ctx.command = commandPath(sub)));
     cmd.exitOverride().configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
@@ -91,7 +96,7 @@ function printUsageError(ctx: CliContext, err: CommanderError, command: string):
   const help = `'${command} --help'`;
   ctx.io.stderr.write(`error: ${command === 'kcr' ? '' : `${command.replace(/^kcr /, '')}: `}${first}\n`);
   ctx.io.stderr.write(`hint: ${suggestion ? `did you mean ${suggestion}? ` : ''}run ${help} for usage\n`);
-  return 1;
+  return errorExitCode('usage', command);
 }
 
 /**

@@ -8,11 +8,12 @@ describe('every error reaches the user as one error line and one hint line', () 
   it.each([
     // Errors thrown without a hint of their own get one that fits their kind and names the command.
     [
-      'a usage error',
+      'a usage error (exit 2 in mem search, whose exit 1 means nothing matched)',
       ['mem', 'search', CTHREADS, '-x', '4b43', '-i'],
-      1,
+      2,
       /^hint: run 'kcr mem search --help' for usage$/,
     ],
+    ['a usage error', ['mem', 'maps', CTHREADS, '-o', 'wide'], 1, /^hint: use one of table, json, yaml$/],
     [
       'a range error',
       ['mem', 'dump', CTHREADS, '--pid', '1', '--address', '0x400000', '--length', '0'],

@@ -5,6 +5,7 @@
  */
 import { KcrError, type KcrErrorCode } from '../errors.js';
 import type { CliContext } from './context.js';
+import { EXIT_ERROR, errorExitCode } from './exit-codes.js';
 import { escapeText } from './output/escape.js';
 
 /**
@@ -39,7 +40,7 @@ function fallbackHint(code: KcrErrorCode, command: string, hasCause: boolean): s
   }
 }
 
-/** Prints `err` and returns the exit code it stands for. `subject` prefixes a message that does not name it. */
+/** Prints `err` and returns the exit code it stands for (exit-codes.ts). `subject` prefixes a message that does not name it. */
 export function reportError(ctx: CliContext, err: unknown, subject?: string): number {
   const { stderr } = ctx.io;
   const about = (message: string) =>
@@ -50,12 +51,12 @@ export function reportError(ctx: CliContext, err: unknown, subject?: string): nu
     const hint = err.hint ?? fallbackHint(err.code, ctx.command ?? 'kcr', err.cause instanceof Error);
     stderr.write(`hint: ${escapeText(hint)}\n`);
     if (ctx.debug && err.cause instanceof Error && err.cause.stack) stderr.write(`${err.cause.stack}\n`);
-    return err.exitCode;
+    return errorExitCode(err.code, ctx.command);
   }
   // Anything else is a bug in kcr: one line by default, the stack with --debug.
   const message = err instanceof Error ? err.message : String(err);
   stderr.write(`error: internal error: ${about(message)}\n`);
   if (ctx.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
   else stderr.write('hint: this is a bug in kcr; run again with --debug and report the output\n');
-  return 2;
+  return EXIT_ERROR;
 }

@@ -97,9 +97,9 @@ describe('memory commands with bad input', () => {
     );
   });
 
-  it('several patterns at once is a usage error (exit 1)', async () => {
+  it('several patterns at once is a usage error (exit 2 for mem search, whose 1 means no match)', async () => {
     const r = await runCliCaptured(['mem', 'search', CTHREADS, '-s', 'a', '-r', 'b']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: give exactly one of -s STRING, -r REGEX or -x HEXBYTES/);
   });
 

@@ -12,6 +12,7 @@ import { searchMemory } from '../../forensics/memory/search.js';
 import { KcrError } from '../../errors.js';
 import { ARCHIVE_ARG, byteSize } from '../address-options.js';
 import type { CliContext } from '../context.js';
+import { NO_MATCH_EXIT_HELP } from '../exit-codes.js';
 import { outputFormat, positiveInt } from '../options.js';
 import { toJson, toYaml } from '../output/format.js';
 import { countTable, hitsTable, searchJson } from '../output/memory-printer.js';
@@ -75,6 +76,7 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
       DEFAULT_MAX_MATCH,
     )
     .option('-o, --output <format>', 'table, json or yaml', outputFormat(FORMATS), 'table')
+    .addHelpText('after', NO_MATCH_EXIT_HELP)
     .action(async (path: string, f: SearchFlags) => {
       const pattern = patternOf(f);
       const maxMatch = Math.max(1, f.maxMatch);
@@ -113,7 +115,8 @@ export function registerMemSearch(mem: Command, ctx: CliContext): void {
       if (result.limited && !ctx.quiet) {
         ctx.io.stderr.write(`stopped after ${f.max} hits; more may follow (use --max 0 for all)\n`);
       }
-      // As grep: exit 1 when nothing matched, so scripts can test for a string with `if kcr mem search`.
+      // As grep: exit 1 when nothing matched, so scripts can test for a string with `if kcr mem search`
+      // (its errors, usage ones included, exit 2: exit-codes.ts).
       if (result.counts.length === 0) ctx.exitCode = 1;
     });
 }
