@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { NodeAgent, type AgentOptions } from '../cluster/agent.js';
+import { KcrApi } from '../cluster/kcr-api.js';
 import { Controller, type ControllerOptions } from '../cluster/controller.js';
 import { customResourceDefinitions } from '../cluster/crds.js';
 import { AGENT_RULES, CONTROLLER_RULES } from '../cluster/manifests.js';
 import { DirectKubelet, loadKubeconfig } from '../kube/index.js';
 import { fixture } from './fixtures.js';
-import type { TestCluster } from './kube/test-cluster.js';
+import { startTestCluster, type TestCluster } from './kube/test-cluster.js';
 import { RawClient } from './kube/raw-client.js';
 
 /** A small real CRI-O archive (200 KiB) for the kubelets to write: tests stay fast. */
@@ -108,6 +109,37 @@ export async function installKcr(cluster: TestCluster): Promise<KcrInCluster> {
       await Promise.all(running.splice(0).map((r) => r.stop()));
     },
   };
+}
+
+/** The in-cluster tests' cluster: two nodes whose kubelets write SMALL_ARCHIVE, kcr installed. */
+export interface KcrTestCluster {
+  cluster: TestCluster;
+  kcr: KcrInCluster;
+  /** The kcr.dev API as the cluster's admin. */
+  api: KcrApi;
+  /** Stops every agent and controller started, then the cluster. */
+  close(): Promise<void>;
+}
+
+/** Starts the cluster the in-cluster tests share (node-a and node-b) and installs kcr in it. */
+export async function startKcrCluster(options: { podCheckpoints?: boolean } = {}): Promise<KcrTestCluster> {
+  const cluster = await startTestCluster({ nodes: ['node-a', 'node-b'], ...options });
+  try {
+    for (const k of cluster.kubelets.values()) k.archiveFor = () => SMALL_ARCHIVE;
+    const kcr = await installKcr(cluster);
+    return {
+      cluster,
+      kcr,
+      api: new KcrApi(kcr.admin),
+      async close() {
+        await kcr.stopAll();
+        await cluster.close();
+      },
+    };
+  } catch (err) {
+    await cluster.close();
+    throw err;
+  }
 }
 
 /** Polls `f` until it returns a value other than undefined (at most `timeoutMs`). */

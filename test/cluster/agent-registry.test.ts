@@ -18,14 +18,16 @@ import { builtBin } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
 import {
   eventually,
-  installKcr,
   SMALL_ARCHIVE,
+  startKcrCluster,
   type KcrInCluster,
+  type KcrTestCluster,
 } from '../../src/testing/kcr-in-cluster.js';
-import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
+import type { TestCluster } from '../../src/testing/kube/test-cluster.js';
 import { startRegistry, type TestRegistry } from '../../src/testing/registry.js';
 import { tool } from '../../src/testing/tools.js';
 
+let env: KcrTestCluster | undefined;
 let cluster: TestCluster;
 let registry: TestRegistry;
 let kcr: KcrInCluster;
@@ -34,12 +36,11 @@ let agent: ChildProcess | undefined;
 let agentLog = '';
 
 beforeAll(async () => {
-  [cluster, registry] = await Promise.all([
-    startTestCluster({ nodes: ['node-a', 'node-b'] }),
+  [env, registry] = await Promise.all([
+    startKcrCluster(),
     startRegistry({ auth: { username: 'kcr', password: 'pushes-backups' } }),
   ]);
-  for (const k of cluster.kubelets.values()) k.archiveFor = () => SMALL_ARCHIVE;
-  kcr = await installKcr(cluster);
+  ({ cluster, kcr } = env);
   work = await mkdtemp(join(tmpdir(), 'kcr-agent-registry-'));
 });
 afterAll(async () => {
@@ -48,8 +49,7 @@ afterAll(async () => {
     agent.kill('SIGTERM');
     await exited;
   }
-  await kcr?.stopAll();
-  await Promise.all([cluster?.close(), registry?.stop()]);
+  await Promise.all([env?.close(), registry?.stop()]);
   if (work) await rm(work, { recursive: true, force: true });
 });
 

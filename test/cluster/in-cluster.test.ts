@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type BackupRecord } from '../../src/backup/index.js';
-import { KcrApi } from '../../src/cluster/kcr-api.js';
+import type { KcrApi } from '../../src/cluster/kcr-api.js';
 import {
   API_VERSION,
   LABELS,
@@ -20,13 +20,15 @@ import {
 import { runId } from '../../src/cluster/schedule-runs.js';
 import {
   eventually,
-  installKcr,
   SMALL_ARCHIVE,
+  startKcrCluster,
   type KcrInCluster,
+  type KcrTestCluster,
 } from '../../src/testing/kcr-in-cluster.js';
 import { startS3, type TestS3 } from '../../src/testing/s3.js';
-import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
+import type { TestCluster } from '../../src/testing/kube/test-cluster.js';
 
+let env: KcrTestCluster | undefined;
 let cluster: TestCluster;
 let kcr: KcrInCluster;
 let api: KcrApi;
@@ -35,19 +37,13 @@ let work: string;
 let n = 0;
 
 beforeAll(async () => {
-  [cluster, s3] = await Promise.all([
-    startTestCluster({ nodes: ['node-a', 'node-b'] }),
-    startS3('kcr-cluster'),
-  ]);
-  for (const k of cluster.kubelets.values()) k.archiveFor = () => SMALL_ARCHIVE;
-  kcr = await installKcr(cluster);
-  api = new KcrApi(kcr.admin);
+  [env, s3] = await Promise.all([startKcrCluster(), startS3('kcr-cluster')]);
+  ({ cluster, kcr, api } = env);
   work = await mkdtemp(join(tmpdir(), 'kcr-in-cluster-'));
 });
 afterEach(() => kcr.stopAll());
 afterAll(async () => {
-  await kcr?.stopAll();
-  await Promise.all([cluster?.close(), s3?.close()]);
+  await Promise.all([env?.close(), s3?.close()]);
   if (work) await rm(work, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KcrApi } from '../../src/cluster/kcr-api.js';
+import type { KcrApi } from '../../src/cluster/kcr-api.js';
 import { Metrics } from '../../src/cluster/metrics.js';
 import {
   API_VERSION,
@@ -21,30 +21,27 @@ import {
 } from '../../src/cluster/resources.js';
 import {
   eventually,
-  installKcr,
   SMALL_ARCHIVE,
+  startKcrCluster,
   type KcrInCluster,
+  type KcrTestCluster,
 } from '../../src/testing/kcr-in-cluster.js';
 import { POD_CHECKPOINT_DIR } from '../../src/testing/kube/pod-checkpoints.js';
 import { runCliCaptured } from '../../src/testing/run-cli.js';
-import { startTestCluster, type TestCluster } from '../../src/testing/kube/test-cluster.js';
+import type { TestCluster } from '../../src/testing/kube/test-cluster.js';
 
+let env: KcrTestCluster | undefined;
 let cluster: TestCluster;
 let kcr: KcrInCluster;
 let api: KcrApi;
 let n = 0;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ nodes: ['node-a', 'node-b'], podCheckpoints: true });
-  for (const k of cluster.kubelets.values()) k.archiveFor = () => SMALL_ARCHIVE;
-  kcr = await installKcr(cluster);
-  api = new KcrApi(kcr.admin);
+  env = await startKcrCluster({ podCheckpoints: true });
+  ({ cluster, kcr, api } = env);
 });
 afterEach(() => kcr.stopAll());
-afterAll(async () => {
-  await kcr?.stopAll();
-  await cluster?.close();
-});
+afterAll(() => env?.close());
 
 interface PcJson {
   metadata: {
