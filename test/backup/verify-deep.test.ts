@@ -4,7 +4,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { rewriteArchive, tempDir } from '../../src/testing/archive-builder.js';
-import { CTHREADS, kcrWithHome } from '../../src/testing/backup-cli.js';
+import { CTHREADS, kcrWithHome, WEB_1 } from '../../src/testing/backup-cli.js';
+import { fixture } from '../../src/testing/fixtures.js';
 
 const tmp = tempDir('kcr-verify-deep-');
 afterAll(() => tmp.cleanup());
@@ -36,5 +37,27 @@ describe('kcr verify --deep', () => {
     expect(r.stdout).toContain(
       `FAILED  ${bad!.id}: core-1.img: checkpoint/core-1.img: entry 0: length 2368 is larger than the 2 bytes left`,
     );
+  });
+
+  it('opens an encrypted backup with --identity, as its "encrypted" line says to', async () => {
+    const kcr = kcrWithHome(tmp.path('home-sealed'), tmp.dir);
+    const stored = await kcr(
+      'backup',
+      WEB_1,
+      '--encrypt-to',
+      fixture('keys', 'age-recipient.txt'),
+      '-o',
+      'json',
+    );
+    const [{ id }] = JSON.parse(stored.stdout) as [{ id: string }];
+
+    const locked = await kcr('verify', '--deep', id);
+    expect(locked.code, locked.stderr).toBe(0);
+    expect(locked.stdout).toBe(
+      `ok      ${id}: encrypted: its data matches the record; give --identity to check inside\n`,
+    );
+    const opened = await kcr('verify', '--deep', id, '--identity', fixture('keys', 'age-identity.txt'));
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toMatch(new RegExp(`^ok      ${id} \\(\\d+ CRIU images decoded\\)\\n$`));
   });
 });

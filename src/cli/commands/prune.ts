@@ -17,7 +17,7 @@ import type { CliContext } from '../context.js';
 import { kubeconfigOptions } from '../kube-flags.js';
 import { choice, outputFormat, parseDuration, parseSize, positiveInt } from '../options.js';
 import { toJson, toYaml, yamlLib } from '../output/format.js';
-import { renderTable } from '../output/table.js';
+import { renderTable, tableWidth } from '../output/table.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 const PER = ['container', 'pod', 'namespace'] as const;
@@ -139,6 +139,8 @@ function render(
   format: (typeof FORMATS)[number],
   dryRun: boolean,
   what: string,
+  /** The terminal's width (tableWidth), so the table fits it; undefined off a terminal. */
+  width: number | undefined,
   where: 'container' | 'node' = 'container',
 ): string {
   const rows = removed.map((r) => ({ ...r, time: r.time.toISOString() }));
@@ -157,15 +159,21 @@ function render(
   if (rows.length === 0) return `nothing to prune\n`;
   const total = rows.reduce((n, r) => n + r.size, 0);
   return (
-    renderTable(rows, [
-      { header: what, value: (r) => r.id },
-      { header: 'NAMESPACE', value: (r) => r.namespace },
-      { header: 'POD', value: (r) => r.pod },
-      { header: where.toUpperCase(), value: (r) => r.where },
-      { header: 'TAKEN', value: (r) => r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z') },
-      { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
-      { header: 'REASON', value: (r) => r.reason },
-    ]) + `${dryRun ? 'would remove' : 'removed'} ${rows.length} (${formatBytes(total)})\n`
+    renderTable(
+      rows,
+      [
+        { header: what, value: (r) => r.id },
+        // On a narrow terminal these go (TAKEN first) before the reason is squeezed: the id a user
+        // copies stays whole, and the reason names the container, pod or namespace it counted.
+        { header: 'NAMESPACE', value: (r) => r.namespace, optional: true },
+        { header: 'POD', value: (r) => r.pod, optional: true },
+        { header: where.toUpperCase(), value: (r) => r.where, optional: true },
+        { header: 'TAKEN', value: (r) => r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), optional: true },
+        { header: 'SIZE', value: (r) => formatBytes(r.size), align: 'right' },
+        { header: 'REASON', value: (r) => r.reason, wrap: true, minWidth: 40 },
+      ],
+      { width },
+    ) + `${dryRun ? 'would remove' : 'removed'} ${rows.length} (${formatBytes(total)})\n`
   );
 }
 
@@ -248,6 +256,7 @@ export function registerPrune(program: Command, ctx: CliContext): void {
             flags.output,
             dryRun,
             'PODCHECKPOINT',
+            tableWidth(ctx.io.stdout),
             'node',
           ),
         );
@@ -259,7 +268,9 @@ export function registerPrune(program: Command, ctx: CliContext): void {
           dryRun,
           signal: ctx.signal,
         });
-        ctx.io.stdout.write(render(decisions.map(backupRow), flags.output, dryRun, 'ARCHIVE'));
+        ctx.io.stdout.write(
+          render(decisions.map(backupRow), flags.output, dryRun, 'ARCHIVE', tableWidth(ctx.io.stdout)),
+        );
         return;
       }
       const decisions = await withCatalog(ctx, async (catalog) => {
@@ -270,6 +281,8 @@ export function registerPrune(program: Command, ctx: CliContext): void {
           await named.store.close();
         }
       });
-      ctx.io.stdout.write(render(decisions.map(backupRow), flags.output, dryRun, 'ID'));
+      ctx.io.stdout.write(
+        render(decisions.map(backupRow), flags.output, dryRun, 'ID', tableWidth(ctx.io.stdout)),
+      );
     });
 }

@@ -1,14 +1,17 @@
 /**
- * `kcr verify [ID...] [--store S] [--deep] [--chain]`: re-read backups and check them against
- * their records; --deep also decodes every CRIU image; --chain checks every container's hash chain. Exit 3 when anything is wrong.
+ * `kcr verify [ID...] [--store S] [--deep [--identity KEY]...] [--chain]`: re-read backups and
+ * check them against their records; --deep also decodes every CRIU image (of an encrypted backup
+ * only with its key); --chain checks every container's hash chain. Exit 3 when anything is wrong.
  */
 import type { Command } from 'commander';
 import type { ChainReport, DeepVerifyResult } from '../../backup/index.js';
 import { openNamedStore, withCatalog } from '../backup-env.js';
 import type { CliContext } from '../context.js';
+import { addIdentityFlag, identityTexts } from '../encryption-flags.js';
 import { outputFormat } from '../options.js';
 import { chainReportLines } from '../output/backup-printers.js';
 import { toJson, toYaml } from '../output/format.js';
+import { tableWidth, wrapText } from '../output/table.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 
@@ -16,6 +19,7 @@ interface VerifyFlags {
   store?: string;
   chain?: boolean;
   deep?: boolean;
+  identity: string[];
   output: (typeof FORMATS)[number];
 }
 
@@ -27,14 +31,26 @@ interface StoreVerification {
 
 const counted = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
-function verifyLine(b: DeepVerifyResult): string {
-  if (!b.ok) return `FAILED  ${b.id}: ${b.problem}\n`;
+/** The verdict column's width: `ok` and `FAILED` padded alike, so the ids line up. */
+const MARK_WIDTH = 8;
+
+/**
+ * One verdict line; on a terminal (`width`) a long one wraps under its own text, after the mark,
+ * instead of running past the edge.
+ */
+function verdict(mark: 'ok' | 'FAILED', text: string, width: number | undefined): string {
+  const lines = width ? wrapText(text, Math.max(20, width - 1 - MARK_WIDTH)) : [text];
+  return lines.map((l, i) => `${(i === 0 ? mark : '').padEnd(MARK_WIDTH)}${l}`.trimEnd()).join('\n') + '\n';
+}
+
+function verifyLine(b: DeepVerifyResult, width: number | undefined): string {
+  if (!b.ok) return verdict('FAILED', `${b.id}: ${b.problem}`, width);
   const images = b.images ? ` (${b.images.decoded} CRIU images decoded)` : '';
-  return `ok      ${b.id}${images}${b.problem ? `: ${b.problem}` : ''}\n`;
+  return verdict('ok', `${b.id}${images}${b.problem ? `: ${b.problem}` : ''}`, width);
 }
 
 export function registerVerify(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('verify')
     .description(
       "re-read backups and check size and sha256 against their records; --chain checks each container's hash chain",
@@ -45,7 +61,11 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       'the store to check (default: where the catalog says each id is, else the local store)',
     )
     .option('--deep', 'also open each archive and decode every CRIU image in it')
-    .option('--chain', 'also check the hash chains: removed, altered or reordered backups')
+    .option('--chain', 'also check the hash chains: removed, altered or reordered backups');
+  addIdentityFlag(
+    cmd,
+    'with --deep: a key file that opens encrypted backups (age identities or an ssh private key; repeatable)',
+  )
     // `table`, as every other command names its default; `text`, what verify once called it, still works.
     .option(
       '-o, --output <format>',
@@ -54,8 +74,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       'table',
     )
     .action(async (ids: string[], flags: VerifyFlags) => {
-      const { locateBackup, verifyBackupData, verifyBackupDeep, verifyChains } =
+      const { ageEncryption, locateBackup, verifyBackupData, verifyBackupDeep, verifyChains } =
         await import('../../backup/index.js');
+      const identities = flags.identity.length ? await identityTexts(flags.identity) : [];
+      const options = {
+        signal: ctx.signal,
+        ...(identities.length ? { decryption: { cipher: ageEncryption, identities } } : {}),
+      };
       const check = flags.deep ? verifyBackupDeep : verifyBackupData;
       const results = await withCatalog(ctx, async (catalog) => {
         // Group the ids by store: each store is opened once.
@@ -78,7 +103,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
                     .map((e) => e.id)
                     .sort();
             const backups: DeepVerifyResult[] = [];
-            for (const id of targets) backups.push(await check(named.store, id, { signal: ctx.signal }));
+            for (const id of targets) backups.push(await check(named.store, id, options));
             out.push({
               store: named.name,
               backups,
@@ -94,14 +119,19 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       if (failed) ctx.exitCode = 3;
       if (flags.output === 'json') return void ctx.io.stdout.write(toJson(results));
       if (flags.output === 'yaml') return void ctx.io.stdout.write(toYaml(results));
+      const width = tableWidth(ctx.io.stdout);
       for (const r of results) {
-        for (const b of r.backups) ctx.io.stdout.write(verifyLine(b));
+        for (const b of r.backups) ctx.io.stdout.write(verifyLine(b, width));
         if (r.chain) {
           const lines = chainReportLines(r.chain);
-          for (const line of lines) ctx.io.stdout.write(`FAILED  ${line}\n`);
+          for (const line of lines) ctx.io.stdout.write(verdict('FAILED', line, width));
           if (lines.length === 0) {
             ctx.io.stdout.write(
-              `ok      ${r.store}: ${counted(r.chain.chains, 'chain')}, ${counted(r.chain.entries, 'record')} (${counted(r.chain.tombstones, 'tombstone')}) intact\n`,
+              verdict(
+                'ok',
+                `${r.store}: ${counted(r.chain.chains, 'chain')}, ${counted(r.chain.entries, 'record')} (${counted(r.chain.tombstones, 'tombstone')}) intact`,
+                width,
+              ),
             );
           }
         }

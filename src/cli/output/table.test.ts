@@ -92,6 +92,28 @@ describe('renderTable', () => {
     ).toHaveLength(2);
   });
 
+  it('leaves out optional columns for a prose column to wrap in its minWidth, not its whole length', () => {
+    type D = { id: string; ns: string; taken: string; reason: string };
+    const cols: Column<D>[] = [
+      { header: 'ID', value: (d) => d.id },
+      { header: 'NAMESPACE', value: (d) => d.ns, optional: true },
+      { header: 'TAKEN', value: (d) => d.taken, optional: true },
+      { header: 'REASON', value: (d) => d.reason, wrap: true, minWidth: 30 },
+    ];
+    const reason = 'keep-last 1 (per container): container default/webserver/webserver has 1 newer';
+    const row = { id: '20261206t120058z-99a9e0c3', ns: 'default', taken: '2026-11-28 16:01:40Z', reason };
+    const lines = renderTable([row], cols, { width: 80 }).trimEnd().split('\n');
+    // TAKEN goes; NAMESPACE stays, since the reason can wrap in the room left.
+    expect(lines[0]).toMatch(/^ID +NAMESPACE {3}REASON$/);
+    for (const line of lines) expect(line.length, line).toBeLessThan(80);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.slice(lines[0]!.indexOf('REASON')))
+        .join(' '),
+    ).toBe(reason);
+  });
+
   it('prints rows whose cells must stay whole as blocks when the table cannot fit', () => {
     const cols: Column<Row>[] = [
       { header: 'NAME', value: (r) => r.name },

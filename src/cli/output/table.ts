@@ -24,6 +24,7 @@ export interface Column<Row> {
   /**
    * Prose (a finding, a reason): on a terminal still too narrow after shrinking, it wraps at
    * spaces within its column instead of pushing the row past the edge. Meant for the last column.
+   * Its `minWidth` is the width it keeps when optional columns are left out to make room.
    */
   wrap?: boolean;
 }
@@ -74,9 +75,15 @@ function fitColumns<Row>(
 ): { kept: number[]; widths: number[] } {
   const kept = shown.map((_c, i) => i);
   const widthsOf = () => kept.map((i) => widths[i]!);
+  // Prose wraps, so it claims only the width it can wrap in (its minWidth) against the columns
+  // that would otherwise be left out; what room is left it takes afterwards.
+  const claimed = (i: number) => {
+    const c = shown[i]!;
+    return c.wrap ? Math.min(widths[i]!, Math.max(c.header.length, c.minWidth ?? WRAP_MIN)) : widths[i]!;
+  };
   for (;;) {
     const drop = kept.findLastIndex((i) => shown[i]!.optional);
-    if (span(widthsOf()) <= limit || drop < 0) break;
+    if (span(kept.map(claimed)) <= limit || drop < 0) break;
     kept.splice(drop, 1);
   }
   return {
