@@ -1,76 +1,60 @@
 /**
- * A local file into an age file, as `kcr backup ARCHIVE --encrypt-to` runs it: the file is read in
- * large blocks into two buffers reused for the whole file, the read of the next block overlapping
- * the sealing of the last. A read stream allocates a fresh buffer per read instead, and for a GiB
- * the kernel's work of mapping and unmapping those cost more than the reads (measured). The sealer
- * copies what it keeps of a block, so the buffers can be reused as soon as it returns.
+ * A local file into an age file, as `kcr backup ARCHIVE --encrypt-to` runs it: the file is read
+ * straight into batch buffers (age-batches.ts), which are reused for the whole file, and the read
+ * of the next batch overlaps the sealing of the last. A read stream would allocate a fresh buffer
+ * per read, which the batches would then copy: for a GiB the kernel's work of mapping and
+ * unmapping those buffers cost more than the reads (measured).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { fileError } from '../../errors.js';
+import { MAX_IN_FLIGHT, PayloadBatches, type BatchOptions } from './age-batches.js';
 import type { AgeRecipient } from './age-keys.js';
 import { startAgeFile } from './age.js';
 
-const BLOCK = 1 << 20;
+interface Read {
+  buffer: Buffer;
+  length: number;
+  /** The file ended in this read (the buffer may still hold bytes: the last ones). */
+  end: boolean;
+}
+
+/** Fills `buffer` from `position` on, short only where the file ends. */
+async function readBatch(file: FileHandle, buffer: Buffer, position: number): Promise<Read> {
+  let length = 0;
+  while (length < buffer.length) {
+    const { bytesRead } = await file.read(buffer, length, buffer.length - length, position + length);
+    if (bytesRead === 0) return { buffer, length, end: true };
+    length += bytesRead;
+  }
+  return { buffer, length, end: false };
+}
 
 export function createAgeFileEncryptStream(
   path: string,
   recipients: readonly AgeRecipient[],
   onPlaintext?: (block: Buffer) => void,
+  options: BatchOptions = {},
 ): Readable {
-  const { head, sealer } = startAgeFile(recipients);
+  const { head, key } = startAgeFile(recipients);
   let file: FileHandle | undefined;
-  let next: Promise<{ bytesRead: number }> | undefined;
-  let [current, spare] = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-  let position = 0;
-  let headSent = false;
+  let reading: Promise<Read> | undefined;
+  let wanted = false;
+  let pumping = false;
+  let finished = false;
 
-  /** The next sealed piece of the file; the last chunk when the file is read (then `next` is unset). */
-  const produce = async (): Promise<Buffer> => {
-    if (!file) {
-      file = await open(path, 'r').catch((err: unknown) => {
-        throw fileError(path, err);
-      });
-      next = file.read(current, 0, BLOCK, 0);
-    }
-    for (;;) {
-      const { bytesRead } = await next!;
-      if (bytesRead === 0) {
-        next = undefined;
-        return sealer.end();
-      }
-      position += bytesRead;
-      next = file.read(spare, 0, BLOCK, position);
-      const block = current.subarray(0, bytesRead);
-      onPlaintext?.(block);
-      const sealed = sealer.write(block);
-      [current, spare] = [spare, current];
-      if (sealed.length > 0) return sealed;
-    }
-  };
-
-  let done = false;
-  return new Readable({
+  const stream: Readable = new Readable({
     read() {
-      if (done) return;
-      produce().then(
-        (piece) => {
-          if (!headSent) {
-            headSent = true;
-            this.push(head);
-          }
-          this.push(piece);
-          if (!next) {
-            done = true;
-            this.push(null);
-          }
-        },
-        (err: unknown) => this.destroy(err as Error),
-      );
+      wanted = true;
+      if (!pumping && !finished) {
+        pumping = true;
+        pump().catch((err: unknown) => stream.destroy(err as Error));
+      }
     },
     destroy(err, callback) {
+      finished = true;
       // A read still in flight finishes before the file closes.
-      void Promise.resolve(next?.catch(() => undefined))
+      void Promise.all([reading?.catch(() => undefined), batches.close()])
         .then(() => file?.close())
         .then(
           () => callback(err),
@@ -78,4 +62,50 @@ export function createAgeFileEncryptStream(
         );
     },
   });
+  const batches = new PayloadBatches(
+    'seal',
+    key,
+    (data) => {
+      if (!stream.push(data)) wanted = false;
+    },
+    (err) => stream.destroy(err),
+    options,
+  );
+  let position = 0;
+
+  /** Reads and hands on batches while the reader wants more and few enough are out. */
+  const pump = async (): Promise<void> => {
+    try {
+      if (!file) {
+        file = await open(path, 'r').catch((err: unknown) => {
+          throw fileError(path, err);
+        });
+        stream.push(head);
+        reading = readBatch(file, batches.buffer(), 0);
+      }
+      while (wanted && !finished) {
+        await batches.below(MAX_IN_FLIGHT);
+        const read = await reading!;
+        position += read.length;
+        // The next read goes on while this batch is sealed.
+        reading = read.end ? undefined : readBatch(file, batches.buffer(), position);
+        if (read.length > 0) {
+          onPlaintext?.(read.buffer.subarray(0, read.length));
+          batches.hand(read.buffer, read.length);
+        } else {
+          batches.recycle(read.buffer);
+        }
+        if (read.end) {
+          finished = true;
+          batches.end();
+          await batches.drained();
+          stream.push(null);
+        }
+      }
+    } finally {
+      // In the same step as the loop's last test: a read() from here on starts the pump again.
+      pumping = false;
+    }
+  };
+  return stream;
 }

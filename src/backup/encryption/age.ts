@@ -23,7 +23,8 @@ import { formatHeader, parseHeader, verifyHeaderMac, type ParsedHeader, type Sta
 import { ArmorDecoder, looksArmored } from './age-armor.js';
 import { FILE_KEY_SIZE, type AgeIdentity, type AgeRecipient } from './age-keys.js';
 import { parseSshIdentity, parseSshRecipient } from './age-ssh.js';
-import { NONCE_SIZE, StreamOpener, StreamSealer, payloadKey } from './age-stream.js';
+import { MAX_IN_FLIGHT, PayloadBatches, type BatchOptions } from './age-batches.js';
+import { NONCE_SIZE, payloadKey } from './age-stream.js';
 import { parseX25519Identity, parseX25519Recipient } from './age-x25519.js';
 import { createAgeFileEncryptStream } from './age-file.js';
 import type { EncryptOptions, StreamEncryption } from './types.js';
@@ -79,40 +80,94 @@ export function parseAgeIdentities(text: string, what = 'identity'): AgeIdentity
   return identities;
 }
 
-/** Pushes what is not empty: an empty push would read as nothing, and cost a write downstream. */
-function pushSome(stream: Transform, data: Buffer): void {
-  if (data.length > 0) stream.push(data);
-}
-
-/** A fresh file key wrapped to `recipients`: the header and payload nonce, and the payload's sealer. */
-export function startAgeFile(recipients: readonly AgeRecipient[]): { head: Buffer; sealer: StreamSealer } {
+/** A fresh file key wrapped to `recipients`: the header with the payload nonce, and the payload key. */
+export function startAgeFile(recipients: readonly AgeRecipient[]): { head: Buffer; key: Buffer } {
   const fileKey = randomBytes(FILE_KEY_SIZE);
   const stanzas = recipients.flatMap((r) => r.wrap(fileKey));
   const nonce = randomBytes(NONCE_SIZE);
-  return {
-    head: Buffer.concat([formatHeader(stanzas, fileKey), nonce]),
-    sealer: new StreamSealer(payloadKey(fileKey, nonce)),
-  };
+  return { head: Buffer.concat([formatHeader(stanzas, fileKey), nonce]), key: payloadKey(fileKey, nonce) };
+}
+
+/**
+ * A Transform whose payload goes through batches (age-batches.ts): `feed` takes each input and
+ * feeds the batches (once it has them); the stream waits while MAX_IN_FLIGHT batches are out, and
+ * ends once every result is out. A failed batch destroys it at once, and so does a destroy the
+ * worker, if one started.
+ */
+function batchedTransform(
+  feed: (chunk: Buffer, stream: Transform) => PayloadBatches | undefined,
+  end: (stream: Transform) => PayloadBatches,
+): Transform {
+  let batches: PayloadBatches | undefined;
+  const settle = (done: TransformCallback, last: boolean) =>
+    batches ? (last ? batches.drained() : batches.below(MAX_IN_FLIGHT)).then(() => done(), done) : done();
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      try {
+        batches = feed(chunk, this);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      settle(done, false);
+    },
+    flush(done: TransformCallback) {
+      try {
+        batches = end(this);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      settle(done, true);
+    },
+    destroy(err, callback) {
+      void Promise.resolve(batches?.close()).then(
+        () => callback(err),
+        () => callback(err),
+      );
+    },
+  });
+}
+
+function payloadBatches(
+  direction: 'seal' | 'open',
+  key: Buffer,
+  stream: Transform,
+  options: BatchOptions,
+): PayloadBatches {
+  return new PayloadBatches(
+    direction,
+    key,
+    (data) => stream.push(data),
+    (err) => stream.destroy(err),
+    options,
+  );
 }
 
 /** A Transform from plaintext to an age file for `recipients`. */
-export function createAgeEncryptStream(recipients: readonly AgeRecipient[]): Transform {
-  const start = startAgeFile(recipients);
-  const sealer = start.sealer;
-  let head: Buffer | undefined = start.head;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      if (head) this.push(head);
-      head = undefined;
-      pushSome(this, sealer.write(chunk));
-      done();
+export function createAgeEncryptStream(
+  recipients: readonly AgeRecipient[],
+  options: BatchOptions = {},
+): Transform {
+  const { head, key } = startAgeFile(recipients);
+  let batches: PayloadBatches | undefined;
+  const start = (stream: Transform): PayloadBatches => {
+    if (batches) return batches;
+    stream.push(head);
+    return (batches = payloadBatches('seal', key, stream, options));
+  };
+  return batchedTransform(
+    (chunk, stream) => {
+      const b = start(stream);
+      b.write(chunk);
+      return b;
     },
-    flush(done: TransformCallback) {
-      if (head) this.push(head);
-      this.push(sealer.end());
-      done();
+    (stream) => {
+      const b = start(stream);
+      b.end();
+      return b;
     },
-  });
+  );
 }
 
 function describeStanzas(stanzas: readonly Stanza[]): string {
@@ -146,73 +201,68 @@ function unwrapFileKey(header: ParsedHeader, identities: readonly AgeIdentity[])
 }
 
 /** A Transform from an age file (binary or armored) to its plaintext, for the first of `identities` that opens it. */
-export function createAgeDecryptStream(identities: readonly AgeIdentity[]): Transform {
+export function createAgeDecryptStream(
+  identities: readonly AgeIdentity[],
+  options: BatchOptions = {},
+): Transform {
   let armor: ArmorDecoder | undefined;
   let sniffed = false;
   let headerBytes: Buffer | undefined = Buffer.alloc(0);
   let fileKey: Buffer | undefined;
   let nonceBytes = Buffer.alloc(0);
-  let opener: StreamOpener | undefined;
+  let batches: PayloadBatches | undefined;
 
-  const payload = (data: Buffer): Buffer => {
-    if (!opener) {
+  const payload = (data: Buffer, stream: Transform): void => {
+    if (!batches) {
       nonceBytes = Buffer.concat([nonceBytes, data]);
-      if (nonceBytes.length < NONCE_SIZE) return Buffer.alloc(0);
-      opener = new StreamOpener(payloadKey(fileKey!, nonceBytes.subarray(0, NONCE_SIZE)));
+      if (nonceBytes.length < NONCE_SIZE) return;
+      const key = payloadKey(fileKey!, nonceBytes.subarray(0, NONCE_SIZE));
+      batches = payloadBatches('open', key, stream, options);
       data = nonceBytes.subarray(NONCE_SIZE);
     }
-    return opener.write(data);
+    batches.write(data);
   };
 
   /** The binary age file, piece by piece: header first, then the payload. */
-  const feed = (chunk: Buffer): Buffer => {
+  const feed = (chunk: Buffer, stream: Transform): void => {
     if (headerBytes) {
       const data: Buffer = Buffer.concat([headerBytes, chunk]);
       const header = parseHeader(data);
       if (!header) {
         headerBytes = data;
-        return Buffer.alloc(0);
+        return;
       }
       headerBytes = undefined;
       fileKey = unwrapFileKey(header, identities);
       chunk = data.subarray(header.payloadOffset);
     }
-    return payload(chunk);
+    payload(chunk, stream);
   };
 
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      try {
-        if (!sniffed && chunk.length > 0) {
-          sniffed = true;
-          if (looksArmored(chunk)) armor = new ArmorDecoder();
-        }
-        pushSome(this, feed(armor ? armor.write(chunk) : chunk));
-        done();
-      } catch (err) {
-        done(err as Error);
+  return batchedTransform(
+    (chunk, stream) => {
+      if (!sniffed && chunk.length > 0) {
+        sniffed = true;
+        if (looksArmored(chunk)) armor = new ArmorDecoder();
       }
+      feed(armor ? armor.write(chunk) : chunk, stream);
+      return batches;
     },
-    flush(done: TransformCallback) {
-      try {
-        const fromArmor = armor ? feed(armor.end()) : Buffer.alloc(0);
-        if (headerBytes) {
-          throw new KcrError('invalid-input', 'not a valid age file: it ends inside the header', {
-            hint: 'the data is empty, cut short, or not an age file',
-          });
-        }
-        if (!opener)
-          throw new KcrError('integrity', 'encrypted data is damaged: it ends before the payload', {
-            hint: 'the ciphertext was cut short; use another copy of the backup',
-          });
-        pushSome(this, fromArmor);
-        pushSome(this, opener.end());
-        done();
-      } catch (err) {
-        done(err as Error);
+    (stream) => {
+      if (armor) feed(armor.end(), stream);
+      if (headerBytes) {
+        throw new KcrError('invalid-input', 'not a valid age file: it ends inside the header', {
+          hint: 'the data is empty, cut short, or not an age file',
+        });
       }
+      if (!batches)
+        throw new KcrError('integrity', 'encrypted data is damaged: it ends before the payload', {
+          hint: 'the ciphertext was cut short; use another copy of the backup',
+        });
+      batches.end();
+      return batches;
     },
-  });
+  );
 }
 
 /** `source` through `transform`, failing the returned stream with the first error of either. */
