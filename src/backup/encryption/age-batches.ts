@@ -25,7 +25,7 @@ export const BATCH_CHUNKS = 32;
 /** Below this much payload, everything stays on this thread. */
 export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
 /** Batches handed on whose results are not yet out (bounds memory). */
-export const MAX_IN_FLIGHT = 4;
+export const MAX_IN_FLIGHT = 6;
 /** Batches the worker may have waiting before this thread takes the next one itself. */
 const WORKER_QUEUE = 2;
 
