@@ -23,6 +23,16 @@ function pieces(data: Buffer, size: number): Buffer[] {
   return out;
 }
 
+/** Feeds `input` to `batches` in pieces of `piece` bytes, as a stream would, and ends it. */
+async function feed(batches: PayloadBatches, input: Buffer, piece: number): Promise<void> {
+  for (const p of pieces(input, piece)) {
+    batches.write(p);
+    await batches.below(MAX_IN_FLIGHT);
+  }
+  batches.end();
+  await batches.drained();
+}
+
 /** `input` through one payload's batches, fed in pieces of `piece` bytes; how many went to the worker. */
 async function run(
   direction: Direction,
@@ -39,12 +49,7 @@ async function run(
     options,
   );
   try {
-    for (const p of pieces(input, piece)) {
-      batches.write(p);
-      await batches.below(MAX_IN_FLIGHT);
-    }
-    batches.end();
-    await batches.drained();
+    await feed(batches, input, piece);
     return { output: Buffer.concat(out), byWorker: batches.byWorker };
   } finally {
     await batches.close();
@@ -59,6 +64,19 @@ const open = async (sealed: Buffer, piece: number, options?: BatchOptions) =>
 /** Batches of two chunks, and a worker from the first one: every size takes the threaded path. */
 const THREADED: BatchOptions = { batchChunks: 2, parallelMinBytes: 0 };
 const BATCH = 2 * CHUNK_SIZE;
+
+/** Batches that seal on this thread, two chunks each, and what they handed out. */
+function sealer(): { batches: PayloadBatches; out: Buffer[] } {
+  const out: Buffer[] = [];
+  const batches = new PayloadBatches(
+    'seal',
+    KEY,
+    (d) => out.push(d),
+    () => undefined,
+    { batchChunks: 2 },
+  );
+  return { batches, out };
+}
 
 describe('STREAM in batches, on this thread', () => {
   const SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 5 * CHUNK_SIZE + 3];
@@ -80,14 +98,7 @@ describe('STREAM in batches, on this thread', () => {
   it('keeps no reference to its inputs: a caller may refill one buffer for every write', async () => {
     const plain = randomBytes(7 * CHUNK_SIZE + 999);
     const reused = Buffer.alloc(100_000);
-    const out: Buffer[] = [];
-    const batches = new PayloadBatches(
-      'seal',
-      KEY,
-      (d) => out.push(d),
-      () => undefined,
-      { batchChunks: 2 },
-    );
+    const { batches, out } = sealer();
     for (let i = 0; i < plain.length; i += reused.length) {
       const n = plain.copy(reused, 0, i, i + reused.length);
       batches.write(reused.subarray(0, n));
@@ -99,14 +110,7 @@ describe('STREAM in batches, on this thread', () => {
   });
 
   it('holds a whole batch back until more data follows: it may hold the last chunk', async () => {
-    const out: Buffer[] = [];
-    const batches = new PayloadBatches(
-      'seal',
-      KEY,
-      (d) => out.push(d),
-      () => undefined,
-      { batchChunks: 2 },
-    );
+    const { batches, out } = sealer();
     // Exactly one batch: it may be the last, so nothing is sealed yet.
     batches.write(randomBytes(BATCH));
     await batches.drained();
@@ -155,14 +159,7 @@ describe('STREAM in batches, on this thread and a worker', () => {
       (e) => failures.push(e),
       THREADED,
     );
-    const err = await (async () => {
-      for (const p of pieces(sealed, 100_000)) {
-        batches.write(p);
-        await batches.below(MAX_IN_FLIGHT);
-      }
-      batches.end();
-      await batches.drained();
-    })().catch((e: unknown) => e);
+    const err = await feed(batches, sealed, 100_000).catch((e: unknown) => e);
     await batches.close();
     expect(err).toBeInstanceOf(KcrError);
     expect((err as KcrError).code).toBe('integrity');

@@ -24,7 +24,7 @@ import { ArmorDecoder, looksArmored } from './age-armor.js';
 import { FILE_KEY_SIZE, type AgeIdentity, type AgeRecipient } from './age-keys.js';
 import { parseSshIdentity, parseSshRecipient } from './age-ssh.js';
 import { MAX_IN_FLIGHT, PayloadBatches, type BatchOptions } from './age-batches.js';
-import { NONCE_SIZE, payloadKey } from './age-stream.js';
+import { NONCE_SIZE, payloadKey, type Direction } from './age-stream.js';
 import { parseX25519Identity, parseX25519Recipient } from './age-x25519.js';
 import { createAgeFileEncryptStream } from './age-file.js';
 import type { EncryptOptions, StreamEncryption } from './types.js';
@@ -88,53 +88,55 @@ export function startAgeFile(recipients: readonly AgeRecipient[]): { head: Buffe
   return { head: Buffer.concat([formatHeader(stanzas, fileKey), nonce]), key: payloadKey(fileKey, nonce) };
 }
 
+/** What a Transform does with its input: the payload's batches get what `write` takes, once known. */
+interface PayloadFeed {
+  write(chunk: Buffer): void;
+  end(): void;
+  /** The payload's batches, once the payload started (a decryption reads the header first). */
+  batches(): PayloadBatches | undefined;
+}
+
 /**
- * A Transform whose payload goes through batches (age-batches.ts): `feed` takes each input and
- * feeds the batches (once it has them); the stream waits while MAX_IN_FLIGHT batches are out, and
- * ends once every result is out. A failed batch destroys it at once, and so does a destroy the
- * worker, if one started.
+ * A Transform whose payload goes through batches (age-batches.ts). It waits while MAX_IN_FLIGHT
+ * batches are out and ends once every result is out; a failed batch destroys it at once, and a
+ * destroy ends the worker, if one started.
  */
-function batchedTransform(
-  feed: (chunk: Buffer, stream: Transform) => PayloadBatches | undefined,
-  end: (stream: Transform) => PayloadBatches,
-): Transform {
-  let batches: PayloadBatches | undefined;
-  const settle = (done: TransformCallback, last: boolean) =>
-    batches ? (last ? batches.drained() : batches.below(MAX_IN_FLIGHT)).then(() => done(), done) : done();
-  return new Transform({
+function batchedTransform(start: (stream: Transform) => PayloadFeed): Transform {
+  const settle = (done: TransformCallback, last: boolean) => {
+    const batches = feed.batches();
+    if (!batches) return done();
+    (last ? batches.drained() : batches.below(MAX_IN_FLIGHT)).then(() => done(), done);
+  };
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
-        batches = feed(chunk, this);
+        feed.write(chunk);
       } catch (err) {
-        done(err as Error);
-        return;
+        return done(err as Error);
       }
       settle(done, false);
     },
     flush(done: TransformCallback) {
       try {
-        batches = end(this);
+        feed.end();
       } catch (err) {
-        done(err as Error);
-        return;
+        return done(err as Error);
       }
       settle(done, true);
     },
     destroy(err, callback) {
-      void Promise.resolve(batches?.close()).then(
+      void Promise.resolve(feed.batches()?.close()).then(
         () => callback(err),
         () => callback(err),
       );
     },
   });
+  const feed = start(stream);
+  return stream;
 }
 
-function payloadBatches(
-  direction: 'seal' | 'open',
-  key: Buffer,
-  stream: Transform,
-  options: BatchOptions,
-): PayloadBatches {
+/** Batches whose results the stream pushes, and whose failure destroys it. */
+function payloadBatches(direction: Direction, key: Buffer, stream: Transform, options: BatchOptions) {
   return new PayloadBatches(
     direction,
     key,
@@ -150,24 +152,11 @@ export function createAgeEncryptStream(
   options: BatchOptions = {},
 ): Transform {
   const { head, key } = startAgeFile(recipients);
-  let batches: PayloadBatches | undefined;
-  const start = (stream: Transform): PayloadBatches => {
-    if (batches) return batches;
+  return batchedTransform((stream) => {
     stream.push(head);
-    return (batches = payloadBatches('seal', key, stream, options));
-  };
-  return batchedTransform(
-    (chunk, stream) => {
-      const b = start(stream);
-      b.write(chunk);
-      return b;
-    },
-    (stream) => {
-      const b = start(stream);
-      b.end();
-      return b;
-    },
-  );
+    const batches = payloadBatches('seal', key, stream, options);
+    return { write: (chunk) => batches.write(chunk), end: () => batches.end(), batches: () => batches };
+  });
 }
 
 function describeStanzas(stanzas: readonly Stanza[]): string {
@@ -239,16 +228,15 @@ export function createAgeDecryptStream(
     payload(chunk, stream);
   };
 
-  return batchedTransform(
-    (chunk, stream) => {
+  return batchedTransform((stream) => ({
+    write(chunk) {
       if (!sniffed && chunk.length > 0) {
         sniffed = true;
         if (looksArmored(chunk)) armor = new ArmorDecoder();
       }
       feed(armor ? armor.write(chunk) : chunk, stream);
-      return batches;
     },
-    (stream) => {
+    end() {
       if (armor) feed(armor.end(), stream);
       if (headerBytes) {
         throw new KcrError('invalid-input', 'not a valid age file: it ends inside the header', {
@@ -260,9 +248,9 @@ export function createAgeDecryptStream(
           hint: 'the ciphertext was cut short; use another copy of the backup',
         });
       batches.end();
-      return batches;
     },
-  );
+    batches: () => batches,
+  }));
 }
 
 /** `source` through `transform`, failing the returned stream with the first error of either. */
