@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { KcrError } from '../../errors.js';
 import { fixture } from '../../testing/fixtures.js';
 import { tool } from '../../testing/tools.js';
-import { PARALLEL_MIN_BYTES } from './age-batches.js';
+import { BATCH_CHUNKS, PARALLEL_MIN_BYTES } from './age-batches.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './age-stream.js';
 import { ageEncryption } from './index.js';
 
@@ -26,8 +26,20 @@ function fileOf(bytes: Buffer): string {
 }
 
 describe('age encryption of a local file (kcr backup ARCHIVE --encrypt-to)', () => {
-  it.each([0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, MiB - 1, MiB, MiB + 1, 3 * MiB + CHUNK_SIZE + 5])(
-    'encrypts a file of %i bytes read in reused blocks: it opens again, and the digest saw every byte',
+  // Around a chunk, a batch (read straight from the file) and the end of the reads started ahead.
+  const BATCH = BATCH_CHUNKS * CHUNK_SIZE;
+  it.each([
+    0,
+    1,
+    CHUNK_SIZE,
+    CHUNK_SIZE + 1,
+    BATCH - 1,
+    BATCH,
+    BATCH + 1,
+    2 * BATCH,
+    3 * BATCH + CHUNK_SIZE + 5,
+  ])(
+    'encrypts a file of %i bytes read in reused batches: it opens again, and the digest saw every byte',
     async (size) => {
       const plain = randomBytes(size);
       const seen = createHash('sha256');

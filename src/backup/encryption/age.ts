@@ -23,8 +23,8 @@ import { formatHeader, parseHeader, verifyHeaderMac, type ParsedHeader, type Sta
 import { ArmorDecoder, looksArmored } from './age-armor.js';
 import { FILE_KEY_SIZE, type AgeIdentity, type AgeRecipient } from './age-keys.js';
 import { parseSshIdentity, parseSshRecipient } from './age-ssh.js';
-import { MAX_IN_FLIGHT, PayloadBatches, type BatchOptions } from './age-batches.js';
-import { NONCE_SIZE, payloadKey, type Direction } from './age-stream.js';
+import { BATCH_CHUNKS, MAX_IN_FLIGHT, PayloadBatches, type BatchOptions } from './age-batches.js';
+import { NONCE_SIZE, SEALED_CHUNK_SIZE, payloadKey, type Direction } from './age-stream.js';
 import { parseX25519Identity, parseX25519Recipient } from './age-x25519.js';
 import { createAgeFileEncryptStream } from './age-file.js';
 import type { EncryptOptions, StreamEncryption } from './types.js';
@@ -108,6 +108,8 @@ function batchedTransform(start: (stream: Transform) => PayloadFeed): Transform 
     (last ? batches.drained() : batches.below(MAX_IN_FLIGHT)).then(() => done(), done);
   };
   const stream = new Transform({
+    // Two batches' results may wait to be read, so that pushing one does not hold up the input.
+    readableHighWaterMark: 2 * BATCH_CHUNKS * SEALED_CHUNK_SIZE,
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
         feed.write(chunk);
