@@ -16,11 +16,13 @@ afterAll(() => tmp.cleanup());
 const kcr = kcrWithHome(tmp.path('home'), tmp.dir);
 const ARCHIVE = fixture('podman', 'cthreads-server.tar');
 
+/** One error line and one hint line, each within an 80-column terminal. */
 function expectOneErrorOneHint(stderr: string): void {
   const lines = stderr.trimEnd().split('\n');
   expect(lines, stderr).toHaveLength(2);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[1]).toMatch(/^hint: /);
+  for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
 }
 
 describe('exit codes', () => {
@@ -37,6 +39,13 @@ describe('exit codes', () => {
     const r = await kcr(...argv);
     expect(r.code, r.stderr).toBe(1);
     expectOneErrorOneHint(r.stderr);
+  });
+
+  it('a bad flag value is said once: the parser names the flag and the value', async () => {
+    const r = await kcr('backups', '--limit', 'x');
+    expect(r.stderr).toBe(
+      `error: backups: --limit takes a whole number, got "x"\nhint: run 'kcr backups --help' for usage\n`,
+    );
   });
 
   it.each([
