@@ -121,6 +121,7 @@ describe('on an 80-column terminal', () => {
     ['show', [WEB, CTHREADS, TOOLBOX, CONTAINERD]],
     ['list', [fixture('crio-real'), fixture('containerd-real')]],
     ['mem search', [TOOLBOX, '-s', 'KCRTOOLBOX']],
+    ['mem search -C', [TOOLBOX, '-s', 'KCRTOOLBOX', '-C', '16']],
     ['secrets', [TOOLBOX]],
     ['checkpoint --help', ['--help']],
     // Tree rows too long for the width wrap under themselves (metadata, pipe peers, command lines).
