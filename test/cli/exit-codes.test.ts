@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../src/testing/archive-builder.js';
-import { kcrWithHome } from '../../src/testing/backup-cli.js';
+import { kcrWithHome, WEB_1 } from '../../src/testing/backup-cli.js';
 import { REPO_ROOT } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
 
@@ -38,6 +38,17 @@ describe('exit codes', () => {
   ])('%s is a usage error: exit 1, one error and one hint', async (_what, argv) => {
     const r = await kcr(...argv);
     expect(r.code, r.stderr).toBe(1);
+    expectOneErrorOneHint(r.stderr);
+  });
+
+  it.each([
+    ['a store that is not there', ['backup', WEB_1, '--store', 'nosuch']],
+    ['a backup id that is not there', ['verify', '20261206t000000z-00000000']],
+    ['a backup id to pin that is not there', ['backup', 'pin', '20261206t000000z-00000000']],
+    ['an archive that is not there', ['mem', 'maps', 'nosuch.tar']],
+  ])('%s is any other error: exit 2, one error and one hint', async (_what, argv) => {
+    const r = await kcr(...argv);
+    expect(r.code, r.stderr).toBe(2);
     expectOneErrorOneHint(r.stderr);
   });
 
