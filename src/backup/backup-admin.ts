@@ -10,7 +10,7 @@ export function locateBackup(catalog: Catalog, id: string): string {
   const found = catalog.findEntry(id);
   if (found.length === 0) {
     throw new KcrError('not-found', `backup ${id} is not in the catalog`, {
-      hint: 'run `kcr backups` to list backups, or `kcr catalog sync` if the store changed elsewhere',
+      hint: 'see `kcr backups`; run `kcr catalog sync` if the store changed elsewhere',
     });
   }
   if (found.length > 1) {

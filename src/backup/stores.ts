@@ -25,7 +25,7 @@ export async function resolveStore(
   if (!row) {
     if (!nameOrUrl.includes('://')) {
       throw new KcrError('not-found', `no store named "${nameOrUrl}"`, {
-        hint: 'run `kcr store list`, add it with `kcr store add NAME URL`, or give a URL (file:///path, s3://bucket/prefix, oci://registry/repository)',
+        hint: '`kcr store list` shows the names; a URL works too (file://, s3://, oci://)',
       });
     }
     const url = formatStoreUrl(parseStoreUrl(nameOrUrl));

@@ -91,7 +91,12 @@ async function buildProgram(
  * carries commander's "did you mean" and names the command whose help to read.
  */
 function printUsageError(ctx: CliContext, err: CommanderError, command: string): number {
-  const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+  const [raw = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+  // Commander names the option and value before the parser's own message, which names both again.
+  const first = raw.replace(
+    /^(option '[^']*' argument|command-argument value) '.*?' is invalid[^.]*\. (?=\S)/,
+    '',
+  );
   const suggestion = /\(Did you mean (.*)\?\)/.exec(rest.join(' '))?.[1];
   const help = `'${command} --help'`;
   ctx.io.stderr.write(`error: ${command === 'kcr' ? '' : `${command.replace(/^kcr /, '')}: `}${first}\n`);

@@ -30,9 +30,7 @@ export function timeoutSeconds(flag: string) {
       const ms = parseDuration(flag, value);
       if (ms >= 1000 && ms % 1000 === 0) return ms / 1000;
     }
-    throw new InvalidArgumentError(
-      `${flag} takes a duration (90s, 5m, 1h30m) or whole seconds above 0, got "${value}"`,
-    );
+    throw new InvalidArgumentError(`${flag} takes a duration (90s, 5m) or seconds above 0, got "${value}"`);
   };
 }
 

@@ -8,7 +8,7 @@ import { KcrError } from '../errors.js';
 import { positiveInt } from './options.js';
 
 /** The most processes a hint lists; the rest are counted (a hint is one line, not a table). */
-const LISTED = 8;
+const LISTED = 4;
 
 export function addPidOption(command: Command): Command {
   return command.option(
@@ -24,6 +24,7 @@ export function onlyProcess(path: string, processes: readonly { pid: number; com
   const shown = processes.slice(0, LISTED).map((p) => `${p.pid} (${p.comm})`);
   if (processes.length > LISTED) shown.push(`… ${processes.length - LISTED} more`);
   throw new KcrError('usage', `${path}: has ${processes.length} processes, say which with --pid`, {
-    hint: `the processes: ${shown.join(', ')}; or run \`kcr mem ${path}\` for each one's memory`,
+    // Short, so it stays one line at 80 columns: the error names the archive already.
+    hint: `the processes: ${shown.join(', ')}`,
   });
 }

@@ -26,7 +26,7 @@ function splitTopLevel(text: string): string[] {
 export function parseSelector(selector: string): Requirement[] {
   const bad = (part: string) =>
     new KcrError('usage', `-l ${selector}: cannot parse "${part}"`, {
-      hint: 'use key=value, key!=value, key in (a,b), key notin (a,b), key or !key, joined by commas',
+      hint: 'terms like app=web, tier!=db, env in (a,b), !canary, joined by commas',
     });
   return splitTopLevel(selector).map((part): Requirement => {
     const set = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);

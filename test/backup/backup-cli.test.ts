@@ -172,7 +172,7 @@ describe('kcr backup, backups, store, catalog sync, verify', () => {
     [
       ['backup', 'get', '20261206t000000z-00000000', '--output-file', 'x.tar'],
       2,
-      /^error: backup 20261206t000000z-00000000 is not in the catalog\nhint: run `kcr backups`/,
+      /^error: backup 20261206t000000z-00000000 is not in the catalog\nhint: see `kcr backups`; run `kcr catalog sync`/,
     ],
     [
       ['backups', '--since', 'yesterday'],

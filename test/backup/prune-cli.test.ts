@@ -100,13 +100,14 @@ describe('kcr prune', () => {
   });
 
   it.each([
-    [['prune'], /^error: kcr prune needs a limit/],
+    [['prune'], /^error: kcr prune needs a limit: .*\nhint: for example: kcr prune --keep-last 5 /],
     [['prune', '--max-size', 'lots'], /^error: --max-size lots: not a size\nhint: /],
     [['prune', '--max-age', '7 days'], /^error: --max-age 7 days: not a duration/],
-  ])('bad input %j: one error and a hint', async (argv, message) => {
+  ])('bad input %j: one error and a hint, each within 80 columns', async (argv, message) => {
     const r = await kcrIn(tmp.path('home-bad'))(...argv);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
+    for (const line of r.stderr.trim().split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../src/testing/archive-builder.js';
-import { kcrWithHome } from '../../src/testing/backup-cli.js';
+import { kcrWithHome, WEB_1 } from '../../src/testing/backup-cli.js';
 import { REPO_ROOT } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
 
@@ -16,11 +16,13 @@ afterAll(() => tmp.cleanup());
 const kcr = kcrWithHome(tmp.path('home'), tmp.dir);
 const ARCHIVE = fixture('podman', 'cthreads-server.tar');
 
+/** One error line and one hint line, each within an 80-column terminal. */
 function expectOneErrorOneHint(stderr: string): void {
   const lines = stderr.trimEnd().split('\n');
   expect(lines, stderr).toHaveLength(2);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[1]).toMatch(/^hint: /);
+  for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
 }
 
 describe('exit codes', () => {
@@ -37,6 +39,24 @@ describe('exit codes', () => {
     const r = await kcr(...argv);
     expect(r.code, r.stderr).toBe(1);
     expectOneErrorOneHint(r.stderr);
+  });
+
+  it.each([
+    ['a store that is not there', ['backup', WEB_1, '--store', 'nosuch']],
+    ['a backup id that is not there', ['verify', '20261206t000000z-00000000']],
+    ['a backup id to pin that is not there', ['backup', 'pin', '20261206t000000z-00000000']],
+    ['an archive that is not there', ['mem', 'maps', 'nosuch.tar']],
+  ])('%s is any other error: exit 2, one error and one hint', async (_what, argv) => {
+    const r = await kcr(...argv);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneErrorOneHint(r.stderr);
+  });
+
+  it('a bad flag value is said once: the parser names the flag and the value', async () => {
+    const r = await kcr('backups', '--limit', 'x');
+    expect(r.stderr).toBe(
+      `error: backups: --limit takes a whole number, got "x"\nhint: run 'kcr backups --help' for usage\n`,
+    );
   });
 
   it.each([

@@ -106,7 +106,8 @@ describe('memory commands with bad input', () => {
   it('a whole-process dump without --output-file is a usage error (exit 1), not a flood of binary', async () => {
     const r = await runCliCaptured(['mem', 'dump', CTHREADS, '--pid', '1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/needs --output-file DIR/);
+    expect(r.stderr).toMatch(/needs --output-file DIR.*\nhint: give --output-file DIR, --hex /);
+    for (const line of r.stderr.trimEnd().split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     expect(r.stdout).toBe('');
   });
 });

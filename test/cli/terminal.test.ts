@@ -121,6 +121,7 @@ describe('on an 80-column terminal', () => {
     ['show', [WEB, CTHREADS, TOOLBOX, CONTAINERD]],
     ['list', [fixture('crio-real'), fixture('containerd-real')]],
     ['mem search', [TOOLBOX, '-s', 'KCRTOOLBOX']],
+    ['mem search -C', [TOOLBOX, '-s', 'KCRTOOLBOX', '-C', '16']],
     ['secrets', [TOOLBOX]],
     ['checkpoint --help', ['--help']],
     // Tree rows too long for the width wrap under themselves (metadata, pipe peers, command lines).
@@ -172,6 +173,20 @@ describe('on an 80-column terminal, against the test cluster', () => {
         ),
       );
     }
+  });
+
+  it('backup POD prints the rows it stored below its finished bars, within the width', async () => {
+    const run = await withCluster('backup', 'web-7d9f8c6b5-x2x8k', '--all-containers');
+    expect(run.exitCode, run.joined.join('\n')).toBe(0);
+    expectFits(run);
+    const header = run.joined.findIndex((l) => l.startsWith('ID '));
+    expect(header, run.joined.join('\n')).toBeGreaterThanOrEqual(0);
+    const rows = run.joined.slice(header + 1);
+    expect(rows, run.joined.join('\n')).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/^\d{8}t\d{6}z-[0-9a-f]{8} +default +web-/);
+    // Bars end at 100% above the table; the status line is gone.
+    for (const bar of run.joined.slice(0, header)) expect(bar).toMatch(/ 100% .*done$/);
+    expect(run.joined.join('\n')).not.toMatch(/checkpointing|waiting for/);
   });
 
   it('doctor wraps its findings within their column', async () => {

@@ -270,10 +270,22 @@ describe('retention and on-demand runs', () => {
       return (latest.status?.counts?.pruned ?? 0) >= 2 ? latest : undefined;
     }, 20_000);
     await api.patch('CheckpointSchedule', ns, 'every-second', { spec: { suspend: true } });
+    // A run started before the suspend still stores its backup, and its retention follows once the
+    // run is recorded done: wait for both before reading the store (on a loaded machine a backup
+    // can land between the prune seen above and the suspend).
+    const entries = await eventually(
+      async () => {
+        const latest = await api.get('CheckpointSchedule', ns, 'every-second');
+        if (latest.status?.runs?.some((r) => r.phase === 'Running')) return undefined;
+        const store = await openStore(storeUrl);
+        const listed = await store.list().finally(() => store.close());
+        const keptNow = listed.filter((e) => e.kind === 'Backup' && e.source.pod === 'kept');
+        return keptNow.length <= 2 ? listed : undefined;
+      },
+      10_000,
+      'the last run and its retention',
+    );
     await kcr.stopAll();
-    const store = await openStore(storeUrl);
-    const entries = await store.list();
-    await store.close();
     const live = entries.filter((e): e is BackupRecord => e.kind === 'Backup');
     const kept = live
       .filter((r) => r.source.pod === 'kept')

@@ -877,7 +877,7 @@ describe('errors become hints', () => {
     // `2m` and `120` are both two minutes, as kubectl reads a timeout; `2 minutes` is neither.
     const r = await kcr(['checkpoint', 'web', '--timeout', '2 minutes']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--timeout takes a duration (90s, 5m, 1h30m) or whole seconds');
+    expect(r.stderr).toContain('--timeout takes a duration (90s, 5m) or seconds above 0');
   });
 
   it('names a missing kubeconfig file', async () => {

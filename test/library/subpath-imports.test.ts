@@ -6,18 +6,29 @@
  * code; kube and oci do, which shows that the check sees them.
  */
 import { spawnSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtBin, REPO_ROOT } from '../../src/testing/built-cli.js';
 
 const HEAVY = ['@kubernetes/client-node', 'undici', 'ws', 'cli-progress'];
 
-/** Runs in the loader's thread: every resolved URL goes to stderr. */
-const HOOKS = `import { writeSync } from 'node:fs';
+/**
+ * Runs in the loader's thread: every resolved URL goes to the file KCR_LOADED_LOG names. A file,
+ * not stderr: the loader thread's stderr is a non-blocking pipe, and on a loaded machine a
+ * synchronous write to it fails with EAGAIN.
+ */
+const HOOKS = `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
-  writeSync(2, 'loaded ' + result.url + '\\n');
+  appendFileSync(process.env.KCR_LOADED_LOG, 'loaded ' + result.url + '\\n');
   return result;
 }`;
+
+const work = mkdtempSync(join(tmpdir(), 'kcr-subpath-imports-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let runs = 0;
 
 /** The npm packages a fresh `import(specifier)` loads, and how many of kcr's own modules. */
 function load(specifier: string): { packages: string[]; ownModules: number } {
@@ -25,16 +36,19 @@ function load(specifier: string): { packages: string[]; ownModules: number } {
     "import { createRequire, register } from 'node:module';",
     `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}));`,
     `await import(${JSON.stringify(specifier)});`,
-    "for (const path of Object.keys(createRequire(process.cwd() + '/').cache)) process.stderr.write('loaded ' + path + '\\n');",
+    "import { appendFileSync } from 'node:fs';",
+    "for (const path of Object.keys(createRequire(process.cwd() + '/').cache)) appendFileSync(process.env.KCR_LOADED_LOG, 'loaded ' + path + '\\n');",
   ].join('\n');
+  const log = join(work, `loaded-${++runs}.txt`);
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
+    env: { ...process.env, KCR_LOADED_LOG: log },
   });
   if (run.status !== 0) throw new Error(`import ${specifier} failed:\n${run.stderr}`);
   const packages = new Set<string>();
   let ownModules = 0;
-  for (const line of run.stderr.split('\n')) {
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
     const pkg = /^loaded .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
     if (pkg) packages.add(pkg[1]!);
     else if (/^loaded file:.*\/dist\/.*\.js$/.test(line)) ownModules++;

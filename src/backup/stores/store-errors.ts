@@ -13,7 +13,7 @@ export function backupNotFound(id: string, url: string, tombstone?: StoreEntry):
     );
   }
   return new KcrError('not-found', `backup ${id} is not in ${url}`, {
-    hint: 'run `kcr backups` to list backups, or `kcr catalog sync` if the store changed elsewhere',
+    hint: 'see `kcr backups`; run `kcr catalog sync` if the store changed elsewhere',
   });
 }
 

@@ -88,7 +88,7 @@ async function dumpAll(
   if (f.hex) return sendHex(ctx, hexdumpStream(context, view, { signal: ctx.signal }), f.outputFile);
   if (!f.outputFile) {
     throw new KcrError('usage', 'dumping a whole process needs --output-file DIR (one file per mapping)', {
-      hint: 'give --output-file DIR, or --hex for a hexdump, or --address/--length for one range',
+      hint: 'give --output-file DIR, --hex for a hexdump, or --address for one range',
     });
   }
   const dump = await dumpProcess(context, view, f.outputFile, cp.path, ctx.signal);

@@ -123,13 +123,10 @@ async function rulesFrom(ctx: CliContext, flags: PruneFlags): Promise<RetentionR
     });
   }
   if (rules.length === 0) {
-    throw new KcrError(
-      'usage',
-      'kcr prune needs a limit: --keep-last, --max-age, --max-size or --policy FILE',
-      {
-        hint: 'for example: kcr prune --store default --keep-last 5 --max-age 30d --dry-run',
-      },
-    );
+    // Both lines fit an 80-column terminal with their `error: `/`hint: ` prefixes.
+    throw new KcrError('usage', 'kcr prune needs a limit: --keep-last, --max-age, --max-size or --policy', {
+      hint: 'for example: kcr prune --keep-last 5 --max-age 30d --dry-run',
+    });
   }
   return rules;
 }

@@ -95,7 +95,9 @@ export function hitsTable(hits: MemoryHit[], withContext: boolean, width?: numbe
       { header: 'PID', value: (h) => h.pid, align: 'right' },
       { header: 'COMMAND', value: (h) => h.comm },
       { header: 'ADDRESS', value: (h) => hex(h.address) },
-      { header: 'MAPPING', value: mappingLabel, shrink: true },
+      // With context the match is what was asked for: on a narrow terminal the mapping goes (JSON
+      // keeps it) rather than shrink to a few useless characters.
+      { header: 'MAPPING', value: mappingLabel, shrink: true, optional: withContext },
       {
         header: withContext ? 'MATCH (WITH CONTEXT)' : 'MATCH',
         value: (h) =>

@@ -31,7 +31,7 @@ export function compileRegex(source: string, ignoreCase = false): RegExp {
     const reason =
       err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
     throw new KcrError('invalid-input', `invalid regex "${source}": ${reason}`, {
-      hint: 'regexes use JavaScript syntax and match bytes (latin1); use -s for a plain string',
+      hint: 'JavaScript regex syntax, over bytes (latin1); -s searches a plain string',
     });
   }
 }
