@@ -1,13 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { KcrError } from '../../errors.js';
 import { fixture } from '../../testing/fixtures.js';
 import { BATCH_CHUNKS, MAX_IN_FLIGHT } from './age-batches.js';
 import { CHUNK_SIZE } from './age-stream.js';
-import { ageEncryption, generateX25519Identity, parseAgeIdentities, parseAgeRecipient } from './index.js';
+import {
+  ageEncryption,
+  createAgeEncryptStream,
+  generateX25519Identity,
+  parseAgeIdentities,
+  parseAgeRecipient,
+} from './index.js';
 
 const key = (name: string) => readFileSync(fixture('keys', name), 'utf8');
 const AGE_ID = key('age-identity.txt');
@@ -34,6 +41,19 @@ async function failure(promise: Promise<unknown>): Promise<KcrError> {
   );
   expect(err).toBeInstanceOf(KcrError);
   return err as KcrError;
+}
+
+/** `total` bytes of one random MiB repeated, made as they are read; `produced` counts them. */
+function repeated(total: number): { plaintext: Readable; block: Buffer; produced: () => number } {
+  const block = randomBytes(1024 * 1024);
+  let made = 0;
+  const plaintext = new Readable({
+    read() {
+      this.push(made < total ? block : null);
+      made += block.length;
+    },
+  });
+  return { plaintext, block, produced: () => made };
 }
 
 describe('age encryption', () => {
@@ -171,14 +191,7 @@ describe('age encryption', () => {
 
   it('streams: a 128 MiB input passes through encrypt and decrypt with a few batches in flight', async () => {
     const total = 128 * 1024 * 1024;
-    const block = randomBytes(1024 * 1024);
-    let produced = 0;
-    const plaintext = new Readable({
-      read() {
-        this.push(produced < total ? block : null);
-        produced += block.length;
-      },
-    });
+    const { plaintext, block, produced } = repeated(total);
     const hash = createHash('sha256');
     const decrypted = ageEncryption.decrypt(ageEncryption.encrypt(plaintext, [AGE_RCPT]), [AGE_ID]);
     let consumed = 0;
@@ -186,7 +199,7 @@ describe('age encryption', () => {
     for await (const chunk of decrypted) {
       hash.update(chunk as Buffer);
       consumed += (chunk as Buffer).length;
-      inFlight = Math.max(inFlight, produced - consumed);
+      inFlight = Math.max(inFlight, produced() - consumed);
     }
     const expected = createHash('sha256');
     for (let i = 0; i < total; i += block.length) expected.update(block);
@@ -197,5 +210,24 @@ describe('age encryption', () => {
     // input's size.
     const batch = BATCH_CHUNKS * CHUNK_SIZE;
     expect(inFlight).toBeLessThan(2 * (MAX_IN_FLIGHT + 3) * batch);
+  });
+
+  it('holds only a few batches for a slow reader: results wait for it, not pile up', async () => {
+    const total = 48 * 1024 * 1024;
+    const { plaintext, produced } = repeated(total);
+    let consumed = 0;
+    let inFlight = 0;
+    const slow = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        consumed += chunk.length;
+        inFlight = Math.max(inFlight, produced() - consumed);
+        setTimeout(done, 2);
+      },
+    });
+    // Small batches and the worker from the start: most results arrive while no input is taken.
+    const options = { batchChunks: 2, parallelMinBytes: 0 };
+    await pipeline(plaintext, createAgeEncryptStream([parseAgeRecipient(AGE_RCPT)], options), slow);
+    expect(consumed).toBeGreaterThan(total);
+    expect(inFlight).toBeLessThan(8 * 1024 * 1024);
   });
 });

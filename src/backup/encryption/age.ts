@@ -102,14 +102,28 @@ interface PayloadFeed {
  * destroy ends the worker, if one started.
  */
 function batchedTransform(start: (stream: Transform) => PayloadFeed): Transform {
+  // Results are pushed as batches finish, outside transform(), where a Transform's own
+  // backpressure does not look: so the input waits here while the reader has enough unread.
+  let readerWaits: (() => void)[] = [];
+  const roomToPush = async () => {
+    while (!stream.destroyed && stream.readableLength >= stream.readableHighWaterMark)
+      await new Promise<void>((resolve) => readerWaits.push(resolve));
+  };
   const settle = (done: TransformCallback, last: boolean) => {
     const batches = feed.batches();
     if (!batches) return done();
-    (last ? batches.drained() : batches.below(MAX_IN_FLIGHT)).then(() => done(), done);
+    const ready = last ? batches.drained() : batches.below(MAX_IN_FLIGHT).then(roomToPush);
+    ready.then(() => done(), done);
   };
   const stream = new Transform({
     // Two batches' results may wait to be read, so that pushing one does not hold up the input.
     readableHighWaterMark: 2 * BATCH_CHUNKS * SEALED_CHUNK_SIZE,
+    read(size) {
+      const waits = readerWaits;
+      readerWaits = [];
+      for (const wake of waits) wake();
+      Transform.prototype._read.call(this, size);
+    },
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
         feed.write(chunk);
