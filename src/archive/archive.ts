@@ -8,7 +8,7 @@ import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { KcrError, fileError } from '../errors.js';
 import { decompressToTemp, sniffCompression, type Compression } from './decompress.js';
-import { indexTar, type MemberType, type TarMember } from './tar-index.js';
+import { indexTar, readAhead, type MemberType, type TarMember } from './tar-index.js';
 
 export type ArchiveMember = TarMember;
 
@@ -279,7 +279,11 @@ async function openTar(
   }
   try {
     const { size } = await fh.stat();
-    const members = await indexTar((position, length) => readFully(fh, position, length), size, path);
+    const members = await indexTar(
+      readAhead((position, length) => readFully(fh, position, length), size),
+      size,
+      path,
+    );
     return CheckpointArchive.create(path, 'tar', compression, byteSize, members, {
       locate: (m) => ({ file: tarPath, base: m.offset }),
       handle: async () => fh,

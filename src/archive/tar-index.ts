@@ -186,6 +186,27 @@ function memberType(flag: string): MemberType {
 /** Reads up to `length` bytes at `position`; shorter only at the end of the data. */
 export type PositionalRead = (position: number, length: number) => Promise<Buffer>;
 
+/** Bytes the tar index reads ahead of a header (see readAhead). */
+export const INDEX_WINDOW = 64 * 1024;
+
+/**
+ * `read`, served from a window read ahead of the last request. The index asks for each 512-byte
+ * header in turn, and most of a checkpoint's members are small CRIU images, so one read covers
+ * many headers, instead of one read (a thread-pool round trip) per member.
+ */
+export function readAhead(read: PositionalRead, dataSize: number, window = INDEX_WINDOW): PositionalRead {
+  let start = 0;
+  let bytes: Buffer = Buffer.alloc(0);
+  return async (position, length) => {
+    if (position < start || position + length > start + bytes.length) {
+      bytes = await read(position, Math.max(length, Math.min(window, dataSize - position)));
+      start = position;
+    }
+    const from = position - start;
+    return bytes.subarray(from, Math.min(from + length, bytes.length));
+  };
+}
+
 /**
  * Indexes the tar read through `readAt` (of `fileSize` bytes). `path` names the file in errors.
  * Members with names that escape the archive root are refused: runtimes never write them.

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEntries, decodeImage } from './image.js';
-import { inventoryEntry, pstreeEntry } from './messages/core.js';
+import { CheckpointArchive } from '../archive/archive.js';
+import { fixture } from '../testing/fixtures.js';
+import { decodeEntries, decodeImage, decodeProjected } from './image.js';
+import { coreEntry, inventoryEntry, pstreeEntry } from './messages/core.js';
+import { f, message } from './schema.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/[\s|]/g, ''), 'hex');
 
@@ -48,5 +51,39 @@ describe('CRIU image framing', () => {
     ['an image type kcr does not decode', hex('19435654 47304259'), /kcr does not decode APPARMOR images/],
   ])('names the file and the problem for %s', (_what, img, message) => {
     expect(() => decodeImage(img, 'x.img')).toThrow(message);
+  });
+});
+
+describe('projected decoding', () => {
+  const coreName = message('core_entry', {
+    tc: f.message(3, message('task_core_entry', { comm: f.string(6) })),
+  });
+
+  it.each([
+    'podman/nginx-webserver-1.tar',
+    'crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar',
+  ])('gives exactly the projected fields of the full decode of each core in %s', async (archive) => {
+    const a = await CheckpointArchive.open(fixture(archive));
+    try {
+      const cores = a.members().filter((m) => /\/core-\d+\.img$/.test(m.name));
+      expect(cores.length).toBeGreaterThan(0);
+      for (const { name } of cores) {
+        const bytes = await a.read(name);
+        const full = decodeEntries(bytes, name, coreEntry);
+        const projected = decodeProjected(bytes, name, coreEntry, coreName);
+        expect(projected).toEqual(full.map((c) => ({ tc: { comm: c.tc?.comm } })));
+        expect(projected[0]?.tc?.comm).toMatch(/\w/);
+      }
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('refuses an image of another type as the full decode does', () => {
+    const pstree = hex('19435654 | 30302750 | 08000000 | 0801100018012001');
+    expect(() => decodeProjected(pstree, 'core-1.img', coreEntry, coreName)).toThrow(
+      /core-1\.img: entry 0 is a pstree_entry, expected core_entry/,
+    );
+    expect(() => decodeProjected(pstree, 'pstree.img', pstreeEntry, coreName)).toThrow(/no projection/);
   });
 });

@@ -247,6 +247,33 @@ export function entriesAs<F extends FieldMap>(
   });
 }
 
+/**
+ * The entries of an image of `spec`'s type with only the fields `projection` names decoded: the
+ * others are skipped as unknown fields are, so a caller that needs a task's name does not pay for
+ * its registers, signal handlers and limits. `projection` is a message with `spec`'s name and a
+ * subset of its fields (same numbers and types). An image of another type fails as decodeEntries.
+ */
+export function decodeProjected<F extends FieldMap, P extends FieldMap>(
+  buf: Uint8Array,
+  name: string,
+  spec: MessageSpec<F>,
+  projection: MessageSpec<P>,
+): Decoded<P>[] {
+  if (projection.name !== spec.name) throw new Error(`${projection.name} is no projection of ${spec.name}`);
+  const { magic, start } = readMagic(buf, name);
+  const layout = magic === 'GHOST_FILE' ? undefined : LAYOUTS[magic];
+  if (!layout || layout.spec !== spec) {
+    // Not an image of spec's type: decodeEntries names the mismatch (an empty one has no entries).
+    decodeEntries(buf, name, spec);
+    return [];
+  }
+  if (layout.head || layout.extra) throw new Error(`${magic} images are not projected`);
+  const cursor = new Cursor(buf, name, start);
+  const entries: Decoded<P>[] = [];
+  while (cursor.remaining > 0) entries.push(decodePayload(cursor, projection, entries.length) as Decoded<P>);
+  return entries;
+}
+
 /** Decodes an image that must hold exactly the given message type, e.g. `pstree.img` → pstree_entry[]. */
 export function decodeEntries<F extends FieldMap>(
   buf: Uint8Array,

@@ -21,9 +21,7 @@ export interface DecodedPagemap {
 /** Thrown inside the fast path for input it leaves to the generic decoder. */
 class NotPlain extends Error {}
 
-const TWO_32 = 2 ** 32;
-
-/** A little reader over one payload: varints as the protobuf wire format has them. */
+/** A little reader over the head's payload: varints as the protobuf wire format has them. */
 class Payload {
   constructor(
     private readonly buf: Uint8Array,
@@ -35,49 +33,21 @@ class Payload {
     return this.pos < this.end;
   }
 
-  /** High 32 bits of the last varint read. */
-  private hi = 0;
-
-  /** A varint's low 32 bits (its high 32 in `hi`), truncated to 64 bits as protobuf readers do. */
+  /** A varint's low 32 bits, as protobuf readers truncate a uint32. */
   private varint(): number {
     let lo = 0;
-    let hi = 0;
     for (let shift = 0; shift < 70; shift += 7) {
       if (this.pos >= this.end) throw new NotPlain();
       const b = this.buf[this.pos++]!;
-      const bits = b & 0x7f;
-      if (shift < 28) lo |= bits << shift;
-      else if (shift === 28) {
-        lo |= (bits & 0x0f) << 28;
-        hi |= bits >> 4;
-      } else if (shift < 64) hi |= bits << (shift - 32);
-      if ((b & 0x80) === 0) {
-        this.hi = hi >>> 0;
-        return lo >>> 0;
-      }
+      if (shift < 28) lo |= (b & 0x7f) << shift;
+      else if (shift === 28) lo |= (b & 0x0f) << 28;
+      if ((b & 0x80) === 0) return lo >>> 0;
     }
     throw new NotPlain(); // more than 10 bytes: malformed
   }
 
   uint32(): number {
     return this.varint();
-  }
-
-  uint64(): bigint {
-    const lo = this.varint();
-    const hi = this.hi;
-    // Addresses and counts fit a double exactly below 2^53, the common case by far.
-    return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
-  }
-
-  bool(): boolean {
-    return (this.varint() | this.hi) !== 0;
-  }
-
-  /** Starts on the next payload, [pos, end), reusing this reader. */
-  reset(pos: number, end: number): void {
-    this.pos = pos;
-    this.end = end;
   }
 
   skip(wireType: number): void {
@@ -92,24 +62,50 @@ class Payload {
   }
 }
 
-/** pagemap_entry fields by number, with the wire type each is read with (all varints). */
-function readEntry(p: Payload): PageEntry {
-  const entry: PageEntry = {};
-  while (p.more()) {
-    const tag = p.uint32();
-    const no = tag >>> 3;
-    const wireType = tag & 7;
-    if (wireType !== 0 || no < 1 || no > 5) {
-      p.skip(wireType);
-      continue;
+const TWO_53 = 2 ** 53;
+
+/**
+ * The entries from `pos` to the end of `buf`, in one loop with the varints read inline: a large
+ * pagemap has hundreds of thousands of entries, and this runs once per command, before V8 has
+ * compiled anything, where every method call of a reader object costs. All five pagemap_entry
+ * fields are varints; a field of another wire type, a tag or value of more than 53 bits, or a
+ * uint32 field over 32 bits goes to the generic decoder (NotPlain), which handles them exactly.
+ */
+function readEntries(buf: Uint8Array, pos: number, entries: PageEntry[]): void {
+  const length = buf.length;
+  while (pos < length) {
+    if (pos + 4 > length) throw new NotPlain();
+    const size = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
+    let at = pos + 4;
+    const end = at + size;
+    if (end > length) throw new NotPlain();
+    const entry: PageEntry = {};
+    while (at < end) {
+      const tag = buf[at++]!;
+      if (tag & 0x80 || (tag & 7) !== 0) throw new NotPlain(); // a long tag, or not a varint
+      let value = 0;
+      let scale = 1;
+      let byte: number;
+      do {
+        if (at >= end || scale >= TWO_53) throw new NotPlain();
+        byte = buf[at++]!;
+        value += (byte & 0x7f) * scale;
+        scale *= 128;
+      } while (byte & 0x80);
+      if (value >= TWO_53) throw new NotPlain();
+      const no = tag >>> 3;
+      if (no === 1) entry.vaddr = BigInt(value);
+      else if (no === 5) entry.nr_pages = BigInt(value);
+      else if (no === 3) entry.in_parent = value !== 0;
+      else if (no === 2 || no === 4) {
+        if (value > 0xffffffff) throw new NotPlain();
+        if (no === 2) entry.compat_nr_pages = value;
+        else entry.flags = value;
+      } // other field numbers: unknown fields, skipped
     }
-    if (no === 1) entry.vaddr = p.uint64();
-    else if (no === 2) entry.compat_nr_pages = p.uint32();
-    else if (no === 3) entry.in_parent = p.bool();
-    else if (no === 4) entry.flags = p.uint32();
-    else entry.nr_pages = p.uint64();
+    entries.push(entry);
+    pos = end;
   }
-  return entry;
 }
 
 function readHead(p: Payload): HeadEntry {
@@ -126,20 +122,15 @@ function decodePlain(buf: Uint8Array, name: string): DecodedPagemap {
   const { magic, start } = readMagic(buf, name);
   if (magic !== 'PAGEMAP') throw new NotPlain();
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let head: HeadEntry | undefined;
   const entries: PageEntry[] = [];
-  const payload = new Payload(buf, 0, 0);
-  for (let pos = start; pos < buf.length;) {
-    if (pos + 4 > buf.length) throw new NotPlain();
-    const size = view.getUint32(pos, true);
-    const end = pos + 4 + size;
-    if (end > buf.length) throw new NotPlain();
-    payload.reset(pos + 4, end);
-    if (head === undefined) head = readHead(payload);
-    else entries.push(readEntry(payload));
-    if (payload.pos !== end) throw new NotPlain();
-    pos = end;
-  }
+  if (start >= buf.length) return { head: undefined, entries };
+  if (start + 4 > buf.length) throw new NotPlain();
+  const end = start + 4 + view.getUint32(start, true);
+  if (end > buf.length) throw new NotPlain();
+  const payload = new Payload(buf, start + 4, end);
+  const head = readHead(payload);
+  if (payload.pos !== end) throw new NotPlain();
+  readEntries(buf, end, entries);
   return { head, entries };
 }
 

@@ -80,8 +80,11 @@ export function derivePageSize(pagesFileSize: number, presentPages: number): num
 export function withPageSize(pagemap: Pagemap, pageSize: number): Pagemap {
   return {
     ...pagemap,
+    // Fields named, not spread: this runs once per run, cold, before a memory command's first read.
     runs: pagemap.runs.map((r) => ({
-      ...r,
+      vaddr: r.vaddr,
+      pages: r.pages,
+      flags: r.flags,
       fileOffset: r.fileOffset === null ? null : r.fileOffset * pageSize,
     })),
   };

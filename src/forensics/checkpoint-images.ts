@@ -7,7 +7,7 @@
  */
 import { CheckpointArchive, type OpenOptions } from '../archive/archive.js';
 import { KcrError } from '../errors.js';
-import { decodeImage, entriesAs, type DecodedImage } from '../criu/image.js';
+import { decodeImage, decodeProjected, entriesAs, type DecodedImage } from '../criu/image.js';
 import { ProcessMemory } from '../criu/memory.js';
 import { buildPagemap, derivePageSize, withPageSize } from '../criu/pagemap.js';
 import { decodePagemap } from '../criu/pagemap-decode.js';
@@ -77,6 +77,20 @@ export class CheckpointImages {
   async entries<F extends FieldMap>(file: string, spec: MessageSpec<F>): Promise<Decoded<F>[]> {
     const image = await this.image(file);
     return image ? entriesAs(image, spec, this.imageMember(file)) : [];
+  }
+
+  /**
+   * Entries of an image with only `projection`'s fields decoded (see decodeProjected); [] when the
+   * image is absent. Not cached: an image read whole later is decoded whole.
+   */
+  async projectedEntries<F extends FieldMap, P extends FieldMap>(
+    file: string,
+    spec: MessageSpec<F>,
+    projection: MessageSpec<P>,
+  ): Promise<Decoded<P>[]> {
+    const member = this.imageMember(file);
+    if (!this.archive.has(member)) return [];
+    return decodeProjected(await this.archive.read(member), member, spec, projection);
   }
 
   /** Entries of an image that must exist (pstree.img, inventory.img). */

@@ -4,7 +4,6 @@
  * exists and is not a regular file is never renamed over (as root, `-o /dev/null` would replace the
  * system's /dev/null): a character device or FIFO is written into directly, anything else refused.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createReadStream, createWriteStream } from 'node:fs';
 import { chmod, copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { KcrError } from '../errors.js';
@@ -17,7 +16,8 @@ import { pipeline } from 'node:stream/promises';
  * a kcr that was killed (kill -9, power loss: hundreds of MB of process memory) from a live one's.
  */
 export function tempNameFor(path: string): string {
-  const suffix = `.kcr-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  // Web Crypto's global, not node:crypto: loading that module costs every command a few ms at start.
+  const suffix = `.kcr-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}.tmp`;
   // A file name may be 255 bytes (NAME_MAX): a target name near it (kcr names archives after long
   // pod names) is cut, so that its temp name is still one the file system takes.
   const room = NAME_MAX - 1 - Buffer.byteLength(suffix);

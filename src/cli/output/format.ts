@@ -1,5 +1,4 @@
 /** Machine-readable renderings shared by every command: `-o json` and `-o yaml`. */
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { stringifyJson } from '../../util/json.js';
 import { escapeJsonText, escapeYamlText } from './escape.js';
@@ -26,7 +25,8 @@ export function toJson(value: unknown): string {
  * The marker carries a fresh nonce, so no string in the data can be mistaken for a bigint.
  */
 function jsonView(value: unknown): unknown {
-  const mark = `\u0000bigint:${randomUUID()}:`;
+  // Web Crypto's global: importing node:crypto would cost every command's start a few ms.
+  const mark = `\u0000bigint:${crypto.randomUUID()}:`;
   const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${mark}${v}` : v));
   if (text === undefined) return undefined;
   return JSON.parse(text, (_k, v: unknown) =>

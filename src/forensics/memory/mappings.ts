@@ -127,17 +127,22 @@ function nameOf(images: MemoryImages, mm: MmEntry, vma: VmaEntry): { name: strin
 export function presentPagesIn(memory: ProcessMemory | undefined, start: bigint, end: bigint): number {
   if (!memory) return 0;
   const size = BigInt(memory.pageSize);
-  let pages = 0n;
+  let pages = 0;
   for (let i = memory.firstRunEndingAfter(start); i < memory.runs.length; i++) {
     const run = memory.runs[i]!;
     if (run.vaddr >= end) break;
     if (run.fileOffset === null) continue;
     const runEnd = memory.runEnd(run);
+    // A run inside the range, the common case (thousands per process), counts whole.
+    if (run.vaddr >= start && runEnd <= end) {
+      pages += run.pages;
+      continue;
+    }
     const from = run.vaddr > start ? run.vaddr : start;
     const to = runEnd < end ? runEnd : end;
-    if (to > from) pages += (to - from) / size;
+    if (to > from) pages += Number((to - from) / size);
   }
-  return Number(pages);
+  return pages;
 }
 
 /** Loads pagemap-shmem-<id>.img on demand; see shmem.ts. */

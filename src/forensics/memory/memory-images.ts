@@ -6,7 +6,7 @@
  * missing or damaged image fails the load, naming it; images it does not read cannot fail it.
  */
 import { coreEntry, pstreeEntry } from '../../criu/messages/core.js';
-import type { FieldMap, MessageSpec } from '../../criu/schema.js';
+import { f, message, type DecodedOf, type FieldMap, type MessageSpec } from '../../criu/schema.js';
 import type { CheckpointImages } from '../checkpoint-images.js';
 import { mmEntry } from '../../criu/messages/mm.js';
 import {
@@ -15,19 +15,27 @@ import {
   loadFiles,
   loadMemfdInodes,
   missingImage,
-  type CoreEntry,
   type FileEntry,
   type MemfdInodeEntry,
   type MmEntry,
 } from '../images.js';
 import { VMA_STATUS } from './mappings.js';
 
+/**
+ * What memory views read of a main thread's core-<pid>.img: its name. The core also holds the
+ * registers, signal handlers and limits, which a memory search would otherwise decode for nothing.
+ */
+export const coreName = message('core_entry', {
+  tc: f.message(3, message('task_core_entry', { comm: f.string(6) })),
+});
+export type CoreName = DecodedOf<typeof coreName>;
+
 /** A process as memory views see it (a TaskImages of loadDumpImages is one too). */
 export interface MemoryTask {
   pid: number;
   zombie: boolean;
   /** Core of the main thread: its name (`tc.comm`). */
-  core?: CoreEntry;
+  core?: CoreName;
   /** Its mappings; absent for zombies. */
   mm?: MmEntry;
 }
@@ -45,6 +53,13 @@ async function required<F extends FieldMap>(cp: CheckpointImages, file: string, 
   return (await cp.entries(file, spec))[0];
 }
 
+/** A task's name from its core, decoding nothing else of it. */
+async function requiredName(cp: CheckpointImages, pid: number): Promise<CoreName | undefined> {
+  const file = `core-${pid}.img`;
+  if (!cp.hasImage(file)) throw missingImage(cp, file);
+  return (await cp.projectedEntries(file, coreEntry, coreName))[0];
+}
+
 /** Loads the images memory views need, of every process or of `pid` alone (checked against pstree.img). */
 export async function loadMemoryImages(cp: CheckpointImages, pid?: number): Promise<MemoryImages> {
   const pstree = await cp.requiredEntries('pstree.img', pstreeEntry);
@@ -54,7 +69,7 @@ export async function loadMemoryImages(cp: CheckpointImages, pid?: number): Prom
     const taskPid = entry.pid ?? 0;
     if (pid !== undefined && taskPid !== pid) continue;
     const zombie = isZombie(entry);
-    const core = await required(cp, `core-${taskPid}.img`, coreEntry);
+    const core = await requiredName(cp, taskPid);
     const mm = zombie ? undefined : await required(cp, `mm-${taskPid}.img`, mmEntry);
     tasks.push({ pid: taskPid, zombie, ...(core ? { core } : {}), ...(mm ? { mm } : {}) });
   }
