@@ -3,6 +3,7 @@
 // of the time of the ~150 separate modules. The library (dist/index.js) stays unbundled.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 // `kcr version` names the commit the bundle was built from; outside a git checkout it says unknown.
@@ -31,6 +32,30 @@ const zodEnglishOnly = {
       contents: "export { default as en } from 'zod/v4/locales/en.js';",
       resolveDir: process.cwd(),
     }));
+  },
+};
+
+/**
+ * commander requires node:child_process at load, for executable subcommands (`git-foo` style),
+ * which kcr never uses; loading it (and the net and dgram code under it) costs every command
+ * 3-10 ms at start. In the bundle it is required on the first spawn instead.
+ */
+const commanderSpawnsLazily = {
+  name: 'commander-spawns-lazily',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!source.includes(eager))
+        throw new Error(`${args.path}: commander no longer requires child_process as expected`);
+      return {
+        contents: source.replace(
+          eager,
+          "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+        ),
+        loader: 'js',
+      };
+    });
   },
 };
 
@@ -65,7 +90,7 @@ await build({
     js: "import { createRequire as __kcrCreateRequire } from 'node:module'; const require = __kcrCreateRequire(import.meta.url);",
   },
   define: { KCR_COMMIT: JSON.stringify(commit) },
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, commanderSpawnsLazily],
   sourcemap: 'linked',
   minifyWhitespace: true,
   minifySyntax: true,

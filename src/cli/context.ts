@@ -43,7 +43,11 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // On first use: Node builds process.stdin (a tty or socket stream) when it is first read, which
+    // costs each start milliseconds, and only --password-stdin reads it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
   };

@@ -125,11 +125,28 @@ function kubectlDryRun(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * `io` with stdout and stderr through the terminal-safety escape. Field by field, not a spread: a
+ * spread would read `stdin`, which processIo builds only when a command first reads it.
+ */
+function guardedIo(io: CliIo): CliIo {
+  return {
+    stdout: guardStream(io.stdout),
+    stderr: guardStream(io.stderr),
+    get stdin() {
+      return io.stdin;
+    },
+    env: io.env,
+    cwd: io.cwd,
+    ...(io.serviceAccountDir !== undefined ? { serviceAccountDir: io.serviceAccountDir } : {}),
+  };
+}
+
 /** Runs kcr with `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   // Every string kcr prints passes the terminal-safety escape; bars draw on the raw stderr.
   const ctx: CliContext = {
-    io: { ...io, stdout: guardStream(io.stdout), stderr: guardStream(io.stderr) },
+    io: guardedIo(io),
     terminal: io.stderr,
     exitCode: 0,
     debug: argv.includes('--debug'),

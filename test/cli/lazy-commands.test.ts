@@ -4,10 +4,14 @@
  * suggestions still see every command.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commandWord, PlaceholderRan, registerCommandsFor } from '../../src/cli/command-loader.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
+import { runCli } from '../../src/cli/main.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { builtBin, REPO_ROOT } from '../../src/testing/built-cli.js';
 import { fixture } from '../../src/testing/fixtures.js';
@@ -140,5 +144,56 @@ describe('start-up loads only the command that runs', () => {
     expect(code).toBe(0);
     expect(commandModules(modules)).toEqual(['index', 'version']);
     expect(packages(modules)).toEqual(['commander']);
+  });
+});
+
+/** The Node built-in modules the installed kcr (bin/kcr.js, the bundle) loaded for one command line. */
+function builtinsLoadedBy(argv: string[]): { code: number | null; builtins: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'kcr-builtins-'));
+  try {
+    // process.moduleLoadList names every built-in module loaded so far, whoever required it.
+    const preload = join(dir, 'report.cjs');
+    writeFileSync(
+      preload,
+      "process.on('exit', () => process.stderr.write('BUILTINS ' + process.moduleLoadList" +
+        ".filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join(',') + '\\n'));\n",
+    );
+    const run = spawnSync(process.execPath, ['-r', preload, builtBin('kcr'), ...argv], { encoding: 'utf8' });
+    const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS ')) ?? '';
+    return { code: run.status, builtins: line.slice('BUILTINS '.length).split(',') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the installed kcr starts without the built-ins it does not use', () => {
+  // child_process (with net and dgram under it) and crypto cost every start milliseconds each;
+  // commander requires child_process for executable subcommands, which kcr has none of.
+  it.each([
+    ['kcr version', ['version']],
+    ['kcr mem search', ['mem', 'search', NGINX, '-s', 'nginx', '-c']],
+  ])('%s loads neither child_process nor crypto', (_name, argv) => {
+    const { code, builtins } = builtinsLoadedBy(argv);
+    expect(code).toBe(0);
+    expect(builtins).toContain('fs'); // the report itself works
+    expect(builtins.filter((b) => ['child_process', 'dgram', 'crypto'].includes(b))).toEqual([]);
+  });
+});
+
+describe('standard input', () => {
+  it('is not touched by a command that does not read it (Node builds process.stdin on first use)', async () => {
+    const chunks: string[] = [];
+    const sink = { write: (s: string) => chunks.push(s) > 0 };
+    const io = {
+      stdout: sink,
+      stderr: sink,
+      get stdin(): never {
+        throw new Error('stdin was read');
+      },
+      env: process.env,
+      cwd: process.cwd(),
+    };
+    expect(await runCli(['version', '-o', 'json'], io)).toBe(0);
+    expect(JSON.parse(chunks.join(''))).toHaveProperty('version');
   });
 });
