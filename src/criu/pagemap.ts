@@ -30,13 +30,6 @@ export interface Pagemap {
 type HeadEntry = DecodedOf<typeof pagemapHead>;
 type PageEntry = DecodedOf<typeof pagemapEntry>;
 
-/** CRIU's init_compat_pagemap_entry: missing flags come from in_parent, missing field 5 from field 2. */
-export function normalisePageEntry(entry: PageEntry): { vaddr: bigint; pages: number; flags: number } {
-  const flags = entry.flags ?? (entry.in_parent ? PE_PARENT : PE_PRESENT);
-  const pages = entry.nr_pages !== undefined ? Number(entry.nr_pages) : (entry.compat_nr_pages ?? 0);
-  return { vaddr: entry.vaddr ?? 0n, pages, flags };
-}
-
 export function buildPagemap(head: HeadEntry | undefined, entries: PageEntry[], name: string): Pagemap {
   if (!head || head.pages_id === undefined) {
     throw new KcrError('invalid-input', `${name}: missing pagemap head (pages_id)`, {
@@ -48,7 +41,11 @@ export function buildPagemap(head: HeadEntry | undefined, entries: PageEntry[], 
   let presentPages = 0;
   let previous = -1n;
   for (const raw of entries) {
-    const { vaddr, pages, flags } = normalisePageEntry(raw);
+    // As CRIU's init_compat_pagemap_entry: missing flags come from in_parent, a missing field 5
+    // from field 2.
+    const flags = raw.flags ?? (raw.in_parent ? PE_PARENT : PE_PRESENT);
+    const pages = raw.nr_pages !== undefined ? Number(raw.nr_pages) : (raw.compat_nr_pages ?? 0);
+    const vaddr = raw.vaddr ?? 0n;
     if (vaddr <= previous) {
       throw new KcrError('invalid-input', `${name}: entries are not in ascending address order`, {
         hint: 'the CRIU image is damaged',
