@@ -63,13 +63,8 @@ const commanderSpawnsLazily = {
 rmSync('dist/cli-bundle', { recursive: true, force: true });
 
 await build({
-  // Worker threads (the memory scan's, age encryption's) start from a file beside the chunk that
-  // starts them: each is an entry of its own, named as its module.
-  entryPoints: {
-    bin: 'dist/cli/bin.js',
-    'scan-worker': 'dist/forensics/memory/scan-worker.js',
-    'age-worker': 'dist/backup/encryption/age-worker.js',
-  },
+  // The memory scan's worker thread is started from a file beside the chunk that starts it.
+  entryPoints: { bin: 'dist/cli/bin.js', 'scan-worker': 'dist/forensics/memory/scan-worker.js' },
   outdir: 'dist/cli-bundle',
   bundle: true,
   splitting: true,

@@ -1,40 +1,40 @@
 /**
  * age's payload: a 16-byte nonce, then STREAM (ChaCha20-Poly1305 over 64 KiB chunks, the nonce an
  * 11-byte big-endian chunk counter and a last-chunk flag). node:crypto's chacha20-poly1305 runs in
- * OpenSSL, several times faster than a JavaScript cipher. The payload is cut into batches of whole
- * chunks (age-batches.ts) and each batch is sealed or opened here, as a whole: a batch needs only
- * its first chunk's counter and whether it holds the last chunk, so batches can be sealed on any
- * thread, in any order.
+ * OpenSSL, several times faster than a JavaScript cipher. Memory stays at a few chunks whatever
+ * the input's size: each side holds back at most one chunk, because a full chunk can only be known
+ * not to be the last once more data follows it.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { KcrError } from '../../errors.js';
 import { hkdf } from './age-header.js';
 
 export const CHUNK_SIZE = 64 * 1024;
-export const TAG_SIZE = 16;
+const TAG_SIZE = 16;
 export const NONCE_SIZE = 16;
-export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
+const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
 
 /** The payload key: HKDF-SHA256 of the file key, salted with the payload nonce (age spec). */
 export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
   return hkdf(fileKey, nonce, 'payload');
 }
 
-const AEAD = { authTagLength: TAG_SIZE } as const;
-
-function nonceFor(nonce: Buffer, counter: number, last: boolean): Buffer {
-  // 2^53 chunks of 64 KiB is far beyond any archive, so a JavaScript number is an exact counter.
-  nonce.writeUIntBE(counter, 5, 6);
-  nonce[11] = last ? 1 : 0;
-  return nonce;
-}
-
 /** One ChaCha20-Poly1305 chunk, as the file-key wrap of X25519 stanzas also uses it. */
 export function sealChunk(key: Buffer, counter: number, last: boolean, plaintext: Buffer): Buffer[] {
-  const cipher = createCipheriv('chacha20-poly1305', key, nonceFor(Buffer.alloc(12), counter, last), AEAD);
+  const nonce = Buffer.alloc(12);
+  setNonce(nonce, counter, last);
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, AEAD);
   const body = cipher.update(plaintext);
   cipher.final();
   return [body, cipher.getAuthTag()];
+}
+
+const AEAD = { authTagLength: TAG_SIZE } as const;
+
+function setNonce(nonce: Buffer, counter: number, last: boolean): void {
+  // 2^53 chunks of 64 KiB is far beyond any archive, so a JavaScript number is an exact counter.
+  nonce.writeUIntBE(counter, 5, 6);
+  nonce[11] = last ? 1 : 0;
 }
 
 export function damaged(detail: string, cause?: unknown): KcrError {
@@ -44,73 +44,144 @@ export function damaged(detail: string, cause?: unknown): KcrError {
   });
 }
 
-/** Which way a batch goes: plaintext to sealed chunks, or back. */
-export type Direction = 'seal' | 'open';
+const EMPTY = Buffer.alloc(0);
 
-/** One unit of a batch: a plaintext chunk when sealing, a sealed chunk when opening. */
-export function unitSize(direction: Direction): number {
-  return direction === 'seal' ? CHUNK_SIZE : SEALED_CHUNK_SIZE;
+/**
+ * Cuts a stream of buffers into units of `unit` bytes without copying what lies inside one input:
+ * a unit is a view into the input. What an input leaves over (at most one unit) is copied into a
+ * buffer owned here, which the next input completes: so no input is referenced once `take`
+ * returns, and a caller may reuse its buffers. The last whole unit is always held back until more
+ * data follows, because the final chunk of a STREAM is sealed differently and may be a whole one.
+ */
+class Units {
+  private readonly carry: Buffer;
+  private carried = 0;
+
+  constructor(private readonly unit: number) {
+    this.carry = Buffer.allocUnsafe(unit);
+  }
+
+  get length(): number {
+    return this.carried;
+  }
+
+  /** How many units `take(data)` hands out. */
+  count(data: Buffer): number {
+    const total = this.carried + data.length;
+    // Strictly more than the units handed out must stay: at least one byte, at most one unit.
+    return total > this.unit ? Math.floor((total - 1) / this.unit) : 0;
+  }
+
+  /** The units `data` completes and that are known not to be the last, to `each` in order. */
+  private take(data: Buffer, each: (unit: Buffer, index: number) => void): void {
+    const n = this.count(data);
+    let offset = 0;
+    for (let i = 0; i < n; i++) {
+      if (i === 0 && this.carried > 0) {
+        offset = this.unit - this.carried;
+        data.copy(this.carry, this.carried, 0, offset);
+        each(this.carry, 0);
+      } else {
+        each(data.subarray(offset, offset + this.unit), i);
+        offset += this.unit;
+      }
+    }
+    if (n > 0) this.carried = 0;
+    this.carried += data.copy(this.carry, this.carried, offset);
+  }
+
+  /**
+   * The units `data` completes, each turned by `each` into `outSize` bytes at its place in one
+   * buffer (empty when there are none): one piece out per input.
+   */
+  map(data: Buffer, outSize: number, each: (unit: Buffer, out: Buffer, at: number) => void): Buffer {
+    const n = this.count(data);
+    const out = n === 0 ? EMPTY : Buffer.allocUnsafe(n * outSize);
+    this.take(data, (unit, i) => each(unit, out, i * outSize));
+    return out;
+  }
+
+  /** What is held (less than a unit, or one whole unit); the stream is over. */
+  rest(): Buffer {
+    const rest = this.carry.subarray(0, this.carried);
+    this.carried = 0;
+    return rest;
+  }
 }
 
 /**
- * Seals or opens one batch: `data` is whole units, except that the batch holding the last chunk
- * (`last`) ends with it, whole or not. `counter` is the first chunk's. The result is one buffer
- * with an ArrayBuffer of its own, so a worker hands it over without a copy. (Handing on each
- * chunk's own buffers instead saves that copy, but then a file's write stream takes them one
- * write at a time, two per chunk: measured, 115,000 context switches for a GiB.) Opening throws
- * KcrError('integrity') naming the first chunk that does not authenticate, and returns nothing of
- * the batch then.
+ * Encrypts plaintext chunk by chunk. Each `write` returns the sealed chunks it completed as one
+ * buffer, so the stream pushes one piece per input block, not two per 64 KiB chunk: every push
+ * becomes a write downstream, and a GiB in 32,768 small file writes spent more time in the writes
+ * than in the cipher (measured: about a third of the encryption's time). The cipher's output is
+ * copied once, into that buffer; of the plaintext only each input's tail (at most one chunk, kept
+ * for the next input) is copied, and the nonce buffer is reused.
  */
-export function runBatch(
-  direction: Direction,
-  key: Buffer,
-  counter: number,
-  data: Uint8Array,
-  last: boolean,
-): Buffer {
-  return direction === 'seal' ? sealBatch(key, counter, data, last) : openBatch(key, counter, data, last);
-}
+export class StreamSealer {
+  private readonly units = new Units(CHUNK_SIZE);
+  private readonly nonce = Buffer.alloc(12);
+  private counter = 0;
+  constructor(private readonly key: Buffer) {}
 
-function sealBatch(key: Buffer, counter: number, plain: Uint8Array, last: boolean): Buffer {
-  // The empty plaintext is one empty last chunk; otherwise every chunk but the last is whole.
-  const chunks = Math.max(last ? 1 : 0, Math.ceil(plain.length / CHUNK_SIZE));
-  const out = Buffer.allocUnsafeSlow(plain.length + chunks * TAG_SIZE);
-  const nonce = Buffer.alloc(12);
-  let at = 0;
-  for (let i = 0; i < chunks; i++) {
-    const chunk = plain.subarray(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE);
-    const iv = nonceFor(nonce, counter + i, last && i === chunks - 1);
-    const cipher = createCipheriv('chacha20-poly1305', key, iv, AEAD);
-    at += cipher.update(chunk).copy(out, at);
+  /** Seals what `data` completes; `data` is not referenced once this returns. */
+  write(data: Buffer): Buffer {
+    return this.units.map(data, SEALED_CHUNK_SIZE, (plaintext, out, at) =>
+      this.seal(plaintext, false, out, at),
+    );
+  }
+
+  /** The last chunk: what is left (empty only when the whole plaintext was empty). */
+  end(): Buffer {
+    const rest = this.units.rest();
+    const out = Buffer.allocUnsafe(rest.length + TAG_SIZE);
+    this.seal(rest, true, out, 0);
+    return out;
+  }
+
+  private seal(plaintext: Buffer, last: boolean, out: Buffer, at: number): number {
+    setNonce(this.nonce, this.counter++, last);
+    const cipher = createCipheriv('chacha20-poly1305', this.key, this.nonce, AEAD);
+    at += cipher.update(plaintext).copy(out, at);
     cipher.final();
-    at += cipher.getAuthTag().copy(out, at);
+    return at + cipher.getAuthTag().copy(out, at);
   }
-  return out;
 }
 
-function openBatch(key: Buffer, counter: number, sealed: Uint8Array, last: boolean): Buffer {
-  const chunks = Math.ceil(sealed.length / SEALED_CHUNK_SIZE);
-  if (last) {
-    const tail = sealed.length - Math.max(0, chunks - 1) * SEALED_CHUNK_SIZE;
-    if (chunks === 0 && counter === 0) throw damaged('no payload');
-    if (tail < TAG_SIZE) throw damaged('it was cut short');
-    if (tail === TAG_SIZE && counter + chunks > 1) throw damaged('an empty last chunk after data');
+/**
+ * Decrypts STREAM chunks, as StreamSealer encrypts them: one buffer of plaintext per input block,
+ * returned only once every chunk in it authenticated. Throws a KcrError('integrity') on any damage
+ * or truncation.
+ */
+export class StreamOpener {
+  private readonly units = new Units(SEALED_CHUNK_SIZE);
+  private readonly nonce = Buffer.alloc(12);
+  private counter = 0;
+  constructor(private readonly key: Buffer) {}
+
+  write(data: Buffer): Buffer {
+    return this.units.map(data, CHUNK_SIZE, (sealed, out, at) => this.open(sealed, false, out, at));
   }
-  const out = Buffer.allocUnsafeSlow(sealed.length - chunks * TAG_SIZE);
-  const nonce = Buffer.alloc(12);
-  let at = 0;
-  for (let i = 0; i < chunks; i++) {
-    const chunk = sealed.subarray(i * SEALED_CHUNK_SIZE, (i + 1) * SEALED_CHUNK_SIZE);
-    const n = counter + i;
-    const iv = nonceFor(nonce, n, last && i === chunks - 1);
-    const decipher = createDecipheriv('chacha20-poly1305', key, iv, AEAD);
-    decipher.setAuthTag(chunk.subarray(chunk.length - TAG_SIZE));
-    at += decipher.update(chunk.subarray(0, chunk.length - TAG_SIZE)).copy(out, at);
+
+  end(): Buffer {
+    const rest = this.units.rest();
+    if (rest.length < TAG_SIZE)
+      throw damaged(rest.length === 0 && this.counter === 0 ? 'no payload' : 'it was cut short');
+    if (rest.length === TAG_SIZE && this.counter > 0) throw damaged('an empty last chunk after data');
+    const out = Buffer.allocUnsafe(rest.length - TAG_SIZE);
+    this.open(rest, true, out, 0);
+    return out;
+  }
+
+  private open(sealed: Buffer, last: boolean, out: Buffer, at: number): void {
+    const counter = this.counter++;
+    setNonce(this.nonce, counter, last);
+    const decipher = createDecipheriv('chacha20-poly1305', this.key, this.nonce, AEAD);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
+    decipher.update(sealed.subarray(0, sealed.length - TAG_SIZE)).copy(out, at);
     try {
       decipher.final();
     } catch (err) {
-      throw damaged(`chunk ${n} does not authenticate`, err);
+      throw damaged(`chunk ${counter} does not authenticate`, err);
     }
   }
-  return out;
 }

@@ -23,8 +23,7 @@ import { formatHeader, parseHeader, verifyHeaderMac, type ParsedHeader, type Sta
 import { ArmorDecoder, looksArmored } from './age-armor.js';
 import { FILE_KEY_SIZE, type AgeIdentity, type AgeRecipient } from './age-keys.js';
 import { parseSshIdentity, parseSshRecipient } from './age-ssh.js';
-import { BATCH_CHUNKS, MAX_IN_FLIGHT, PayloadBatches, type BatchOptions } from './age-batches.js';
-import { NONCE_SIZE, SEALED_CHUNK_SIZE, payloadKey, type Direction } from './age-stream.js';
+import { NONCE_SIZE, StreamOpener, StreamSealer, payloadKey } from './age-stream.js';
 import { parseX25519Identity, parseX25519Recipient } from './age-x25519.js';
 import { createAgeFileEncryptStream } from './age-file.js';
 import type { EncryptOptions, StreamEncryption } from './types.js';
@@ -80,98 +79,39 @@ export function parseAgeIdentities(text: string, what = 'identity'): AgeIdentity
   return identities;
 }
 
-/** A fresh file key wrapped to `recipients`: the header with the payload nonce, and the payload key. */
-export function startAgeFile(recipients: readonly AgeRecipient[]): { head: Buffer; key: Buffer } {
+/** Pushes what is not empty: an empty push would read as nothing, and cost a write downstream. */
+function pushSome(stream: Transform, data: Buffer): void {
+  if (data.length > 0) stream.push(data);
+}
+
+/** A fresh file key wrapped to `recipients`: the header and payload nonce, and the payload's sealer. */
+export function startAgeFile(recipients: readonly AgeRecipient[]): { head: Buffer; sealer: StreamSealer } {
   const fileKey = randomBytes(FILE_KEY_SIZE);
   const stanzas = recipients.flatMap((r) => r.wrap(fileKey));
   const nonce = randomBytes(NONCE_SIZE);
-  return { head: Buffer.concat([formatHeader(stanzas, fileKey), nonce]), key: payloadKey(fileKey, nonce) };
-}
-
-/** What a Transform does with its input: the payload's batches get what `write` takes, once known. */
-interface PayloadFeed {
-  write(chunk: Buffer): void;
-  end(): void;
-  /** The payload's batches, once the payload started (a decryption reads the header first). */
-  batches(): PayloadBatches | undefined;
-}
-
-/**
- * A Transform whose payload goes through batches (age-batches.ts). It waits while MAX_IN_FLIGHT
- * batches are out and ends once every result is out; a failed batch destroys it at once, and a
- * destroy ends the worker, if one started.
- */
-function batchedTransform(start: (stream: Transform) => PayloadFeed): Transform {
-  // Results are pushed as batches finish, outside transform(), where a Transform's own
-  // backpressure does not look: so the input waits here while the reader has enough unread.
-  let readerWaits: (() => void)[] = [];
-  const roomToPush = async () => {
-    while (!stream.destroyed && stream.readableLength >= stream.readableHighWaterMark)
-      await new Promise<void>((resolve) => readerWaits.push(resolve));
+  return {
+    head: Buffer.concat([formatHeader(stanzas, fileKey), nonce]),
+    sealer: new StreamSealer(payloadKey(fileKey, nonce)),
   };
-  const settle = (done: TransformCallback, last: boolean) => {
-    const batches = feed.batches();
-    if (!batches) return done();
-    const ready = last ? batches.drained() : batches.below(MAX_IN_FLIGHT).then(roomToPush);
-    ready.then(() => done(), done);
-  };
-  const stream = new Transform({
-    // Two batches' results may wait to be read, so that pushing one does not hold up the input.
-    readableHighWaterMark: 2 * BATCH_CHUNKS * SEALED_CHUNK_SIZE,
-    read(size) {
-      const waits = readerWaits;
-      readerWaits = [];
-      for (const wake of waits) wake();
-      Transform.prototype._read.call(this, size);
-    },
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      try {
-        feed.write(chunk);
-      } catch (err) {
-        return done(err as Error);
-      }
-      settle(done, false);
-    },
-    flush(done: TransformCallback) {
-      try {
-        feed.end();
-      } catch (err) {
-        return done(err as Error);
-      }
-      settle(done, true);
-    },
-    destroy(err, callback) {
-      void Promise.resolve(feed.batches()?.close()).then(
-        () => callback(err),
-        () => callback(err),
-      );
-    },
-  });
-  const feed = start(stream);
-  return stream;
-}
-
-/** Batches whose results the stream pushes, and whose failure destroys it. */
-function payloadBatches(direction: Direction, key: Buffer, stream: Transform, options: BatchOptions) {
-  return new PayloadBatches(
-    direction,
-    key,
-    (data) => stream.push(data),
-    (err) => stream.destroy(err),
-    options,
-  );
 }
 
 /** A Transform from plaintext to an age file for `recipients`. */
-export function createAgeEncryptStream(
-  recipients: readonly AgeRecipient[],
-  options: BatchOptions = {},
-): Transform {
-  const { head, key } = startAgeFile(recipients);
-  return batchedTransform((stream) => {
-    stream.push(head);
-    const batches = payloadBatches('seal', key, stream, options);
-    return { write: (chunk) => batches.write(chunk), end: () => batches.end(), batches: () => batches };
+export function createAgeEncryptStream(recipients: readonly AgeRecipient[]): Transform {
+  const start = startAgeFile(recipients);
+  const sealer = start.sealer;
+  let head: Buffer | undefined = start.head;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      if (head) this.push(head);
+      head = undefined;
+      pushSome(this, sealer.write(chunk));
+      done();
+    },
+    flush(done: TransformCallback) {
+      if (head) this.push(head);
+      this.push(sealer.end());
+      done();
+    },
   });
 }
 
@@ -206,67 +146,73 @@ function unwrapFileKey(header: ParsedHeader, identities: readonly AgeIdentity[])
 }
 
 /** A Transform from an age file (binary or armored) to its plaintext, for the first of `identities` that opens it. */
-export function createAgeDecryptStream(
-  identities: readonly AgeIdentity[],
-  options: BatchOptions = {},
-): Transform {
+export function createAgeDecryptStream(identities: readonly AgeIdentity[]): Transform {
   let armor: ArmorDecoder | undefined;
   let sniffed = false;
   let headerBytes: Buffer | undefined = Buffer.alloc(0);
   let fileKey: Buffer | undefined;
   let nonceBytes = Buffer.alloc(0);
-  let batches: PayloadBatches | undefined;
+  let opener: StreamOpener | undefined;
 
-  const payload = (data: Buffer, stream: Transform): void => {
-    if (!batches) {
+  const payload = (data: Buffer): Buffer => {
+    if (!opener) {
       nonceBytes = Buffer.concat([nonceBytes, data]);
-      if (nonceBytes.length < NONCE_SIZE) return;
-      const key = payloadKey(fileKey!, nonceBytes.subarray(0, NONCE_SIZE));
-      batches = payloadBatches('open', key, stream, options);
+      if (nonceBytes.length < NONCE_SIZE) return Buffer.alloc(0);
+      opener = new StreamOpener(payloadKey(fileKey!, nonceBytes.subarray(0, NONCE_SIZE)));
       data = nonceBytes.subarray(NONCE_SIZE);
     }
-    batches.write(data);
+    return opener.write(data);
   };
 
   /** The binary age file, piece by piece: header first, then the payload. */
-  const feed = (chunk: Buffer, stream: Transform): void => {
+  const feed = (chunk: Buffer): Buffer => {
     if (headerBytes) {
       const data: Buffer = Buffer.concat([headerBytes, chunk]);
       const header = parseHeader(data);
       if (!header) {
         headerBytes = data;
-        return;
+        return Buffer.alloc(0);
       }
       headerBytes = undefined;
       fileKey = unwrapFileKey(header, identities);
       chunk = data.subarray(header.payloadOffset);
     }
-    payload(chunk, stream);
+    return payload(chunk);
   };
 
-  return batchedTransform((stream) => ({
-    write(chunk) {
-      if (!sniffed && chunk.length > 0) {
-        sniffed = true;
-        if (looksArmored(chunk)) armor = new ArmorDecoder();
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      try {
+        if (!sniffed && chunk.length > 0) {
+          sniffed = true;
+          if (looksArmored(chunk)) armor = new ArmorDecoder();
+        }
+        pushSome(this, feed(armor ? armor.write(chunk) : chunk));
+        done();
+      } catch (err) {
+        done(err as Error);
       }
-      feed(armor ? armor.write(chunk) : chunk, stream);
     },
-    end() {
-      if (armor) feed(armor.end(), stream);
-      if (headerBytes) {
-        throw new KcrError('invalid-input', 'not a valid age file: it ends inside the header', {
-          hint: 'the data is empty, cut short, or not an age file',
-        });
+    flush(done: TransformCallback) {
+      try {
+        const fromArmor = armor ? feed(armor.end()) : Buffer.alloc(0);
+        if (headerBytes) {
+          throw new KcrError('invalid-input', 'not a valid age file: it ends inside the header', {
+            hint: 'the data is empty, cut short, or not an age file',
+          });
+        }
+        if (!opener)
+          throw new KcrError('integrity', 'encrypted data is damaged: it ends before the payload', {
+            hint: 'the ciphertext was cut short; use another copy of the backup',
+          });
+        pushSome(this, fromArmor);
+        pushSome(this, opener.end());
+        done();
+      } catch (err) {
+        done(err as Error);
       }
-      if (!batches)
-        throw new KcrError('integrity', 'encrypted data is damaged: it ends before the payload', {
-          hint: 'the ciphertext was cut short; use another copy of the backup',
-        });
-      batches.end();
     },
-    batches: () => batches,
-  }));
+  });
 }
 
 /** `source` through `transform`, failing the returned stream with the first error of either. */
