@@ -211,16 +211,14 @@ export class CheckpointArchive {
     const member = this.require(name);
     const { fd } = await this.backend.handle(member);
     const { base } = this.backend.locate(member);
-    return (offset, target, targetOffset, length) => {
-      const len = Math.max(0, Math.min(length, member.size - offset, target.length - targetOffset));
-      let done = 0;
-      while (done < len) {
-        const got = readSync(fd, target, targetOffset + done, len - done, base + offset + done);
-        if (got === 0) break; // the caller reports the short read, naming what it was reading
-        done += got;
-      }
-      return done;
-    };
+    return (offset, target, targetOffset, length) =>
+      readFullySync(
+        fd,
+        target,
+        targetOffset,
+        Math.max(0, Math.min(length, member.size - offset, target.length - targetOffset)),
+        base + offset,
+      );
   }
 
   /** Streams the member's data (or `[start, end)` of it) straight from the file. */
@@ -251,6 +249,26 @@ export class CheckpointArchive {
   async close(): Promise<void> {
     await this.backend.close();
   }
+}
+
+/**
+ * Reads `length` bytes at `position` of `fd` into `target` at `targetOffset`, synchronously, until
+ * done or the file ends; returns the bytes read (the caller reports a short read, naming it).
+ */
+export function readFullySync(
+  fd: number,
+  target: Buffer,
+  targetOffset: number,
+  length: number,
+  position: number,
+): number {
+  let done = 0;
+  while (done < length) {
+    const got = readSync(fd, target, targetOffset + done, length - done, position + done);
+    if (got === 0) break;
+    done += got;
+  }
+  return done;
 }
 
 async function readFully(fh: FileHandle, position: number, length: number): Promise<Buffer> {

@@ -10,25 +10,13 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointArchive } from '../archive/archive.js';
 import { tempDir } from '../testing/archive-builder.js';
-import { fixture } from '../testing/fixtures.js';
+import { DISTINCT_IMAGE_SETS, fixture } from '../testing/fixtures.js';
 import { withCheckpoint } from './checkpoint.js';
 import { inspect, INSPECT_VIEWS, type Inspection } from './inspect.js';
 import { VIEW_IMAGES, type ViewName } from './view-errors.js';
 
 const tmp = tempDir('kcr-damage-');
 afterAll(() => tmp.cleanup());
-
-/**
- * Each kind of CRIU image set once: the crio/ and containerd/ copies share the Podman images byte
- * for byte, and nginx-webserver-2 and the .tar.zst are later dumps of the same containers.
- */
-const ARCHIVES = [
-  'podman/nginx-webserver-1.tar',
-  'podman/busybox-counter.tar',
-  'podman/cthreads-server.tar',
-  'crio-real/checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar',
-  'crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar',
-];
 
 /** A flipped byte in the middle (bad values or bad framing), the image cut in half, the member gone. */
 type Mutation = 'flip' | 'cut' | 'missing';
@@ -81,7 +69,7 @@ async function inspectDir(dir: string): Promise<Inspection> {
   return withCheckpoint(dir, (cp) => inspect(cp, { views: new Set(INSPECT_VIEWS), showSecrets: true }));
 }
 
-describe.each(ARCHIVES)('%s with one damaged image', (archive) => {
+describe.each(DISTINCT_IMAGE_SETS)('%s with one damaged image', (archive) => {
   const dir = tmp.path(archive.replace(/\W/g, '_'));
   const images: Array<{ member: string; image: string; bytes: Buffer }> = [];
   let baseline: Partial<Record<ViewName, unknown>>;
@@ -151,7 +139,7 @@ describe.each(ARCHIVES)('%s with one damaged image', (archive) => {
 describe('an archive whose checkpoint/ directory is empty', () => {
   it('still shows the views that need no CRIU image, and names the ones that do', async () => {
     const dir = tmp.path('no-dump');
-    const a = await CheckpointArchive.open(fixture(ARCHIVES[3]!));
+    const a = await CheckpointArchive.open(fixture(DISTINCT_IMAGE_SETS[3]!));
     try {
       for (const m of a.members()) {
         if (m.type !== 'file' || m.name.startsWith('checkpoint/')) continue;

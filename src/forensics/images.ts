@@ -140,13 +140,14 @@ function guardInto(cp: CheckpointImages, problems: ImageProblem[], strict: boole
   });
 }
 
-export function missingImage(cp: CheckpointImages, file: string): KcrError {
+function missingImage(cp: CheckpointImages, file: string): KcrError {
   return new KcrError('not-found', `${cp.path}: has no ${cp.imageMember(file)}`, {
     hint: 'the CRIU dump is incomplete (the checkpoint failed or the archive was cut); take a new checkpoint',
   });
 }
 
-function requireImage(cp: CheckpointImages, file: string): void {
+/** Throws the standard error when `file`, an image CRIU writes for every live task, is missing. */
+export function requireImage(cp: CheckpointImages, file: string): void {
   if (!cp.hasImage(file)) throw missingImage(cp, file);
 }
 

@@ -7,6 +7,18 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../tes
 
 export const fixture = (...parts: string[]) => join(FIXTURES, ...parts);
 
+/**
+ * Each kind of CRIU image set once: the crio/ and containerd/ copies share the Podman images byte
+ * for byte, and nginx-webserver-2 and the .tar.zst are later dumps of the same containers.
+ */
+export const DISTINCT_IMAGE_SETS = [
+  'podman/nginx-webserver-1.tar',
+  'podman/busybox-counter.tar',
+  'podman/cthreads-server.tar',
+  'crio-real/checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar',
+  'crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar',
+] as const;
+
 export interface FactsFd {
   type: string;
   path?: string;

@@ -7,19 +7,11 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointArchive } from '../../archive/archive.js';
 import { tempDir } from '../../testing/archive-builder.js';
-import { fixture } from '../../testing/fixtures.js';
+import { DISTINCT_IMAGE_SETS, fixture } from '../../testing/fixtures.js';
 import { CheckpointImages, withCheckpointImages } from '../checkpoint-images.js';
 import { withCheckpoint } from '../checkpoint.js';
 import { loadDumpImages } from '../images.js';
 import { loadMemoryContext, type MemoryContext } from './context.js';
-
-const ARCHIVES = [
-  'podman/nginx-webserver-1.tar',
-  'podman/busybox-counter.tar',
-  'podman/cthreads-server.tar',
-  'crio-real/checkpoint-toolbox_forensics-toolbox-2026-12-02T00:49:14Z.tar',
-  'crio-real/checkpoint-counter_default-counter-2026-12-02T00:52:29Z.tar',
-];
 
 const tmp = tempDir('kcr-memory-images-');
 afterAll(() => tmp.cleanup());
@@ -51,7 +43,7 @@ async function decodedBy(path: string): Promise<{ context: MemoryContext; images
   });
 }
 
-describe.each(ARCHIVES)('memory views of %s', (archive) => {
+describe.each(DISTINCT_IMAGE_SETS)('memory views of %s', (archive) => {
   it('are what the full decode of every image gives', async () => {
     const partial = await withCheckpointImages(fixture(archive), (cp) => loadMemoryContext(cp));
     const full = await withCheckpoint(fixture(archive), async (cp) =>

@@ -14,7 +14,7 @@ import {
   isZombie,
   loadFiles,
   loadMemfdInodes,
-  missingImage,
+  requireImage,
   type FileEntry,
   type MemfdInodeEntry,
   type MmEntry,
@@ -49,14 +49,14 @@ export interface MemoryImages {
 
 /** The first entry of an image CRIU writes for every live task: missing is a gap in the dump. */
 async function required<F extends FieldMap>(cp: CheckpointImages, file: string, spec: MessageSpec<F>) {
-  if (!cp.hasImage(file)) throw missingImage(cp, file);
+  requireImage(cp, file);
   return (await cp.entries(file, spec))[0];
 }
 
 /** A task's name from its core, decoding nothing else of it. */
 async function requiredName(cp: CheckpointImages, pid: number): Promise<CoreName | undefined> {
   const file = `core-${pid}.img`;
-  if (!cp.hasImage(file)) throw missingImage(cp, file);
+  requireImage(cp, file);
   return (await cp.projectedEntries(file, coreEntry, coreName))[0];
 }
 

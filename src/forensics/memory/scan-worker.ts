@@ -3,8 +3,9 @@
  * once, then for each job takes blocks until none are left, reads each from the file and scans
  * it, and sends back each block's matches.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { readFullySync } from '../../archive/archive.js';
 import { KcrError } from '../../errors.js';
 import { buildMatchers, type MatcherRecipe } from './matcher-recipe.js';
 import type { BlockMatch, ScanJob, WorkerReply } from './parallel-scan.js';
@@ -21,15 +22,8 @@ async function run(job: ScanJob): Promise<void> {
       name: job.name,
       filePosition: job.offset,
       readInto: () => Promise.reject(new Error('the worker reads synchronously')),
-      readIntoSync: (offset, target, at, length) => {
-        let done = 0;
-        while (done < length) {
-          const got = readSync(fd, target, at + done, length - done, job.offset + offset + done);
-          if (got === 0) break;
-          done += got;
-        }
-        return done;
-      },
+      readIntoSync: (offset, target, at, length) =>
+        readFullySync(fd, target, at, length, job.offset + offset),
     };
     const options = job.chunkSize ? { chunkSize: job.chunkSize } : {};
     const buffers = scanBuffersFor(matchers, options);
