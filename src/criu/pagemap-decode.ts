@@ -8,7 +8,7 @@
  */
 import { decodeImage, entriesAs, readMagic } from './image.js';
 import { pagemapEntry, pagemapHead } from './messages/mm.js';
-import type { DecodedOf } from './schema.js';
+import { decodeMessage, type DecodedOf } from './schema.js';
 
 type HeadEntry = DecodedOf<typeof pagemapHead>;
 type PageEntry = DecodedOf<typeof pagemapEntry>;
@@ -20,47 +20,6 @@ export interface DecodedPagemap {
 
 /** Thrown inside the fast path for input it leaves to the generic decoder. */
 class NotPlain extends Error {}
-
-/** A little reader over the head's payload: varints as the protobuf wire format has them. */
-class Payload {
-  constructor(
-    private readonly buf: Uint8Array,
-    public pos: number,
-    private end: number,
-  ) {}
-
-  more(): boolean {
-    return this.pos < this.end;
-  }
-
-  /** A varint's low 32 bits, as protobuf readers truncate a uint32. */
-  private varint(): number {
-    let lo = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
-      if (this.pos >= this.end) throw new NotPlain();
-      const b = this.buf[this.pos++]!;
-      if (shift < 28) lo |= (b & 0x7f) << shift;
-      else if (shift === 28) lo |= (b & 0x0f) << 28;
-      if ((b & 0x80) === 0) return lo >>> 0;
-    }
-    throw new NotPlain(); // more than 10 bytes: malformed
-  }
-
-  uint32(): number {
-    return this.varint();
-  }
-
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 1) this.pos += 8;
-    else if (wireType === 5) this.pos += 4;
-    else if (wireType === 2) {
-      const length = this.uint32();
-      this.pos += length;
-    } else throw new NotPlain(); // groups, or a bad wire type
-    if (this.pos > this.end) throw new NotPlain();
-  }
-}
 
 const TWO_53 = 2 ** 53;
 
@@ -108,16 +67,6 @@ function readEntries(buf: Uint8Array, pos: number, entries: PageEntry[]): void {
   }
 }
 
-function readHead(p: Payload): HeadEntry {
-  const head: HeadEntry = {};
-  while (p.more()) {
-    const tag = p.uint32();
-    if (tag === 1 << 3) head.pages_id = p.uint32();
-    else p.skip(tag & 7);
-  }
-  return head;
-}
-
 function decodePlain(buf: Uint8Array, name: string): DecodedPagemap {
   const { magic, start } = readMagic(buf, name);
   if (magic !== 'PAGEMAP') throw new NotPlain();
@@ -127,9 +76,13 @@ function decodePlain(buf: Uint8Array, name: string): DecodedPagemap {
   if (start + 4 > buf.length) throw new NotPlain();
   const end = start + 4 + view.getUint32(start, true);
   if (end > buf.length) throw new NotPlain();
-  const payload = new Payload(buf, start + 4, end);
-  const head = readHead(payload);
-  if (payload.pos !== end) throw new NotPlain();
+  let head: HeadEntry;
+  try {
+    // One small message, for the generic decoder; if malformed, decodeImage names file and entry.
+    head = decodeMessage(pagemapHead, buf.subarray(start + 4, end));
+  } catch {
+    throw new NotPlain();
+  }
   readEntries(buf, end, entries);
   return { head, entries };
 }

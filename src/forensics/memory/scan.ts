@@ -7,7 +7,7 @@
  * A source with synchronous reads (a file in the page cache, the common case) is read one chunk
  * at a time, each scanned right after it is copied, while it is still in the core's cache; this
  * costs about half the CPU of asynchronous reads, whose completions go through other threads. The
- * scan yields to the event loop every few milliseconds, so Ctrl-C and progress bars still work.
+ * scan yields to the event loop after every 32 MiB, so Ctrl-C and progress bars still work.
  * Otherwise three buffers rotate: while the matchers scan one, the next two chunks are read into
  * the others (on libuv's pool), so reads and matchers overlap, and memory stays at three buffers.
  * The tail of a segment that goes on into the next chunk is copied in front of it (`overlap`).

@@ -210,7 +210,7 @@ export async function searchMemory(
           cp.archive.readInto(member, offset, buf, at, len),
         readIntoSync: await cp.archive.syncReader(member),
       };
-      for (const s of t.segments) scannedBytes += s.end - s.start;
+      scannedBytes += bytesOf(t);
       const onMatch = (raw: RawMatch): boolean => {
         const at = readerAddress(t, raw.start);
         for (const where of locate(t, at)) {
