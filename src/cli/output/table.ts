@@ -53,11 +53,6 @@ function cellText(cell: Cell): string {
   return escapeText(String(cell));
 }
 
-/**
- * Column widths that fit `limit`, taking from the widest shrinkable column first: down to each
- * column's `minWidth` first, then, if the table is still too wide (many short columns), down to
- * its header, so that a table fits whenever its shrinkable columns can make the room.
- */
 /** How wide a table with these column widths is, gaps included. */
 function span(widths: readonly number[]): number {
   return widths.reduce((n, w) => n + w, 0) + GAP * (widths.length - 1);
@@ -96,6 +91,11 @@ function fitColumns<Row>(
   };
 }
 
+/**
+ * Column widths that fit `limit`, taking from the widest shrinkable column first: down to each
+ * column's `minWidth` first, then, if the table is still too wide (many short columns), down to
+ * its header, so that a table fits whenever its shrinkable columns can make the room.
+ */
 function fitWidths<Row>(widths: number[], shown: readonly Column<Row>[], limit: number): number[] {
   const fitted = [...widths];
   const total = () => span(fitted);
