@@ -1,13 +1,13 @@
 /**
  * A local file into an age file, as `kcr backup ARCHIVE --encrypt-to` runs it: the file is read in
- * large blocks into two buffers reused for the whole file, the read of the next block overlapping
- * the sealing of the last. A read stream allocates a fresh buffer per read instead, and for a GiB
- * the kernel's work of mapping and unmapping those cost more than the reads (measured). The sealer
- * copies what it keeps of a block, so the buffers can be reused as soon as it returns.
+ * large blocks into reused buffers (util/file-blocks.ts), the read of the next block overlapping
+ * the sealing of the last. The sealer copies what it keeps of a block, so each buffer can be
+ * reused as soon as it returns.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { fileError } from '../../errors.js';
+import { fileBlocks } from '../../util/file-blocks.js';
 import type { AgeRecipient } from './age-keys.js';
 import { startAgeFile } from './age.js';
 
@@ -20,31 +20,26 @@ export function createAgeFileEncryptStream(
 ): Readable {
   const { head, sealer } = startAgeFile(recipients);
   let file: FileHandle | undefined;
-  let next: Promise<{ bytesRead: number }> | undefined;
-  let [current, spare] = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
-  let position = 0;
+  let blocks: AsyncGenerator<Buffer> | undefined;
+  let read = false;
   let headSent = false;
 
-  /** The next sealed piece of the file; the last chunk when the file is read (then `next` is unset). */
+  /** The next sealed piece of the file; the last chunk once the file is read (then `read` is set). */
   const produce = async (): Promise<Buffer> => {
     if (!file) {
       file = await open(path, 'r').catch((err: unknown) => {
         throw fileError(path, err);
       });
-      next = file.read(current, 0, BLOCK, 0);
+      blocks = fileBlocks(file, BLOCK);
     }
     for (;;) {
-      const { bytesRead } = await next!;
-      if (bytesRead === 0) {
-        next = undefined;
+      const block = await blocks!.next();
+      if (block.done) {
+        read = true;
         return sealer.end();
       }
-      position += bytesRead;
-      next = file.read(spare, 0, BLOCK, position);
-      const block = current.subarray(0, bytesRead);
-      onPlaintext?.(block);
-      const sealed = sealer.write(block);
-      [current, spare] = [spare, current];
+      onPlaintext?.(block.value);
+      const sealed = sealer.write(block.value);
       if (sealed.length > 0) return sealed;
     }
   };
@@ -60,7 +55,7 @@ export function createAgeFileEncryptStream(
             this.push(head);
           }
           this.push(piece);
-          if (!next) {
+          if (read) {
             done = true;
             this.push(null);
           }
@@ -69,8 +64,8 @@ export function createAgeFileEncryptStream(
       );
     },
     destroy(err, callback) {
-      // A read still in flight finishes before the file closes.
-      void Promise.resolve(next?.catch(() => undefined))
+      // A read still in flight finishes (the generator waits for it) before the file closes.
+      void Promise.resolve(blocks?.return(undefined).catch(() => undefined))
         .then(() => file?.close())
         .then(
           () => callback(err),

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { errnoCode, KcrError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { DigestStream } from '../../util/digest-stream.js';
+import { fileBlocks } from '../../util/file-blocks.js';
 import {
   BACKUP_ID_PATTERN,
   parseStoreEntry,
@@ -30,16 +31,15 @@ import type { PutOptions, Store, WrittenData } from './store.js';
 
 const RECORD = 'record.json';
 const DATA = 'data';
-/** The hash pass reads in blocks this large, into two buffers used for the whole file. */
+/** The hash pass reads in blocks this large (util/file-blocks.ts). */
 const BLOCK = 4 << 20;
 
 /**
  * A local file into the store: copied in the kernel (a reflink where the filesystem shares
  * extents, else copy_file_range, as `cp` does), then hashed as the copy holds it, from the page
- * cache, so the digest is of exactly the stored bytes. Two buffers are reused for the whole file,
- * and the read of the next block overlaps the hashing of the last. Measured against streaming the
- * file through a digest into a write stream, which allocated a fresh buffer per read and spent
- * most of its time in the kernel mapping and unmapping them.
+ * cache, so the digest is of exactly the stored bytes, in reused buffers (util/file-blocks.ts).
+ * Measured against streaming the file through a digest into a write stream, which allocated a
+ * fresh buffer per read and spent most of its time in the kernel mapping and unmapping them.
  */
 async function copyThenDigest(source: string, dest: string, options: PutOptions): Promise<WrittenData> {
   await copyFile(source, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
@@ -48,23 +48,15 @@ async function copyThenDigest(source: string, dest: string, options: PutOptions)
   options.signal?.throwIfAborted();
   const file = await open(dest, 'r');
   const hash = createHash('sha256');
-  let [current, spare] = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
   let size = 0;
-  let next = file.read(current, 0, BLOCK, 0);
   try {
-    for (;;) {
-      const { bytesRead } = await next;
-      if (bytesRead === 0) break;
-      next = file.read(spare, 0, BLOCK, size + bytesRead);
-      hash.update(current.subarray(0, bytesRead));
-      [current, spare] = [spare, current];
-      size += bytesRead;
+    for await (const block of fileBlocks(file, BLOCK)) {
+      hash.update(block);
+      size += block.length;
       options.onBytes?.(size);
       options.signal?.throwIfAborted();
     }
   } finally {
-    // A read still in flight (after an abort) finishes before the file closes.
-    await next.catch(() => undefined);
     await file.close();
   }
   return { size, sha256: hash.digest('hex') };
