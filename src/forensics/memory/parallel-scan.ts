@@ -187,7 +187,7 @@ export async function scanInParallel(
     }
   };
 
-  const buffers = scanBuffersFor(matchers, options);
+  const buffers = options.buffers ?? scanBuffersFor(matchers, options);
   try {
     for (;;) {
       if (failure) throw failure;

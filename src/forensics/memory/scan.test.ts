@@ -50,3 +50,42 @@ describe('a synchronous scan', () => {
     expect(ticks).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('the buffers a scan reads into', () => {
+  it('a synchronous scan reads every chunk into one buffer and still finds needles across chunks', async () => {
+    const size = 64 * 1024;
+    // Needles across the boundaries of 4 KiB chunks, and one inside a chunk.
+    const at = [4096 - 3, 3 * 4096 - 1, 5000, 8 * 4096 - 5];
+    const source = syntheticSource(size, at);
+    const targets = new Set<Buffer>();
+    const readIntoSync = source.readIntoSync!;
+    const found: number[] = [];
+    await scanSegments(
+      { ...source, readIntoSync: (o, t, to, l) => (targets.add(t), readIntoSync(o, t, to, l)) },
+      [{ start: 0, end: size }],
+      [new LiteralMatcher(Buffer.from('NEEDLE'))],
+      (m) => (found.push(m.start), true),
+      { chunkSize: 4096 },
+    );
+    expect(found).toEqual([...at].sort((a, b) => a - b));
+    // Fresh memory costs a page fault per page: one buffer is all a synchronous scan needs.
+    expect(targets.size).toBe(1);
+  });
+
+  it('a scan with asynchronous reads keeps two reads in flight, in buffers of its own', async () => {
+    const size = 64 * 1024;
+    const at = [4096 - 3, 3 * 4096 - 1];
+    const { readInto } = syntheticSource(size, at);
+    const targets = new Set<Buffer>();
+    const found: number[] = [];
+    await scanSegments(
+      { name: 'async', readInto: (o, t, to, l) => (targets.add(t), readInto(o, t, to, l)) },
+      [{ start: 0, end: size }],
+      [new LiteralMatcher(Buffer.from('NEEDLE'))],
+      (m) => (found.push(m.start), true),
+      { chunkSize: 4096 },
+    );
+    expect(found).toEqual(at);
+    expect(targets.size).toBe(3);
+  });
+});

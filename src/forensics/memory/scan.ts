@@ -5,12 +5,17 @@
  * matches may cross chunk boundaries and run boundaries inside a segment, never two segments.
  *
  * A source with synchronous reads (a file in the page cache, the common case) is read one chunk
- * at a time, each scanned right after it is copied, while it is still in the core's cache; this
- * costs about half the CPU of asynchronous reads, whose completions go through other threads. The
- * scan yields to the event loop after every 32 MiB, so Ctrl-C and progress bars still work.
- * Otherwise three buffers rotate: while the matchers scan one, the next two chunks are read into
- * the others (on libuv's pool), so reads and matchers overlap, and memory stays at three buffers.
+ * at a time into one buffer, each scanned right after it is copied, while it is still in the
+ * core's cache; this costs about half the CPU of asynchronous reads, whose completions go through
+ * other threads. The scan yields to the event loop after every 32 MiB, so Ctrl-C and progress
+ * bars still work. Otherwise three buffers rotate: while the matchers scan one, the next two
+ * chunks are read into the others (on libuv's pool), so reads and matchers overlap.
  * The tail of a segment that goes on into the next chunk is copied in front of it (`overlap`).
+ *
+ * Buffers are few and reused (`scanBuffersFor`, `ScanOptions.buffers`) because fresh memory is
+ * dear: each new page costs a fault, and on virtual machines a fault costs 10-15 µs (measured
+ * here: 20 ms to first touch 6 MiB), which for three fresh 2 MiB buffers per scanned member was
+ * a fifth of a GiB search.
  */
 import { KcrError } from '../../errors.js';
 import type { Matcher } from './matchers.js';
@@ -47,15 +52,18 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Called after each read with the segment bytes scanned so far (for a progress bar). */
   onProgress?: (scannedBytes: number) => void;
-  /** Buffers to read into, from `scanBuffersFor` (for a caller that scans many segment lists in turn). */
+  /**
+   * Buffers to read into, from `scanBuffersFor` (for a caller that scans many segment lists in
+   * turn): one for a source with synchronous reads, ASYNC_BUFFERS otherwise.
+   */
   buffers?: readonly Buffer[];
 }
 
 export const DEFAULT_CHUNK = 2 * 1024 * 1024;
 /** Chunk size when a matcher makes strings of whole windows (see Matcher.textWindows). */
 export const TEXT_CHUNK = 1024 * 1024;
-/** Buffers in rotation: one being scanned, the others being read into. */
-const BUFFERS = 3;
+/** Buffers in rotation for asynchronous reads: one being scanned, the others being read into. */
+export const ASYNC_BUFFERS = 3;
 /** Gaps up to this size between segments are read through rather than skipped with a new read. */
 const READ_THROUGH = 256 * 1024;
 
@@ -110,13 +118,16 @@ function layoutOf(matchers: readonly Matcher[], options: ScanOptions): { chunk: 
   };
 }
 
-/** The buffers a scan with these matchers and options reads into. */
-export function scanBuffersFor(matchers: readonly Matcher[], options: ScanOptions = {}): Buffer[] {
+/**
+ * The buffers a scan with these matchers and options reads into: `count` is 1 for a source with
+ * synchronous reads, ASYNC_BUFFERS for one without.
+ */
+export function scanBuffersFor(matchers: readonly Matcher[], options: ScanOptions = {}, count = 1): Buffer[] {
   const { chunk, overlap } = layoutOf(matchers, options);
   const size = overlap + PAGE + chunk;
   // A matcher that scans its own buffers in place (a LiteralSet's WebAssembly memory) provides them.
   const arena = matchers.find((m) => m.arena)?.arena;
-  return arena ? arena.scanBuffers(BUFFERS, size) : Array.from({ length: BUFFERS }, () => pageAligned(size));
+  return arena ? arena.scanBuffers(count, size) : Array.from({ length: count }, () => pageAligned(size));
 }
 
 class ScanState {
@@ -163,16 +174,21 @@ export async function scanSegments(
   const { chunk, overlap } = layoutOf(matchers, options);
   const plan = readPlan(segments, chunk);
   if (plan.length === 0 || matchers.length === 0) return true;
-  const buffers = options.buffers ?? scanBuffersFor(matchers, options);
-  const bufferOf = (i: number) => buffers[i % BUFFERS]!;
+  const readSync = source.readIntoSync?.bind(source);
+  const count = readSync ? 1 : ASYNC_BUFFERS;
+  const buffers =
+    options.buffers && options.buffers.length >= count
+      ? options.buffers
+      : scanBuffersFor(matchers, options, count);
+  // With one buffer, a chunk's carried tail is copied to the front of the same buffer.
+  const bufferOf = (i: number) => buffers[i % count]!;
   const state = new ScanState(matchers, onMatch);
   // Each read lands at the same offset within a page as its bytes have in the file (see pageAligned).
   const head = (i: number) => overlap + mod(plan[i]!.pos + (source.filePosition ?? 0) - overlap, PAGE);
   const readAt = (i: number) => source.readInto(plan[i]!.pos, bufferOf(i), head(i), plan[i]!.len);
-  const readSync = source.readIntoSync?.bind(source);
   /** Asynchronous reads in flight, by plan index. */
   const pending = new Map<number, Promise<number>>();
-  if (!readSync) for (let i = 0; i < BUFFERS - 1 && i < plan.length; i++) pending.set(i, readAt(i));
+  if (!readSync) for (let i = 0; i < count - 1 && i < plan.length; i++) pending.set(i, readAt(i));
   let carry = 0;
   let seg = 0;
   let scanned = 0;
@@ -192,7 +208,7 @@ export async function scanSegments(
         got = await pending.get(i)!;
         pending.delete(i);
         // Into the buffer of chunk i - 1: done with, its tail already carried into chunk i's.
-        const ahead = i + BUFFERS - 1;
+        const ahead = i + count - 1;
         if (ahead < plan.length) pending.set(ahead, readAt(ahead));
       }
       if (got < len) throw truncated(source, pos + got);

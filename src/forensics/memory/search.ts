@@ -15,7 +15,7 @@ import { mappingAt, type MemoryMapping } from './mappings.js';
 import type { MatcherRecipe } from './matcher-recipe.js';
 import type { Matcher } from './matchers.js';
 import { PARALLEL_MIN_BYTES, scanInParallel, ScanWorker } from './parallel-scan.js';
-import { scanSegments, type RawMatch, type ScanOptions, type Segment } from './scan.js';
+import { scanBuffersFor, scanSegments, type RawMatch, type ScanOptions, type Segment } from './scan.js';
 
 export type MappingRef = Pick<MemoryMapping, 'start' | 'end' | 'perms' | 'offset' | 'name' | 'kind'>;
 
@@ -199,6 +199,7 @@ export async function searchMemory(
     options.parallel && all.some((t) => bytesOf(t) >= minParallel)
       ? new ScanWorker(options.parallel.recipe)
       : undefined;
+  let buffers: Buffer[] | undefined;
   try {
     for (const t of all) {
       const before = scannedBytes;
@@ -247,7 +248,9 @@ export async function searchMemory(
       const onProgress = options.onSearchProgress
         ? (n: number) => options.onSearchProgress!(before + n, totalBytes)
         : undefined;
-      const scanOptions = { ...options, onProgress };
+      // One buffer for every member: fresh memory costs a page fault per page (scan.ts).
+      buffers ??= scanBuffersFor(matchers, options);
+      const scanOptions = { ...options, onProgress, buffers };
       const done =
         worker && bytesOf(t) >= minParallel
           ? await scanInParallel(source, cp.archive.location(member), t.segments, matchers, onMatch, {
