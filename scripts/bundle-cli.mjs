@@ -1,8 +1,10 @@
-// Bundles the CLI into dist/cli-bundle/ (one entry plus lazily loaded chunks). Node's ESM loader
+// Bundles the CLI into dist/cli-bundle/: one entry plus lazily loaded chunks (bin.js), and for
+// the hot offline commands one file each (fast-NAME.js, from src/cli/fast/). Node's ESM loader
 // pays per module file, and kcr is started for every command: a bundle starts in about a third
-// of the time of the ~150 separate modules. The library (dist/index.js) stays unbundled.
+// of the time of the ~150 separate modules, and a single file ~15 ms sooner than the ~25 chunks a
+// command loads. The library (dist/index.js) stays unbundled.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -62,12 +64,9 @@ const commanderSpawnsLazily = {
 // Chunk names carry content hashes: without a clean directory, old chunks would pile up (and ship).
 rmSync('dist/cli-bundle', { recursive: true, force: true });
 
-await build({
-  // The memory scan's worker thread is started from a file beside the chunk that starts it.
-  entryPoints: { bin: 'dist/cli/bin.js', 'scan-worker': 'dist/forensics/memory/scan-worker.js' },
+const common = {
   outdir: 'dist/cli-bundle',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -90,4 +89,20 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+};
+
+await build({
+  ...common,
+  // The memory scan's worker thread is started from a file beside the chunk that starts it (the
+  // fast entries sit in the same directory).
+  entryPoints: { bin: 'dist/cli/bin.js', 'scan-worker': 'dist/forensics/memory/scan-worker.js' },
+  splitting: true,
 });
+
+// Each fast entry is a program of its own; the only code it shares with the others is on disk.
+const fast = readdirSync('dist/cli/fast').filter((f) => f.endsWith('.js') && f !== 'one-command.js');
+await Promise.all(
+  fast.map((f) =>
+    build({ ...common, entryPoints: { [`fast-${f.replace(/\.js$/, '')}`]: `dist/cli/fast/${f}` } }),
+  ),
+);

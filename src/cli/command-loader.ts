@@ -1,11 +1,11 @@
 /**
- * Registers the commands one command line needs (the table is commands/index.ts): the command it
+ * Registers the commands one command line needs (the full table is commands/index.ts): the command it
  * runs, loaded in full, and for every other command a placeholder holding only its name and
  * aliases, which is all commander needs to suggest a mistyped name. Help without a command, and
  * completion, need every command's flags: then all are loaded.
  */
 import type { Command } from 'commander';
-import { COMMANDS, type CommandEntry } from './commands/index.js';
+import type { CommandEntry } from './commands/index.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -52,22 +52,23 @@ function placeholder(program: Command, entry: CommandEntry): void {
 }
 
 /**
- * Registers on `program`, in the table's order, the command `argv` runs (every command when it
- * names none, when it needs them all, or with `all`) and placeholders for the rest.
+ * Registers on `program`, in the order of `commands`, the command `argv` runs (every command when
+ * it names none, when it needs them all, or with `all`) and placeholders for the rest.
  */
 export async function registerCommandsFor(
   program: Command,
   ctx: CliContext,
   argv: readonly string[],
+  commands: readonly CommandEntry[],
   all = false,
 ): Promise<void> {
   const word = all ? undefined : commandWord(program, argv);
-  const wanted = word === undefined ? undefined : COMMANDS.find((e) => e.names.includes(word));
+  const wanted = word === undefined ? undefined : commands.find((e) => e.names.includes(word));
   const loadAll = word === undefined || wanted?.needsAll === true;
   const loaded = await Promise.all(
-    COMMANDS.map((entry) => (loadAll || entry === wanted ? entry.load() : undefined)),
+    commands.map((entry) => (loadAll || entry === wanted ? entry.load() : undefined)),
   );
-  COMMANDS.forEach((entry, i) => {
+  commands.forEach((entry, i) => {
     const register = loaded[i];
     if (register) register(program, ctx);
     else placeholder(program, entry);

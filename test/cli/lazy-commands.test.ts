@@ -57,7 +57,7 @@ describe('registering commands lazily', () => {
 
   it('loads the command on the command line and leaves placeholders that refuse to run', async () => {
     const program = programWithGlobals().exitOverride();
-    await registerCommandsFor(program, ctx, ['version'], false);
+    await registerCommandsFor(program, ctx, ['version'], COMMANDS);
     expect(program.commands.map((c) => c.name())).toEqual(COMMANDS.map((e) => e.names[0]));
     expect(program.commands.find((c) => c.name() === 'version')!.options.length).toBeGreaterThan(0);
     const show = program.commands.find((c) => c.name() === 'show')!;
