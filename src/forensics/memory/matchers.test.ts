@@ -69,6 +69,27 @@ describe('scanSegments', () => {
     },
   );
 
+  it.each([
+    ['its first byte', 'Zaaaaaaaaaaa'],
+    ['its last byte', 'aaaaaaaaaaaZ'],
+    ['a byte in its middle', 'aaaaaZaaaaaa'],
+  ])('finds a needle whose rarest byte is %s, among near misses', async (_where, needle) => {
+    // Mostly 'a': the needle's one 'Z' is what the matcher searches for first. Near misses share
+    // the needle's first bytes from the 'Z' on, or all but its last byte.
+    const z = needle.indexOf('Z');
+    const bytes = Buffer.alloc(20000, 'a');
+    const miss = (at: number, text: string) => bytes.write(text, at, 'latin1');
+    miss(100, needle.slice(0, -1) + 'b');
+    miss(200, 'b' + needle.slice(1));
+    miss(300, 'b'.repeat(z) + needle.slice(z, z + 6) + 'b'.repeat(needle.length));
+    const at = [1000, 4090, 9999, 20000 - needle.length];
+    for (const p of at) bytes.write(needle, p, 'latin1');
+    for (const chunk of [64, 4096, 1 << 20]) {
+      const found = await scan(bytes, [new LiteralMatcher(Buffer.from(needle))], undefined, chunk);
+      expect(found.map(([, start]) => start)).toEqual(at);
+    }
+  });
+
   it('never matches across two segments, even when they touch in the member', async () => {
     const bytes = Buffer.from('....NEED|LE-4242....NEEDLE-4242');
     bytes[8] = 'X'.charCodeAt(0);
