@@ -8,11 +8,16 @@
 import { statfs } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
 import { KcrError, fileError } from '../errors.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
+
+/**
+ * node:zlib when first needed: loading it costs every start 3-4 ms, and most archives kcr reads
+ * (CRI-O's, the kubelet's) are not compressed.
+ */
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 /**
  * zstd frames may ask for a window of up to 2 GiB (`zstd --long=31`); libzstd refuses more than
@@ -76,7 +81,7 @@ function loadZstdNapi(): Promise<ZstdNapi | undefined> {
 
 /** A compressing stream: gzip at level 6 and zstd at level 3, each codec's own default balance. */
 export async function compressor(compression: Exclude<Compression, 'none'>): Promise<Transform> {
-  if (compression === 'gzip') return createGzip({ level: 6, chunkSize: 1 << 20 });
+  if (compression === 'gzip') return zlib().createGzip({ level: 6, chunkSize: 1 << 20 });
   const zstd = await loadZstdNapi();
   if (!zstd) {
     throw new KcrError(
@@ -119,7 +124,7 @@ class FzstdTransform extends Transform {
 
 /** A decompressing stream. Its errors are the codec's; callers word them for their input. */
 export async function decompressor(compression: Exclude<Compression, 'none'>): Promise<Transform> {
-  if (compression === 'gzip') return createGunzip({ chunkSize: 256 << 10 });
+  if (compression === 'gzip') return zlib().createGunzip({ chunkSize: 256 << 10 });
   const zstd = await loadZstdNapi();
   return zstd ? new zstd.DecompressStream({ windowLogMax: ZSTD_WINDOW_LOG_MAX }) : new FzstdTransform();
 }

@@ -167,16 +167,18 @@ function builtinsLoadedBy(argv: string[]): { code: number | null; builtins: stri
 }
 
 describe('the installed kcr starts without the built-ins it does not use', () => {
-  // child_process (with net and dgram under it) and crypto cost every start milliseconds each;
-  // commander requires child_process for executable subcommands, which kcr has none of.
+  // child_process (with net and dgram under it), crypto, zlib and worker_threads cost every start
+  // milliseconds each; commander requires child_process for executable subcommands, which kcr has
+  // none of; zlib is for compressed archives, worker_threads for scans large enough to split.
   it.each([
     ['kcr version', ['version']],
     ['kcr mem search', ['mem', 'search', NGINX, '-s', 'nginx', '-c']],
-  ])('%s loads neither child_process nor crypto', (_name, argv) => {
+  ])('%s loads none of child_process, crypto, zlib and worker_threads', (_name, argv) => {
     const { code, builtins } = builtinsLoadedBy(argv);
     expect(code).toBe(0);
     expect(builtins).toContain('fs'); // the report itself works
-    expect(builtins.filter((b) => ['child_process', 'dgram', 'crypto'].includes(b))).toEqual([]);
+    const costly = ['child_process', 'dgram', 'crypto', 'zlib', 'worker_threads'];
+    expect(builtins.filter((b) => costly.includes(b))).toEqual([]);
   });
 });
 

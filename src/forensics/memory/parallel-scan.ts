@@ -6,7 +6,7 @@
  * are handed to `onMatch` in member order. A segment is never split, so memory that is one long
  * contiguous run goes to one thread. The worker builds its own matchers from a recipe.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { KcrError, type KcrErrorCode } from '../../errors.js';
 import type { MatcherRecipe } from './matcher-recipe.js';
 import type { Matcher } from './matchers.js';
@@ -70,6 +70,9 @@ export type WorkerReply =
 
 /** Where the worker module is: beside this one, or (running from the TypeScript sources) through tsx. */
 function startWorker(recipe: MatcherRecipe): Worker {
+  // Loaded here, not at start: node:worker_threads costs every start 3-4 ms, and most scans are
+  // too small for a worker.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     return new Worker(new URL('../../testing/ts-worker.mjs', here), {
