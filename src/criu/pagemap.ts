@@ -73,16 +73,12 @@ export function derivePageSize(pagesFileSize: number, presentPages: number): num
   return 4096;
 }
 
-/** Applies the page size: run offsets become byte offsets. */
+/**
+ * Applies the page size to a pagemap from buildPagemap: its run offsets become byte offsets. In
+ * place, as the runs are its own: a copy of thousands of runs, made once per command before its
+ * first read, cost a memory command milliseconds of allocation and garbage collection.
+ */
 export function withPageSize(pagemap: Pagemap, pageSize: number): Pagemap {
-  return {
-    ...pagemap,
-    // Fields named, not spread: this runs once per run, cold, before a memory command's first read.
-    runs: pagemap.runs.map((r) => ({
-      vaddr: r.vaddr,
-      pages: r.pages,
-      flags: r.flags,
-      fileOffset: r.fileOffset === null ? null : r.fileOffset * pageSize,
-    })),
-  };
+  for (const run of pagemap.runs) if (run.fileOffset !== null) run.fileOffset *= pageSize;
+  return pagemap;
 }

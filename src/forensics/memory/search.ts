@@ -86,16 +86,22 @@ interface Target {
   shmid?: number;
 }
 
+/**
+ * The member's byte ranges that are contiguous in memory too: runs adjacent in both. Addresses are
+ * compared as doubles, not BigInts (which allocate, once per run of thousands, in cold code): a
+ * page-aligned address below 2^65 is exact as a double, and so is the sum of two of them.
+ */
 function segmentsOf(reader: ProcessMemory, runs: PageRun[]): Segment[] {
   const segments: Segment[] = [];
-  let previous: PageRun | undefined;
+  let previousEnd = -1;
   for (const run of runs) {
     const start = run.fileOffset!;
-    const end = start + run.pages * reader.pageSize;
+    const bytes = run.pages * reader.pageSize;
+    const vaddr = Number(run.vaddr);
     const last = segments[segments.length - 1];
-    if (last && previous && reader.runEnd(previous) === run.vaddr && last.end === start) last.end = end;
-    else segments.push({ start, end });
-    previous = run;
+    if (last && previousEnd === vaddr && last.end === start) last.end = start + bytes;
+    else segments.push({ start, end: start + bytes });
+    previousEnd = vaddr + bytes;
   }
   return segments;
 }
