@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { tsImport } from 'tsx/esm/api';
 import { CheckpointArchive } from '../dist/archive/index.js';
 import { growArchive, MARKER, WORK } from './lib/grow-archive.mjs';
-import { loadLine, measure, printTable } from './lib/measure.mjs';
+import { loadLine, measure, measureInterleaved, printTable } from './lib/measure.mjs';
 
 const KCR = `node ${join(import.meta.dirname, '..', 'bin', 'kcr.js')}`;
 const SOURCE = join(import.meta.dirname, '..', 'test', 'fixtures', 'podman', 'nginx-webserver-1.tar');
@@ -91,12 +91,24 @@ async function runs(archive, member, needle, regex) {
   const pages = await extracted(archive, member);
   cacheAlike(archive, pages);
   const search = (flags) => `${KCR} mem search ${q(archive)} ${flags} --count --max 0`;
+  // kcr and grep in turn, so that each ratio compares runs made on the same machine state.
+  // NODE_EXTRA_CA_CERTS (set on some machines, this sandbox among them) makes node parse every
+  // certificate in that file at every start, before kcr runs a line: kcr is also timed without it.
+  const literal = measureInterleaved({
+    kcrS: search(`-s ${q(needle)}`),
+    grepF: grep(`-c -F -a ${q(needle)} ${q(pages)}`),
+    ...(process.env.NODE_EXTRA_CA_CERTS
+      ? { kcrNoCa: `NODE_EXTRA_CA_CERTS= ${search(`-s ${q(needle)}`)}` }
+      : {}),
+  });
+  const regexRuns = measureInterleaved(
+    { kcrR: search(`-r ${q(regex)}`), grepE: grep(`-c -a -E ${q(regex)} ${q(pages)}`) },
+    { repeat: 3 },
+  );
   return {
     bytes: statSync(pages).size,
-    kcrS: measure(search(`-s ${q(needle)}`)),
-    grepF: measure(grep(`-c -F -a ${q(needle)} ${q(pages)}`)),
-    kcrR: measure(search(`-r ${q(regex)}`)),
-    grepE: measure(grep(`-c -a -E ${q(regex)} ${q(pages)}`)),
+    ...literal,
+    ...regexRuns,
     hits: count(`${search(`-s ${q(needle)}`)} | tail -n +2 | awk '{s+=$3} END {print s}'`),
     lines: count(`grep -c -F -a ${q(needle)} ${q(pages)}`),
   };
@@ -136,18 +148,14 @@ async function suite(label, small, big, member, needle, regex) {
       `kcr/grep ${lit.end.toFixed(2)}x end to end (target <= 1.5: ${lit.end <= 1.5 ? 'met' : 'MISSED'}), ${lit.margin.toFixed(2)}x marginal, ` +
       `CPU ${b.kcrS.cpuSeconds.toFixed(2)} s vs ${b.grepF.cpuSeconds.toFixed(2)} s (${litCpu.toFixed(2)}x)`,
   );
-  // node itself starts before kcr runs a line; NODE_EXTRA_CA_CERTS (set on some machines, this
-  // sandbox among them) makes it parse every certificate in that file first, at every start.
+  // node itself starts before kcr runs a line.
   const nodeAlone = measure('node -e 0', { repeat: 5 });
   let withoutCa = '';
-  if (process.env.NODE_EXTRA_CA_CERTS) {
-    const plain = measure(`${KCR} mem search ${q(big)} -s ${q(needle)} --count --max 0`, {
-      env: { NODE_EXTRA_CA_CERTS: '' },
-    });
-    lit.endWithoutCa = plain.seconds / b.grepF.seconds;
+  if (b.kcrNoCa) {
+    lit.endWithoutCa = b.kcrNoCa.seconds / b.grepF.seconds;
     withoutCa =
       `; NODE_EXTRA_CA_CERTS is set here (node parses it at every start): without it kcr takes ` +
-      `${plain.seconds.toFixed(2)} s, ${lit.endWithoutCa.toFixed(2)}x grep`;
+      `${b.kcrNoCa.seconds.toFixed(2)} s, ${lit.endWithoutCa.toFixed(2)}x grep`;
   }
   console.log(`node start-up alone: ${nodeAlone.seconds.toFixed(2)} s${withoutCa}`);
   console.log(
