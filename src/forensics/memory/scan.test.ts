@@ -89,3 +89,40 @@ describe('the buffers a scan reads into', () => {
     expect(targets.size).toBe(3);
   });
 });
+
+describe('cancelling a scan', () => {
+  const needle = () => [new LiteralMatcher(Buffer.from('NEEDLE'))];
+
+  it('stops a synchronous scan soon after its signal is aborted (Ctrl-C), with a cancelled error', async () => {
+    const size = 256 * 1024 * 1024;
+    const source = syntheticSource(size, []);
+    const readIntoSync = source.readIntoSync!;
+    let read = 0;
+    const controller = new AbortController();
+    setImmediate(() => controller.abort());
+    const scan = scanSegments(
+      { ...source, readIntoSync: (o, t, to, l) => ((read += l), readIntoSync(o, t, to, l)) },
+      [{ start: 0, end: size }],
+      needle(),
+      () => true,
+      { signal: controller.signal },
+    );
+    await expect(scan).rejects.toMatchObject({ code: 'cancelled', message: 'synthetic: search cancelled' });
+    // The signal is seen at the scan's first turn of the event loop, after 32 MiB.
+    expect(read).toBeLessThanOrEqual(34 * 1024 * 1024);
+  });
+
+  it('does not start a scan whose signal is already aborted', async () => {
+    const source = syntheticSource(1024 * 1024, [5]);
+    let reads = 0;
+    const scan = scanSegments(
+      { ...source, readIntoSync: (...args) => (reads++, source.readIntoSync!(...args)) },
+      [{ start: 0, end: 1024 * 1024 }],
+      needle(),
+      () => true,
+      { signal: AbortSignal.abort() },
+    );
+    await expect(scan).rejects.toMatchObject({ code: 'cancelled' });
+    expect(reads).toBe(0);
+  });
+});

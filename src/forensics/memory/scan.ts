@@ -193,7 +193,12 @@ export async function scanSegments(
   let seg = 0;
   let scanned = 0;
   let sinceYield = 0;
+  // A signal is only ever aborted by code the event loop runs: asked after each turn, not each read.
+  const checkCancelled = () => {
+    if (options.signal?.aborted) throw new KcrError('cancelled', `${source.name}: search cancelled`);
+  };
   try {
+    checkCancelled();
     for (let i = 0; i < plan.length; i++) {
       const { pos, len } = plan[i]!;
       let got: number;
@@ -203,16 +208,17 @@ export async function scanSegments(
         if (sinceYield >= YIELD_BYTES) {
           await new Promise((resolve) => setImmediate(resolve));
           sinceYield = 0;
+          checkCancelled();
         }
       } else {
         got = await pending.get(i)!;
+        checkCancelled();
         pending.delete(i);
         // Into the buffer of chunk i - 1: done with, its tail already carried into chunk i's.
         const ahead = i + count - 1;
         if (ahead < plan.length) pending.set(ahead, readAt(ahead));
       }
       if (got < len) throw truncated(source, pos + got);
-      if (options.signal?.aborted) throw new KcrError('cancelled', `${source.name}: search cancelled`);
       const buf = bufferOf(i);
       const at = head(i);
       const base = pos - at; // member offset of buf[0]
