@@ -1,7 +1,7 @@
 // Bundles the CLI into dist/cli-bundle/: one entry plus lazily loaded chunks (bin.js), and for
 // the hot offline commands one file each (fast-NAME.js, from src/cli/fast/). Node's ESM loader
 // pays per module file, and kcr is started for every command: a bundle starts in about a third
-// of the time of the ~150 separate modules, and a single file ~15 ms sooner than the ~25 chunks a
+// of the time of the ~150 separate modules, and a single file 25-30 ms sooner than the ~25 chunks a
 // command loads. The library (dist/index.js) stays unbundled.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';

