@@ -188,16 +188,11 @@ export class CheckpointArchive {
     if (len === 0) return 0;
     const fh = await this.backend.handle(member);
     const { base } = this.backend.locate(member);
-    let done = 0;
-    if (len <= SYNC_READ_BYTES) done = readFullySync(fh.fd, target, targetOffset, len, base + offset);
-    while (done < len) {
-      const { bytesRead } = await fh.read(target, targetOffset + done, len - done, base + offset + done);
-      if (bytesRead === 0) {
-        throw new KcrError('invalid-input', `${this.path}: ${name} is truncated at byte ${offset + done}`, {
-          hint: 'the archive was cut short; copy it again',
-        });
-      }
-      done += bytesRead;
+    const done = await readFullyAt(fh, target, targetOffset, len, base + offset);
+    if (done < len) {
+      throw new KcrError('invalid-input', `${this.path}: ${name} is truncated at byte ${offset + done}`, {
+        hint: 'the archive was cut short; copy it again',
+      });
     }
     return done;
   }
@@ -280,15 +275,31 @@ export function readFullySync(
   return done;
 }
 
-/** The tar index's reads: small (headers, read ahead by 64 KiB), so synchronous (see SYNC_READ_BYTES). */
-async function readFully(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = length <= SYNC_READ_BYTES ? readFullySync(fh.fd, buf, 0, length, position) : 0;
+/**
+ * readFullySync for a file handle: synchronous up to SYNC_READ_BYTES, through the thread pool
+ * beyond. Returns the bytes read, short only where the file ends.
+ */
+async function readFullyAt(
+  fh: FileHandle,
+  target: Buffer,
+  targetOffset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  if (length <= SYNC_READ_BYTES) return readFullySync(fh.fd, target, targetOffset, length, position);
+  let done = 0;
   while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    const { bytesRead } = await fh.read(target, targetOffset + done, length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }
+  return done;
+}
+
+/** The tar index's reads (headers, read ahead by 64 KiB: synchronous). */
+async function readFully(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const done = await readFullyAt(fh, buf, 0, length, position);
   return done === length ? buf : buf.subarray(0, done);
 }
 

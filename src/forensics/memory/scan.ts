@@ -63,7 +63,7 @@ export const DEFAULT_CHUNK = 2 * 1024 * 1024;
 /** Chunk size when a matcher makes strings of whole windows (see Matcher.textWindows). */
 export const TEXT_CHUNK = 1024 * 1024;
 /** Buffers in rotation for asynchronous reads: one being scanned, the others being read into. */
-export const ASYNC_BUFFERS = 3;
+const ASYNC_BUFFERS = 3;
 /** Gaps up to this size between segments are read through rather than skipped with a new read. */
 const READ_THROUGH = 256 * 1024;
 
